@@ -1,0 +1,37 @@
+# Morsel. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+SERVICES := eval "$$(.ci/services)"
+HTTP_ADDR ?= :8080
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: demo
+demo: build ## Start Postgres and ClickHouse, migrate, load the demo data and serve on :8080
+	@$(SERVICES) && ./bin/morsel migrate && ./bin/morsel demo && exec ./bin/morsel serve --addr $(HTTP_ADDR)
+
+.PHONY: test
+test: verify ## Start Postgres and ClickHouse, then run every test with the race detector
+	@$(SERVICES) && go test -race -count=1 ./...
+
+.PHONY: build
+build: ## Build bin/morsel
+	go build -o bin/morsel ./cmd/morsel
+
+.PHONY: generate
+generate: ## Regenerate the templ code
+	go tool templ generate
+
+.PHONY: verify
+verify: ## Check formatting, go vet, and that the generated templ code is current
+	@.ci/verify
+
+.PHONY: services
+services: ## Install (if needed) and start Postgres and ClickHouse; print their URLs
+	@.ci/services
+
+.PHONY: bench
+bench: build ## Run the benchmarks (Go benchmarks, then morsel bench)
+	@$(SERVICES) && go test -run '^$$' -bench . -benchtime 1x ./... && ./bin/morsel bench import

@@ -1,0 +1,252 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/morselhq/morsel/lessons/errs"
+)
+
+// EnrollmentStatus is where a rep is in a course.
+type EnrollmentStatus string
+
+// The enrollment statuses.
+const (
+	EnrollmentActive    EnrollmentStatus = "active"
+	EnrollmentCompleted EnrollmentStatus = "completed"
+	EnrollmentCancelled EnrollmentStatus = "cancelled"
+)
+
+// Enrollment is one rep taking one version of a course.
+type Enrollment struct {
+	ID              int64
+	OrgID           int64
+	RepID           int64
+	CourseID        int64
+	CourseVersionID int64
+	Status          EnrollmentStatus
+	EnrolledAt      time.Time
+	DueOn           time.Time // a calendar date, at midnight UTC
+	CompletedAt     *time.Time
+	Score           *float64 // percent, once graded
+}
+
+// AssignmentStatus is where one lesson of an enrollment is.
+type AssignmentStatus string
+
+// The assignment statuses, in the order a lesson goes through them.
+const (
+	AssignmentPending   AssignmentStatus = "pending"
+	AssignmentScheduled AssignmentStatus = "scheduled"
+	AssignmentSent      AssignmentStatus = "sent"
+	AssignmentCompleted AssignmentStatus = "completed"
+	AssignmentSkipped   AssignmentStatus = "skipped"
+)
+
+// Assignment is one lesson of an enrollment: the rep's path through the course.
+type Assignment struct {
+	ID           int64
+	EnrollmentID int64
+	LessonID     int64
+	Position     int
+	Status       AssignmentStatus
+	ScheduledAt  *time.Time
+	SentAt       *time.Time
+	CompletedAt  *time.Time
+	Score        *float64
+}
+
+// EnrollRequest enrolls reps, named one by one or by team, in a course's newest
+// published version.
+type EnrollRequest struct {
+	CourseID int64
+	RepIDs   []int64
+	TeamIDs  []int64
+	DueOn    time.Time // zero: the course's due_days from today
+}
+
+// EnrollResult says what an enrollment request did.
+type EnrollResult struct {
+	Enrollments     []Enrollment // the new ones
+	AlreadyEnrolled int          // reps skipped because they were enrolled already
+}
+
+// Enroll enrolls the reps in the course's newest published version, with one
+// assignment per lesson, in one transaction together with OnEnroll. Reps already
+// enrolled in that version are skipped and counted. It returns NotFound for a
+// rep or course the organisation does not have, Invalid for a removed rep or a
+// due date in the past, and Conflict when the course has no published version.
+func (s *Store) Enroll(ctx context.Context, orgID int64, req EnrollRequest) (EnrollResult, error) {
+	var res EnrollResult
+	if len(req.RepIDs) == 0 && len(req.TeamIDs) == 0 {
+		return res, errs.InvalidInput("name the reps or teams to enroll", []errs.Detail{{Path: "rep_ids", Message: "give rep_ids or team_ids"}})
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
+		versionID, err := publishedVersionID(ctx, tx, orgID, req.CourseID)
+		if err != nil {
+			return err
+		}
+		due := req.DueOn
+		if due.IsZero() {
+			var days int
+			if err := tx.QueryRow(ctx, `SELECT due_days FROM course_versions WHERE id = $1`, versionID).Scan(&days); err != nil {
+				return fmt.Errorf("read due days: %w", err)
+			}
+			due = now.UTC().AddDate(0, 0, days)
+		}
+		due = time.Date(due.Year(), due.Month(), due.Day(), 0, 0, 0, 0, time.UTC)
+		if today := now.UTC().Truncate(24 * time.Hour); due.Before(today) {
+			return errs.InvalidInput("the due date is in the past", []errs.Detail{{Path: "due_on", Message: due.Format(time.DateOnly) + " is before today"}})
+		}
+		if err := checkEnrollable(ctx, tx, orgID, req); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			INSERT INTO enrollments (org_id, rep_id, course_version_id, enrolled_at, due_on)
+			SELECT $1, r.id, $4, $5, $6 FROM reps r
+			WHERE r.org_id = $1 AND r.status = 'active' AND (r.id = ANY($2) OR r.team_id = ANY($3))
+			ORDER BY r.id
+			ON CONFLICT (rep_id, course_version_id) DO NOTHING
+			RETURNING id, rep_id`, orgID, req.RepIDs, req.TeamIDs, versionID, now, due)
+		if err != nil {
+			return dbError(err, "enrollment")
+		}
+		res.Enrollments, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Enrollment, error) {
+			e := Enrollment{OrgID: orgID, CourseID: req.CourseID, CourseVersionID: versionID,
+				Status: EnrollmentActive, EnrolledAt: now, DueOn: due}
+			return e, r.Scan(&e.ID, &e.RepID)
+		})
+		if err != nil {
+			return dbError(err, "enrollment")
+		}
+		var requested int
+		err = tx.QueryRow(ctx, `SELECT count(*) FROM reps WHERE org_id = $1 AND status = 'active' AND (id = ANY($2) OR team_id = ANY($3))`,
+			orgID, req.RepIDs, req.TeamIDs).Scan(&requested)
+		if err != nil {
+			return fmt.Errorf("count reps: %w", err)
+		}
+		res.AlreadyEnrolled = requested - len(res.Enrollments)
+		ids := make([]int64, len(res.Enrollments))
+		for i, e := range res.Enrollments {
+			ids[i] = e.ID
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO assignments (enrollment_id, lesson_id, position)
+			SELECT e, l.id, l.position FROM unnest($1::bigint[]) e, course_lessons l
+			WHERE l.course_version_id = $2`, ids, versionID)
+		if err != nil {
+			return dbError(err, "assignment")
+		}
+		if s.OnEnroll != nil && len(res.Enrollments) > 0 {
+			return s.OnEnroll(ctx, tx, res.Enrollments)
+		}
+		return nil
+	})
+	if err != nil {
+		return EnrollResult{}, err
+	}
+	return res, nil
+}
+
+// checkEnrollable names the requested reps and teams the organisation does not
+// have, and the reps that were removed.
+func checkEnrollable(ctx context.Context, tx pgx.Tx, orgID int64, req EnrollRequest) error {
+	var details []errs.Detail
+	rows, err := tx.Query(ctx, `
+		SELECT 'rep_ids', id, coalesce((SELECT status FROM reps r WHERE r.org_id = $1 AND r.id = u.id), '')
+		FROM unnest($2::bigint[]) u(id)
+		UNION ALL
+		SELECT 'team_ids', id, CASE WHEN EXISTS (SELECT FROM teams t WHERE t.org_id = $1 AND t.id = u.id) THEN 'active' ELSE '' END
+		FROM unnest($3::bigint[]) u(id)`, orgID, req.RepIDs, req.TeamIDs)
+	if err != nil {
+		return fmt.Errorf("check reps: %w", err)
+	}
+	defer rows.Close()
+	code := errs.Invalid
+	for rows.Next() {
+		var field, status string
+		var id int64
+		if err := rows.Scan(&field, &id, &status); err != nil {
+			return fmt.Errorf("check reps: %w", err)
+		}
+		switch {
+		case status == "" && field == "rep_ids":
+			details = append(details, errs.Detail{Path: field, Message: fmt.Sprintf("rep %d not found", id)})
+			code = errs.NotFound
+		case status == "":
+			details = append(details, errs.Detail{Path: field, Message: fmt.Sprintf("team %d not found", id)})
+			code = errs.NotFound
+		case status == string(RepRemoved):
+			details = append(details, errs.Detail{Path: field, Message: fmt.Sprintf("rep %d was removed", id)})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check reps: %w", err)
+	}
+	if len(details) > 0 {
+		return &errs.Error{Code: code, Message: "some reps cannot be enrolled", Details: details}
+	}
+	return nil
+}
+
+// EnrollmentFilter narrows an enrollment listing.
+type EnrollmentFilter struct {
+	RepID    int64
+	CourseID int64
+	AfterID  int64
+	Limit    int // default 100, at most 1,000
+}
+
+// Enrollments lists the organisation's enrollments by id.
+func (s *Store) Enrollments(ctx context.Context, orgID int64, f EnrollmentFilter) ([]Enrollment, error) {
+	where, args := []string{"e.org_id = $1"}, []any{orgID}
+	if f.RepID != 0 {
+		args = append(args, f.RepID)
+		where = append(where, fmt.Sprintf("e.rep_id = $%d", len(args)))
+	}
+	if f.CourseID != 0 {
+		args = append(args, f.CourseID)
+		where = append(where, fmt.Sprintf("v.course_id = $%d", len(args)))
+	}
+	if f.AfterID != 0 {
+		args = append(args, f.AfterID)
+		where = append(where, fmt.Sprintf("e.id > $%d", len(args)))
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	args = append(args, f.Limit)
+	rows, err := s.pool.Query(ctx, `
+		SELECT e.id, e.org_id, e.rep_id, v.course_id, e.course_version_id, e.status, e.enrolled_at, e.due_on,
+			e.completed_at, e.score::float8
+		FROM enrollments e JOIN course_versions v ON v.id = e.course_version_id
+		WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY e.id LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list enrollments: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Enrollment, error) {
+		var e Enrollment
+		return e, r.Scan(&e.ID, &e.OrgID, &e.RepID, &e.CourseID, &e.CourseVersionID, &e.Status, &e.EnrolledAt, &e.DueOn, &e.CompletedAt, &e.Score)
+	})
+}
+
+// Assignments returns the assignments of one of the organisation's enrollments
+// in path order.
+func (s *Store) Assignments(ctx context.Context, orgID, enrollmentID int64) ([]Assignment, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT a.id, a.enrollment_id, a.lesson_id, a.position, a.status, a.scheduled_at, a.sent_at, a.completed_at, a.score::float8
+		FROM assignments a JOIN enrollments e ON e.id = a.enrollment_id
+		WHERE e.org_id = $1 AND a.enrollment_id = $2 ORDER BY a.position`, orgID, enrollmentID)
+	if err != nil {
+		return nil, fmt.Errorf("list assignments: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Assignment, error) {
+		var a Assignment
+		return a, r.Scan(&a.ID, &a.EnrollmentID, &a.LessonID, &a.Position, &a.Status, &a.ScheduledAt, &a.SentAt, &a.CompletedAt, &a.Score)
+	})
+}

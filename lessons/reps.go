@@ -1,0 +1,184 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/morselhq/morsel/lessons/errs"
+)
+
+// RepStatus says whether a rep still receives training.
+type RepStatus string
+
+// The rep statuses. A removed rep keeps their history but receives nothing more.
+const (
+	RepActive  RepStatus = "active"
+	RepRemoved RepStatus = "removed"
+)
+
+// Rep is a sales recruit who is trained by SMS.
+type Rep struct {
+	ID         int64
+	OrgID      int64
+	TeamID     int64 // 0 when in no team
+	Team       string
+	Name       string
+	Phone      string // E.164
+	Email      string
+	TimeZone   string // IANA
+	Status     RepStatus
+	OptedOutAt *time.Time // set while the rep has texted STOP
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// ImportResult counts what an import did.
+type ImportResult struct {
+	Created      int `json:"created"`
+	Updated      int `json:"updated"`
+	TeamsCreated int `json:"teams_created"`
+}
+
+// ImportReps creates or updates reps by phone number, all in one transaction:
+// either every rep is stored or none is. Teams named but missing are created.
+// A rep who had been removed and is imported again becomes active again.
+func (s *Store) ImportReps(ctx context.Context, orgID int64, reps []RepInput) (ImportResult, error) {
+	var res ImportResult
+	if len(reps) == 0 {
+		return res, errs.InvalidInput("there are no reps to import", nil)
+	}
+	n := len(reps)
+	names, phones, emails, zones, teams := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*int64, n)
+	var teamNames []string
+	seen := map[string]bool{}
+	for _, r := range reps {
+		if r.Team != "" && !seen[r.Team] {
+			seen[r.Team] = true
+			teamNames = append(teamNames, r.Team)
+		}
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		teamIDs, created, err := ensureTeams(ctx, tx, orgID, teamNames)
+		if err != nil {
+			return err
+		}
+		res.TeamsCreated = created
+		for i, r := range reps {
+			names[i], phones[i], emails[i], zones[i] = r.Name, r.Phone, r.Email, r.TimeZone
+			if id, ok := teamIDs[r.Team]; ok {
+				teams[i] = &id
+			}
+		}
+		rows, err := tx.Query(ctx, `
+			INSERT INTO reps (org_id, name, phone, email, time_zone, team_id, created_at, updated_at)
+			SELECT $1, name, phone, email, tz, team, $7, $7
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(name, phone, email, tz, team)
+			ON CONFLICT (org_id, phone) DO UPDATE SET
+				name = excluded.name, email = excluded.email, time_zone = excluded.time_zone,
+				team_id = excluded.team_id, status = 'active', updated_at = excluded.updated_at
+			RETURNING xmax = 0`,
+			orgID, names, phones, emails, zones, teams, s.Now())
+		if err != nil {
+			return dbError(err, "rep")
+		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+		if err != nil {
+			return dbError(err, "rep")
+		}
+		for _, ins := range inserted {
+			if ins {
+				res.Created++
+			} else {
+				res.Updated++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+// RepFilter narrows a rep listing.
+type RepFilter struct {
+	TeamID  int64     // 0: every team
+	Status  RepStatus // "": every status
+	AfterID int64     // for paging: reps with a larger id
+	Limit   int       // default 100, at most 1,000
+}
+
+const repColumns = `r.id, r.org_id, coalesce(r.team_id, 0), coalesce(t.name, ''), r.name, r.phone, r.email,
+	r.time_zone, r.status, r.opted_out_at, r.created_at, r.updated_at`
+
+func scanRep(row pgx.Row) (Rep, error) {
+	var r Rep
+	err := row.Scan(&r.ID, &r.OrgID, &r.TeamID, &r.Team, &r.Name, &r.Phone, &r.Email,
+		&r.TimeZone, &r.Status, &r.OptedOutAt, &r.CreatedAt, &r.UpdatedAt)
+	return r, err
+}
+
+// Reps lists the organisation's reps by id.
+func (s *Store) Reps(ctx context.Context, orgID int64, f RepFilter) ([]Rep, error) {
+	where, args := []string{"r.org_id = $1"}, []any{orgID}
+	if f.TeamID != 0 {
+		args = append(args, f.TeamID)
+		where = append(where, fmt.Sprintf("r.team_id = $%d", len(args)))
+	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+		where = append(where, fmt.Sprintf("r.status = $%d", len(args)))
+	}
+	if f.AfterID != 0 {
+		args = append(args, f.AfterID)
+		where = append(where, fmt.Sprintf("r.id > $%d", len(args)))
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	args = append(args, f.Limit)
+	rows, err := s.pool.Query(ctx, `SELECT `+repColumns+` FROM reps r LEFT JOIN teams t ON t.id = r.team_id
+		WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY r.id LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list reps: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Rep, error) { return scanRep(r) })
+}
+
+// Rep returns one of the organisation's reps, or NotFound.
+func (s *Store) Rep(ctx context.Context, orgID, id int64) (Rep, error) {
+	r, err := scanRep(s.pool.QueryRow(ctx, `SELECT `+repColumns+` FROM reps r LEFT JOIN teams t ON t.id = r.team_id
+		WHERE r.org_id = $1 AND r.id = $2`, orgID, id))
+	return r, dbError(err, fmt.Sprintf("rep %d", id))
+}
+
+// RemoveRep marks a rep removed: their history stays, and nothing more is sent.
+func (s *Store) RemoveRep(ctx context.Context, orgID, id int64) (Rep, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE reps SET status = 'removed', updated_at = $3 WHERE org_id = $1 AND id = $2`, orgID, id, s.Now())
+	if err != nil {
+		return Rep{}, dbError(err, "rep")
+	}
+	if tag.RowsAffected() == 0 {
+		return Rep{}, errs.Errorf(errs.NotFound, "rep %d not found", id)
+	}
+	return s.Rep(ctx, orgID, id)
+}
+
+// SetOptedOut records that the rep opted out of messages (optedOut) or back in.
+func (s *Store) SetOptedOut(ctx context.Context, orgID, id int64, optedOut bool) (Rep, error) {
+	now := s.Now()
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE reps SET opted_out_at = CASE WHEN $3 THEN coalesce(opted_out_at, $4) END, updated_at = $4
+		WHERE org_id = $1 AND id = $2`, orgID, id, optedOut, now)
+	if err != nil {
+		return Rep{}, dbError(err, "rep")
+	}
+	if tag.RowsAffected() == 0 {
+		return Rep{}, errs.Errorf(errs.NotFound, "rep %d not found", id)
+	}
+	return s.Rep(ctx, orgID, id)
+}

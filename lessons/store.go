@@ -1,0 +1,65 @@
+package lessons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/morselhq/morsel/lessons/errs"
+)
+
+// Store keeps organisations, people, courses and enrollments in Postgres.
+type Store struct {
+	pool *pgxpool.Pool
+
+	// Now is the clock, read once per transaction.
+	Now func() time.Time
+	// PasswordCost is the bcrypt cost for new passwords.
+	PasswordCost int
+	// OnEnroll, when set, runs inside the transaction that creates enrollments,
+	// so that what they cause (the first send) commits with them or not at all.
+	OnEnroll func(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) error
+}
+
+// NewStore returns a Store on pool with the real clock.
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost}
+}
+
+// Pool returns the store's connection pool, for packages that add their own
+// work to lessons' transactions.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// inTx runs fn in one transaction and commits it if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// dbError maps the Postgres errors a caller can act on to the error vocabulary;
+// what names the object for the message.
+func dbError(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errs.Errorf(errs.NotFound, "%s not found", what)
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "23505": // unique_violation
+			return &errs.Error{Code: errs.Conflict, Message: what + " already exists"}
+		case "23503": // foreign_key_violation
+			return &errs.Error{Code: errs.NotFound, Message: what + " refers to something that does not exist"}
+		case "23514", "22001", "22P02": // check_violation, string too long, bad text representation
+			return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("%s is not valid: %s", what, pg.Message)}
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

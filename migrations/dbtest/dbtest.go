@@ -1,0 +1,223 @@
+// Package dbtest gives each test its own fresh, migrated database: a Postgres
+// database cloned from a migrated template, and a ClickHouse database with the
+// schema applied. Both are dropped when the test ends, so tests run in parallel.
+// DATABASE_URL and CLICKHOUSE_URL name the servers (`make test` sets them).
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	neturl "net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/morselhq/morsel/migrations"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func env(t testing.TB, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: run `make test`, which starts the databases, or export %s", name, name)
+	}
+	return v
+}
+
+func randomName(prefix string) string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+var template struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// templateName names the template by the migrations it holds, so a changed
+// migration makes a new template rather than reusing a stale one.
+func templateName() string {
+	h := sha256.New()
+	for _, s := range migrations.Postgres() {
+		io.WriteString(h, s.Name)
+		io.WriteString(h, s.SQL)
+	}
+	return "morsel_tpl_" + hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// PostgresURL creates a fresh migrated database for the test and returns its URL.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := env(t, "DATABASE_URL")
+	ctx := context.Background()
+	template.once.Do(func() { template.name, template.err = ensureTemplate(ctx, base) })
+	if template.err != nil {
+		t.Fatalf("prepare template database: %v", template.err)
+	}
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to DATABASE_URL: %v", err)
+	}
+	defer admin.Close(ctx)
+	name := randomName("morsel_test_")
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template.name)); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop test database: %v", err)
+			return
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	return postgresWithDatabase(base, name)
+}
+
+// postgresWithDatabase points a Postgres URL or keyword/value string at db.
+func postgresWithDatabase(base, db string) string {
+	if u, err := neturl.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + db
+		return u.String()
+	}
+	return base + " dbname=" + db
+}
+
+// Postgres returns a pool on a fresh migrated database, closed when the test ends.
+func Postgres(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), PostgresURL(t))
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// ensureTemplate makes the template database once per server: test binaries of
+// several packages race for it, so it is built under an advisory lock.
+func ensureTemplate(ctx context.Context, base string) (string, error) {
+	name := templateName()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", fmt.Errorf("connect to DATABASE_URL: %w", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(72001)`); err != nil {
+		return "", err
+	}
+	defer admin.Exec(ctx, `SELECT pg_advisory_unlock(72001)`) //nolint:errcheck
+	var exists bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_build"
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building)); err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
+		return "", err
+	}
+	cfg, err := pgxpool.ParseConfig(base)
+	if err != nil {
+		return "", err
+	}
+	cfg.ConnConfig.Database = building
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	_, err = migrations.MigratePostgres(ctx, pool, quiet)
+	pool.Close()
+	if err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// ClickHouse returns a connection to a fresh ClickHouse database with the schema
+// applied, dropped when the test ends.
+func ClickHouse(t testing.TB) driver.Conn {
+	t.Helper()
+	conn, _ := clickHouse(t)
+	return conn
+}
+
+// ClickHouseURL is ClickHouse but returns the database's URL, for code under test
+// that opens its own connection.
+func ClickHouseURL(t testing.TB) string {
+	t.Helper()
+	_, url := clickHouse(t)
+	return url
+}
+
+func clickHouse(t testing.TB) (driver.Conn, string) {
+	t.Helper()
+	base := env(t, "CLICKHOUSE_URL")
+	opts, err := clickhouse.ParseDSN(base)
+	if err != nil {
+		t.Fatalf("parse CLICKHOUSE_URL: %v", err)
+	}
+	ctx := context.Background()
+	admin, err := clickhouse.Open(opts)
+	if err != nil {
+		t.Fatalf("open CLICKHOUSE_URL: %v", err)
+	}
+	name := randomName("morsel_test_")
+	if err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatalf("create clickhouse test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+			t.Errorf("drop clickhouse test database %s: %v", name, err)
+		}
+		admin.Close()
+	})
+	opts.Auth.Database = name
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		t.Fatalf("open clickhouse test database: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := migrations.MigrateClickHouse(ctx, conn, quiet); err != nil {
+		t.Fatalf("migrate clickhouse test database: %v", err)
+	}
+	return conn, withDatabase(base, name)
+}
+
+// withDatabase returns the ClickHouse URL with its path set to the database.
+func withDatabase(raw, db string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Path = "/" + db
+	return u.String()
+}

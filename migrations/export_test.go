@@ -1,0 +1,5 @@
+package migrations
+
+// Exposed for tests.
+var ReadSteps = readSteps
+var Statements = statements
