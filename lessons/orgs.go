@@ -314,3 +314,24 @@ func randomToken(n int) string {
 	rand.Read(b)
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
+
+// SetPassword sets the password of the user with the email; mustChange makes
+// them choose another at their next sign-in.
+func (s *Store) SetPassword(ctx context.Context, email, password string, mustChange bool) error {
+	if len(password) < 8 {
+		return errs.InvalidInput("the password is too short", []errs.Detail{{Path: "password", Message: "must be at least 8 characters"}})
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $2, must_change_password = $3 WHERE email = $1`,
+		strings.ToLower(strings.TrimSpace(email)), string(hash), mustChange)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errs.Errorf(errs.NotFound, "user %q not found", email)
+	}
+	return nil
+}

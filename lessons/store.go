@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,9 +23,14 @@ type Store struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for new passwords.
 	PasswordCost int
+	// PublicURL is where reps reach us, for the links in messages.
+	PublicURL string
 	// OnEnroll, when set, runs inside the transaction that creates enrollments,
 	// so that what they cause (the first send) commits with them or not at all.
 	OnEnroll func(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) error
+
+	// published caches published course versions, which never change.
+	published sync.Map // version id -> *CourseVersion
 }
 
 // NewStore returns a Store on pool with the real clock.
@@ -62,4 +68,33 @@ func dbError(err error, what string) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// version returns a course version, from the cache when it is published.
+func (s *Store) version(ctx context.Context, tx pgx.Tx, id int64) (*CourseVersion, error) {
+	if v, ok := s.published.Load(id); ok {
+		return v.(*CourseVersion), nil
+	}
+	var orgID int64
+	if err := tx.QueryRow(ctx, `SELECT org_id FROM course_versions WHERE id = $1`, id).Scan(&orgID); err != nil {
+		return nil, dbError(err, fmt.Sprintf("course version %d", id))
+	}
+	v, err := courseVersion(ctx, tx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	if v.Status == VersionPublished {
+		s.published.Store(id, &v)
+	}
+	return &v, nil
+}
+
+// lesson returns the version's lesson with the id, or nil.
+func (v *CourseVersion) lesson(id int64) *Lesson {
+	for i := range v.Spec.Lessons {
+		if v.Spec.Lessons[i].ID == id {
+			return &v.Spec.Lessons[i]
+		}
+	}
+	return nil
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/migrations"
+)
+
+func init() {
+	commands = append(commands,
+		command{name: "migrate", summary: "Apply the Postgres (with River) and ClickHouse migrations; a second run does nothing",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				cfg.databaseFlags(fs)
+				return func(ctx context.Context, e *env, _ []string) error { return migrate(ctx, e, *cfg) }
+			}},
+		command{name: "org create", summary: "Create an organisation",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				cfg.databaseFlags(fs)
+				var o lessons.Org
+				fs.StringVar(&o.Slug, "slug", "", "short key, e.g. acme (required)")
+				fs.StringVar(&o.Name, "name", "", "display name (required)")
+				fs.StringVar(&o.SMSFrom, "sms-from", "", "the organisation's From number, E.164 (default: TWILIO_FROM)")
+				fs.StringVar(&o.SMSMessagingServiceSID, "messaging-service-sid", "", "the organisation's messaging service (default: TWILIO_MESSAGING_SERVICE_SID)")
+				fs.StringVar(&o.HelpText, "help-text", "", "the answer to HELP")
+				return func(ctx context.Context, e *env, _ []string) error {
+					store, done, err := openStore(ctx, *cfg)
+					if err != nil {
+						return err
+					}
+					defer done()
+					o, err := store.CreateOrg(ctx, o)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "created organisation %s (%s), id %d\n", o.Slug, o.Name, o.ID)
+					return nil
+				}
+			}},
+		command{name: "user create", summary: "Create an admin, trainer or manager; prints a one-time password",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				cfg.databaseFlags(fs)
+				var org, teams string
+				var nu lessons.NewUser
+				fs.StringVar(&org, "org", "", "organisation slug (required)")
+				fs.StringVar(&nu.Name, "name", "", "full name (required)")
+				fs.StringVar(&nu.Email, "email", "", "email, used to sign in (required)")
+				fs.StringVar((*string)(&nu.Role), "role", "", "admin, trainer or manager (required)")
+				fs.StringVar(&teams, "team", "", "for managers: the teams they manage, comma-separated (created if missing)")
+				return func(ctx context.Context, e *env, _ []string) error {
+					store, done, err := openStore(ctx, *cfg)
+					if err != nil {
+						return err
+					}
+					defer done()
+					o, err := orgBySlug(ctx, store, org)
+					if err != nil {
+						return err
+					}
+					nu.Teams = splitList(teams)
+					u, password, err := store.CreateUser(ctx, o.ID, nu)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "created %s %s <%s>\none-time password: %s\n(they choose their own at first sign-in)\n", u.Role, u.Name, u.Email, password)
+					return nil
+				}
+			}},
+		command{name: "apikey create", summary: "Create an API key for an organisation; prints it once",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				cfg.databaseFlags(fs)
+				var org, name string
+				fs.StringVar(&org, "org", "", "organisation slug (required)")
+				fs.StringVar(&name, "name", "default", "what the key is for, e.g. hr-sync")
+				return func(ctx context.Context, e *env, _ []string) error {
+					store, done, err := openStore(ctx, *cfg)
+					if err != nil {
+						return err
+					}
+					defer done()
+					o, err := orgBySlug(ctx, store, org)
+					if err != nil {
+						return err
+					}
+					_, secret, err := store.CreateAPIKey(ctx, o.ID, name)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "API key for %s (shown once, keep it safe):\n%s\n", o.Slug, secret)
+					return nil
+				}
+			}},
+	)
+}
+
+func migrate(ctx context.Context, e *env, cfg Config) error {
+	pool, err := openPostgres(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ch, err := openClickHouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	pg, err := migrations.MigratePostgres(ctx, pool, e.log)
+	if err != nil {
+		return err
+	}
+	chn, err := migrations.MigrateClickHouse(ctx, ch, e.log)
+	if err != nil {
+		return err
+	}
+	if pg+chn == 0 {
+		fmt.Fprintln(e.stdout, "migrate: the schema is up to date")
+	} else {
+		fmt.Fprintf(e.stdout, "migrate: applied %d Postgres and %d ClickHouse steps\n", pg, chn)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

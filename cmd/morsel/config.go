@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// Config is the whole configuration, read once from the environment, with flags
+// overriding it, and validated once. Secrets may come from files: NAME_FILE.
+type Config struct {
+	DatabaseURL   string
+	ClickHouseURL string
+	HTTPAddr      string
+	PublicURL     string
+
+	TwilioAccountSID          string
+	TwilioAuthToken           string
+	TwilioFrom                string
+	TwilioMessagingServiceSID string
+	TwilioAPIURL              string // a Twilio-compatible API to use instead of Twilio's
+}
+
+// loadConfig reads the environment. A NAME_FILE variable names a file whose
+// contents (trimmed) are the value of NAME.
+func loadConfig(getenv func(string) string) (Config, error) {
+	var errs []error
+	get := func(name string) string {
+		if path := getenv(name + "_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return ""
+			}
+			return strings.TrimSpace(string(b))
+		}
+		return getenv(name)
+	}
+	c := Config{
+		DatabaseURL:               get("DATABASE_URL"),
+		ClickHouseURL:             get("CLICKHOUSE_URL"),
+		HTTPAddr:                  get("HTTP_ADDR"),
+		PublicURL:                 get("PUBLIC_URL"),
+		TwilioAccountSID:          get("TWILIO_ACCOUNT_SID"),
+		TwilioAuthToken:           get("TWILIO_AUTH_TOKEN"),
+		TwilioFrom:                get("TWILIO_FROM"),
+		TwilioMessagingServiceSID: get("TWILIO_MESSAGING_SERVICE_SID"),
+		TwilioAPIURL:              get("TWILIO_API_URL"),
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+	}
+	return c, errors.Join(errs...)
+}
+
+// databaseFlags lets flags override the database URLs.
+func (c *Config) databaseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "Postgres URL (env DATABASE_URL)")
+	fs.StringVar(&c.ClickHouseURL, "clickhouse-url", c.ClickHouseURL, "ClickHouse native URL, clickhouse://host:9000/db (env CLICKHOUSE_URL)")
+}
+
+// serveFlags lets flags override what serve reads.
+func (c *Config) serveFlags(fs *flag.FlagSet) {
+	c.databaseFlags(fs)
+	fs.StringVar(&c.HTTPAddr, "addr", c.HTTPAddr, "address to serve HTTP on (env HTTP_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the URL Twilio and reps reach us at (env PUBLIC_URL; default http://localhost plus the port)")
+	fs.StringVar(&c.TwilioAccountSID, "twilio-account-sid", c.TwilioAccountSID, "Twilio account SID (env TWILIO_ACCOUNT_SID); none: the in-app phone simulator")
+	fs.StringVar(&c.TwilioFrom, "twilio-from", c.TwilioFrom, "default From number, E.164 (env TWILIO_FROM)")
+	fs.StringVar(&c.TwilioMessagingServiceSID, "twilio-messaging-service-sid", c.TwilioMessagingServiceSID, "default messaging service (env TWILIO_MESSAGING_SERVICE_SID)")
+	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", c.TwilioAPIURL, "a Twilio-compatible API base URL, for emulators (env TWILIO_API_URL)")
+}
+
+// requireDatabases checks the database URLs are there and well formed.
+func (c Config) requireDatabases(clickhouse bool) error {
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set: point it at Postgres, e.g. postgres://morsel:morsel@localhost:5432/morsel (make demo sets it up)")
+	}
+	if clickhouse && c.ClickHouseURL == "" {
+		return errors.New("CLICKHOUSE_URL is not set: point it at ClickHouse, e.g. clickhouse://default:@localhost:9000/default (make demo sets it up)")
+	}
+	return nil
+}
+
+// validateServe checks what serve needs and fills in defaults.
+func (c *Config) validateServe() error {
+	if err := c.requireDatabases(true); err != nil {
+		return err
+	}
+	if c.PublicURL == "" {
+		port := c.HTTPAddr[strings.LastIndex(c.HTTPAddr, ":")+1:]
+		c.PublicURL = "http://localhost:" + port
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("PUBLIC_URL %q is not an http(s) URL", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if (c.TwilioAccountSID == "") != (c.TwilioAuthToken == "") {
+		return errors.New("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together: set both to send through Twilio, or neither for the phone simulator")
+	}
+	if c.TwilioAccountSID != "" && c.TwilioFrom == "" && c.TwilioMessagingServiceSID == "" {
+		return errors.New("with Twilio credentials, set TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: the sender used when an organisation names none")
+	}
+	if c.TwilioAPIURL != "" {
+		if u, err := url.Parse(c.TwilioAPIURL); err != nil || u.Host == "" {
+			return fmt.Errorf("TWILIO_API_URL %q is not a URL", c.TwilioAPIURL)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/tracking"
+)
+
+// openPostgres connects to DATABASE_URL and checks that it answers, failing
+// with one line that names the variable and the (redacted) address.
+func openPostgres(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	if err := cfg.requireDatabases(false); err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL %s is not a Postgres URL: %v", tracking.Redact(cfg.DatabaseURL), err)
+	}
+	pc.MaxConns = max(pc.MaxConns, 20)
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open Postgres at DATABASE_URL %s: %v", tracking.Redact(cfg.DatabaseURL), err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach Postgres at DATABASE_URL %s: %v", tracking.Redact(cfg.DatabaseURL), err)
+	}
+	return pool, nil
+}
+
+// openClickHouse connects to CLICKHOUSE_URL and checks that it answers.
+func openClickHouse(ctx context.Context, cfg Config) (driver.Conn, error) {
+	if err := cfg.requireDatabases(true); err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return tracking.OpenClickHouse(pingCtx, cfg.ClickHouseURL)
+}
+
+// openStore opens Postgres and returns the lessons store on it.
+func openStore(ctx context.Context, cfg Config) (*lessons.Store, func(), error) {
+	pool, err := openPostgres(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lessons.NewStore(pool), pool.Close, nil
+}
+
+// orgBySlug finds the organisation a command names with --org.
+func orgBySlug(ctx context.Context, store *lessons.Store, slug string) (lessons.Org, error) {
+	if slug == "" {
+		return lessons.Org{}, usageError{"--org is required: the organisation's slug"}
+	}
+	return store.OrgBySlug(ctx, slug)
+}

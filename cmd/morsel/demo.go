@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"flag"
+	"fmt"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
+)
+
+//go:embed demodata/*.json
+var demoCourses embed.FS
+
+// demoLogin is a demo user with a known password, so the demo can print it.
+type demoLogin struct {
+	role     lessons.Role
+	name     string
+	email    string
+	password string
+	teams    []string
+}
+
+var demoLogins = []demoLogin{
+	{lessons.RoleAdmin, "Ada Admin", "admin@demo.morsel.test", "demo-admin-1", nil},
+	{lessons.RoleTrainer, "Tess Trainer", "trainer@demo.morsel.test", "demo-trainer-1", nil},
+	{lessons.RoleManager, "Nora North", "north@demo.morsel.test", "demo-manager-1", []string{"North"}},
+	{lessons.RoleManager, "Sam South", "south@demo.morsel.test", "demo-manager-2", []string{"South", "West"}},
+}
+
+const demoRepCount = 200
+
+func init() {
+	commands = append(commands, command{name: "demo", summary: "Load the demo organisation (courses, teams, 200 reps, logins); safe to run again",
+		setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+			cfg.databaseFlags(fs)
+			publicURL := fs.String("public-url", "http://localhost:8080", "where the app is served, for the printed sign-in link")
+			return func(ctx context.Context, e *env, _ []string) error { return demo(ctx, e, *cfg, *publicURL) }
+		}})
+}
+
+func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
+	store, done, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer done()
+
+	org, err := store.CreateOrg(ctx, lessons.Org{Slug: "demo", Name: "Demo Sales Co",
+		HelpText: "Demo Sales Co training. Reply with a letter to answer, STOP to opt out."})
+	if errs.CodeOf(err) == errs.Conflict {
+		org, err = store.OrgBySlug(ctx, "demo")
+	}
+	if err != nil {
+		return fmt.Errorf("demo organisation: %w", err)
+	}
+	for _, l := range demoLogins {
+		_, _, err := store.CreateUser(ctx, org.ID, lessons.NewUser{Name: l.name, Email: l.email, Role: l.role, Teams: l.teams})
+		if err != nil && errs.CodeOf(err) != errs.Conflict {
+			return fmt.Errorf("demo user %s: %w", l.email, err)
+		}
+		if err := store.SetPassword(ctx, l.email, l.password, false); err != nil {
+			return fmt.Errorf("demo user %s: %w", l.email, err)
+		}
+	}
+	if _, err := store.ImportReps(ctx, org.ID, lessons.GenerateReps(demoRepCount, 1)); err != nil {
+		return fmt.Errorf("demo reps: %w", err)
+	}
+	files, err := demoCourses.ReadDir("demodata")
+	if err != nil {
+		return err
+	}
+	var required lessons.CourseVersion
+	for _, f := range files {
+		b, err := demoCourses.ReadFile("demodata/" + f.Name())
+		if err != nil {
+			return err
+		}
+		spec, err := lessons.ParseCourseFile(bytes.NewReader(b))
+		if err != nil {
+			return fmt.Errorf("demo course %s: %w", f.Name(), err)
+		}
+		v, err := demoCourse(ctx, store, org.ID, spec)
+		if err != nil {
+			return fmt.Errorf("demo course %s: %w", spec.Slug, err)
+		}
+		if spec.Slug == "calling-compliance" {
+			required = v
+		}
+	}
+	teams, err := store.Teams(ctx, org.ID)
+	if err != nil {
+		return err
+	}
+	var teamIDs []int64
+	for _, t := range teams {
+		teamIDs = append(teamIDs, t.ID)
+	}
+	enrolled, err := store.Enroll(ctx, org.ID, lessons.EnrollRequest{CourseID: required.CourseID, TeamIDs: teamIDs})
+	if err != nil {
+		return fmt.Errorf("demo enrollments: %w", err)
+	}
+	_, key, err := store.CreateAPIKey(ctx, org.ID, "demo")
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(e.stdout, "\nDemo data is in organisation %q: 2 courses, %d teams, %d reps (%d newly enrolled in %q).\n",
+		org.Slug, len(teams), demoRepCount, len(enrolled.Enrollments), required.Spec.Title)
+	fmt.Fprintf(e.stdout, "Sign in at %s with:\n", publicURL)
+	for _, l := range demoLogins {
+		fmt.Fprintf(e.stdout, "  %-8s %-26s password %s\n", l.role, l.email, l.password)
+	}
+	fmt.Fprintf(e.stdout, "API key: %s\n  (try: curl -H 'Authorization: Bearer %s' %s/api/v1/courses)\n\n", key, key, publicURL)
+	return nil
+}
+
+// demoCourse publishes spec unless the course is published already, so that
+// running the demo again changes nothing.
+func demoCourse(ctx context.Context, store *lessons.Store, orgID int64, spec lessons.CourseSpec) (lessons.CourseVersion, error) {
+	courses, err := store.Courses(ctx, orgID)
+	if err != nil {
+		return lessons.CourseVersion{}, err
+	}
+	for _, c := range courses {
+		if c.Slug == spec.Slug && c.PublishedVersion > 0 {
+			return store.PublishedVersion(ctx, orgID, c.ID)
+		}
+	}
+	return store.SaveCourse(ctx, orgID, spec, true)
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/web"
+)
+
+func init() {
+	commands = append(commands, command{name: "serve", summary: "Serve the web app and API and run the job workers (or one of the two)",
+		setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+			cfg.serveFlags(fs)
+			webOnly := fs.Bool("web-only", false, "serve HTTP only; run the workers in other processes")
+			workerOnly := fs.Bool("worker-only", false, "run the job workers only; serve no HTTP")
+			return func(ctx context.Context, e *env, _ []string) error {
+				if *webOnly && *workerOnly {
+					return usageError{"--web-only and --worker-only exclude each other"}
+				}
+				if err := cfg.validateServe(); err != nil {
+					return err
+				}
+				return serve(ctx, e, *cfg, !*workerOnly, !*webOnly)
+			}
+		}})
+}
+
+// shutdownGrace is how long running requests and jobs get to finish after SIGTERM.
+const shutdownGrace = 25 * time.Second
+
+func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) error {
+	pool, err := openPostgres(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ch, err := openClickHouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	store := lessons.NewStore(pool)
+
+	errc := make(chan error, 2)
+	var srv *http.Server
+	if withWeb {
+		handler := web.New(web.Deps{
+			Store:     store,
+			Logger:    e.log,
+			PublicURL: cfg.PublicURL,
+			Checks: []web.Check{
+				{Name: "postgres", Ping: pool.Ping},
+				{Name: "clickhouse", Ping: ch.Ping},
+			},
+		}).Handler()
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		}
+		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		e.log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+		if e.listening != nil {
+			e.listening(ln.Addr().String())
+		}
+		go func() {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("serve HTTP: %w", err)
+			}
+		}()
+	}
+
+	select {
+	case <-ctx.Done():
+		e.log.Info("shutting down: finishing running requests and jobs", "grace", shutdownGrace)
+	case err := <-errc:
+		return err
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if srv != nil {
+		if err := srv.Shutdown(stopCtx); err != nil {
+			return fmt.Errorf("stop HTTP: %w", err)
+		}
+	}
+	e.log.Info("stopped")
+	return nil
+}

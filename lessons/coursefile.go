@@ -1,0 +1,754 @@
+package lessons
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/morselhq/morsel/lessons/errs"
+)
+
+// The limits of the course file format; COURSE_FORMAT.md documents them.
+const (
+	courseFileMaxBytes   = 1 << 20 // the largest file read
+	courseFileMaxDetails = 100     // problems listed before "and N more problems"
+
+	courseTitleMax       = 200
+	courseDescriptionMax = 2000
+	courseMaxLessons     = 200
+	courseMaxTimes       = 6
+	courseMaxEveryDays   = 30
+	lessonTitleMax       = 200
+	lessonBodyMax        = 1000
+	lessonVideoURLMax    = 2000
+	lessonVideoMaxSecs   = 3600
+	lessonMaxQuestions   = 20
+	questionPromptMax    = 300
+	questionMinChoices   = 2
+	questionMaxChoices   = 6
+	questionChoiceMax    = 100
+	questionExplainMax   = 300
+	coursePassMarkDef    = 70
+	courseDueDaysDef     = 14
+	courseDueDaysMax     = 365
+)
+
+var (
+	courseSlugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	lessonKeyPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,39}$`)
+)
+
+// courseFileWeekdays maps the day names a course file may use to weekdays.
+var courseFileWeekdays = map[string]time.Weekday{
+	"mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday,
+	"fri": time.Friday, "sat": time.Saturday, "sun": time.Sunday,
+}
+
+// defaultCadence is used when a course file names none: weekdays at 09:00.
+func defaultCadence() Cadence {
+	return Cadence{
+		Weekdays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
+		Times:    []ClockTime{NewClockTime(9, 0)},
+	}
+}
+
+// ParseCourseFile reads one course in the JSON course file format. It reports every
+// problem at once as an *errs.Error with Code errs.Invalid whose Details each name a
+// path and a reason; on any problem it returns a zero CourseSpec.
+//
+// A JSON syntax error stops parsing and is reported at its line and column. A
+// failure to read r is returned wrapped, not as errs.Invalid.
+func ParseCourseFile(r io.Reader) (CourseSpec, error) {
+	data, err := io.ReadAll(io.LimitReader(r, courseFileMaxBytes+1))
+	if err != nil {
+		return CourseSpec{}, fmt.Errorf("read course file: %w", err)
+	}
+	if len(data) > courseFileMaxBytes {
+		return CourseSpec{}, courseFileInvalid([]errs.Detail{{Message: "the file is larger than 1 MiB"}})
+	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF")) // a byte order mark some editors write
+
+	root, detail, err := cfDecode(data)
+	if err != nil {
+		return CourseSpec{}, fmt.Errorf("decode course file: %w", err)
+	}
+	if detail != nil {
+		return CourseSpec{}, courseFileInvalid([]errs.Detail{*detail})
+	}
+	if root.kind != cfObject {
+		start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
+		d := errs.Detail{Path: cfPosition(data, start), Message: "the file must hold one JSON object (the course), got " + root.describe()}
+		return CourseSpec{}, courseFileInvalid([]errs.Detail{d})
+	}
+
+	var c cfChecker
+	spec := c.course(root)
+	if len(c.details) > 0 {
+		return CourseSpec{}, courseFileInvalid(c.details)
+	}
+	return spec, nil
+}
+
+// courseFileInvalid lists the problems of a course file, capped at courseFileMaxDetails.
+func courseFileInvalid(details []errs.Detail) *errs.Error {
+	n := len(details)
+	msg := "The course file has 1 problem."
+	if n != 1 {
+		msg = fmt.Sprintf("The course file has %d problems.", n)
+	}
+	if n > courseFileMaxDetails {
+		details = append(details[:courseFileMaxDetails:courseFileMaxDetails],
+			errs.Detail{Message: fmt.Sprintf("and %d more problems", n-courseFileMaxDetails)})
+	}
+	return errs.InvalidInput(msg, details)
+}
+
+// cfKind is the JSON type of a value in a course file.
+type cfKind int
+
+const (
+	cfNull cfKind = iota
+	cfBool
+	cfNumber
+	cfString
+	cfArray
+	cfObject
+)
+
+// cfValue is a decoded JSON value that keeps object keys in file order, repeats
+// included, so that every problem can be reported with its path.
+type cfValue struct {
+	kind   cfKind
+	text   string // a string's contents, or a number as written
+	truth  bool
+	items  []*cfValue
+	fields []cfField
+}
+
+type cfField struct {
+	key   string
+	value *cfValue
+}
+
+// describe names a value for a message: "seventy" in quotes, 70, true, null, a list.
+func (v *cfValue) describe() string {
+	switch v.kind {
+	case cfNull:
+		return "null"
+	case cfBool:
+		return strconv.FormatBool(v.truth)
+	case cfNumber:
+		return cfShorten(v.text)
+	case cfString:
+		return strconv.Quote(cfShorten(v.text))
+	case cfArray:
+		return "a list"
+	default:
+		return "an object"
+	}
+}
+
+// cfShorten cuts s to 40 characters so that messages stay short.
+func cfShorten(s string) string {
+	const max = 40
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max]) + "…"
+}
+
+// cfDecode checks the syntax of data, then decodes it. A syntax problem is
+// returned as a detail naming its line and column.
+func cfDecode(data []byte) (*cfValue, *errs.Detail, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &errs.Detail{Path: "line 1, column 1", Message: "the file is empty; it must hold one JSON object"}, nil
+	}
+	// Unmarshal checks the whole input first, trailing data included, and
+	// reports the offset of the offending byte, which Decoder.Token does not.
+	var raw json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		var se *json.SyntaxError
+		if !errors.As(err, &se) {
+			return nil, nil, err
+		}
+		d := cfSyntaxDetail(data, se)
+		return nil, &d, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	v, err := cfRead(dec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, nil, nil
+}
+
+// cfRead reads the next value from dec, whose input is known to be valid JSON.
+func cfRead(dec *json.Decoder) (*cfValue, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		v := &cfValue{kind: cfArray}
+		if t == '{' {
+			v.kind = cfObject
+		}
+		for dec.More() {
+			if v.kind == cfObject {
+				key, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				item, err := cfRead(dec)
+				if err != nil {
+					return nil, err
+				}
+				v.fields = append(v.fields, cfField{key: key.(string), value: item})
+				continue
+			}
+			item, err := cfRead(dec)
+			if err != nil {
+				return nil, err
+			}
+			v.items = append(v.items, item)
+		}
+		if _, err := dec.Token(); err != nil { // the closing delimiter
+			return nil, err
+		}
+		return v, nil
+	case string:
+		return &cfValue{kind: cfString, text: t}, nil
+	case json.Number:
+		return &cfValue{kind: cfNumber, text: string(t)}, nil
+	case bool:
+		return &cfValue{kind: cfBool, truth: t}, nil
+	case nil:
+		return &cfValue{kind: cfNull}, nil
+	default:
+		return nil, fmt.Errorf("unexpected JSON token %v", tok)
+	}
+}
+
+// cfSyntaxDetail turns a syntax error into a readable message at its line and column.
+func cfSyntaxDetail(data []byte, se *json.SyntaxError) errs.Detail {
+	pos := int(se.Offset) - 1 // the offending byte
+	goMsg := se.Error()
+	atEnd := strings.HasPrefix(goMsg, "unexpected end") || pos >= len(data)
+	if atEnd || pos < 0 {
+		pos = len(data)
+	}
+	path := cfPosition(data, pos)
+	if atEnd {
+		return errs.Detail{Path: path, Message: "invalid JSON: the file ends too early; a closing }, ] or \" is missing"}
+	}
+
+	what := cfDescribeChar(data[pos:])
+	prev := bytes.TrimRight(data[:pos], " \t\r\n")
+	afterComma := len(prev) > 0 && prev[len(prev)-1] == ','
+	var msg string
+	switch {
+	case strings.Contains(goMsg, "exceeded max depth"):
+		msg = "lists and objects are nested too deeply"
+	case strings.Contains(goMsg, "after top-level value"):
+		msg = "unexpected " + what + " after the course object; the file must hold a single JSON object"
+	case strings.Contains(goMsg, "in string literal"):
+		msg = "unexpected " + what + " inside a string; write line breaks as \\n and tabs as \\t"
+	case strings.Contains(goMsg, "in string escape code"):
+		r, _ := utf8.DecodeRune(data[pos:])
+		msg = "invalid escape \\" + string(r) + " inside a string; write a backslash as \\\\"
+	case data[pos] == '\'':
+		msg = "unexpected single quote; strings and field names must be in double quotes"
+	case (data[pos] == ']' || data[pos] == '}') && afterComma:
+		msg = "unexpected " + what + " after a comma; remove the comma"
+	case strings.Contains(goMsg, "beginning of object key"):
+		msg = "unexpected " + what + "; field names must be in double quotes"
+	case strings.Contains(goMsg, "after object key:value pair"), strings.Contains(goMsg, "after array element"):
+		msg = "unexpected " + what + "; is a comma missing before it?"
+	case strings.Contains(goMsg, "after object key"):
+		msg = "unexpected " + what + "; a field name must be followed by a colon"
+	default:
+		msg = "unexpected " + what
+	}
+	return errs.Detail{Path: path, Message: "invalid JSON: " + msg}
+}
+
+// cfPosition names the line and column, both from 1, of the byte at pos.
+func cfPosition(data []byte, pos int) string {
+	before := data[:pos]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
+	return fmt.Sprintf("line %d, column %d", line, col)
+}
+
+// cfDescribeChar names the character at the start of b for a message.
+func cfDescribeChar(b []byte) string {
+	r, _ := utf8.DecodeRune(b)
+	switch {
+	case r == '\n' || r == '\r':
+		return "line break"
+	case r == '\t':
+		return "tab"
+	case r < ' ' || r == utf8.RuneError || r == 0x7f:
+		return fmt.Sprintf("character %U", r)
+	default:
+		return "'" + string(r) + "'"
+	}
+}
+
+// cfChecker walks a decoded course file and collects every problem it finds.
+type cfChecker struct {
+	details []errs.Detail
+}
+
+func (c *cfChecker) add(path, format string, args ...any) {
+	c.details = append(c.details, errs.Detail{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func cfJoin(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func cfIndex(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// object returns the fields of v by key, reporting unknown and repeated keys. A
+// null field counts as absent. It reports and returns nil if v is not an object.
+func (c *cfChecker) object(v *cfValue, path string, known ...string) map[string]*cfValue {
+	if v.kind != cfObject {
+		c.add(path, "must be an object ({...}), got %s", v.describe())
+		return nil
+	}
+	fields := make(map[string]*cfValue, len(v.fields))
+	seen := make(map[string]bool, len(v.fields))
+	for _, f := range v.fields {
+		p := cfJoin(path, f.key)
+		switch {
+		case !slices.Contains(known, f.key):
+			c.add(p, "unknown field; the known fields here are %s", strings.Join(known, ", "))
+		case seen[f.key]:
+			c.add(p, "appears more than once")
+		case f.value.kind != cfNull:
+			fields[f.key] = f.value
+		}
+		seen[f.key] = true
+	}
+	return fields
+}
+
+// text reads an optional string of at most limit characters, trimmed. It
+// reports a wrong type or length and returns ok false then.
+func (c *cfChecker) text(v *cfValue, path string, limit int) (s string, ok bool) {
+	if v == nil {
+		return "", true
+	}
+	if v.kind != cfString {
+		c.add(path, "must be a string, got %s", v.describe())
+		return "", false
+	}
+	s = strings.TrimSpace(v.text)
+	if n := utf8.RuneCountInString(s); n > limit {
+		c.add(path, "must be at most %d characters, got %d", limit, n)
+		return "", false
+	}
+	return s, true
+}
+
+// requiredText reads a string like text and also reports it absent or blank.
+func (c *cfChecker) requiredText(v *cfValue, path string, limit int) (string, bool) {
+	if v == nil {
+		c.add(path, "is required")
+		return "", false
+	}
+	s, ok := c.text(v, path, limit)
+	if ok && s == "" {
+		c.add(path, "must not be blank")
+		return "", false
+	}
+	return s, ok
+}
+
+// whole reads an optional whole number in [lo, hi], def when absent.
+func (c *cfChecker) whole(v *cfValue, path string, lo, hi, def int) int {
+	if v == nil {
+		return def
+	}
+	n, ok := cfWhole(v)
+	if !ok {
+		c.add(path, "must be a whole number, got %s", v.describe())
+		return def
+	}
+	if n < int64(lo) || n > int64(hi) {
+		c.add(path, "must be between %d and %d, got %s", lo, hi, v.describe())
+		return def
+	}
+	return int(n)
+}
+
+// cfWhole reads a JSON number with no fraction, such as 70, 70.0 or 7e1.
+func cfWhole(v *cfValue) (int64, bool) {
+	if v.kind != cfNumber {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v.text, 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(v.text, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1e15 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// flag reads an optional true or false.
+func (c *cfChecker) flag(v *cfValue, path string) bool {
+	if v == nil {
+		return false
+	}
+	if v.kind != cfBool {
+		c.add(path, "must be true or false, got %s", v.describe())
+		return false
+	}
+	return v.truth
+}
+
+// list reads a list of lo to hi items of what (singular, e.g. "lesson"). It
+// returns the items even when there are too many, so that each is checked.
+func (c *cfChecker) list(v *cfValue, path string, lo, hi int, what string) []*cfValue {
+	if v.kind != cfArray {
+		c.add(path, "must be a list ([...]), got %s", v.describe())
+		return nil
+	}
+	n := len(v.items)
+	switch {
+	case n < lo && lo == 1:
+		c.add(path, "must have at least 1 %s", what)
+	case n < lo:
+		c.add(path, "must have at least %d %ss, got %d", lo, what, n)
+	case n > hi:
+		c.add(path, "must have at most %d %ss, got %d", hi, what, n)
+	}
+	return v.items
+}
+
+// clock reads a required "HH:MM" string.
+func (c *cfChecker) clock(v *cfValue, path string) (ClockTime, bool) {
+	s, ok := c.requiredText(v, path, math.MaxInt)
+	if !ok {
+		return 0, false
+	}
+	t, err := ParseClockTime(s)
+	if err != nil {
+		c.add(path, "must be a time of day as HH:MM (24-hour), got %q", cfShorten(s))
+		return 0, false
+	}
+	return t, true
+}
+
+// course reads the top-level object.
+func (c *cfChecker) course(v *cfValue) CourseSpec {
+	f := c.object(v, "", "slug", "title", "description", "pass_mark", "due_days",
+		"cadence", "send_window", "lessons")
+	var spec CourseSpec
+	if slug, ok := c.requiredText(f["slug"], "slug", math.MaxInt); ok {
+		if !courseSlugPattern.MatchString(slug) {
+			c.add("slug", "must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit; got %q", cfShorten(slug))
+		}
+		spec.Slug = slug
+	}
+	spec.Title, _ = c.requiredText(f["title"], "title", courseTitleMax)
+	spec.Description, _ = c.text(f["description"], "description", courseDescriptionMax)
+	spec.PassMark = c.whole(f["pass_mark"], "pass_mark", 0, 100, coursePassMarkDef)
+	spec.DueDays = c.whole(f["due_days"], "due_days", 1, courseDueDaysMax, courseDueDaysDef)
+
+	var timesOK bool
+	spec.Cadence, timesOK = c.cadence(f["cadence"], "cadence")
+	var windowOK bool
+	spec.SendWindow, windowOK = c.sendWindow(f["send_window"], "send_window")
+	if timesOK && windowOK {
+		w := spec.SendWindow
+		for i, t := range spec.Cadence.Times {
+			if t < w.Start || t >= w.End {
+				c.add(cfIndex("cadence.times", i), "%q is outside the send window %s-%s (the end time itself is outside)", t.String(), w.Start, w.End)
+			}
+		}
+	}
+
+	if f["lessons"] == nil {
+		c.add("lessons", "is required")
+		return spec
+	}
+	keys := make(map[string]string) // lesson key to the path of the lesson that first used it
+	for i, item := range c.list(f["lessons"], "lessons", 1, courseMaxLessons, "lesson") {
+		spec.Lessons = append(spec.Lessons, c.lesson(item, cfIndex("lessons", i), keys))
+	}
+	return spec
+}
+
+// cadence reads the cadence, the default when absent. timesOK says whether
+// every time was read, so that they can be checked against the send window.
+func (c *cfChecker) cadence(v *cfValue, path string) (cad Cadence, timesOK bool) {
+	if v == nil {
+		return defaultCadence(), true
+	}
+	f := c.object(v, path, "days", "every_days", "times")
+	if f == nil {
+		return Cadence{}, false
+	}
+	switch {
+	case f["days"] != nil && f["every_days"] != nil:
+		c.add(path, "must have either days or every_days, not both")
+	case f["days"] == nil && f["every_days"] == nil:
+		c.add(path, "must have days (e.g. [\"mon\", \"wed\"]) or every_days (e.g. 2)")
+	case f["days"] != nil:
+		cad.Weekdays = c.weekdays(f["days"], cfJoin(path, "days"))
+	default:
+		cad.EveryDays = c.whole(f["every_days"], cfJoin(path, "every_days"), 1, courseMaxEveryDays, 0)
+	}
+
+	timesPath := cfJoin(path, "times")
+	if f["times"] == nil {
+		c.add(timesPath, "is required")
+		return cad, false
+	}
+	items := c.list(f["times"], timesPath, 1, courseMaxTimes, "time")
+	prev := -1 // the index of the last time read
+	for i, item := range items {
+		p := cfIndex(timesPath, i)
+		t, ok := c.clock(item, p)
+		if !ok {
+			continue
+		}
+		if prev >= 0 && t <= cad.Times[len(cad.Times)-1] {
+			c.add(p, "%q must be later than %s (%q)", t.String(), cfIndex(timesPath, prev), cad.Times[len(cad.Times)-1].String())
+		}
+		cad.Times = append(cad.Times, t)
+		prev = i
+	}
+	return cad, len(items) > 0 && len(cad.Times) == len(items)
+}
+
+// weekdays reads a list of day names, sorted into time.Weekday order.
+func (c *cfChecker) weekdays(v *cfValue, path string) []time.Weekday {
+	var days []time.Weekday
+	first := make(map[time.Weekday]int)
+	for i, item := range c.list(v, path, 1, 7, "day") {
+		p := cfIndex(path, i)
+		s, ok := c.requiredText(item, p, math.MaxInt)
+		if !ok {
+			continue
+		}
+		d, known := courseFileWeekdays[strings.ToLower(s)]
+		if !known {
+			c.add(p, "must be one of mon, tue, wed, thu, fri, sat, sun; got %q", cfShorten(s))
+			continue
+		}
+		if j, dup := first[d]; dup {
+			c.add(p, "%q is the same day as %s", s, cfIndex(path, j))
+			continue
+		}
+		first[d] = i
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	return days
+}
+
+// sendWindow reads the send window; each end left out takes its default.
+func (c *cfChecker) sendWindow(v *cfValue, path string) (w SendWindow, ok bool) {
+	w = DefaultSendWindow
+	if v == nil {
+		return w, true
+	}
+	f := c.object(v, path, "start", "end")
+	if f == nil {
+		return w, false
+	}
+	ok = true
+	if f["start"] != nil {
+		t, tOK := c.clock(f["start"], cfJoin(path, "start"))
+		w.Start, ok = t, ok && tOK
+	}
+	if f["end"] != nil {
+		t, tOK := c.clock(f["end"], cfJoin(path, "end"))
+		w.End, ok = t, ok && tOK
+	}
+	if ok && w.Start >= w.End {
+		c.add(cfJoin(path, "end"), "%q must be later than the start (%q)", w.End.String(), w.Start.String())
+		ok = false
+	}
+	return w, ok
+}
+
+// lesson reads one lesson. keys maps each lesson key already read to its
+// lesson's path; lesson adds its own.
+func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) Lesson {
+	f := c.object(v, path, "key", "kind", "title", "body", "optional", "video_url", "video_seconds", "questions")
+	if f == nil {
+		return Lesson{}
+	}
+	var l Lesson
+	if key, ok := c.requiredText(f["key"], path+".key", math.MaxInt); ok {
+		switch first, used := keys[key]; {
+		case !lessonKeyPattern.MatchString(key):
+			c.add(path+".key", "must be 1-40 lower-case letters, digits, dots, underscores and hyphens, starting with a letter or digit; got %q", cfShorten(key))
+		case used:
+			c.add(path+".key", "%q is already used by %s", key, first)
+		default:
+			l.Key = key
+			keys[key] = path
+		}
+	}
+	if kind, ok := c.requiredText(f["kind"], path+".kind", math.MaxInt); ok {
+		switch k := LessonKind(kind); k {
+		case KindText, KindVideo, KindQuiz:
+			l.Kind = k
+		default:
+			c.add(path+".kind", "must be one of text, video, quiz; got %q", cfShorten(kind))
+		}
+	}
+	l.Title, _ = c.requiredText(f["title"], path+".title", lessonTitleMax)
+	if l.Kind == KindText {
+		l.Body, _ = c.requiredText(f["body"], path+".body", lessonBodyMax)
+	} else {
+		l.Body, _ = c.text(f["body"], path+".body", lessonBodyMax)
+	}
+	l.Optional = c.flag(f["optional"], path+".optional")
+
+	// Kind-specific fields. With no valid kind, present fields are still checked.
+	if l.Kind == KindVideo || l.Kind == "" {
+		l.VideoURL, l.VideoSeconds = c.video(f, path, l.Kind == KindVideo)
+	} else {
+		for _, key := range []string{"video_url", "video_seconds"} {
+			if f[key] != nil {
+				c.add(path+"."+key, "is only allowed on video lessons")
+			}
+		}
+	}
+	switch {
+	case l.Kind != KindQuiz && l.Kind != "" && f["questions"] != nil:
+		c.add(path+".questions", "is only allowed on quiz lessons")
+	case l.Kind == KindQuiz && f["questions"] == nil:
+		c.add(path+".questions", "is required for a quiz lesson")
+	case f["questions"] != nil:
+		qPath := path + ".questions"
+		for i, item := range c.list(f["questions"], qPath, 1, lessonMaxQuestions, "question") {
+			l.Questions = append(l.Questions, c.question(item, cfIndex(qPath, i)))
+		}
+	}
+	return l
+}
+
+// video reads video_url and video_seconds from a lesson's fields.
+func (c *cfChecker) video(f map[string]*cfValue, path string, required bool) (string, int) {
+	urlPath, secsPath := path+".video_url", path+".video_seconds"
+	var u string
+	var secs int
+	switch v := f["video_url"]; {
+	case v == nil && required:
+		c.add(urlPath, "is required for a video lesson")
+	case v != nil:
+		s, ok := c.requiredText(v, urlPath, lessonVideoURLMax)
+		switch {
+		case ok && cfVideoURLOK(s):
+			u = s
+		case ok:
+			c.add(urlPath, "must be an http(s) URL or a path starting with \"/\"; got %q", cfShorten(s))
+		}
+	}
+	if f["video_seconds"] == nil && required {
+		c.add(secsPath, "is required for a video lesson")
+	} else {
+		secs = c.whole(f["video_seconds"], secsPath, 1, lessonVideoMaxSecs, 0)
+	}
+	return u, secs
+}
+
+// cfVideoURLOK reports whether s is an absolute http(s) URL with a host, or a
+// path on this site such as "/media/demo.mp4".
+func cfVideoURLOK(s string) bool {
+	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return false
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	if strings.HasPrefix(s, "/") {
+		return !strings.HasPrefix(s, "//") && u.Scheme == "" && u.Host == ""
+	}
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// question reads one quiz question.
+func (c *cfChecker) question(v *cfValue, path string) Question {
+	f := c.object(v, path, "prompt", "choices", "correct", "explanation")
+	if f == nil {
+		return Question{}
+	}
+	var q Question
+	q.Prompt, _ = c.requiredText(f["prompt"], path+".prompt", questionPromptMax)
+
+	choicesPath := path + ".choices"
+	n := 0 // how many choices there are, for checking the correct letter
+	if f["choices"] == nil {
+		c.add(choicesPath, "is required")
+	} else {
+		first := make(map[string]int)
+		items := c.list(f["choices"], choicesPath, questionMinChoices, questionMaxChoices, "choice")
+		n = len(items)
+		for i, item := range items {
+			p := cfIndex(choicesPath, i)
+			s, ok := c.requiredText(item, p, questionChoiceMax)
+			if !ok {
+				continue
+			}
+			fold := strings.ToLower(s)
+			if j, dup := first[fold]; dup {
+				c.add(p, "%q is the same as %s", cfShorten(s), cfIndex(choicesPath, j))
+				continue
+			}
+			first[fold] = i
+			q.Choices = append(q.Choices, s)
+		}
+	}
+
+	correctPath := path + ".correct"
+	if f["correct"] != nil && f["correct"].kind != cfString {
+		c.add(correctPath, "must be a choice letter such as \"A\", got %s", f["correct"].describe())
+	} else if letter, ok := c.requiredText(f["correct"], correctPath, math.MaxInt); ok && n > 0 {
+		n = min(n, 26)
+		i := -1
+		if up := strings.ToUpper(letter); len(up) == 1 {
+			i = int(up[0] - 'A')
+		}
+		if i < 0 || i >= n {
+			c.add(correctPath, "%q is not one of the choices %s", cfShorten(letter), cfLetterRange(n))
+		} else {
+			q.Correct = i
+		}
+	}
+	q.Explanation, _ = c.text(f["explanation"], path+".explanation", questionExplainMax)
+	return q
+}
+
+// cfLetterRange names the letters of n choices: "A", "A-D".
+func cfLetterRange(n int) string {
+	if n == 1 {
+		return "A"
+	}
+	return "A-" + ChoiceLetter(n-1)
+}

@@ -1,0 +1,487 @@
+package lessons
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/morselhq/morsel/lessons/errs"
+	"github.com/morselhq/morsel/lessons/sms"
+)
+
+// MessagePurpose says why a message was sent or what a received one is.
+type MessagePurpose string
+
+// The purposes.
+const (
+	PurposeLesson       MessagePurpose = "lesson"       // a text or video lesson with its link
+	PurposeQuestion     MessagePurpose = "question"     // one quiz question
+	PurposeFeedback     MessagePurpose = "feedback"     // the grade of an answer
+	PurposeNudge        MessagePurpose = "nudge"        // a sent lesson not yet done
+	PurposeReminder     MessagePurpose = "reminder"     // the due date is near
+	PurposeHelp         MessagePurpose = "help"         // the answer to HELP
+	PurposeConfirmation MessagePurpose = "confirmation" // the answer to STOP or START
+	PurposeReply        MessagePurpose = "reply"        // a message the rep sent us
+)
+
+// MessageStatus is a message's fate. Outbound messages move forward only:
+// scheduled, queued (accepted by the provider), sent, then delivered,
+// undelivered or failed; or cancelled before sending.
+type MessageStatus string
+
+// The statuses.
+const (
+	MessageScheduled   MessageStatus = "scheduled"
+	MessageQueued      MessageStatus = "queued"
+	MessageSent        MessageStatus = "sent"
+	MessageDelivered   MessageStatus = "delivered"
+	MessageUndelivered MessageStatus = "undelivered"
+	MessageFailed      MessageStatus = "failed"
+	MessageCancelled   MessageStatus = "cancelled"
+	MessageReceived    MessageStatus = "received"
+)
+
+// statusRank orders outbound statuses; a status never moves to a lower rank.
+var statusRank = map[MessageStatus]int{
+	MessageScheduled: 0, MessageQueued: 1, MessageSent: 2,
+	MessageDelivered: 3, MessageUndelivered: 3, MessageFailed: 3, MessageCancelled: 3,
+}
+
+// Message is one SMS, in or out.
+type Message struct {
+	ID           int64
+	OrgID        int64
+	RepID        int64
+	EnrollmentID int64 // 0 when not about an enrollment
+	AssignmentID int64 // 0 when not about a lesson
+	Question     int   // the question's index for PurposeQuestion
+	Outbound     bool
+	Purpose      MessagePurpose
+	Body         string
+	Encoding     sms.Encoding
+	Segments     int
+	Status       MessageStatus
+	ProviderSID  string
+	ErrorCode    int
+	ErrorMessage string
+	ScheduledAt  time.Time
+	CreatedAt    time.Time
+	SentAt       *time.Time
+	DeliveredAt  *time.Time
+}
+
+// Step is a message scheduled to go out at a time: what the scheduler turns
+// into a job.
+type Step struct {
+	MessageID int64
+	At        time.Time
+}
+
+// Outbound is a message about to be sent, with what sending it needs to know.
+type Outbound struct {
+	Message
+	To           string // the rep's phone
+	TimeZone     string // the rep's
+	RepActive    bool
+	OptedOut     bool
+	PhoneInvalid bool
+	SMSFrom      string // the organisation's sender, if it has its own
+	SMSService   string
+	SMSMPS       float64 // -1 when the organisation sets none
+	Window       SendWindow
+}
+
+// Sendable says whether the rep may receive the message now, and if not, why.
+func (o Outbound) Sendable() (bool, string) {
+	switch {
+	case !o.RepActive:
+		return false, "the rep was removed"
+	case o.OptedOut:
+		return false, "the rep opted out"
+	case o.PhoneInvalid:
+		return false, "the rep's phone number cannot receive SMS"
+	}
+	return true, ""
+}
+
+// OutboundMessage loads a message to send, with its rep and sender.
+func (s *Store) OutboundMessage(ctx context.Context, id int64) (Outbound, error) {
+	var o Outbound
+	var start, end *int16
+	var status RepStatus
+	err := s.pool.QueryRow(ctx, `
+		SELECT m.id, m.org_id, m.rep_id, coalesce(m.enrollment_id, 0), coalesce(m.assignment_id, 0), coalesce(m.question, 0),
+			m.purpose, m.body, m.encoding, m.segments, m.status, coalesce(m.provider_sid, ''), m.scheduled_at, m.created_at,
+			r.phone, r.time_zone, r.status, r.opted_out_at IS NOT NULL, r.phone_invalid_at IS NOT NULL,
+			coalesce(g.sms_from, ''), coalesce(g.sms_messaging_service_sid, ''), coalesce(g.sms_mps, -1)::float8,
+			v.window_start, v.window_end
+		FROM messages m
+		JOIN reps r ON r.id = m.rep_id
+		JOIN organisations g ON g.id = m.org_id
+		LEFT JOIN enrollments e ON e.id = m.enrollment_id
+		LEFT JOIN course_versions v ON v.id = e.course_version_id
+		WHERE m.id = $1 AND m.direction = 'outbound'`, id).Scan(
+		&o.ID, &o.OrgID, &o.RepID, &o.EnrollmentID, &o.AssignmentID, &o.Question,
+		&o.Purpose, &o.Body, &o.Encoding, &o.Segments, &o.Status, &o.ProviderSID, &o.ScheduledAt, &o.CreatedAt,
+		&o.To, &o.TimeZone, &status, &o.OptedOut, &o.PhoneInvalid,
+		&o.SMSFrom, &o.SMSService, &o.SMSMPS, &start, &end)
+	if err != nil {
+		return Outbound{}, dbError(err, fmt.Sprintf("message %d", id))
+	}
+	o.Outbound = true
+	o.RepActive = status == RepActive
+	o.Window = DefaultSendWindow
+	if start != nil && end != nil {
+		o.Window = SendWindow{Start: ClockTime(*start), End: ClockTime(*end)}
+	}
+	return o, nil
+}
+
+// ScheduleFirstSteps schedules the first lesson of each new enrollment at the
+// course's first cadence slot in the rep's time zone, inside tx. It returns the
+// steps for the scheduler to queue in the same transaction.
+func (s *Store) ScheduleFirstSteps(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) ([]Step, error) {
+	ids := make([]int64, len(enrollments))
+	for i, e := range enrollments {
+		ids[i] = e.ID
+	}
+	return s.scheduleNext(ctx, tx, ids, nil)
+}
+
+// scheduleNext schedules the next pending lesson of each enrollment: at the
+// first cadence slot after `after` (or after enrollment, when after is nil).
+// Enrollments with nothing pending are left as they are.
+func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int64, after *time.Time) ([]Step, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT e.id, e.org_id, e.rep_id, e.course_version_id, e.enrolled_at, r.time_zone,
+			a.id, a.lesson_id, a.position,
+			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped')
+		FROM enrollments e
+		JOIN reps r ON r.id = e.rep_id
+		JOIN LATERAL (
+			SELECT id, lesson_id, position FROM assignments
+			WHERE enrollment_id = e.id AND status = 'pending' ORDER BY position LIMIT 1
+		) a ON true
+		WHERE e.id = ANY($1) AND e.status = 'active'`, enrollmentIDs)
+	if err != nil {
+		return nil, fmt.Errorf("find next lessons: %w", err)
+	}
+	type next struct {
+		enrollmentID, orgID, repID, versionID int64
+		enrolledAt                            time.Time
+		tz                                    string
+		assignmentID, lessonID                int64
+		position, steps                       int
+	}
+	nexts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (next, error) {
+		var n next
+		return n, r.Scan(&n.enrollmentID, &n.orgID, &n.repID, &n.versionID, &n.enrolledAt, &n.tz,
+			&n.assignmentID, &n.lessonID, &n.position, &n.steps)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find next lessons: %w", err)
+	}
+	now := s.Now()
+	var batch messageBatch
+	for _, n := range nexts {
+		v, err := s.version(ctx, tx, n.versionID)
+		if err != nil {
+			return nil, err
+		}
+		loc, err := time.LoadLocation(n.tz)
+		if err != nil {
+			return nil, fmt.Errorf("rep %d time zone %q: %w", n.repID, n.tz, err)
+		}
+		// Interval cadences count their days from the enrollment.
+		var at time.Time
+		switch c, w := v.Spec.Cadence, v.Spec.SendWindow; {
+		case after != nil:
+			at = NextStepTime(c, w, loc, n.enrolledAt, *after)
+		case now.After(n.enrolledAt):
+			at = NextStepTime(c, w, loc, n.enrolledAt, now.Add(-time.Nanosecond))
+		default:
+			at = FirstStepTime(c, w, loc, n.enrolledAt)
+		}
+		l := v.lesson(n.lessonID)
+		m := Message{OrgID: n.orgID, RepID: n.repID, EnrollmentID: n.enrollmentID, AssignmentID: n.assignmentID,
+			Outbound: true, ScheduledAt: at, CreatedAt: now, Status: MessageScheduled}
+		if l.Kind == KindQuiz {
+			m.Purpose, m.Body = PurposeQuestion, QuestionText(*l, 0)
+		} else {
+			token := newLinkToken()
+			batch.links = append(batch.links, link{token: token, assignmentID: n.assignmentID, repID: n.repID})
+			m.Purpose, m.Body = PurposeLesson, LessonText(v.Spec.Title, n.position+1, n.steps, *l, s.PublicURL+"/l/"+token)
+		}
+		batch.add(m)
+	}
+	return batch.insert(ctx, tx, now)
+}
+
+// link is a lesson page token about to be stored.
+type link struct {
+	token        string
+	assignmentID int64
+	repID        int64
+}
+
+// messageBatch gathers new outbound messages to insert in one statement.
+type messageBatch struct {
+	msgs  []Message
+	links []link
+}
+
+func (b *messageBatch) add(m Message) {
+	m.Encoding, m.Segments = sms.Segments(m.Body)
+	b.msgs = append(b.msgs, m)
+}
+
+// insert stores the messages (and links), marks their assignments scheduled,
+// and returns them as steps.
+func (b *messageBatch) insert(ctx context.Context, tx pgx.Tx, now time.Time) ([]Step, error) {
+	if len(b.msgs) == 0 {
+		return nil, nil
+	}
+	if len(b.links) > 0 {
+		tokens, assignments, reps := make([]string, len(b.links)), make([]int64, len(b.links)), make([]int64, len(b.links))
+		for i, l := range b.links {
+			tokens[i], assignments[i], reps[i] = l.token, l.assignmentID, l.repID
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO lesson_links (token, assignment_id, rep_id, created_at)
+			SELECT t, a, r, $4 FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(t, a, r)
+			ON CONFLICT (assignment_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at`,
+			tokens, assignments, reps, now)
+		if err != nil {
+			return nil, fmt.Errorf("store lesson links: %w", err)
+		}
+	}
+	n := len(b.msgs)
+	orgs, reps, enrollments, assignments := make([]int64, n), make([]int64, n), make([]*int64, n), make([]*int64, n)
+	questions, segments := make([]*int32, n), make([]int32, n)
+	purposes, bodies, encodings := make([]string, n), make([]string, n), make([]string, n)
+	at := make([]time.Time, n)
+	for i, m := range b.msgs {
+		orgs[i], reps[i], purposes[i], bodies[i], encodings[i] = m.OrgID, m.RepID, string(m.Purpose), m.Body, string(m.Encoding)
+		segments[i], at[i] = int32(m.Segments), m.ScheduledAt
+		if m.EnrollmentID != 0 {
+			enrollments[i] = &b.msgs[i].EnrollmentID
+		}
+		if m.AssignmentID != 0 {
+			assignments[i] = &b.msgs[i].AssignmentID
+		}
+		if m.Purpose == PurposeQuestion {
+			q := int32(m.Question)
+			questions[i] = &q
+		}
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO messages (org_id, rep_id, enrollment_id, assignment_id, question, direction, purpose, body,
+			encoding, segments, status, scheduled_at, created_at, updated_at)
+		SELECT o, r, e, a, q, 'outbound', p, b, enc, seg, 'scheduled', at, $12, $12
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[],
+			$8::text[], $9::int[], $10::timestamptz[]) WITH ORDINALITY AS u(o, r, e, a, q, p, b, enc, seg, at, i)
+		ORDER BY i
+		RETURNING id`,
+		orgs, reps, enrollments, assignments, questions, purposes, bodies, encodings, segments, at, nil, now)
+	if err != nil {
+		return nil, fmt.Errorf("store messages: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("store messages: %w", err)
+	}
+	var scheduled []int64
+	steps := make([]Step, n)
+	for i, id := range ids {
+		steps[i] = Step{MessageID: id, At: b.msgs[i].ScheduledAt}
+		if b.msgs[i].AssignmentID != 0 {
+			scheduled = append(scheduled, b.msgs[i].AssignmentID)
+		}
+	}
+	if len(scheduled) > 0 {
+		_, err = tx.Exec(ctx, `UPDATE assignments SET status = 'scheduled', scheduled_at = $2
+			WHERE id = ANY($1) AND status = 'pending'`, scheduled, now)
+		if err != nil {
+			return nil, fmt.Errorf("mark assignments scheduled: %w", err)
+		}
+	}
+	return steps, nil
+}
+
+// MarkAccepted records, inside tx, that the provider accepted the message with
+// the sid, applies any status callback that arrived before it, and schedules
+// the rep's next step when the message was a lesson. It returns that next step,
+// for the scheduler to queue in the same transaction.
+func (s *Store) MarkAccepted(ctx context.Context, tx pgx.Tx, id int64, sid string) ([]Step, error) {
+	now := s.Now()
+	var purpose MessagePurpose
+	var enrollmentID, assignmentID *int64
+	err := tx.QueryRow(ctx, `
+		UPDATE messages SET status = 'queued', provider_sid = $2, sent_at = $3, updated_at = $3
+		WHERE id = $1 AND status = 'scheduled'
+		RETURNING purpose, enrollment_id, assignment_id`, id, sid, now).Scan(&purpose, &enrollmentID, &assignmentID)
+	if err == pgx.ErrNoRows {
+		return nil, errs.Errorf(errs.Conflict, "message %d was already sent or cancelled", id)
+	}
+	if err != nil {
+		return nil, dbError(err, fmt.Sprintf("message %d", id))
+	}
+	if err := applyEarlyStatus(ctx, tx, sid); err != nil {
+		return nil, err
+	}
+	if assignmentID == nil {
+		return nil, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE assignments SET status = 'sent', sent_at = coalesce(sent_at, $2)
+		WHERE id = $1 AND status = 'scheduled'`, *assignmentID, now); err != nil {
+		return nil, fmt.Errorf("mark assignment sent: %w", err)
+	}
+	if purpose != PurposeLesson {
+		return nil, nil // a question waits for its answer
+	}
+	return s.scheduleNext(ctx, tx, []int64{*enrollmentID}, &now)
+}
+
+// Twilio error codes that change what we may send to a rep.
+const (
+	ErrorUnsubscribed    = 21610 // the rep texted STOP to the carrier
+	ErrorInvalidNumber   = 21211 // not a phone number
+	ErrorNotMobile       = 21614 // not a mobile number
+	ErrorLandline        = 30006 // landline or unreachable carrier, at delivery
+	ErrorOptedOutCarrier = 30004 // blocked by the carrier
+)
+
+// MarkFailed records that the provider refused the message for good, inside tx,
+// and what that means for the rep: code 21610 opts them out; 21211, 21614 and
+// 30006 mark their number unable to receive SMS.
+func (s *Store) MarkFailed(ctx context.Context, tx pgx.Tx, id int64, code int, reason string) error {
+	now := s.Now()
+	var repID int64
+	err := tx.QueryRow(ctx, `
+		UPDATE messages SET status = 'failed', error_code = $2, error_message = $3, updated_at = $4
+		WHERE id = $1 RETURNING rep_id`, id, code, reason, now).Scan(&repID)
+	if err != nil {
+		return dbError(err, fmt.Sprintf("message %d", id))
+	}
+	return repUnreachable(ctx, tx, repID, code, reason, now)
+}
+
+func repUnreachable(ctx context.Context, tx pgx.Tx, repID int64, code int, reason string, now time.Time) error {
+	var err error
+	switch code {
+	case ErrorUnsubscribed:
+		_, err = tx.Exec(ctx, `UPDATE reps SET opted_out_at = coalesce(opted_out_at, $2), updated_at = $2 WHERE id = $1`, repID, now)
+	case ErrorInvalidNumber, ErrorNotMobile, ErrorLandline:
+		_, err = tx.Exec(ctx, `UPDATE reps SET phone_invalid_at = coalesce(phone_invalid_at, $2), phone_invalid_reason = $3, updated_at = $2
+			WHERE id = $1`, repID, now, fmt.Sprintf("%d: %s", code, reason))
+	}
+	if err != nil {
+		return fmt.Errorf("mark rep %d unreachable: %w", repID, err)
+	}
+	return nil
+}
+
+// CancelMessage records that a scheduled message will not be sent, and why;
+// its lesson goes back to pending so that it is sent if the rep opts back in.
+func (s *Store) CancelMessage(ctx context.Context, tx pgx.Tx, id int64, reason string) error {
+	now := s.Now()
+	var assignmentID *int64
+	err := tx.QueryRow(ctx, `
+		UPDATE messages SET status = 'cancelled', error_message = $2, updated_at = $3
+		WHERE id = $1 AND status = 'scheduled' RETURNING assignment_id`, id, reason, now).Scan(&assignmentID)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return dbError(err, fmt.Sprintf("message %d", id))
+	}
+	if assignmentID != nil {
+		_, err = tx.Exec(ctx, `UPDATE assignments SET status = 'pending', scheduled_at = NULL WHERE id = $1 AND status = 'scheduled'`, *assignmentID)
+	}
+	return err
+}
+
+// RecordStatus applies a provider status callback. Callbacks arrive out of
+// order: a status never replaces one that is further along. A callback for a
+// sid not yet recorded (it can overtake the send's own commit) is kept and
+// applied when the sid is. It reports whether the message changed.
+func (s *Store) RecordStatus(ctx context.Context, sid string, status MessageStatus, code int, reason string) (bool, error) {
+	rank, ok := statusRank[status]
+	if !ok || status == MessageScheduled || status == MessageCancelled {
+		return false, errs.Errorf(errs.Invalid, "%q is not a delivery status", status)
+	}
+	changed := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
+		var repID int64
+		err := tx.QueryRow(ctx, `
+			UPDATE messages SET status = $2, error_code = nullif($3, 0), error_message = $4, updated_at = $5,
+				delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
+			WHERE provider_sid = $1 AND `+rankSQL+` < $6
+			RETURNING rep_id`, sid, status, code, reason, now, rank).Scan(&repID)
+		if err == pgx.ErrNoRows {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM messages WHERE provider_sid = $1)`, sid).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				_, err := tx.Exec(ctx, `
+					INSERT INTO early_statuses (provider_sid, status, error_code, error_message, rank, received_at)
+					VALUES ($1, $2, $3, $4, $5, $6)
+					ON CONFLICT (provider_sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code,
+						error_message = excluded.error_message, rank = excluded.rank
+					WHERE early_statuses.rank < excluded.rank`, sid, status, code, reason, rank, now)
+				return err
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		changed = true
+		return repUnreachable(ctx, tx, repID, code, reason, now)
+	})
+	if err != nil {
+		return false, fmt.Errorf("record status of %s: %w", sid, err)
+	}
+	return changed, nil
+}
+
+// rankSQL is statusRank in SQL.
+const rankSQL = `(CASE status WHEN 'scheduled' THEN 0 WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END)`
+
+// applyEarlyStatus applies a status callback that arrived before the sid was stored.
+func applyEarlyStatus(ctx context.Context, tx pgx.Tx, sid string) error {
+	var status MessageStatus
+	var code int
+	var reason string
+	var at time.Time
+	err := tx.QueryRow(ctx, `DELETE FROM early_statuses WHERE provider_sid = $1
+		RETURNING status, error_code, error_message, received_at`, sid).Scan(&status, &code, &reason, &at)
+	if err == pgx.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read early status: %w", err)
+	}
+	var repID int64
+	err = tx.QueryRow(ctx, `
+		UPDATE messages SET status = $2, error_code = nullif($3, 0), error_message = $4, updated_at = $5,
+			delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
+		WHERE provider_sid = $1 RETURNING rep_id`, sid, status, code, reason, at).Scan(&repID)
+	if err != nil {
+		return fmt.Errorf("apply early status: %w", err)
+	}
+	return repUnreachable(ctx, tx, repID, code, reason, at)
+}
+
+// newLinkToken returns an unguessable lesson link token: 128 random bits.
+func newLinkToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

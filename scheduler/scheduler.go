@@ -1,0 +1,154 @@
+// Package scheduler runs every scheduled or retried piece of work on River:
+// sending each lesson at the rep's local time, retrying failed sends, and
+// (later) processing replies and shipping events. Jobs are inserted in the
+// same transaction as the data that causes them.
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/morselhq/morsel/lessons"
+)
+
+// The queues.
+const (
+	QueueSMS         = "sms"         // outbound messages
+	QueueReplies     = "replies"     // inbound messages
+	QueueMaintenance = "maintenance" // reminders, housekeeping
+)
+
+// Config tunes the workers. The zero value is sensible.
+type Config struct {
+	// SMSWorkers is how many messages one process sends at once (default 200).
+	SMSWorkers int
+	// FetchCooldown is how often the SMS queue may fetch jobs (default 5 ms):
+	// River's default of 100 ms caps a queue near 1,000 jobs/s.
+	FetchCooldown time.Duration
+	// StatusCallback is the URL the provider posts delivery statuses to.
+	StatusCallback string
+	// DefaultFrom and DefaultMessagingServiceSID send for organisations that
+	// name no sender of their own.
+	DefaultFrom                string
+	DefaultMessagingServiceSID string
+	// DefaultMPS limits each From number to this many messages per second
+	// (default 1, as Twilio allows a long code); 0 lifts the limit. A messaging
+	// service is not limited unless its organisation sets a limit.
+	DefaultMPS float64
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Test is passed to River, for tests that stub its time.
+	Test river.TestConfig
+}
+
+// Scheduler owns the River client and the workers.
+type Scheduler struct {
+	client *river.Client[pgx.Tx]
+	store  *lessons.Store
+	sender Sender
+	cfg    Config
+	log    *slog.Logger
+}
+
+// New builds the River client with the workers. With work false it only
+// inserts jobs (for processes that serve HTTP only, and for commands).
+func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, log *slog.Logger, work bool) (*Scheduler, error) {
+	if cfg.SMSWorkers <= 0 {
+		cfg.SMSWorkers = 200
+	}
+	if cfg.FetchCooldown <= 0 {
+		cfg.FetchCooldown = 5 * time.Millisecond
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Scheduler{store: store, sender: sender, cfg: cfg, log: log}
+	rc := &river.Config{
+		Logger:               log,
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 3 * time.Minute, // a killed worker's jobs come back this soon
+		Test:                 cfg.Test,
+	}
+	if work {
+		workers := river.NewWorkers()
+		if err := river.AddWorkerSafely(workers, &sendWorker{s: s}); err != nil {
+			return nil, err
+		}
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{
+			QueueSMS:         {MaxWorkers: cfg.SMSWorkers, FetchCooldown: cfg.FetchCooldown, FetchPollInterval: time.Second},
+			QueueReplies:     {MaxWorkers: 50, FetchCooldown: 10 * time.Millisecond},
+			QueueMaintenance: {MaxWorkers: 10},
+		}
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	s.client = client
+	store.OnEnroll = s.scheduleFirstSteps
+	return s, nil
+}
+
+// Start starts the workers; they run until Stop.
+func (s *Scheduler) Start(ctx context.Context) error {
+	if err := s.client.Start(ctx); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for running ones to finish, until ctx is
+// done; then it cancels them, and River returns them to the queue.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	err := s.client.Stop(ctx)
+	if err != nil {
+		if err := s.client.StopAndCancel(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("stop workers: %w", err)
+		}
+	}
+	return nil
+}
+
+// Client returns the River client, for tests and for subscribing to events.
+func (s *Scheduler) Client() *river.Client[pgx.Tx] { return s.client }
+
+// scheduleFirstSteps runs inside the enrollment transaction: it schedules each
+// enrollment's first lesson and queues its job in that same transaction.
+func (s *Scheduler) scheduleFirstSteps(ctx context.Context, tx pgx.Tx, es []lessons.Enrollment) error {
+	steps, err := s.store.ScheduleFirstSteps(ctx, tx, es)
+	if err != nil {
+		return err
+	}
+	return s.queueSteps(ctx, tx, steps)
+}
+
+// queueSteps inserts a send job per step, due at the step's time, in tx.
+func (s *Scheduler) queueSteps(ctx context.Context, tx pgx.Tx, steps []lessons.Step) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(steps))
+	for i, st := range steps {
+		params[i] = river.InsertManyParams{Args: SendArgs{MessageID: st.MessageID},
+			InsertOpts: &river.InsertOpts{ScheduledAt: st.At}}
+	}
+	if len(params) == 1 {
+		_, err := s.client.InsertTx(ctx, tx, params[0].Args, params[0].InsertOpts)
+		if err != nil {
+			return fmt.Errorf("queue send job: %w", err)
+		}
+		return nil
+	}
+	if _, err := s.client.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("queue %d send jobs: %w", len(params), err)
+	}
+	return nil
+}

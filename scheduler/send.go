@@ -1,0 +1,209 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
+)
+
+// SendArgs is the job that sends one outbound message.
+type SendArgs struct {
+	MessageID int64 `json:"message_id"`
+}
+
+// Kind names the job for River.
+func (SendArgs) Kind() string { return "send_sms" }
+
+// InsertOpts puts sends on the SMS queue.
+func (SendArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSMS, MaxAttempts: 20}
+}
+
+type sendWorker struct {
+	river.WorkerDefaults[SendArgs]
+	s *Scheduler
+}
+
+// Timeout bounds one attempt: the provider call has its own, shorter timeout.
+func (w *sendWorker) Timeout(*river.Job[SendArgs]) time.Duration { return 45 * time.Second }
+
+// NextRetry retries three times quickly (2 s apart), then backs off
+// exponentially from 15 s up to an hour.
+func (w *sendWorker) NextRetry(job *river.Job[SendArgs]) time.Time {
+	return w.s.cfg.Now().Add(retryDelay(job.Attempt))
+}
+
+func retryDelay(attempt int) time.Duration {
+	if attempt <= 3 {
+		return 2 * time.Second
+	}
+	d := 15 * time.Second * time.Duration(math.Pow(2, float64(min(attempt-4, 12))))
+	return min(d, time.Hour)
+}
+
+// acceptedMarker starts the error a job returns when the provider took the
+// message but recording that failed: the retry reads the sid from it rather
+// than sending again.
+const acceptedMarker = "accepted as "
+
+func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
+	s := w.s
+	o, err := s.store.OutboundMessage(ctx, job.Args.MessageID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if o.Status != lessons.MessageScheduled {
+		return nil // sent, failed or cancelled by an earlier attempt
+	}
+	if ok, why := o.Sendable(); !ok {
+		return s.finish(ctx, job, func(tx pgx.Tx) error { return s.store.CancelMessage(ctx, tx, o.ID, why) })
+	}
+	now := s.cfg.Now()
+	loc, err := time.LoadLocation(o.TimeZone)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("rep %d time zone %q: %w", o.RepID, o.TimeZone, err))
+	}
+	if next := lessons.InWindow(o.Window, loc, now); next.After(now) {
+		return river.JobSnooze(next.Sub(now)) // a retry ran past the send window: wait for the next one
+	}
+	msg := s.sms(o)
+	if wait, err := s.pace(ctx, msg, o.SMSMPS); err != nil {
+		return err
+	} else if wait > 0 {
+		return river.JobSnooze(wait)
+	}
+
+	sid := acceptedEarlier(job)
+	if sid == "" && job.Attempt > 1 {
+		// An earlier attempt may have reached the provider without an answer.
+		if sid, err = s.sender.Find(ctx, msg, o.CreatedAt); err != nil {
+			return fmt.Errorf("look for an earlier send of message %d: %w", o.ID, err)
+		}
+	}
+	delivered := false
+	if sid == "" {
+		acc, err := s.sender.Send(ctx, msg)
+		if err != nil {
+			f := failureOf(err)
+			if f.Kind == Permanent {
+				err := pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error { return s.store.MarkFailed(ctx, tx, o.ID, f.Code, f.Message) })
+				if err != nil {
+					return err
+				}
+				return river.JobCancel(f) // no retry: the provider said no for good
+			}
+			return err // retried by River: NextRetry
+		}
+		sid, delivered = acc.SID, acc.Delivered
+	}
+	err = s.finish(ctx, job, func(tx pgx.Tx) error {
+		steps, err := s.store.MarkAccepted(ctx, tx, o.ID, sid)
+		if err != nil {
+			return err
+		}
+		return s.queueSteps(ctx, tx, steps)
+	})
+	if err != nil {
+		return fmt.Errorf("%s%s, but recording it failed: %w", acceptedMarker, sid, err)
+	}
+	if delivered {
+		if _, err := s.store.RecordStatus(ctx, sid, lessons.MessageDelivered, 0, ""); err != nil {
+			s.log.Warn("record simulated delivery", "sid", sid, "err", err)
+		}
+	}
+	return nil
+}
+
+// finish runs fn and completes the job in one transaction.
+func (s *Scheduler) finish(ctx context.Context, job *river.Job[SendArgs], fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
+}
+
+// acceptedEarlier returns the sid an earlier attempt was given but could not
+// record, if the last attempt says so.
+func acceptedEarlier(job *river.Job[SendArgs]) string {
+	if len(job.Errors) == 0 {
+		return ""
+	}
+	msg := job.Errors[len(job.Errors)-1].Error
+	if !strings.HasPrefix(msg, acceptedMarker) {
+		return ""
+	}
+	sid, _, _ := strings.Cut(strings.TrimPrefix(msg, acceptedMarker), ",")
+	return sid
+}
+
+// sms is the provider's view of the message: the organisation's sender, or
+// the deployment's default.
+func (s *Scheduler) sms(o lessons.Outbound) SMS {
+	m := SMS{To: o.To, Body: o.Body, StatusCallback: s.cfg.StatusCallback,
+		From: o.SMSFrom, MessagingServiceSID: o.SMSService}
+	if m.From == "" && m.MessagingServiceSID == "" {
+		m.From, m.MessagingServiceSID = s.cfg.DefaultFrom, s.cfg.DefaultMessagingServiceSID
+	}
+	return m
+}
+
+// pace enforces a sender's messages-per-second limit across every worker
+// process with one row per sender in Postgres: it reserves the sender's next
+// free slot and waits for it when it is near, or says how long to snooze when
+// it is not. The limit is the organisation's, else the default for a From
+// number; 0 means none.
+func (s *Scheduler) pace(ctx context.Context, m SMS, orgMPS float64) (time.Duration, error) {
+	mps := orgMPS
+	if mps < 0 {
+		mps = 0
+		if m.MessagingServiceSID == "" {
+			mps = s.cfg.DefaultMPS
+		}
+	}
+	if mps <= 0 {
+		return 0, nil
+	}
+	sender := m.From + m.MessagingServiceSID
+	interval := time.Duration(float64(time.Second) / mps)
+	now := s.cfg.Now()
+	var next time.Time
+	err := s.store.Pool().QueryRow(ctx, `SELECT next_slot FROM sender_pacing WHERE sender = $1`, sender).Scan(&next)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("read pacing of %s: %w", sender, err)
+	}
+	if wait := next.Sub(now); wait > 2*time.Second {
+		return wait, nil // far off: give the worker back
+	}
+	var slot time.Time
+	err = s.store.Pool().QueryRow(ctx, `
+		INSERT INTO sender_pacing (sender, next_slot) VALUES ($1, $2::timestamptz + $3::interval)
+		ON CONFLICT (sender) DO UPDATE SET next_slot = greatest(sender_pacing.next_slot, $2) + $3::interval
+		RETURNING next_slot - $3::interval`, sender, now, interval).Scan(&slot)
+	if err != nil {
+		return 0, fmt.Errorf("reserve a slot for %s: %w", sender, err)
+	}
+	if wait := slot.Sub(now); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return 0, nil
+}

@@ -1,0 +1,143 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go"
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+)
+
+// Twilio sends through Twilio's Messages API with twilio-go, or through a
+// Twilio-compatible API (an emulator) when APIURL is set.
+type Twilio struct {
+	rest *twilio.RestClient
+}
+
+// TwilioConfig is what the Twilio sender needs.
+type TwilioConfig struct {
+	AccountSID string
+	AuthToken  string
+	APIURL     string        // "" for Twilio itself
+	Timeout    time.Duration // per request; default 10 s
+	MaxConns   int           // connections kept to the API; default 256
+}
+
+// NewTwilio returns a Twilio sender.
+func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 256
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = cfg.MaxConns
+	transport.MaxIdleConns = cfg.MaxConns
+	var rt http.RoundTripper = transport
+	if cfg.APIURL != "" {
+		u, err := url.Parse(cfg.APIURL)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("TWILIO_API_URL %q is not a URL", cfg.APIURL)
+		}
+		rt = rewriteHost{base: transport, scheme: u.Scheme, host: u.Host}
+	}
+	c := &client.Client{
+		Credentials: client.NewCredentials(cfg.AccountSID, cfg.AuthToken),
+		HTTPClient:  &http.Client{Timeout: cfg.Timeout, Transport: rt},
+	}
+	c.SetAccountSid(cfg.AccountSID)
+	return &Twilio{rest: twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})}, nil
+}
+
+// rewriteHost sends requests meant for api.twilio.com to another host: twilio-go
+// has its base URL built in.
+type rewriteHost struct {
+	base         http.RoundTripper
+	scheme, host string
+}
+
+func (r rewriteHost) RoundTrip(req *http.Request) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.URL.Scheme, out.URL.Host, out.Host = r.scheme, r.host, ""
+	return r.base.RoundTrip(out)
+}
+
+// Send creates the message. twilio-go takes no context; the HTTP client's
+// timeout bounds the call.
+func (t *Twilio) Send(ctx context.Context, m SMS) (Accepted, error) {
+	p := &openapi.CreateMessageParams{}
+	p.SetTo(m.To)
+	p.SetBody(m.Body)
+	if m.MessagingServiceSID != "" {
+		p.SetMessagingServiceSid(m.MessagingServiceSID)
+	} else {
+		p.SetFrom(m.From)
+	}
+	if m.StatusCallback != "" {
+		p.SetStatusCallback(m.StatusCallback)
+	}
+	resp, err := t.rest.Api.CreateMessage(p)
+	if err != nil {
+		return Accepted{}, classifyTwilio(err)
+	}
+	if resp.Sid == nil || *resp.Sid == "" {
+		return Accepted{}, &SendError{Kind: Ambiguous, Message: "Twilio answered without a message sid"}
+	}
+	return Accepted{SID: *resp.Sid}, nil
+}
+
+// Find lists the messages to the same number since `since` and returns the sid
+// of one with the same body and sender.
+func (t *Twilio) Find(ctx context.Context, m SMS, since time.Time) (string, error) {
+	p := &openapi.ListMessageParams{}
+	p.SetTo(m.To)
+	p.SetDateSentAfter(since.UTC().Truncate(24 * time.Hour))
+	p.SetPageSize(100)
+	p.SetLimit(500)
+	msgs, err := t.rest.Api.ListMessage(p)
+	if err != nil {
+		return "", classifyTwilio(err)
+	}
+	for _, got := range msgs {
+		if got.Body == nil || *got.Body != m.Body || got.Sid == nil {
+			continue
+		}
+		if m.From != "" && (got.From == nil || *got.From != m.From) {
+			continue
+		}
+		return *got.Sid, nil
+	}
+	return "", nil
+}
+
+// classifyTwilio turns a twilio-go error into a *SendError.
+func classifyTwilio(err error) *SendError {
+	var re *client.TwilioRestError
+	if errors.As(err, &re) {
+		kind := Permanent
+		if re.Status >= 500 || re.Status == http.StatusTooManyRequests || re.Code == 20429 {
+			kind = Transient
+		}
+		return &SendError{Kind: kind, Code: re.Code, Message: re.Message, Err: err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &SendError{Kind: Ambiguous, Message: "Twilio did not answer in time", Err: err}
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return &SendError{Kind: Transient, Message: "cannot connect to Twilio: " + oe.Err.Error(), Err: err}
+	}
+	if strings.Contains(err.Error(), "status code: 5") { // twilio-go's message for a 5xx it could not parse
+		return &SendError{Kind: Transient, Message: err.Error(), Err: err}
+	}
+	return &SendError{Kind: Ambiguous, Message: err.Error(), Err: err}
+}

@@ -1,0 +1,44 @@
+// Package tracking records what reps do (messages, replies, grades, video
+// segments watched) as events, and keeps them in ClickHouse for the reports.
+package tracking
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// OpenClickHouse connects to the ClickHouse server at rawURL
+// (clickhouse://user:password@host:9000/database) over the native protocol, the
+// one that works with both ClickHouse 18.16 and current releases, and checks
+// that it answers.
+func OpenClickHouse(ctx context.Context, rawURL string) (driver.Conn, error) {
+	opts, err := clickhouse.ParseDSN(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("CLICKHOUSE_URL %s is not a ClickHouse URL: %w", Redact(rawURL), err)
+	}
+	if opts.Protocol != clickhouse.Native {
+		return nil, fmt.Errorf("CLICKHOUSE_URL %s: use the native protocol (clickhouse://host:9000/db)", Redact(rawURL))
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open ClickHouse at CLICKHOUSE_URL %s: %w", Redact(rawURL), err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("cannot reach ClickHouse at CLICKHOUSE_URL %s: %w", Redact(rawURL), err)
+	}
+	return conn, nil
+}
+
+// Redact returns the URL with its password replaced, fit for logs and errors.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
