@@ -281,12 +281,12 @@ func (b *messageBatch) insert(ctx context.Context, tx pgx.Tx, now time.Time) ([]
 	rows, err := tx.Query(ctx, `
 		INSERT INTO messages (org_id, rep_id, enrollment_id, assignment_id, question, direction, purpose, body,
 			encoding, segments, status, scheduled_at, created_at, updated_at)
-		SELECT o, r, e, a, q, 'outbound', p, b, enc, seg, 'scheduled', at, $12, $12
+		SELECT o, r, e, a, q, 'outbound', p, b, enc, seg, 'scheduled', at, $11, $11
 		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[],
 			$8::text[], $9::int[], $10::timestamptz[]) WITH ORDINALITY AS u(o, r, e, a, q, p, b, enc, seg, at, i)
 		ORDER BY i
 		RETURNING id`,
-		orgs, reps, enrollments, assignments, questions, purposes, bodies, encodings, segments, at, nil, now)
+		orgs, reps, enrollments, assignments, questions, purposes, bodies, encodings, segments, at, now)
 	if err != nil {
 		return nil, fmt.Errorf("store messages: %w", err)
 	}

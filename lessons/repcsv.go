@@ -61,8 +61,8 @@ var (
 // ParseRepsCSV reads a rep CSV with the header name,phone,email,team,timezone
 // (columns in any order, header names case-insensitive, extra columns an error;
 // the email and team columns may be left out).
-// Phone numbers without a leading + are read in defaultRegion (ISO 3166 code like "US").
-// It reports every problem at once as an *errs.Error (errs.Invalid) whose Details
+// Phone numbers without a leading + are read in defaultRegion (ISO 3166 code like "US",
+// in any case). It reports every problem at once as an *errs.Error (errs.Invalid) whose Details
 // name the line and column, e.g. Path "line 4, column phone", Message
 // `"555-0199" is not a valid phone number for region US`. A phone repeated in the
 // file is an error on the later line naming the first. Blank lines are skipped.
@@ -78,7 +78,11 @@ func ParseRepsCSV(r io.Reader, defaultRegion string, progress func(bytesRead int
 	}
 
 	br := bufio.NewReaderSize(&repCountingReader{r: r, progress: progress, reported: -1}, 64<<10)
-	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+	b, err := br.Peek(len(utf8BOM))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("reading rep CSV: %w", err)
+	}
+	if bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
 	}
 	cr := csv.NewReader(br)

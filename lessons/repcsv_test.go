@@ -287,10 +287,22 @@ func TestParseRepsCSVCapsProblems(t *testing.T) {
 func TestParseRepsCSVReadError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("connection reset")
-	r := io.MultiReader(strings.NewReader("name,phone,timezone\nAva Adams,+12012345678,UTC\n"), iotest.ErrReader(boom))
-	_, err := ParseRepsCSV(r, "US", nil)
-	require.ErrorIs(t, err, boom)
-	require.Equal(t, errs.Internal, errs.CodeOf(err))
+	tests := []struct {
+		name string
+		r    io.Reader
+	}{
+		{name: "at once", r: iotest.ErrReader(boom)},
+		{name: "after the header", r: io.MultiReader(strings.NewReader("name,phone,timezone\n"), iotest.ErrReader(boom))},
+		{name: "after a row", r: io.MultiReader(strings.NewReader("name,phone,timezone\nAva Adams,+12012345678,UTC\n"), iotest.ErrReader(boom))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseRepsCSV(tt.r, "US", nil)
+			require.ErrorIs(t, err, boom)
+			require.Equal(t, errs.Internal, errs.CodeOf(err))
+		})
+	}
 }
 
 func TestParseRepsCSVRoundTrip(t *testing.T) {

@@ -87,7 +87,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	}
 
 	sid := acceptedEarlier(job)
-	if sid == "" && job.Attempt > 1 {
+	if sid == "" && mayHaveBeenAccepted(job) {
 		// An earlier attempt may have reached the provider without an answer.
 		if sid, err = s.sender.Find(ctx, msg, o.CreatedAt); err != nil {
 			return fmt.Errorf("look for an earlier send of message %d: %w", o.ID, err)
@@ -150,6 +150,21 @@ func acceptedEarlier(job *river.Job[SendArgs]) string {
 	}
 	sid, _, _ := strings.Cut(strings.TrimPrefix(msg, acceptedMarker), ",")
 	return sid
+}
+
+// mayHaveBeenAccepted reports whether an earlier attempt may have reached the
+// provider without our knowing: every failure but one where the provider
+// answered that it did not take the message (and a worker that died mid-send
+// leaves no failure of its own, only River's rescue).
+func mayHaveBeenAccepted(job *river.Job[SendArgs]) bool {
+	if job.Attempt <= 1 {
+		return false
+	}
+	if len(job.Errors) == 0 {
+		return true
+	}
+	last := job.Errors[len(job.Errors)-1].Error
+	return !strings.HasPrefix(last, Transient.String()+" send failure")
 }
 
 // sms is the provider's view of the message: the organisation's sender, or

@@ -1,0 +1,21 @@
+package web
+
+import "net/http"
+
+// Route is a registered API route, for the test that holds the OpenAPI
+// document to the routes.
+type Route struct{ Method, Pattern string }
+
+// APIRoutes returns the server's API routes.
+func APIRoutes(s *Server) []Route {
+	var out []Route
+	for _, r := range s.routes() {
+		if r.API {
+			out = append(out, Route{r.Method, r.Pattern})
+		}
+	}
+	return out
+}
+
+// Wrap returns h with the server's request logging and panic recovery.
+func Wrap(s *Server, h http.Handler) http.Handler { return s.logRequests(s.recoverPanics(h)) }

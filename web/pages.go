@@ -1,0 +1,35 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	"github.com/morselhq/morsel/web/pages"
+)
+
+// render writes the page c with status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+}
+
+// home answers GET /.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, pages.Home())
+}
+
+// pageNotFound answers a path outside the API that no route matches: 405 if
+// the path exists with another method, else the friendly 404 page.
+func (s *Server) pageNotFound(w http.ResponseWriter, r *http.Request) {
+	if allowed := s.allowedMethods(r); allowed != "" {
+		w.Header().Set("Allow", allowed)
+		http.Error(w, "Method not allowed.", http.StatusMethodNotAllowed)
+		return
+	}
+	s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
+}

@@ -1,0 +1,45 @@
+package web
+
+import "net/http"
+
+// route is one entry of the routing table. API routes need an API key and are
+// described in openapi.json; a test holds the two to each other.
+type route struct {
+	Method  string // "" matches every method
+	Pattern string // a net/http pattern without the method
+	Handler http.Handler
+	API     bool
+}
+
+// routes lists every route the server answers.
+func (s *Server) routes() []route {
+	h := func(f http.HandlerFunc) http.Handler { return f }
+	return []route{
+		{"GET", "/{$}", h(s.home), false},
+		{"GET", "/healthz", h(s.healthz), false},
+		{"GET", "/readyz", h(s.readyz), false},
+		{"GET", "/api/v1/openapi.json", h(s.serveOpenAPI), false},
+
+		{"GET", "/api/v1/teams", s.api(s.listTeams), true},
+		{"POST", "/api/v1/teams", s.api(s.createTeam), true},
+
+		{"GET", "/api/v1/reps", s.api(s.listReps), true},
+		{"POST", "/api/v1/reps/import", s.api(s.importReps), true},
+		{"GET", "/api/v1/reps/{id}", s.api(s.getRep), true},
+		{"DELETE", "/api/v1/reps/{id}", s.api(s.removeRep), true},
+		{"POST", "/api/v1/reps/{id}/opt-out", s.api(s.optOutRep), true},
+		{"POST", "/api/v1/reps/{id}/opt-in", s.api(s.optInRep), true},
+
+		{"GET", "/api/v1/courses", s.api(s.listCourses), true},
+		{"POST", "/api/v1/courses", s.api(s.saveCourse), true},
+		{"GET", "/api/v1/courses/{id}", s.api(s.getCourse), true},
+		{"POST", "/api/v1/courses/{id}/publish", s.api(s.publishCourse), true},
+
+		{"GET", "/api/v1/enrollments", s.api(s.listEnrollments), true},
+		{"POST", "/api/v1/enrollments", s.api(s.enroll), true},
+		{"GET", "/api/v1/enrollments/{id}/assignments", s.api(s.listAssignments), true},
+
+		{"", "/api/", h(s.apiNotFound), false},
+		{"", "/", h(s.pageNotFound), false},
+	}
+}

@@ -1,0 +1,204 @@
+// Package web serves Morsel over HTTP: the JSON API under /api/v1, the health
+// checks, and the server-rendered pages.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/morselhq/morsel/lessons"
+)
+
+// Check is a dependency /readyz checks, such as Postgres or ClickHouse.
+type Check struct {
+	Name string
+	Ping func(context.Context) error
+}
+
+// Deps is what the server needs, passed in from cmd/.
+type Deps struct {
+	Store  *lessons.Store
+	Checks []Check
+	Logger *slog.Logger // nil: slog.Default()
+	// PublicURL is where the server is reached from outside, e.g.
+	// "https://morsel.example"; it becomes the OpenAPI document's server. Empty: "/".
+	PublicURL string
+}
+
+// Server answers Morsel's HTTP requests.
+type Server struct {
+	store   *lessons.Store
+	checks  []Check
+	log     *slog.Logger
+	openAPI []byte // the OpenAPI document as served
+	mux     *http.ServeMux
+}
+
+// New returns a Server on d. It panics if the embedded OpenAPI document is not
+// valid JSON or the routes clash, both programming errors.
+func New(d Deps) *Server {
+	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	doc, err := openAPIDocument(d.PublicURL)
+	if err != nil {
+		panic(err)
+	}
+	s.openAPI = doc
+	for _, rt := range s.routes() {
+		if _, isAPI := rt.Handler.(apiEndpoint); isAPI != rt.API {
+			panic(fmt.Sprintf("web: route %s %s: API is %t but its handler is not the matching kind", rt.Method, rt.Pattern, rt.API))
+		}
+		pattern := rt.Pattern
+		if rt.Method != "" {
+			pattern = rt.Method + " " + rt.Pattern
+		}
+		s.mux.Handle(pattern, rt.Handler)
+	}
+	return s
+}
+
+// Handler returns the server's handler, which logs every request and turns a
+// panic into a logged 500 "Internal error.".
+func (s *Server) Handler() http.Handler {
+	return s.logRequests(s.recoverPanics(s.mux))
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)),
+			slog.Int64("bytes", rec.bytes))
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, ok := w.(*statusRecorder)
+		if !ok {
+			rec = &statusRecorder{ResponseWriter: w}
+		}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "panic in handler",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			if rec.status != 0 {
+				return // too late to change the response
+			}
+			if isAPIPath(r.URL.Path) {
+				writeJSON(rec, http.StatusInternalServerError, errorBody{Error: errorInfo{Code: "internal", Message: internalMessage}})
+				return
+			}
+			http.Error(rec, internalMessage, http.StatusInternalServerError)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// isAPIPath reports whether path belongs to the JSON API, whose errors are JSON.
+func isAPIPath(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
+
+// writeJSON writes v as the JSON response with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client went away; nothing more to do
+}
+
+// healthz says that the process is up.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// readyTimeout bounds each readiness check.
+const readyTimeout = 2 * time.Second
+
+type readiness struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+// readyz runs every check at once, each with readyTimeout, and answers 503
+// naming the failures if any fails.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	results := make([]error, len(s.checks))
+	done := make(chan struct{})
+	for i, c := range s.checks {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+			defer cancel()
+			results[i] = c.Ping(ctx)
+		}()
+	}
+	for range s.checks {
+		<-done
+	}
+	body := readiness{Status: "ready", Checks: make(map[string]string, len(s.checks))}
+	status := http.StatusOK
+	for i, c := range s.checks {
+		if err := results[i]; err != nil {
+			s.log.WarnContext(r.Context(), "readiness check failed", slog.String("check", c.Name), slog.Any("error", err))
+			body.Checks[c.Name] = err.Error()
+			body.Status, status = "unavailable", http.StatusServiceUnavailable
+			continue
+		}
+		body.Checks[c.Name] = "ok"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, body)
+}
