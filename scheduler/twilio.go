@@ -47,7 +47,7 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 		if err != nil || u.Host == "" {
 			return nil, fmt.Errorf("TWILIO_API_URL %q is not a URL", cfg.APIURL)
 		}
-		rt = rewriteHost{base: transport, scheme: u.Scheme, host: u.Host}
+		rt = RewriteTransport(transport, u)
 	}
 	c := &client.Client{
 		Credentials: client.NewCredentials(cfg.AccountSID, cfg.AuthToken),
@@ -55,19 +55,6 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 	}
 	c.SetAccountSid(cfg.AccountSID)
 	return &Twilio{rest: twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})}, nil
-}
-
-// rewriteHost sends requests meant for api.twilio.com to another host: twilio-go
-// has its base URL built in.
-type rewriteHost struct {
-	base         http.RoundTripper
-	scheme, host string
-}
-
-func (r rewriteHost) RoundTrip(req *http.Request) (*http.Response, error) {
-	out := req.Clone(req.Context())
-	out.URL.Scheme, out.URL.Host, out.Host = r.scheme, r.host, ""
-	return r.base.RoundTrip(out)
 }
 
 // Send creates the message. twilio-go takes no context; the HTTP client's
@@ -136,7 +123,7 @@ func classifyTwilio(err error) *SendError {
 	if errors.As(err, &oe) && oe.Op == "dial" {
 		return &SendError{Kind: Transient, Message: "cannot connect to Twilio: " + oe.Err.Error(), Err: err}
 	}
-	if strings.Contains(err.Error(), "status code: 5") { // twilio-go's message for a 5xx it could not parse
+	if strings.Contains(err.Error(), "HTTP error code: 5") { // twilio-go's message for a 5xx it could not decode, e.g. a proxy's 502
 		return &SendError{Kind: Transient, Message: err.Error(), Err: err}
 	}
 	return &SendError{Kind: Ambiguous, Message: err.Error(), Err: err}

@@ -39,6 +39,8 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/enrollments", s.api(s.enroll), true},
 		{"GET", "/api/v1/enrollments/{id}/assignments", s.api(s.listAssignments), true},
 
+		{"POST", "/webhooks/twilio/status", h(s.twilioStatus), false},
+
 		{"", "/api/", h(s.apiNotFound), false},
 		{"", "/", h(s.pageNotFound), false},
 	}

@@ -30,6 +30,9 @@ type Deps struct {
 	// PublicURL is where the server is reached from outside, e.g.
 	// "https://morsel.example"; it becomes the OpenAPI document's server. Empty: "/".
 	PublicURL string
+	// TwilioAuthToken checks the signatures of Twilio's webhooks; without it
+	// they are refused.
+	TwilioAuthToken string
 }
 
 // Server answers Morsel's HTTP requests.
@@ -39,12 +42,16 @@ type Server struct {
 	log     *slog.Logger
 	openAPI []byte // the OpenAPI document as served
 	mux     *http.ServeMux
+
+	publicURL   string // without a trailing slash
+	twilioToken string
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not
 // valid JSON or the routes clash, both programming errors.
 func New(d Deps) *Server {
-	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux()}
+	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
+		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

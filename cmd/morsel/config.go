@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +23,10 @@ type Config struct {
 	TwilioFrom                string
 	TwilioMessagingServiceSID string
 	TwilioAPIURL              string // a Twilio-compatible API to use instead of Twilio's
+
+	// SMSMPS is the messages-per-second limit of a From number with no limit of
+	// its own (default 1, a long code's); 0 lifts it.
+	SMSMPS float64
 }
 
 // loadConfig reads the environment. A NAME_FILE variable names a file whose
@@ -53,6 +58,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = ":8080"
 	}
+	c.SMSMPS = 1
+	if v := get("SMS_MPS"); v != "" {
+		mps, err := strconv.ParseFloat(v, 64)
+		if err != nil || mps < 0 {
+			errs = append(errs, fmt.Errorf("SMS_MPS %q is not a number of messages per second (0 for no limit)", v))
+		}
+		c.SMSMPS = mps
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -71,6 +84,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TwilioFrom, "twilio-from", c.TwilioFrom, "default From number, E.164 (env TWILIO_FROM)")
 	fs.StringVar(&c.TwilioMessagingServiceSID, "twilio-messaging-service-sid", c.TwilioMessagingServiceSID, "default messaging service (env TWILIO_MESSAGING_SERVICE_SID)")
 	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", c.TwilioAPIURL, "a Twilio-compatible API base URL, for emulators (env TWILIO_API_URL)")
+	fs.Float64Var(&c.SMSMPS, "sms-mps", c.SMSMPS, "messages per second per From number without a limit of its own; 0: none (env SMS_MPS)")
 }
 
 // requireDatabases checks the database URLs are there and well formed.

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/tracking"
 )
 
@@ -31,7 +32,7 @@ func openPostgres(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("cannot reach Postgres at DATABASE_URL %s: %v", tracking.Redact(cfg.DatabaseURL), err)
+		return nil, fmt.Errorf("cannot reach Postgres at DATABASE_URL %s: %v", tracking.Redact(cfg.DatabaseURL), rootCause(err))
 	}
 	return pool, nil
 }
@@ -61,4 +62,47 @@ func orgBySlug(ctx context.Context, store *lessons.Store, slug string) (lessons.
 		return lessons.Org{}, usageError{"--org is required: the organisation's slug"}
 	}
 	return store.OrgBySlug(ctx, slug)
+}
+
+// newScheduler builds the scheduler on pool and hooks it into the store, so
+// that enrolling schedules the first lessons. Without Twilio credentials
+// messages go to the in-app phone simulator. With work false it only queues
+// jobs, for processes that run no workers.
+func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, store *lessons.Store, work bool) (*scheduler.Scheduler, error) {
+	var sender scheduler.Sender = scheduler.Simulator{}
+	if cfg.TwilioAccountSID != "" {
+		tw, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: cfg.TwilioAccountSID,
+			AuthToken: cfg.TwilioAuthToken, APIURL: cfg.TwilioAPIURL})
+		if err != nil {
+			return nil, err
+		}
+		sender = tw
+	}
+	store.PublicURL = cfg.PublicURL
+	return scheduler.New(pool, store, sender, scheduler.Config{
+		StatusCallback:             cfg.PublicURL + "/webhooks/twilio/status",
+		DefaultFrom:                cfg.TwilioFrom,
+		DefaultMessagingServiceSID: cfg.TwilioMessagingServiceSID,
+		DefaultMPS:                 cfg.SMSMPS,
+	}, e.log, work)
+}
+
+// rootCause returns the innermost error of err's chain: drivers wrap the one
+// useful line ("connection refused") in several of their own, over lines.
+func rootCause(err error) error {
+	for {
+		var next error
+		switch e := err.(type) {
+		case interface{ Unwrap() error }:
+			next = e.Unwrap()
+		case interface{ Unwrap() []error }:
+			if errs := e.Unwrap(); len(errs) > 0 {
+				next = errs[len(errs)-1]
+			}
+		}
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }

@@ -42,11 +42,16 @@ func init() {
 }
 
 func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
-	store, done, err := openStore(ctx, cfg)
+	pool, err := openPostgres(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer pool.Close()
+	store := lessons.NewStore(pool)
+	cfg.PublicURL = publicURL
+	if _, err := newScheduler(e, cfg, pool, store, false); err != nil {
+		return err
+	}
 
 	org, err := store.CreateOrg(ctx, lessons.Org{Slug: "demo", Name: "Demo Sales Co",
 		HelpText: "Demo Sales Co training. Reply with a letter to answer, STOP to opt out."})

@@ -46,14 +46,25 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 	}
 	defer ch.Close()
 	store := lessons.NewStore(pool)
+	sched, err := newScheduler(e, cfg, pool, store, withWorkers)
+	if err != nil {
+		return err
+	}
+	if withWorkers {
+		if err := sched.Start(ctx); err != nil {
+			return err
+		}
+		e.log.Info("workers started", "sender", senderName(cfg))
+	}
 
 	errc := make(chan error, 2)
 	var srv *http.Server
 	if withWeb {
 		handler := web.New(web.Deps{
-			Store:     store,
-			Logger:    e.log,
-			PublicURL: cfg.PublicURL,
+			Store:           store,
+			Logger:          e.log,
+			PublicURL:       cfg.PublicURL,
+			TwilioAuthToken: cfg.TwilioAuthToken,
 			Checks: []web.Check{
 				{Name: "postgres", Ping: pool.Ping},
 				{Name: "clickhouse", Ping: ch.Ping},
@@ -88,6 +99,21 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 			return fmt.Errorf("stop HTTP: %w", err)
 		}
 	}
+	if withWorkers {
+		if err := sched.Stop(stopCtx); err != nil {
+			return err
+		}
+	}
 	e.log.Info("stopped")
 	return nil
+}
+
+func senderName(cfg Config) string {
+	switch {
+	case cfg.TwilioAccountSID == "":
+		return "simulator (no Twilio credentials: see /simulator)"
+	case cfg.TwilioAPIURL != "":
+		return "twilio at " + cfg.TwilioAPIURL
+	}
+	return "twilio"
 }

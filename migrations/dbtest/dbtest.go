@@ -64,18 +64,31 @@ func templateName() string {
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := env(t, "DATABASE_URL")
-	ctx := context.Background()
-	template.once.Do(func() { template.name, template.err = ensureTemplate(ctx, base) })
+	template.once.Do(func() { template.name, template.err = ensureTemplate(context.Background(), base) })
 	if template.err != nil {
 		t.Fatalf("prepare template database: %v", template.err)
 	}
+	return createDatabase(t, base, "TEMPLATE "+template.name)
+}
+
+// EmptyPostgresURL creates a fresh database with nothing in it, for tests of
+// migrating from scratch, and returns its URL.
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	return createDatabase(t, env(t, "DATABASE_URL"), "")
+}
+
+// createDatabase creates a database with the options, dropped when the test ends.
+func createDatabase(t testing.TB, base, options string) string {
+	t.Helper()
+	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
 		t.Fatalf("connect to DATABASE_URL: %v", err)
 	}
 	defer admin.Close(ctx)
 	name := randomName("morsel_test_")
-	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template.name)); err != nil {
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s %s`, name, options)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/migrations/dbtest"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// morsel runs the morsel command in-process with the environment given.
+func morsel(ctx context.Context, environ map[string]string, args ...string) runResult {
+	var out, errOut syncBuffer
+	e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return environ[k] },
+		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	code := run(ctx, e, args)
+	return runResult{code, out.String(), errOut.String()}
+}
+
+// A fresh database: migrate twice, load the demo twice, serve, answer, stop.
+func TestMigrateDemoServe(t *testing.T) {
+	t.Parallel()
+	environ := map[string]string{
+		"DATABASE_URL":   dbtest.EmptyPostgresURL(t),
+		"CLICKHOUSE_URL": dbtest.ClickHouseURL(t),
+	}
+	ctx := context.Background()
+
+	res := morsel(ctx, environ, "migrate")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Contains(t, res.stdout, "applied")
+	res = morsel(ctx, environ, "migrate")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Contains(t, res.stdout, "the schema is up to date")
+
+	res = morsel(ctx, environ, "demo")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Contains(t, res.stdout, "admin@demo.morsel.test")
+	require.Contains(t, res.stdout, "200 newly enrolled")
+	res = morsel(ctx, environ, "demo")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Contains(t, res.stdout, "0 newly enrolled", "running the demo again changes nothing")
+	key := regexp.MustCompile(`API key: (mk_[a-z0-9]+)`).FindStringSubmatch(res.stdout)
+	require.NotNil(t, key, res.stdout)
+
+	// serve on a free port until cancelled.
+	serveCtx, stop := context.WithCancel(ctx)
+	addrc := make(chan string, 1)
+	done := make(chan runResult, 1)
+	go func() {
+		var out, errOut syncBuffer
+		e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return environ[k] },
+			log: slog.New(slog.NewTextHandler(&errOut, nil)), listening: func(a string) { addrc <- a }}
+		code := run(serveCtx, e, []string{"serve", "--addr", "127.0.0.1:0"})
+		done <- runResult{code, out.String(), errOut.String()}
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case res := <-done:
+		t.Fatalf("serve exited: %d %s", res.code, res.stderr)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	base := "http://" + addr
+	resp, err := http.Get(base + "/readyz")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp.Body.Close()
+
+	req, _ := http.NewRequest("GET", base+"/api/v1/courses", nil)
+	req.Header.Set("Authorization", "Bearer "+key[1])
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var courses struct {
+		Data []struct {
+			Slug string `json:"slug"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&courses))
+	resp.Body.Close()
+	require.Len(t, courses.Data, 2)
+
+	stop() // SIGTERM
+	select {
+	case res := <-done:
+		require.Equal(t, 0, res.code, res.stderr)
+		require.Contains(t, res.stderr, "stopped")
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func TestStartupErrorsAreOneClearLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		environ map[string]string
+		args    []string
+		want    string
+		code    int
+	}{
+		{"no database", map[string]string{}, []string{"migrate"}, "DATABASE_URL is not set", 1},
+		{"unreachable database", map[string]string{"DATABASE_URL": "postgres://u:secret@127.0.0.1:1/x?connect_timeout=2", "CLICKHOUSE_URL": "clickhouse://127.0.0.1:1/x"},
+			[]string{"migrate"}, "cannot reach Postgres at DATABASE_URL postgres://u:xxxxx@127.0.0.1:1/x", 1},
+		{"no clickhouse", map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/x"}, []string{"serve"}, "CLICKHOUSE_URL is not set", 1},
+		{"half of twilio", map[string]string{"DATABASE_URL": "postgres://x", "CLICKHOUSE_URL": "clickhouse://x", "TWILIO_ACCOUNT_SID": "AC1"}, []string{"serve"}, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together", 1},
+		{"bad mps", map[string]string{"SMS_MPS": "fast"}, []string{"serve"}, `SMS_MPS "fast" is not a number`, 1},
+		{"unknown command", map[string]string{}, []string{"frobnicate"}, `unknown command "frobnicate"`, 2},
+		{"bad flag", map[string]string{}, []string{"migrate", "--nope"}, "flag provided but not defined: -nope", 2},
+		{"missing file", map[string]string{}, []string{"import", "course", "--org", "x"}, "name one course file", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := morsel(context.Background(), tt.environ, tt.args...)
+			require.Equal(t, tt.code, res.code, res.stderr)
+			require.Contains(t, res.stderr, tt.want)
+			require.NotContains(t, res.stderr, "secret", "passwords are redacted")
+			if tt.code == 1 {
+				require.Equal(t, 1, strings.Count(strings.TrimSpace(res.stderr), "\n")+1, "one line: %q", res.stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	res := morsel(context.Background(), nil, "help")
+	require.Equal(t, 0, res.code)
+	for _, c := range commands {
+		require.Contains(t, res.stdout, c.name)
+	}
+	res = morsel(context.Background(), nil, "import", "reps", "-h")
+	require.Equal(t, 0, res.code)
+	require.Contains(t, res.stderr, "usage: morsel import reps [flags] FILE.csv")
+	require.Contains(t, res.stderr, "-region")
+}

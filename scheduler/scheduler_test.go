@@ -1,0 +1,193 @@
+package scheduler_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/migrations/dbtest"
+	"github.com/morselhq/morsel/scheduler"
+	"github.com/morselhq/morsel/scheduler/twilioemu"
+)
+
+// clock is the tests' time: real time moved by an offset that tests advance,
+// shared by the store, the scheduler and River.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) NowOrNil() *time.Time { t := c.Now(); return &t }
+
+// set moves the clock to t (forward only).
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := time.Until(t); d > c.offset {
+		c.offset = d
+	}
+}
+
+type testBundle struct {
+	pool  *pgxpool.Pool
+	store *lessons.Store
+	sched *scheduler.Scheduler
+	emu   *twilioemu.Server
+	clock *clock
+	org   lessons.Org
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// setup starts an emulator and a scheduler sending to it, on a fresh database,
+// with the clock at start.
+func setup(t *testing.T, start time.Time, opts twilioemu.Options) testBundle {
+	t.Helper()
+	pool := dbtest.Postgres(t)
+	clk := &clock{}
+	clk.set(start)
+	store := lessons.NewStore(pool)
+	store.Now = clk.Now
+	store.PasswordCost = bcrypt.MinCost
+	store.PublicURL = "https://morsel.test"
+	org, err := store.CreateOrg(context.Background(), lessons.Org{Slug: "acme", Name: "Acme", SMSFrom: "+15005550006"})
+	require.NoError(t, err)
+
+	if opts.Now == nil {
+		opts.Now = clk.Now
+	}
+	opts.DisableCallbacks = true
+	emu := twilioemu.New(opts)
+	require.NoError(t, emu.Start())
+	t.Cleanup(emu.Close)
+	sender, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: emu.AccountSID(), AuthToken: emu.AuthToken(),
+		APIURL: emu.URL(), Timeout: time.Second})
+	require.NoError(t, err)
+	sched := newScheduler(t, pool, store, sender, clk)
+	return testBundle{pool: pool, store: store, sched: sched, emu: emu, clock: clk, org: org}
+}
+
+func newScheduler(t *testing.T, pool *pgxpool.Pool, store *lessons.Store, sender scheduler.Sender, clk *clock) *scheduler.Scheduler {
+	t.Helper()
+	sched, err := scheduler.New(pool, store, sender, scheduler.Config{
+		SMSWorkers: 20, Now: clk.Now, DefaultMPS: 0,
+		StatusCallback: "https://morsel.test/webhooks/twilio/status",
+		Test:           river.TestConfig{Time: clk},
+	}, quiet, true)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, sched.Start(ctx))
+	t.Cleanup(func() {
+		stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		require.NoError(t, sched.Stop(stopCtx))
+		cancel()
+	})
+	return sched
+}
+
+// advance moves the clock to t, makes the jobs due by then available (what
+// River's scheduler does every few seconds), and waits until no job is left
+// to run.
+func (b testBundle) advance(t *testing.T, to time.Time) {
+	t.Helper()
+	b.clock.set(to)
+	ctx := context.Background()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		now := b.clock.Now()
+		_, err := b.pool.Exec(ctx, `UPDATE river_job SET state = 'available'
+			WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1`, now)
+		require.NoError(t, err)
+		var busy int
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job
+			WHERE state IN ('available', 'running') OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, now).Scan(&busy))
+		if busy == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs still busy after 20s: %d", busy)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// course stores and publishes a course of n text lessons on weekdays at 09:00.
+func (b testBundle) course(t *testing.T, n int) lessons.CourseVersion {
+	t.Helper()
+	spec := lessons.CourseSpec{Slug: "basics", Title: "Basics", PassMark: 70, DueDays: 30,
+		Cadence: lessons.Cadence{Weekdays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
+			Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
+		SendWindow: lessons.DefaultSendWindow}
+	for i := range n {
+		spec.Lessons = append(spec.Lessons, lessons.Lesson{Key: fmt.Sprintf("l%d", i+1), Kind: lessons.KindText,
+			Title: fmt.Sprintf("Lesson %d", i+1), Body: "Text of the lesson."})
+	}
+	v, err := b.store.SaveCourse(context.Background(), b.org.ID, spec, true)
+	require.NoError(t, err)
+	return v
+}
+
+// reps imports reps with the phones and zones given in pairs.
+func (b testBundle) reps(t *testing.T, phoneZones ...string) []lessons.Rep {
+	t.Helper()
+	var in []lessons.RepInput
+	for i := 0; i < len(phoneZones); i += 2 {
+		in = append(in, lessons.RepInput{Name: "Rep " + phoneZones[i], Phone: phoneZones[i], TimeZone: phoneZones[i+1]})
+	}
+	_, err := b.store.ImportReps(context.Background(), b.org.ID, in)
+	require.NoError(t, err)
+	reps, err := b.store.Reps(context.Background(), b.org.ID, lessons.RepFilter{})
+	require.NoError(t, err)
+	return reps
+}
+
+func (b testBundle) enroll(t *testing.T, courseID int64, reps []lessons.Rep) {
+	t.Helper()
+	ids := make([]int64, len(reps))
+	for i, r := range reps {
+		ids[i] = r.ID
+	}
+	_, err := b.store.Enroll(context.Background(), b.org.ID, lessons.EnrollRequest{CourseID: courseID, RepIDs: ids})
+	require.NoError(t, err)
+}
+
+// received returns the bodies the emulator took for each number, in order.
+func received(emu *twilioemu.Server) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range emu.Messages() {
+		out[m.To] = append(out[m.To], m.Body)
+	}
+	return out
+}
+
+// lessonTitles returns the "Lesson N" titles in the bodies.
+func lessonTitles(bodies []string) []string {
+	var out []string
+	for _, b := range bodies {
+		var course string
+		var step, steps, n int
+		if _, err := fmt.Sscanf(b, "%s %d/%d: Lesson %d", &course, &step, &steps, &n); err == nil {
+			out = append(out, fmt.Sprintf("Lesson %d", n))
+		} else {
+			out = append(out, b)
+		}
+	}
+	return out
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+
+	"github.com/twilio/twilio-go/client"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
+)
+
+// Twilio's webhooks: delivery status callbacks, and (with the replies issue)
+// inbound messages. Each request is checked against its X-Twilio-Signature,
+// computed over the public URL Twilio called (PUBLIC_URL plus the path and
+// query, also behind a proxy) and the form fields.
+
+// maxWebhookBody bounds a Twilio form post; real ones are a few KB.
+const maxWebhookBody = 64 << 10
+
+// twilioForm reads and authenticates a Twilio webhook: a bad or missing
+// signature is a Forbidden error, and nothing else is done with the request.
+func (s *Server) twilioForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
+	if err := r.ParseForm(); err != nil {
+		return nil, errs.Errorf(errs.Invalid, "the webhook body is not a form: %v", err)
+	}
+	if s.twilioToken == "" {
+		return nil, errs.Errorf(errs.Forbidden, "Twilio webhooks are off: no TWILIO_AUTH_TOKEN is set")
+	}
+	signature := r.Header.Get("X-Twilio-Signature")
+	if signature == "" {
+		return nil, errs.Errorf(errs.Forbidden, "the X-Twilio-Signature header is missing")
+	}
+	signedURL := s.publicURL + r.URL.RequestURI()
+	validator := client.NewRequestValidator(s.twilioToken)
+	if !validator.Validate(signedURL, formParams(r.PostForm), signature) {
+		return nil, errs.Errorf(errs.Forbidden, "the X-Twilio-Signature does not match the request")
+	}
+	return r.PostForm, nil
+}
+
+// formParams flattens a form for the validator, which takes one value per key.
+func formParams(form url.Values) map[string]string {
+	params := make(map[string]string, len(form))
+	for k, v := range form {
+		if len(v) > 0 {
+			params[k] = v[0]
+		}
+	}
+	return params
+}
+
+// writeTwiML answers a webhook with empty TwiML, or with the error as plain
+// text and its status (Twilio logs it in the console).
+func (s *Server) writeTwiML(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		status, body := s.apiError(r, err)
+		http.Error(w, body.Error.Message, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response/>`)
+}
+
+// twilioStatuses maps Twilio's MessageStatus values to ours.
+var twilioStatuses = map[string]lessons.MessageStatus{
+	"accepted":            lessons.MessageQueued,
+	"scheduled":           lessons.MessageQueued,
+	"queued":              lessons.MessageQueued,
+	"sending":             lessons.MessageQueued,
+	"sent":                lessons.MessageSent,
+	"delivered":           lessons.MessageDelivered,
+	"read":                lessons.MessageDelivered,
+	"undelivered":         lessons.MessageUndelivered,
+	"failed":              lessons.MessageFailed,
+	"canceled":            lessons.MessageFailed,
+	"partially_delivered": lessons.MessageUndelivered,
+}
+
+// statusCallback is a validated delivery status callback.
+type statusCallback struct {
+	SID          string
+	Status       lessons.MessageStatus
+	ErrorCode    int
+	ErrorMessage string
+}
+
+var sidPattern = regexp.MustCompile(`^(SM|MM|SIM)[0-9a-fA-F]{32}$`)
+
+// parseStatusCallback validates the fields of a status callback.
+func parseStatusCallback(form url.Values) (statusCallback, error) {
+	var d []errs.Detail
+	cb := statusCallback{SID: form.Get("MessageSid"), ErrorMessage: form.Get("ErrorMessage")}
+	if cb.SID == "" {
+		cb.SID = form.Get("SmsSid")
+	}
+	if !sidPattern.MatchString(cb.SID) {
+		d = append(d, errs.Detail{Path: "MessageSid", Message: fmt.Sprintf("%q is not a message sid", cb.SID)})
+	}
+	raw := form.Get("MessageStatus")
+	if raw == "" {
+		raw = form.Get("SmsStatus")
+	}
+	status, ok := twilioStatuses[raw]
+	if !ok {
+		d = append(d, errs.Detail{Path: "MessageStatus", Message: fmt.Sprintf("%q is not a Twilio message status", raw)})
+	}
+	cb.Status = status
+	if code := form.Get("ErrorCode"); code != "" {
+		n, err := strconv.Atoi(code)
+		if err != nil || n < 0 || n > 99999 {
+			d = append(d, errs.Detail{Path: "ErrorCode", Message: fmt.Sprintf("%q is not a Twilio error code", code)})
+		}
+		cb.ErrorCode = n
+	}
+	if len(cb.ErrorMessage) > 500 {
+		cb.ErrorMessage = cb.ErrorMessage[:500]
+	}
+	if d != nil {
+		return statusCallback{}, errs.InvalidInput("the status callback is not valid", d)
+	}
+	return cb, nil
+}
+
+// twilioStatus handles POST /webhooks/twilio/status: it records the message's
+// new status, which never moves a message backwards.
+func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
+	form, err := s.twilioForm(w, r)
+	if err != nil {
+		s.writeTwiML(w, r, err)
+		return
+	}
+	cb, err := parseStatusCallback(form)
+	if err != nil {
+		s.writeTwiML(w, r, err)
+		return
+	}
+	_, err = s.store.RecordStatus(r.Context(), cb.SID, cb.Status, cb.ErrorCode, cb.ErrorMessage)
+	s.writeTwiML(w, r, err)
+}
