@@ -138,7 +138,7 @@ func (s *Store) Enroll(ctx context.Context, orgID int64, req EnrollRequest) (Enr
 		_, err = tx.Exec(ctx, `
 			INSERT INTO assignments (enrollment_id, lesson_id, position)
 			SELECT e, l.id, l.position FROM unnest($1::bigint[]) e, course_lessons l
-			WHERE l.course_version_id = $2`, ids, versionID)
+			WHERE l.course_version_id = $2 AND NOT l.remedial`, ids, versionID)
 		if err != nil {
 			return dbError(err, "assignment")
 		}

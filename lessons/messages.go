@@ -21,6 +21,8 @@ const (
 	PurposeLesson       MessagePurpose = "lesson"       // a text or video lesson with its link
 	PurposeQuestion     MessagePurpose = "question"     // one quiz question
 	PurposeFeedback     MessagePurpose = "feedback"     // the grade of an answer
+	PurposeHint         MessagePurpose = "hint"         // an answer we could not read: the question again
+	PurposeReview       MessagePurpose = "review"       // a missed question asked again days later
 	PurposeNudge        MessagePurpose = "nudge"        // a sent lesson not yet done
 	PurposeReminder     MessagePurpose = "reminder"     // the due date is near
 	PurposeHelp         MessagePurpose = "help"         // the answer to HELP
@@ -100,7 +102,7 @@ func (o Outbound) Sendable() (bool, string) {
 	switch {
 	case !o.RepActive:
 		return false, "the rep was removed"
-	case o.OptedOut:
+	case o.OptedOut && o.Purpose != PurposeConfirmation: // the answer to STOP still goes out
 		return false, "the rep opted out"
 	case o.PhoneInvalid:
 		return false, "the rep's phone number cannot receive SMS"
@@ -158,12 +160,12 @@ func (s *Store) ScheduleFirstSteps(ctx context.Context, tx pgx.Tx, enrollments [
 func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int64, after *time.Time) ([]Step, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT e.id, e.org_id, e.rep_id, e.course_version_id, e.enrolled_at, r.time_zone,
-			a.id, a.lesson_id, a.position,
+			a.id, a.lesson_id, a.position, coalesce(a.questions[1], 0),
 			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped')
 		FROM enrollments e
 		JOIN reps r ON r.id = e.rep_id
 		JOIN LATERAL (
-			SELECT id, lesson_id, position FROM assignments
+			SELECT id, lesson_id, position, questions FROM assignments
 			WHERE enrollment_id = e.id AND status = 'pending' ORDER BY position LIMIT 1
 		) a ON true
 		WHERE e.id = ANY($1) AND e.status = 'active'`, enrollmentIDs)
@@ -175,12 +177,12 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 		enrolledAt                            time.Time
 		tz                                    string
 		assignmentID, lessonID                int64
-		position, steps                       int
+		position, firstQuestion, steps        int
 	}
 	nexts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (next, error) {
 		var n next
 		return n, r.Scan(&n.enrollmentID, &n.orgID, &n.repID, &n.versionID, &n.enrolledAt, &n.tz,
-			&n.assignmentID, &n.lessonID, &n.position, &n.steps)
+			&n.assignmentID, &n.lessonID, &n.position, &n.firstQuestion, &n.steps)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find next lessons: %w", err)
@@ -207,10 +209,10 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 			at = FirstStepTime(c, w, loc, n.enrolledAt)
 		}
 		l := v.lesson(n.lessonID)
-		m := Message{OrgID: n.orgID, RepID: n.repID, EnrollmentID: n.enrollmentID, AssignmentID: n.assignmentID,
+		m := Message{Question: n.firstQuestion, OrgID: n.orgID, RepID: n.repID, EnrollmentID: n.enrollmentID, AssignmentID: n.assignmentID,
 			Outbound: true, ScheduledAt: at, CreatedAt: now, Status: MessageScheduled}
 		if l.Kind == KindQuiz {
-			m.Purpose, m.Body = PurposeQuestion, QuestionText(*l, 0)
+			m.Purpose, m.Body = PurposeQuestion, QuestionText(*l, n.firstQuestion)
 		} else {
 			token := newLinkToken()
 			batch.links = append(batch.links, link{token: token, assignmentID: n.assignmentID, repID: n.repID})
@@ -273,7 +275,7 @@ func (b *messageBatch) insert(ctx context.Context, tx pgx.Tx, now time.Time) ([]
 		if m.AssignmentID != 0 {
 			assignments[i] = &b.msgs[i].AssignmentID
 		}
-		if m.Purpose == PurposeQuestion {
+		if m.Purpose == PurposeQuestion || m.Purpose == PurposeFeedback || m.Purpose == PurposeHint || m.Purpose == PurposeReview {
 			q := int32(m.Question)
 			questions[i] = &q
 		}
@@ -314,16 +316,19 @@ func (b *messageBatch) insert(ctx context.Context, tx pgx.Tx, now time.Time) ([]
 
 // MarkAccepted records, inside tx, that the provider accepted the message with
 // the sid, applies any status callback that arrived before it, and schedules
-// the rep's next step when the message was a lesson. It returns that next step,
-// for the scheduler to queue in the same transaction.
+// what follows it: after a lesson, the next lesson at the next cadence slot;
+// after the feedback on an answer, the quiz's next question at once, or when
+// the quiz is done, the next lesson. A question itself waits for its answer.
+// It returns those steps, for the scheduler to queue in the same transaction.
 func (s *Store) MarkAccepted(ctx context.Context, tx pgx.Tx, id int64, sid string) ([]Step, error) {
 	now := s.Now()
 	var purpose MessagePurpose
 	var enrollmentID, assignmentID *int64
+	var question *int
 	err := tx.QueryRow(ctx, `
 		UPDATE messages SET status = 'queued', provider_sid = $2, sent_at = $3, updated_at = $3
 		WHERE id = $1 AND status = 'scheduled'
-		RETURNING purpose, enrollment_id, assignment_id`, id, sid, now).Scan(&purpose, &enrollmentID, &assignmentID)
+		RETURNING purpose, enrollment_id, assignment_id, question`, id, sid, now).Scan(&purpose, &enrollmentID, &assignmentID, &question)
 	if err == pgx.ErrNoRows {
 		return nil, errs.Errorf(errs.Conflict, "message %d was already sent or cancelled", id)
 	}
@@ -336,14 +341,70 @@ func (s *Store) MarkAccepted(ctx context.Context, tx pgx.Tx, id int64, sid strin
 	if assignmentID == nil {
 		return nil, nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE assignments SET status = 'sent', sent_at = coalesce(sent_at, $2)
-		WHERE id = $1 AND status = 'scheduled'`, *assignmentID, now); err != nil {
-		return nil, fmt.Errorf("mark assignment sent: %w", err)
+	switch purpose {
+	case PurposeLesson, PurposeQuestion:
+		if _, err := tx.Exec(ctx, `UPDATE assignments SET status = 'sent', sent_at = coalesce(sent_at, $2)
+			WHERE id = $1 AND status = 'scheduled'`, *assignmentID, now); err != nil {
+			return nil, fmt.Errorf("mark assignment sent: %w", err)
+		}
+		if purpose == PurposeLesson {
+			return s.scheduleNext(ctx, tx, []int64{*enrollmentID}, &now)
+		}
+	case PurposeFeedback:
+		return s.afterFeedback(ctx, tx, *enrollmentID, *assignmentID, *question, now)
 	}
-	if purpose != PurposeLesson {
-		return nil, nil // a question waits for its answer
+	return nil, nil
+}
+
+// afterFeedback sends the quiz's next question, or when the quiz is complete,
+// schedules the next lesson.
+func (s *Store) afterFeedback(ctx context.Context, tx pgx.Tx, enrollmentID, assignmentID int64, answered int, now time.Time) ([]Step, error) {
+	var status AssignmentStatus
+	var versionID, lessonID, orgID, repID int64
+	var subset []int32
+	err := tx.QueryRow(ctx, `
+		SELECT a.status, e.course_version_id, a.lesson_id, a.questions, e.org_id, e.rep_id
+		FROM assignments a JOIN enrollments e ON e.id = a.enrollment_id WHERE a.id = $1`, assignmentID).
+		Scan(&status, &versionID, &lessonID, &subset, &orgID, &repID)
+	if err != nil {
+		return nil, fmt.Errorf("read assignment %d: %w", assignmentID, err)
 	}
-	return s.scheduleNext(ctx, tx, []int64{*enrollmentID}, &now)
+	if status == AssignmentCompleted {
+		return s.scheduleNext(ctx, tx, []int64{enrollmentID}, &now)
+	}
+	v, err := s.version(ctx, tx, versionID)
+	if err != nil {
+		return nil, err
+	}
+	l := v.lesson(lessonID)
+	asked := quizQuestions(l, subset)
+	for i, q := range asked {
+		if q == answered && i+1 < len(asked) {
+			var batch messageBatch
+			batch.add(Message{OrgID: orgID, RepID: repID, EnrollmentID: enrollmentID, AssignmentID: assignmentID,
+				Question: asked[i+1], Outbound: true, Purpose: PurposeQuestion, Body: QuestionText(*l, asked[i+1]),
+				ScheduledAt: now, CreatedAt: now, Status: MessageScheduled})
+			return batch.insert(ctx, tx, now)
+		}
+	}
+	return nil, nil
+}
+
+// quizQuestions returns the indexes of the questions an assignment of the quiz
+// asks, in order: all of them, or the subset of a retake.
+func quizQuestions(l *Lesson, subset []int32) []int {
+	if len(subset) > 0 {
+		out := make([]int, len(subset))
+		for i, q := range subset {
+			out[i] = int(q)
+		}
+		return out
+	}
+	out := make([]int, len(l.Questions))
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // Twilio error codes that change what we may send to a rep.

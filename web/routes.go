@@ -40,6 +40,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/enrollments/{id}/assignments", s.api(s.listAssignments), true},
 
 		{"POST", "/webhooks/twilio/status", h(s.twilioStatus), false},
+		{"POST", "/webhooks/twilio/sms", h(s.twilioSMS), false},
 
 		{"", "/api/", h(s.apiNotFound), false},
 		{"", "/", h(s.pageNotFound), false},

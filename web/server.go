@@ -33,6 +33,8 @@ type Deps struct {
 	// TwilioAuthToken checks the signatures of Twilio's webhooks; without it
 	// they are refused.
 	TwilioAuthToken string
+	// Inbox takes inbound SMS (from the webhook and the simulator).
+	Inbox Inbox
 }
 
 // Server answers Morsel's HTTP requests.
@@ -45,13 +47,14 @@ type Server struct {
 
 	publicURL   string // without a trailing slash
 	twilioToken string
+	inbox       Inbox
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not
 // valid JSON or the routes clash, both programming errors.
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
-		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken}
+		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

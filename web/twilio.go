@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/twilio/twilio-go/client"
 
@@ -141,4 +143,64 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err = s.store.RecordStatus(r.Context(), cb.SID, cb.Status, cb.ErrorCode, cb.ErrorMessage)
 	s.writeTwiML(w, r, err)
+}
+
+// Inbox takes inbound messages: from Twilio's webhook and from the phone
+// simulator, by the same path.
+type Inbox interface {
+	Receive(ctx context.Context, in lessons.InboundSMS) error
+}
+
+var (
+	e164Pattern       = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	serviceSIDPattern = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
+)
+
+// maxBody is the longest message Twilio takes: 1,600 characters.
+const maxBody = 1600
+
+// parseInboundSMS validates the fields of an inbound message webhook.
+func parseInboundSMS(form url.Values) (lessons.InboundSMS, error) {
+	in := lessons.InboundSMS{SID: form.Get("MessageSid"), From: form.Get("From"), To: form.Get("To"),
+		MessagingServiceSID: form.Get("MessagingServiceSid"), Body: form.Get("Body")}
+	if in.SID == "" {
+		in.SID = form.Get("SmsMessageSid")
+	}
+	var d []errs.Detail
+	if !sidPattern.MatchString(in.SID) {
+		d = append(d, errs.Detail{Path: "MessageSid", Message: fmt.Sprintf("%q is not a message sid", in.SID)})
+	}
+	if !e164Pattern.MatchString(in.From) {
+		d = append(d, errs.Detail{Path: "From", Message: fmt.Sprintf("%q is not an E.164 phone number", in.From)})
+	}
+	if !e164Pattern.MatchString(in.To) {
+		d = append(d, errs.Detail{Path: "To", Message: fmt.Sprintf("%q is not an E.164 phone number", in.To)})
+	}
+	if in.MessagingServiceSID != "" && !serviceSIDPattern.MatchString(in.MessagingServiceSID) {
+		d = append(d, errs.Detail{Path: "MessagingServiceSid", Message: fmt.Sprintf("%q is not a messaging service sid", in.MessagingServiceSID)})
+	}
+	if !utf8.ValidString(in.Body) || utf8.RuneCountInString(in.Body) > maxBody {
+		d = append(d, errs.Detail{Path: "Body", Message: fmt.Sprintf("must be valid text of at most %d characters", maxBody)})
+	}
+	if d != nil {
+		return lessons.InboundSMS{}, errs.InvalidInput("the inbound message is not valid", d)
+	}
+	return in, nil
+}
+
+// twilioSMS handles POST /webhooks/twilio/sms: it stores the message and
+// queues its processing, idempotently by MessageSid, and answers empty TwiML
+// at once; grading happens in the job.
+func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) {
+	form, err := s.twilioForm(w, r)
+	if err != nil {
+		s.writeTwiML(w, r, err)
+		return
+	}
+	in, err := parseInboundSMS(form)
+	if err != nil {
+		s.writeTwiML(w, r, err)
+		return
+	}
+	s.writeTwiML(w, r, s.inbox.Receive(r.Context(), in))
 }

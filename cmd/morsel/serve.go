@@ -65,6 +65,7 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 			Logger:          e.log,
 			PublicURL:       cfg.PublicURL,
 			TwilioAuthToken: cfg.TwilioAuthToken,
+			Inbox:           sched,
 			Checks: []web.Check{
 				{Name: "postgres", Ping: pool.Ping},
 				{Name: "clickhouse", Ping: ch.Ping},

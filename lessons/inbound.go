@@ -1,0 +1,58 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/morselhq/morsel/lessons/sms"
+)
+
+// InboundSMS is a message a rep (or anyone) sent to one of our numbers.
+type InboundSMS struct {
+	SID                 string // the provider's, unique: a replayed webhook has the same
+	From                string // E.164
+	To                  string // our number
+	MessagingServiceSID string // set when the number belongs to a messaging service
+	Body                string
+}
+
+// RecordInbound stores an inbound message once per sid, inside tx, and reports
+// whether it is new. The sender is the rep with that phone in the organisation
+// that owns the To number or messaging service; where organisations share the
+// default sender, the one that last wrote to that phone. Unknown senders are
+// stored too, without a rep.
+func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (int64, bool, error) {
+	var orgID, repID *int64
+	err := tx.QueryRow(ctx, `
+		SELECT o.id, r.id
+		FROM organisations o
+		LEFT JOIN reps r ON r.org_id = o.id AND r.phone = $1
+		WHERE o.sms_from = $2 OR o.sms_messaging_service_sid = $3
+			OR (o.sms_from IS NULL AND o.sms_messaging_service_sid IS NULL AND r.id IS NOT NULL)
+		ORDER BY (o.sms_from = $2 OR o.sms_messaging_service_sid = $3) IS TRUE DESC,
+			r.id IS NOT NULL DESC,
+			(SELECT max(m.id) FROM messages m WHERE m.rep_id = r.id) DESC NULLS LAST
+		LIMIT 1`, in.From, in.To, in.MessagingServiceSID).Scan(&orgID, &repID)
+	if err != nil && err != pgx.ErrNoRows {
+		return 0, false, fmt.Errorf("find the sender of %s: %w", in.SID, err)
+	}
+	now := s.Now()
+	enc, segments := sms.Segments(in.Body)
+	var id int64
+	err = tx.QueryRow(ctx, `
+		INSERT INTO messages (org_id, rep_id, direction, purpose, from_number, to_number, body, encoding, segments,
+			status, provider_sid, created_at, updated_at)
+		VALUES ($1, $2, 'inbound', 'reply', $3, $4, $5, $6, $7, 'received', $8, $9, $9)
+		ON CONFLICT (provider_sid) DO NOTHING
+		RETURNING id`, orgID, repID, in.From, in.To, in.Body, enc, segments, in.SID, now).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return 0, false, nil // a replay: stored already
+	}
+	if err != nil {
+		return 0, false, dbError(err, "inbound message")
+	}
+	return id, true, nil
+}
+

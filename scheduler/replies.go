@@ -1,0 +1,42 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/morselhq/morsel/lessons"
+)
+
+// ReplyArgs is the job that acts on one inbound message: keywords, grading,
+// feedback. Webhooks only store the message and insert this job.
+type ReplyArgs struct {
+	MessageID int64 `json:"message_id"`
+}
+
+// Kind names the job for River.
+func (ReplyArgs) Kind() string { return "process_reply" }
+
+// InsertOpts puts replies on their own queue, so a backlog of sends does not
+// delay feedback.
+func (ReplyArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueReplies, MaxAttempts: 10}
+}
+
+// Receive stores an inbound message and queues its processing in one
+// transaction. A replayed message (same sid) changes nothing.
+func (s *Scheduler) Receive(ctx context.Context, in lessons.InboundSMS) error {
+	return pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error {
+		id, isNew, err := s.store.RecordInbound(ctx, tx, in)
+		if err != nil || !isNew {
+			return err
+		}
+		if _, err := s.client.InsertTx(ctx, tx, ReplyArgs{MessageID: id}, nil); err != nil {
+			return fmt.Errorf("queue reply %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
