@@ -62,41 +62,56 @@ func defaultCadence() Cadence {
 	}
 }
 
-// ParseCourseFile reads one course in the JSON course file format. It reports every
-// problem at once as an *errs.Error with Code errs.Invalid whose Details each name a
-// path and a reason; on any problem it returns a zero CourseSpec.
+// ParseCourseFile reads one course in the JSON course file format, like
+// ParseCourseFileWithRules, and drops what CourseSpec cannot hold yet: the rules,
+// and the remedial lessons, which are left out of the returned lessons because
+// they are not on the normal path.
+func ParseCourseFile(r io.Reader) (CourseSpec, error) {
+	spec, _, remedial, err := ParseCourseFileWithRules(r)
+	if err != nil || len(remedial) == 0 {
+		return spec, err
+	}
+	spec.Lessons = slices.DeleteFunc(spec.Lessons, func(l Lesson) bool { return remedial[l.Key] })
+	return spec, nil
+}
+
+// ParseCourseFileWithRules reads one course in the JSON course file format: the
+// course, its adaptation rules (DefaultRules when the file has none), and the keys
+// of its remedial lessons, which stay in spec.Lessons in file order. It reports
+// every problem at once as an *errs.Error with Code errs.Invalid whose Details each
+// name a path and a reason; on any problem it returns zero values.
 //
 // A JSON syntax error stops parsing and is reported at its line and column. A
 // failure to read r is returned wrapped, not as errs.Invalid.
-func ParseCourseFile(r io.Reader) (CourseSpec, error) {
+func ParseCourseFileWithRules(r io.Reader) (CourseSpec, Rules, map[string]bool, error) {
 	data, err := io.ReadAll(io.LimitReader(r, courseFileMaxBytes+1))
 	if err != nil {
-		return CourseSpec{}, fmt.Errorf("read course file: %w", err)
+		return CourseSpec{}, Rules{}, nil, fmt.Errorf("read course file: %w", err)
 	}
 	if len(data) > courseFileMaxBytes {
-		return CourseSpec{}, courseFileInvalid([]errs.Detail{{Message: "the file is larger than 1 MiB"}})
+		return CourseSpec{}, Rules{}, nil, courseFileInvalid([]errs.Detail{{Message: "the file is larger than 1 MiB"}})
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF")) // a byte order mark some editors write
 
 	root, detail, err := cfDecode(data)
 	if err != nil {
-		return CourseSpec{}, fmt.Errorf("decode course file: %w", err)
+		return CourseSpec{}, Rules{}, nil, fmt.Errorf("decode course file: %w", err)
 	}
 	if detail != nil {
-		return CourseSpec{}, courseFileInvalid([]errs.Detail{*detail})
+		return CourseSpec{}, Rules{}, nil, courseFileInvalid([]errs.Detail{*detail})
 	}
 	if root.kind != cfObject {
 		start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
 		d := errs.Detail{Path: cfPosition(data, start), Message: "the file must hold one JSON object (the course), got " + root.describe()}
-		return CourseSpec{}, courseFileInvalid([]errs.Detail{d})
+		return CourseSpec{}, Rules{}, nil, courseFileInvalid([]errs.Detail{d})
 	}
 
 	var c cfChecker
-	spec := c.course(root)
+	spec, rules, remedial := c.course(root)
 	if len(c.details) > 0 {
-		return CourseSpec{}, courseFileInvalid(c.details)
+		return CourseSpec{}, Rules{}, nil, courseFileInvalid(c.details)
 	}
-	return spec, nil
+	return spec, rules, remedial, nil
 }
 
 // courseFileInvalid lists the problems of a course file, capped at courseFileMaxDetails.
@@ -458,10 +473,11 @@ func (c *cfChecker) clock(v *cfValue, path string) (ClockTime, bool) {
 	return t, true
 }
 
-// course reads the top-level object.
-func (c *cfChecker) course(v *cfValue) CourseSpec {
+// course reads the top-level object: the course, its rules and the keys of its
+// remedial lessons.
+func (c *cfChecker) course(v *cfValue) (CourseSpec, Rules, map[string]bool) {
 	f := c.object(v, "", "slug", "title", "description", "pass_mark", "due_days",
-		"cadence", "send_window", "lessons")
+		"cadence", "send_window", "lessons", "rules")
 	var spec CourseSpec
 	if slug, ok := c.requiredText(f["slug"], "slug", math.MaxInt); ok {
 		if !courseSlugPattern.MatchString(slug) {
@@ -487,15 +503,139 @@ func (c *cfChecker) course(v *cfValue) CourseSpec {
 		}
 	}
 
+	before := len(c.details)
+	remedial := make(map[string]bool)
 	if f["lessons"] == nil {
 		c.add("lessons", "is required")
-		return spec
+	} else {
+		keys := make(map[string]string) // lesson key to the path of the lesson that first used it
+		items := c.list(f["lessons"], "lessons", 1, courseMaxLessons, "lesson")
+		for i, item := range items {
+			l, isRemedial := c.lesson(item, cfIndex("lessons", i), keys)
+			spec.Lessons = append(spec.Lessons, l)
+			if isRemedial && l.Key != "" {
+				remedial[l.Key] = true
+			}
+		}
+		if len(items) > 0 && len(remedial) == len(items) {
+			c.add("lessons", "must have at least 1 lesson that is not remedial")
+		}
 	}
-	keys := make(map[string]string) // lesson key to the path of the lesson that first used it
-	for i, item := range c.list(f["lessons"], "lessons", 1, courseMaxLessons, "lesson") {
-		spec.Lessons = append(spec.Lessons, c.lesson(item, cfIndex("lessons", i), keys))
+	lessonsOK := len(c.details) == before
+
+	rules, tainted := DefaultRules(), []string(nil)
+	if f["rules"] != nil {
+		rules, tainted = c.rules(f["rules"], "rules")
 	}
-	return spec
+	if slices.ContainsFunc(tainted, func(t string) bool { return t == "rules" || strings.HasPrefix(t, "rules.remedial") }) {
+		tainted = append(tainted, "lessons") // a remedial lesson may be assigned by the rule not read
+	}
+	// What the rules refer to is checked only against lessons read without a
+	// problem; a value the file got wrong is reported once, by c.rules.
+	for _, d := range rules.validate(PathLessons(spec.Lessons, remedial), lessonsOK) {
+		if !cfTainted(d.Path, tainted) {
+			c.details = append(c.details, d)
+		}
+	}
+	return spec, rules, remedial
+}
+
+// rules reads the adaptation rules. Ranges and references are left to
+// Rules.validate; rules returns the paths whose values could not be read, where
+// a zero value stands in, so that validate's problems there can be dropped.
+func (c *cfChecker) rules(v *cfValue, path string) (r Rules, tainted []string) {
+	r = DefaultRules()
+	f := c.object(v, path, "mastery_mark", "remedial", "review_days", "retake", "max_retakes")
+	if f == nil {
+		return r, []string{path}
+	}
+	anyInt := func(key string, def int) int {
+		return c.whole(f[key], cfJoin(path, key), math.MinInt, math.MaxInt, def)
+	}
+	r.MasteryMark = anyInt("mastery_mark", 0)
+
+	if v := f["remedial"]; v != nil {
+		p := cfJoin(path, "remedial")
+		items := c.list(v, p, 0, math.MaxInt, "rule")
+		if v.kind != cfArray {
+			tainted = append(tainted, p)
+		}
+		for i, item := range items {
+			rule, bad := c.remedialRule(item, cfIndex(p, i))
+			r.Remedial = append(r.Remedial, rule)
+			tainted = append(tainted, bad...)
+		}
+	}
+
+	if v := f["review_days"]; v != nil {
+		p := cfJoin(path, "review_days")
+		for i, item := range c.list(v, p, 0, math.MaxInt, "day") {
+			ip := cfIndex(p, i)
+			n, ok := cfWhole(item)
+			if !ok {
+				c.add(ip, "must be a whole number, got %s", item.describe())
+				tainted = append(tainted, ip)
+			}
+			r.ReviewDays = append(r.ReviewDays, int(max(min(n, math.MaxInt32), math.MinInt32)))
+		}
+	}
+
+	if v := f["retake"]; v != nil {
+		p := cfJoin(path, "retake")
+		if s, ok := c.requiredText(v, p, math.MaxInt); ok {
+			switch s {
+			case "missed":
+				r.RetakeMissedOnly = true
+			case "all":
+			default:
+				c.add(p, `must be "missed" or "all", got %q`, cfShorten(s))
+			}
+		}
+	}
+	r.MaxRetakes = anyInt("max_retakes", DefaultMaxRetakes)
+	return r, tainted
+}
+
+// remedialRule reads one entry of rules.remedial, and the paths it could not read.
+func (c *cfChecker) remedialRule(v *cfValue, path string) (rule RemedialRule, tainted []string) {
+	f := c.object(v, path, "quiz", "lessons")
+	if f == nil {
+		return rule, []string{path}
+	}
+	quizPath, lessonsPath := path+".quiz", path+".lessons"
+	if quiz, ok := c.requiredText(f["quiz"], quizPath, math.MaxInt); ok {
+		rule.Quiz = quiz
+	} else {
+		tainted = append(tainted, quizPath)
+	}
+	if f["lessons"] == nil {
+		c.add(lessonsPath, "is required")
+		return rule, append(tainted, lessonsPath)
+	}
+	if f["lessons"].kind != cfArray {
+		c.list(f["lessons"], lessonsPath, 0, math.MaxInt, "lesson") // reports the type
+		return rule, append(tainted, lessonsPath)
+	}
+	rule.Lessons = []string{}
+	for i, item := range f["lessons"].items {
+		p := cfIndex(lessonsPath, i)
+		key, ok := c.requiredText(item, p, math.MaxInt)
+		if !ok {
+			tainted = append(tainted, p)
+		}
+		rule.Lessons = append(rule.Lessons, key)
+	}
+	return rule, tainted
+}
+
+// cfTainted reports whether path is one of tainted or lies inside one.
+func cfTainted(path string, tainted []string) bool {
+	for _, t := range tainted {
+		if path == t || strings.HasPrefix(path, t+".") || strings.HasPrefix(path, t+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 // cadence reads the cadence, the default when absent. timesOK says whether
@@ -593,12 +733,12 @@ func (c *cfChecker) sendWindow(v *cfValue, path string) (w SendWindow, ok bool) 
 	return w, ok
 }
 
-// lesson reads one lesson. keys maps each lesson key already read to its
-// lesson's path; lesson adds its own.
-func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) Lesson {
-	f := c.object(v, path, "key", "kind", "title", "body", "optional", "video_url", "video_seconds", "questions")
+// lesson reads one lesson and whether it is remedial. keys maps each lesson key
+// already read to its lesson's path; lesson adds its own.
+func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) (Lesson, bool) {
+	f := c.object(v, path, "key", "kind", "title", "body", "optional", "remedial", "video_url", "video_seconds", "questions")
 	if f == nil {
-		return Lesson{}
+		return Lesson{}, false
 	}
 	var l Lesson
 	if key, ok := c.requiredText(f["key"], path+".key", math.MaxInt); ok {
@@ -627,6 +767,10 @@ func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) Less
 		l.Body, _ = c.text(f["body"], path+".body", lessonBodyMax)
 	}
 	l.Optional = c.flag(f["optional"], path+".optional")
+	remedial := c.flag(f["remedial"], path+".remedial")
+	if l.Optional && remedial {
+		c.add(path+".remedial", "a lesson cannot be both optional and remedial: remedial lessons are off the normal path")
+	}
 
 	// Kind-specific fields. With no valid kind, present fields are still checked.
 	if l.Kind == KindVideo || l.Kind == "" {
@@ -649,7 +793,7 @@ func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) Less
 			l.Questions = append(l.Questions, c.question(item, cfIndex(qPath, i)))
 		}
 	}
-	return l
+	return l, remedial
 }
 
 // video reads video_url and video_seconds from a lesson's fields.

@@ -37,6 +37,18 @@ func courseFileDetail(path, message string) errs.Detail {
 	return errs.Detail{Path: path, Message: message}
 }
 
+// Lessons for building test files with rules: a quiz and a remedial lesson.
+const (
+	courseFileQuiz     = `{"key":"quiz-1","kind":"quiz","title":"Q","questions":[{"prompt":"P","choices":["x","y"],"correct":"A"}]}`
+	courseFileRemedial = `{"key":"again","kind":"text","title":"Again","body":"Once more","remedial":true}`
+)
+
+// courseFileWithRules returns a course file of an intro, quiz-1 and the
+// remedial lesson "again", with the given rules object.
+func courseFileWithRules(rules string) string {
+	return courseFileJSON(`"rules":`+rules, courseFileTextLesson, courseFileQuiz, courseFileRemedial)
+}
+
 // courseFileBrokenCases are course files with known problems; the fuzz test
 // starts from them too.
 var courseFileBrokenCases = []struct {
@@ -88,7 +100,7 @@ var courseFileBrokenCases = []struct {
 		name:  "unknown top-level field",
 		input: courseFileJSON(`"lesons":[]`),
 		want: []errs.Detail{courseFileDetail("lesons",
-			"unknown field; the known fields here are slug, title, description, pass_mark, due_days, cadence, send_window, lessons")},
+			"unknown field; the known fields here are slug, title, description, pass_mark, due_days, cadence, send_window, lessons, rules")},
 	},
 	{
 		name:  "repeated field",
@@ -349,6 +361,112 @@ var courseFileBrokenCases = []struct {
 		},
 	},
 	{
+		name:  "rules not an object",
+		input: courseFileJSON(`"rules":[]`),
+		want:  []errs.Detail{courseFileDetail("rules", "must be an object ({...}), got a list")},
+	},
+	{
+		name:  "rules not an object, with a remedial lesson",
+		input: courseFileWithRules(`"missed"`),
+		want:  []errs.Detail{courseFileDetail("rules", `must be an object ({...}), got "missed"`)},
+	},
+	{
+		name:  "remedial rule not read, with a remedial lesson",
+		input: courseFileWithRules(`{"remedial":[{"quiz":"quiz-1","lessons":"again"}]}`),
+		want:  []errs.Detail{courseFileDetail("rules.remedial[0].lessons", `must be a list ([...]), got "again"`)},
+	},
+	{
+		name:  "rules with an unknown field",
+		input: courseFileJSON(`"rules":{"mastery":90}`),
+		want: []errs.Detail{courseFileDetail("rules.mastery",
+			"unknown field; the known fields here are mastery_mark, remedial, review_days, retake, max_retakes")},
+	},
+	{
+		name:  "rules values of the wrong type",
+		input: courseFileJSON(`"rules":{"max_retakes":1.5,"retake":"some","review_days":[1,"3",2.5,0],"remedial":{},"mastery_mark":"ninety"}`),
+		want: []errs.Detail{
+			courseFileDetail("rules.mastery_mark", `must be a whole number, got "ninety"`),
+			courseFileDetail("rules.remedial", "must be a list ([...]), got an object"),
+			courseFileDetail("rules.review_days[1]", `must be a whole number, got "3"`),
+			courseFileDetail("rules.review_days[2]", "must be a whole number, got 2.5"),
+			courseFileDetail("rules.retake", `must be "missed" or "all", got "some"`),
+			courseFileDetail("rules.max_retakes", "must be a whole number, got 1.5"),
+			courseFileDetail("rules.review_days[3]", "must be between 1 and 60, got 0"),
+		},
+	},
+	{
+		name:  "rules values out of range",
+		input: courseFileJSON(`"rules":{"mastery_mark":101,"review_days":[1,3,3,0,7,61],"retake":"","max_retakes":6}`),
+		want: []errs.Detail{
+			courseFileDetail("rules.retake", "must not be blank"),
+			courseFileDetail("rules.mastery_mark", "must be between 0 and 100, got 101"),
+			courseFileDetail("rules.review_days", "must have at most 5 days, got 6"),
+			courseFileDetail("rules.review_days[2]", "3 must be greater than rules.review_days[1] (3)"),
+			courseFileDetail("rules.review_days[3]", "must be between 1 and 60, got 0"),
+			courseFileDetail("rules.review_days[5]", "must be between 1 and 60, got 61"),
+			courseFileDetail("rules.max_retakes", "must be between 0 and 5, got 6"),
+		},
+	},
+	{
+		name: "remedial rules referring to the wrong lessons",
+		input: courseFileWithRules(`{"remedial":[{"quiz":"q9","lessons":["again"]},{"quiz":"intro","lessons":["4z","intro"," again "]},` +
+			`{"quiz":"quiz-1","lessons":[]},{"quiz":"quiz-1","lessons":["again","again"]}]}`),
+		want: []errs.Detail{
+			courseFileDetail("rules.remedial[0].quiz", `"q9" is not a quiz in this course`),
+			courseFileDetail("rules.remedial[1].quiz", `"intro" is a text lesson, not a quiz`),
+			courseFileDetail("rules.remedial[1].lessons[0]", `"4z" is not a lesson in this course`),
+			courseFileDetail("rules.remedial[1].lessons[1]", `"intro" is not marked remedial`),
+			courseFileDetail("rules.remedial[2].lessons", "must have at least 1 lesson"),
+			courseFileDetail("rules.remedial[3].quiz", `"quiz-1" already has remedial lessons in rules.remedial[2]`),
+			courseFileDetail("rules.remedial[3].lessons[1]", `"again" is already listed at rules.remedial[3].lessons[0]`),
+		},
+	},
+	{
+		name: "remedial rules malformed: reported once",
+		input: courseFileWithRules(`{"remedial":["quiz-1",{"quiz":3,"lessons":"again"},{"lessons":["again",7]},` +
+			`{"quiz":"quiz-1","lessons":["again"],"when":"failed"},{"quiz":"quiz-1"}]}`),
+		want: []errs.Detail{
+			courseFileDetail("rules.remedial[0]", `must be an object ({...}), got "quiz-1"`),
+			courseFileDetail("rules.remedial[1].quiz", "must be a string, got 3"),
+			courseFileDetail("rules.remedial[1].lessons", `must be a list ([...]), got "again"`),
+			courseFileDetail("rules.remedial[2].quiz", "is required"),
+			courseFileDetail("rules.remedial[2].lessons[1]", "must be a string, got 7"),
+			courseFileDetail("rules.remedial[3].when", "unknown field; the known fields here are quiz, lessons"),
+			courseFileDetail("rules.remedial[4].lessons", "is required"),
+			courseFileDetail("rules.remedial[4].quiz", `"quiz-1" already has remedial lessons in rules.remedial[3]`),
+		},
+	},
+	{
+		name:  "remedial lesson no rule assigns",
+		input: courseFileJSON("", courseFileTextLesson, courseFileQuiz, courseFileRemedial),
+		want:  []errs.Detail{courseFileDetail("lessons[2].remedial", `"again" is marked remedial but no rule in rules.remedial assigns it`)},
+	},
+	{
+		name: "remedial flag wrong",
+		input: courseFileJSON("", courseFileTextLesson,
+			`{"key":"again","kind":"text","title":"A","body":"b","optional":true,"remedial":true}`,
+			`{"key":"more","kind":"text","title":"M","body":"m","remedial":"yes"}`),
+		want: []errs.Detail{
+			courseFileDetail("lessons[1].remedial", "a lesson cannot be both optional and remedial: remedial lessons are off the normal path"),
+			courseFileDetail("lessons[2].remedial", `must be true or false, got "yes"`),
+		},
+	},
+	{
+		name:  "every lesson remedial",
+		input: courseFileJSON(`"rules":{"remedial":[{"quiz":"quiz-1","lessons":["again"]}]}`, courseFileRemedial),
+		want:  []errs.Detail{courseFileDetail("lessons", "must have at least 1 lesson that is not remedial")},
+	},
+	{
+		name: "a lesson problem hides what the rules refer to, not their ranges",
+		input: courseFileJSON(`"rules":{"mastery_mark":200,"remedial":[{"quiz":"quiz-1","lessons":["again"]}]}`,
+			courseFileTextLesson, courseFileQuiz, `{"key":"Again","kind":"text","title":"A","body":"b","remedial":true}`),
+		want: []errs.Detail{
+			courseFileDetail("lessons[2].key",
+				`must be 1-40 lower-case letters, digits, dots, underscores and hyphens, starting with a letter or digit; got "Again"`),
+			courseFileDetail("rules.mastery_mark", "must be between 0 and 100, got 200"),
+		},
+	},
+	{
 		name:  "long values are shortened in messages",
 		input: courseFileJSON(`"pass_mark":"` + strings.Repeat("n", 50) + `"`),
 		want:  []errs.Detail{courseFileDetail("pass_mark", `must be a whole number, got "`+strings.Repeat("n", 40)+`…"`)},
@@ -362,6 +480,11 @@ func TestParseCourseFileBroken(t *testing.T) {
 			t.Parallel()
 			spec, err := ParseCourseFile(strings.NewReader(tc.input))
 			requireCourseFileProblems(t, tc.want, spec, err)
+
+			spec, rules, remedial, err := ParseCourseFileWithRules(strings.NewReader(tc.input))
+			requireCourseFileProblems(t, tc.want, spec, err)
+			assert.Zero(t, rules)
+			assert.Nil(t, remedial)
 		})
 	}
 }
@@ -442,15 +565,30 @@ func TestCourseFormatExampleParses(t *testing.T) {
 	t.Parallel()
 	doc, err := os.ReadFile("COURSE_FORMAT.md")
 	require.NoError(t, err)
-	_, rest, found := strings.Cut(string(doc), "```json\n")
-	require.True(t, found, "no JSON example in COURSE_FORMAT.md")
-	example, _, found := strings.Cut(rest, "```")
-	require.True(t, found)
+	var examples []string
+	for rest, found := string(doc), true; ; {
+		_, rest, found = strings.Cut(rest, "```json\n")
+		if !found {
+			break
+		}
+		var example string
+		example, rest, found = strings.Cut(rest, "```")
+		require.True(t, found, "unclosed JSON example in COURSE_FORMAT.md")
+		examples = append(examples, example)
+	}
+	require.Len(t, examples, 2, "JSON examples in COURSE_FORMAT.md")
 
-	spec, err := ParseCourseFile(strings.NewReader(example))
+	spec, err := ParseCourseFile(strings.NewReader(examples[0]))
 	require.NoError(t, err)
 	assert.Len(t, spec.Lessons, 3)
 	requireCourseSpecInvariants(t, spec)
+
+	spec, rules, remedial, err := ParseCourseFileWithRules(strings.NewReader(examples[1]))
+	require.NoError(t, err)
+	requireCourseSpecInvariants(t, spec)
+	assert.Equal(t, 90, rules.MasteryMark)
+	assert.NotEmpty(t, rules.Remedial)
+	assert.NotEmpty(t, remedial)
 }
 
 func TestParseCourseFileDefaults(t *testing.T) {
@@ -553,6 +691,72 @@ func TestParseCourseFileAccepts(t *testing.T) {
 	}
 }
 
+func TestParseCourseFileWithRules(t *testing.T) {
+	t.Parallel()
+	intro := Lesson{Key: "intro", Kind: KindText, Title: "Intro", Body: "Hello"}
+	again := Lesson{Key: "again", Kind: KindText, Title: "Again", Body: "Once more"}
+	tests := []struct {
+		name         string
+		input        string
+		wantRules    Rules
+		wantRemedial map[string]bool
+		wantLessons  []string // the keys ParseCourseFile returns
+	}{
+		{
+			name:         "no rules: the defaults",
+			input:        courseFileJSON(""),
+			wantRules:    DefaultRules(),
+			wantRemedial: map[string]bool{},
+			wantLessons:  []string{"intro"},
+		},
+		{
+			name:         "null and empty rules: the defaults",
+			input:        courseFileJSON(`"rules":{"mastery_mark":null,"remedial":null,"review_days":null,"retake":null,"max_retakes":null}`),
+			wantRules:    DefaultRules(),
+			wantRemedial: map[string]bool{},
+			wantLessons:  []string{"intro"},
+		},
+		{
+			name: "every rule",
+			input: courseFileWithRules(`{"mastery_mark":90,"remedial":[{"quiz":" quiz-1 ","lessons":["again"]}],` +
+				`"review_days":[1,3,7.0],"retake":"missed","max_retakes":0}`),
+			wantRules: Rules{MasteryMark: 90, Remedial: []RemedialRule{{Quiz: "quiz-1", Lessons: []string{"again"}}},
+				ReviewDays: []int{1, 3, 7}, RetakeMissedOnly: true},
+			wantRemedial: map[string]bool{"again": true},
+			wantLessons:  []string{"intro", "quiz-1"},
+		},
+		{
+			name:         "limits reached, retake all",
+			input:        courseFileWithRules(`{"mastery_mark":100,"remedial":[{"quiz":"quiz-1","lessons":["again"]}],"review_days":[1,2,3,4,60],"retake":"all","max_retakes":5}`),
+			wantRules:    Rules{MasteryMark: 100, Remedial: []RemedialRule{{Quiz: "quiz-1", Lessons: []string{"again"}}}, ReviewDays: []int{1, 2, 3, 4, 60}, MaxRetakes: 5},
+			wantRemedial: map[string]bool{"again": true},
+			wantLessons:  []string{"intro", "quiz-1"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			spec, rules, remedial, err := ParseCourseFileWithRules(strings.NewReader(tc.input))
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantRules, rules)
+			assert.Equal(t, tc.wantRemedial, remedial)
+			assert.Equal(t, intro, spec.Lessons[0])
+			if remedial["again"] {
+				assert.Equal(t, again, spec.Lessons[2], "remedial lessons stay in the spec")
+			}
+			requireCourseSpecInvariants(t, spec)
+
+			plain, err := ParseCourseFile(strings.NewReader(tc.input))
+			require.NoError(t, err)
+			var keys []string
+			for _, l := range plain.Lessons {
+				keys = append(keys, l.Key)
+			}
+			assert.Equal(t, tc.wantLessons, keys, "ParseCourseFile leaves remedial lessons out")
+		})
+	}
+}
+
 func TestParseCourseFileReportsEveryProblem(t *testing.T) {
 	t.Parallel()
 	f, err := os.Open(filepath.Join("testdata", "coursefile", "many-problems.json"))
@@ -561,7 +765,7 @@ func TestParseCourseFileReportsEveryProblem(t *testing.T) {
 
 	spec, err := ParseCourseFile(f)
 	requireCourseFileProblems(t, []errs.Detail{
-		courseFileDetail("owner", "unknown field; the known fields here are slug, title, description, pass_mark, due_days, cadence, send_window, lessons"),
+		courseFileDetail("owner", "unknown field; the known fields here are slug, title, description, pass_mark, due_days, cadence, send_window, lessons, rules"),
 		courseFileDetail("slug", `must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit; got "Discount_Policy"`),
 		courseFileDetail("pass_mark", `must be a whole number, got "seventy"`),
 		courseFileDetail("cadence.days[1]", `must be one of mon, tue, wed, thu, fri, sat, sun; got "tues"`),
@@ -621,12 +825,22 @@ func FuzzParseCourseFile(f *testing.F) {
 	require.NoError(f, err)
 	f.Add(many)
 	f.Add([]byte(courseFileJSON(`"cadence":{"every_days":2,"times":["18:30"]}`)))
+	f.Add([]byte(courseFileWithRules(`{"mastery_mark":90,"remedial":[{"quiz":"quiz-1","lessons":["again"]}],"review_days":[1,3,7],"retake":"missed"}`)))
 	for _, tc := range courseFileBrokenCases {
 		f.Add([]byte(tc.input))
 	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		spec, err := ParseCourseFile(bytes.NewReader(data))
+		spec, rules, remedial, err := ParseCourseFileWithRules(bytes.NewReader(data))
+		if err == nil {
+			lessons := PathLessons(spec.Lessons, remedial)
+			require.Empty(t, rules.Validate(lessons), "parsed rules are valid")
+			for _, l := range lessons {
+				require.False(t, l.Remedial && l.Optional, "%q remedial and optional", l.Key)
+			}
+			require.Less(t, len(remedial), len(spec.Lessons), "a lesson on the normal path")
+		}
+		spec, err = ParseCourseFile(bytes.NewReader(data))
 		if err != nil {
 			e := errs.As(err)
 			require.NotNil(t, e, "want an *errs.Error, got %v", err)

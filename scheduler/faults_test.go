@@ -200,3 +200,34 @@ func TestKilledWorkerLosesNothingAndSendsOnce(t *testing.T) {
 	b.advance(t, nextLesson.Add(time.Second))
 	require.Equal(t, []string{"Lesson 1", "Lesson 2"}, lessonTitles(received(b.emu)[nyPhone]), "lesson 1 once, then lesson 2")
 }
+
+// A From number carries at most DefaultMPS messages a second, whatever the
+// number of workers.
+func TestSenderRateLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t, faultStart, twilioemu.Options{}, func(c *scheduler.Config) { c.DefaultMPS, c.DefaultFrom = 5, "+15005550006" })
+	_, err := b.pool.Exec(context.Background(), `UPDATE organisations SET sms_from = NULL`)
+	require.NoError(t, err)
+	v := b.course(t, 1)
+	var in []lessons.RepInput
+	for _, r := range lessons.GenerateReps(15, 3) {
+		r.TimeZone = "America/New_York"
+		in = append(in, r)
+	}
+	_, err = b.store.ImportReps(context.Background(), b.org.ID, in)
+	require.NoError(t, err)
+	reps, err := b.store.Reps(context.Background(), b.org.ID, lessons.RepFilter{})
+	require.NoError(t, err)
+	b.enroll(t, v.CourseID, reps)
+
+	b.advance(t, firstLesson.Add(time.Second))
+	for end := time.Now().Add(20 * time.Second); b.emu.MessageCount() < 15 && time.Now().Before(end); {
+		b.advance(t, b.clock.Now())
+	}
+	msgs := b.emu.Messages()
+	require.Len(t, msgs, 15)
+	for i := 0; i+5 < len(msgs); i++ {
+		gap := msgs[i+5].DateCreated.Sub(msgs[i].DateCreated)
+		require.GreaterOrEqual(t, gap, 900*time.Millisecond, "messages %d-%d within %s: more than 5 a second", i, i+5, gap)
+	}
+}

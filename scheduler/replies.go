@@ -39,4 +39,3 @@ func (s *Scheduler) Receive(ctx context.Context, in lessons.InboundSMS) error {
 		return nil
 	})
 }
-

@@ -42,6 +42,9 @@ type Config struct {
 	// (default 1, as Twilio allows a long code); 0 lifts the limit. A messaging
 	// service is not limited unless its organisation sets a limit.
 	DefaultMPS float64
+	// NudgeAfter is how long after a lesson is sent a rep who has not done it
+	// gets one nudge, inside the send window (default 4 h; negative: never).
+	NudgeAfter time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Test is passed to River, for tests that stub its time.
@@ -69,6 +72,9 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.NudgeAfter == 0 {
+		cfg.NudgeAfter = 4 * time.Hour
+	}
 	s := &Scheduler{store: store, sender: sender, cfg: cfg, log: log}
 	rc := &river.Config{
 		Logger:               log,
@@ -78,9 +84,9 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	}
 	if work {
 		workers := river.NewWorkers()
-		if err := river.AddWorkerSafely(workers, &sendWorker{s: s}); err != nil {
-			return nil, err
-		}
+		river.AddWorker(workers, &sendWorker{s: s})
+		river.AddWorker(workers, &nudgeWorker{s: s})
+		river.AddWorker(workers, &remindWorker{s: s})
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{
 			QueueSMS:         {MaxWorkers: cfg.SMSWorkers, FetchCooldown: cfg.FetchCooldown, FetchPollInterval: time.Second},
@@ -127,7 +133,10 @@ func (s *Scheduler) scheduleFirstSteps(ctx context.Context, tx pgx.Tx, es []less
 	if err != nil {
 		return err
 	}
-	return s.queueSteps(ctx, tx, steps)
+	if err := s.queueSteps(ctx, tx, steps); err != nil {
+		return err
+	}
+	return s.queueDueReminders(ctx, tx, es)
 }
 
 // queueSteps inserts a send job per step, due at the step's time, in tx.

@@ -57,7 +57,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // setup starts an emulator and a scheduler sending to it, on a fresh database,
 // with the clock at start.
-func setup(t *testing.T, start time.Time, opts twilioemu.Options) testBundle {
+func setup(t *testing.T, start time.Time, opts twilioemu.Options, cfgs ...func(*scheduler.Config)) testBundle {
 	t.Helper()
 	pool := dbtest.Postgres(t)
 	clk := &clock{}
@@ -79,17 +79,22 @@ func setup(t *testing.T, start time.Time, opts twilioemu.Options) testBundle {
 	sender, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: emu.AccountSID(), AuthToken: emu.AuthToken(),
 		APIURL: emu.URL(), Timeout: time.Second})
 	require.NoError(t, err)
-	sched := newScheduler(t, pool, store, sender, clk)
+	sched := newScheduler(t, pool, store, sender, clk, cfgs...)
 	return testBundle{pool: pool, store: store, sched: sched, emu: emu, clock: clk, org: org}
 }
 
-func newScheduler(t *testing.T, pool *pgxpool.Pool, store *lessons.Store, sender scheduler.Sender, clk *clock) *scheduler.Scheduler {
+// newScheduler starts a scheduler; nudges are off unless the test turns them on.
+func newScheduler(t *testing.T, pool *pgxpool.Pool, store *lessons.Store, sender scheduler.Sender, clk *clock, opts ...func(*scheduler.Config)) *scheduler.Scheduler {
 	t.Helper()
-	sched, err := scheduler.New(pool, store, sender, scheduler.Config{
-		SMSWorkers: 20, Now: clk.Now, DefaultMPS: 0,
+	cfg := scheduler.Config{
+		SMSWorkers: 20, Now: clk.Now, DefaultMPS: 0, NudgeAfter: -1,
 		StatusCallback: "https://morsel.test/webhooks/twilio/status",
 		Test:           river.TestConfig{Time: clk},
-	}, quiet, true)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sched, err := scheduler.New(pool, store, sender, cfg, quiet, true)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, sched.Start(ctx))

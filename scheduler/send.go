@@ -114,7 +114,10 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		if err != nil {
 			return err
 		}
-		return s.queueSteps(ctx, tx, steps)
+		if err := s.queueSteps(ctx, tx, steps); err != nil {
+			return err
+		}
+		return s.queueNudge(ctx, tx, o, loc)
 	})
 	if err != nil {
 		return fmt.Errorf("%s%s, but recording it failed: %w", acceptedMarker, sid, err)

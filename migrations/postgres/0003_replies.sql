@@ -43,3 +43,6 @@ CREATE INDEX attempts_assignment ON attempts (assignment_id);
 ALTER TABLE course_lessons ADD COLUMN remedial boolean NOT NULL DEFAULT false;
 -- The adaptation rules of a version (lessons.Rules as JSON).
 ALTER TABLE course_versions ADD COLUMN rules jsonb NOT NULL DEFAULT '{}';
+
+-- Set on the day after the due date when the course is not done: the manager's list.
+ALTER TABLE enrollments ADD COLUMN overdue_at timestamptz;

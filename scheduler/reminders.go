@@ -1,0 +1,110 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/morselhq/morsel/lessons"
+)
+
+// NudgeArgs is the job that nudges a rep about a sent lesson not yet done.
+type NudgeArgs struct {
+	AssignmentID int64 `json:"assignment_id"`
+}
+
+// Kind names the job for River.
+func (NudgeArgs) Kind() string { return "nudge" }
+
+// InsertOpts: one nudge job per assignment, however many questions it sends.
+func (NudgeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// RemindArgs is the job that reminds a rep of a near due date, or with
+// DaysBefore 0 flags the enrollment overdue.
+type RemindArgs struct {
+	EnrollmentID int64 `json:"enrollment_id"`
+	DaysBefore   int   `json:"days_before"`
+}
+
+// Kind names the job for River.
+func (RemindArgs) Kind() string { return "remind_due" }
+
+// InsertOpts puts reminders on the maintenance queue.
+func (RemindArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 10}
+}
+
+// queueDueReminders queues the due-date reminders and overdue flags of new
+// enrollments, in tx.
+func (s *Scheduler) queueDueReminders(ctx context.Context, tx pgx.Tx, es []lessons.Enrollment) error {
+	rs, err := s.store.DueReminders(ctx, tx, es)
+	if err != nil || len(rs) == 0 {
+		return err
+	}
+	params := make([]river.InsertManyParams, len(rs))
+	for i, r := range rs {
+		params[i] = river.InsertManyParams{Args: RemindArgs{EnrollmentID: r.EnrollmentID, DaysBefore: r.DaysBefore},
+			InsertOpts: &river.InsertOpts{ScheduledAt: r.At}}
+	}
+	if _, err := s.client.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("queue %d reminders: %w", len(params), err)
+	}
+	return nil
+}
+
+// queueNudge queues the nudge for a lesson or question just sent: after
+// NudgeAfter, moved into the send window.
+func (s *Scheduler) queueNudge(ctx context.Context, tx pgx.Tx, o lessons.Outbound, loc *time.Location) error {
+	if s.cfg.NudgeAfter <= 0 || o.AssignmentID == 0 || (o.Purpose != lessons.PurposeLesson && o.Purpose != lessons.PurposeQuestion) {
+		return nil
+	}
+	at := lessons.InWindow(o.Window, loc, s.cfg.Now().Add(s.cfg.NudgeAfter))
+	if _, err := s.client.InsertTx(ctx, tx, NudgeArgs{AssignmentID: o.AssignmentID}, &river.InsertOpts{ScheduledAt: at}); err != nil {
+		return fmt.Errorf("queue nudge: %w", err)
+	}
+	return nil
+}
+
+type nudgeWorker struct {
+	river.WorkerDefaults[NudgeArgs]
+	s *Scheduler
+}
+
+func (w *nudgeWorker) Work(ctx context.Context, job *river.Job[NudgeArgs]) error {
+	return inJobTx(w.s, ctx, job, func(tx pgx.Tx) ([]lessons.Step, error) {
+		return w.s.store.Nudge(ctx, tx, job.Args.AssignmentID)
+	})
+}
+
+type remindWorker struct {
+	river.WorkerDefaults[RemindArgs]
+	s *Scheduler
+}
+
+func (w *remindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) error {
+	return inJobTx(w.s, ctx, job, func(tx pgx.Tx) ([]lessons.Step, error) {
+		return w.s.store.RemindDue(ctx, tx, lessons.Reminder{EnrollmentID: job.Args.EnrollmentID, DaysBefore: job.Args.DaysBefore})
+	})
+}
+
+// inJobTx runs fn, queues the messages it returns and completes the job, all
+// in one transaction.
+func inJobTx[T river.JobArgs](s *Scheduler, ctx context.Context, job *river.Job[T], fn func(pgx.Tx) ([]lessons.Step, error)) error {
+	return pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error {
+		steps, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		if err := s.queueSteps(ctx, tx, steps); err != nil {
+			return err
+		}
+		_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
+}
