@@ -76,6 +76,7 @@ type CourseSpec struct {
 	Cadence     Cadence
 	SendWindow  SendWindow
 	Lessons     []Lesson
+	Rules       Rules // how quiz results adapt each rep's path
 }
 
 // Lesson is one step of a course.
@@ -88,6 +89,7 @@ type Lesson struct {
 	VideoURL     string // video lessons only
 	VideoSeconds int    // video lessons only
 	Optional     bool   // may be skipped by a rep who shows mastery
+	Remedial     bool   // off the normal path: only a remedial rule assigns it
 	Questions    []Question
 }
 

@@ -62,16 +62,18 @@ func defaultCadence() Cadence {
 	}
 }
 
-// ParseCourseFile reads one course in the JSON course file format, like
-// ParseCourseFileWithRules, and drops what CourseSpec cannot hold yet: the rules,
-// and the remedial lessons, which are left out of the returned lessons because
-// they are not on the normal path.
+// ParseCourseFile reads one course in the JSON course file format, with its
+// adaptation rules and its remedial lessons marked (see ParseCourseFileWithRules
+// for the errors).
 func ParseCourseFile(r io.Reader) (CourseSpec, error) {
-	spec, _, remedial, err := ParseCourseFileWithRules(r)
-	if err != nil || len(remedial) == 0 {
+	spec, rules, remedial, err := ParseCourseFileWithRules(r)
+	if err != nil {
 		return spec, err
 	}
-	spec.Lessons = slices.DeleteFunc(spec.Lessons, func(l Lesson) bool { return remedial[l.Key] })
+	spec.Rules = rules
+	for i := range spec.Lessons {
+		spec.Lessons[i].Remedial = remedial[spec.Lessons[i].Key]
+	}
 	return spec, nil
 }
 

@@ -42,13 +42,13 @@ func (s *Store) SaveCourse(ctx context.Context, orgID int64, spec CourseSpec, pu
 		case err == pgx.ErrNoRows:
 			err = tx.QueryRow(ctx, `
 				INSERT INTO course_versions (org_id, course_id, number, title, description, pass_mark, due_days,
-					cadence_weekdays, cadence_every_days, cadence_times, window_start, window_end, created_at)
-				SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+					cadence_weekdays, cadence_every_days, cadence_times, window_start, window_end, rules, created_at)
+				SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
 				FROM course_versions WHERE course_id = $2
 				RETURNING id, number`,
 				orgID, courseID, spec.Title, spec.Description, spec.PassMark, spec.DueDays,
 				weekdaysToDB(spec.Cadence.Weekdays), spec.Cadence.EveryDays, clockTimesToDB(spec.Cadence.Times),
-				int(spec.SendWindow.Start), int(spec.SendWindow.End), now).Scan(&versionID, &number)
+				int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules, now).Scan(&versionID, &number)
 			if err != nil {
 				return dbError(err, "course version")
 			}
@@ -60,11 +60,12 @@ func (s *Store) SaveCourse(ctx context.Context, orgID int64, spec CourseSpec, pu
 			}
 			_, err := tx.Exec(ctx, `
 				UPDATE course_versions SET title = $2, description = $3, pass_mark = $4, due_days = $5,
-					cadence_weekdays = $6, cadence_every_days = $7, cadence_times = $8, window_start = $9, window_end = $10
+					cadence_weekdays = $6, cadence_every_days = $7, cadence_times = $8, window_start = $9, window_end = $10,
+					rules = $11
 				WHERE id = $1`,
 				versionID, spec.Title, spec.Description, spec.PassMark, spec.DueDays,
 				weekdaysToDB(spec.Cadence.Weekdays), spec.Cadence.EveryDays, clockTimesToDB(spec.Cadence.Times),
-				int(spec.SendWindow.Start), int(spec.SendWindow.End))
+				int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules)
 			if err != nil {
 				return dbError(err, "course version")
 			}
@@ -87,9 +88,9 @@ func insertLessons(ctx context.Context, tx pgx.Tx, versionID int64, lessons []Le
 	for i, l := range lessons {
 		var lessonID int64
 		err := tx.QueryRow(ctx, `
-			INSERT INTO course_lessons (course_version_id, position, key, kind, title, body, video_url, video_seconds, optional)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			versionID, i, l.Key, l.Kind, l.Title, l.Body, l.VideoURL, l.VideoSeconds, l.Optional).Scan(&lessonID)
+			INSERT INTO course_lessons (course_version_id, position, key, kind, title, body, video_url, video_seconds, optional, remedial)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			versionID, i, l.Key, l.Kind, l.Title, l.Body, l.VideoURL, l.VideoSeconds, l.Optional, l.Remedial).Scan(&lessonID)
 		if err != nil {
 			return dbError(err, fmt.Sprintf("lesson %q", l.Key))
 		}
@@ -232,11 +233,12 @@ func courseVersion(ctx context.Context, tx pgx.Tx, orgID, id int64) (CourseVersi
 	var start, end int16
 	err := tx.QueryRow(ctx, `
 		SELECT v.id, v.course_id, v.number, v.status, v.published_at, c.slug, v.title, v.description,
-			v.pass_mark, v.due_days, v.cadence_weekdays, v.cadence_every_days, v.cadence_times, v.window_start, v.window_end
+			v.pass_mark, v.due_days, v.cadence_weekdays, v.cadence_every_days, v.cadence_times, v.window_start, v.window_end,
+			v.rules
 		FROM course_versions v JOIN courses c ON c.id = v.course_id
 		WHERE v.org_id = $1 AND v.id = $2`, orgID, id).
 		Scan(&v.ID, &v.CourseID, &v.Number, &v.Status, &v.PublishedAt, &v.Spec.Slug, &v.Spec.Title, &v.Spec.Description,
-			&v.Spec.PassMark, &v.Spec.DueDays, &weekdays, &v.Spec.Cadence.EveryDays, &times, &start, &end)
+			&v.Spec.PassMark, &v.Spec.DueDays, &weekdays, &v.Spec.Cadence.EveryDays, &times, &start, &end, &v.Spec.Rules)
 	if err != nil {
 		return CourseVersion{}, dbError(err, fmt.Sprintf("course version %d", id))
 	}
@@ -249,14 +251,14 @@ func courseVersion(ctx context.Context, tx pgx.Tx, orgID, id int64) (CourseVersi
 	v.Spec.SendWindow = SendWindow{Start: ClockTime(start), End: ClockTime(end)}
 
 	rows, err := tx.Query(ctx, `
-		SELECT id, key, kind, title, body, video_url, video_seconds, optional
+		SELECT id, key, kind, title, body, video_url, video_seconds, optional, remedial
 		FROM course_lessons WHERE course_version_id = $1 ORDER BY position`, id)
 	if err != nil {
 		return CourseVersion{}, fmt.Errorf("load lessons: %w", err)
 	}
 	v.Spec.Lessons, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Lesson, error) {
 		var l Lesson
-		return l, r.Scan(&l.ID, &l.Key, &l.Kind, &l.Title, &l.Body, &l.VideoURL, &l.VideoSeconds, &l.Optional)
+		return l, r.Scan(&l.ID, &l.Key, &l.Kind, &l.Title, &l.Body, &l.VideoURL, &l.VideoSeconds, &l.Optional, &l.Remedial)
 	})
 	if err != nil {
 		return CourseVersion{}, fmt.Errorf("load lessons: %w", err)

@@ -55,4 +55,3 @@ func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (in
 	}
 	return id, true, nil
 }
-

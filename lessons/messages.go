@@ -160,7 +160,8 @@ func (s *Store) ScheduleFirstSteps(ctx context.Context, tx pgx.Tx, enrollments [
 func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int64, after *time.Time) ([]Step, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT e.id, e.org_id, e.rep_id, e.course_version_id, e.enrolled_at, r.time_zone,
-			a.id, a.lesson_id, a.position, coalesce(a.questions[1], 0),
+			a.id, a.lesson_id, coalesce(a.questions[1], 0),
+			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped' AND x.position <= a.position),
 			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped')
 		FROM enrollments e
 		JOIN reps r ON r.id = e.rep_id
@@ -177,12 +178,12 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 		enrolledAt                            time.Time
 		tz                                    string
 		assignmentID, lessonID                int64
-		position, firstQuestion, steps        int
+		firstQuestion, step, steps            int
 	}
 	nexts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (next, error) {
 		var n next
 		return n, r.Scan(&n.enrollmentID, &n.orgID, &n.repID, &n.versionID, &n.enrolledAt, &n.tz,
-			&n.assignmentID, &n.lessonID, &n.position, &n.firstQuestion, &n.steps)
+			&n.assignmentID, &n.lessonID, &n.firstQuestion, &n.step, &n.steps)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find next lessons: %w", err)
@@ -216,7 +217,7 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 		} else {
 			token := newLinkToken()
 			batch.links = append(batch.links, link{token: token, assignmentID: n.assignmentID, repID: n.repID})
-			m.Purpose, m.Body = PurposeLesson, LessonText(v.Spec.Title, n.position+1, n.steps, *l, s.PublicURL+"/l/"+token)
+			m.Purpose, m.Body = PurposeLesson, LessonText(v.Spec.Title, n.step, n.steps, *l, s.PublicURL+"/l/"+token)
 		}
 		batch.add(m)
 	}

@@ -71,7 +71,7 @@ type PathLesson struct {
 func PathLessons(lessons []Lesson, remedial map[string]bool) []PathLesson {
 	out := make([]PathLesson, len(lessons))
 	for i, l := range lessons {
-		out[i] = PathLesson{Key: l.Key, Kind: l.Kind, Optional: l.Optional, Remedial: remedial[l.Key]}
+		out[i] = PathLesson{Key: l.Key, Kind: l.Kind, Optional: l.Optional, Remedial: l.Remedial || remedial[l.Key]}
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -37,5 +38,18 @@ func (s *Scheduler) Receive(ctx context.Context, in lessons.InboundSMS) error {
 			return fmt.Errorf("queue reply %d: %w", id, err)
 		}
 		return nil
+	})
+}
+
+type replyWorker struct {
+	river.WorkerDefaults[ReplyArgs]
+	s *Scheduler
+}
+
+func (w *replyWorker) Timeout(*river.Job[ReplyArgs]) time.Duration { return 30 * time.Second }
+
+func (w *replyWorker) Work(ctx context.Context, job *river.Job[ReplyArgs]) error {
+	return inJobTx(w.s, ctx, job, func(tx pgx.Tx) ([]lessons.Step, error) {
+		return w.s.store.ProcessReply(ctx, tx, job.Args.MessageID)
 	})
 }

@@ -87,6 +87,7 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 		river.AddWorker(workers, &sendWorker{s: s})
 		river.AddWorker(workers, &nudgeWorker{s: s})
 		river.AddWorker(workers, &remindWorker{s: s})
+		river.AddWorker(workers, &replyWorker{s: s})
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{
 			QueueSMS:         {MaxWorkers: cfg.SMSWorkers, FetchCooldown: cfg.FetchCooldown, FetchPollInterval: time.Second},

@@ -43,9 +43,10 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_rep ON messages (rep_id, id);
 CREATE INDEX messages_assignment ON messages (assignment_id) WHERE assignment_id IS NOT NULL;
--- One message per step: a lesson, or one question of a quiz, is scheduled once.
+-- One message per step: a lesson, or one question of a quiz, is scheduled once
+-- (again only after a cancellation, when a rep who opted out comes back).
 CREATE UNIQUE INDEX messages_one_per_step ON messages (assignment_id, coalesce(question, -1))
-    WHERE direction = 'outbound' AND purpose IN ('lesson', 'question');
+    WHERE direction = 'outbound' AND purpose IN ('lesson', 'question') AND status <> 'cancelled';
 
 -- Pacing of senders with a messages-per-second limit, shared by every worker process.
 CREATE TABLE sender_pacing (
