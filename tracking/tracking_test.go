@@ -1,0 +1,160 @@
+package tracking_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/migrations/dbtest"
+	"github.com/morselhq/morsel/tracking"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func segment(rep, assignment int64, seg int) tracking.Event {
+	return tracking.Event{OrgID: 1, RepID: rep, Key: fmt.Sprintf("seg/%d/%d", assignment, seg), Kind: tracking.KindSegmentWatched,
+		OccurredAt: time.Date(2027, 3, 8, 14, 0, seg, 0, time.UTC), AssignmentID: assignment, Value: float64(seg)}
+}
+
+// countFinal counts the rep's live events as a report reads them: the newest
+// version of each key, tombstones left out, before any merge.
+func countFinal(t *testing.T, ch driver.Conn, where string) uint64 {
+	t.Helper()
+	var n uint64
+	require.NoError(t, ch.QueryRow(context.Background(), `SELECT count() FROM events FINAL WHERE deleted = 0 AND `+where).Scan(&n))
+	return n
+}
+
+func TestShipMovesTheOutboxOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
+	var events []tracking.Event
+	for seg := range 10 {
+		events = append(events, segment(7, 70, seg), segment(7, 70, seg)) // each segment pinged twice
+	}
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, events...) }))
+
+	n, err := tracking.Ship(ctx, pool, ch, 7, nil)
+	require.NoError(t, err)
+	require.Equal(t, 7, n)
+	for n > 0 {
+		n, err = tracking.Ship(ctx, pool, ch, 7, nil)
+		require.NoError(t, err)
+	}
+	left, _, err := tracking.Backlog(ctx, pool)
+	require.NoError(t, err)
+	require.Zero(t, left)
+	require.EqualValues(t, 10, countFinal(t, ch, "rep_id = 7"), "a segment pinged twice counts once")
+}
+
+// A crash between the ClickHouse insert and the outbox delete ships the batch
+// again: nothing is lost and reports count nothing twice.
+func TestShipCrashAfterInsert(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		return tracking.Append(ctx, tx, segment(8, 80, 0), segment(8, 80, 1), segment(8, 80, 2))
+	}))
+	crash := errors.New("killed")
+	_, err := tracking.Ship(ctx, pool, ch, 100, func(context.Context, pgx.Tx, []tracking.Event) error { return crash })
+	require.ErrorIs(t, err, crash)
+	left, _, err := tracking.Backlog(ctx, pool)
+	require.NoError(t, err)
+	require.Equal(t, 3, left, "the outbox keeps the batch")
+
+	n, err := tracking.Ship(ctx, pool, ch, 100, nil)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	var raw uint64
+	require.NoError(t, ch.QueryRow(ctx, `SELECT count() FROM events WHERE rep_id = 8`).Scan(&raw))
+	require.EqualValues(t, 6, raw, "shipped twice")
+	require.EqualValues(t, 3, countFinal(t, ch, "rep_id = 8"), "counted once")
+}
+
+// With ClickHouse down nothing is lost: the outbox holds the events until it
+// is back.
+func TestShipWhileClickHouseIsDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, segment(9, 90, 0)) }))
+	down, err := clickhouse.Open(&clickhouse.Options{Addr: []string{"127.0.0.1:1"}, DialTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	_, err = tracking.Ship(ctx, pool, down, 100, nil)
+	require.Error(t, err)
+	left, _, err := tracking.Backlog(ctx, pool)
+	require.NoError(t, err)
+	require.Equal(t, 1, left)
+
+	n, err := tracking.Ship(ctx, pool, ch, 100, nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.EqualValues(t, 1, countFinal(t, ch, "rep_id = 9"))
+}
+
+// A correction (a higher version) and a deletion (a tombstone) show in a
+// report query at once, before any merge.
+func TestCorrectionsVisibleBeforeMerge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ch := dbtest.ClickHouse(t)
+	require.NoError(t, ch.Exec(ctx, `SYSTEM STOP MERGES events`))
+	graded := tracking.Event{OrgID: 1, RepID: 5, Key: "grade/55/0", Kind: tracking.KindGraded, OccurredAt: time.Now(), Value: 40, Version: 1}
+	other := tracking.Event{OrgID: 1, RepID: 5, Key: "grade/55/1", Kind: tracking.KindGraded, OccurredAt: time.Now(), Value: 100, Version: 1}
+	require.NoError(t, tracking.WriteClickHouse(ctx, ch, []tracking.Event{graded, other}))
+
+	corrected := graded
+	corrected.Value, corrected.Version = 80, 2
+	require.NoError(t, tracking.WriteClickHouse(ctx, ch, []tracking.Event{corrected}))
+	var avg float64
+	require.NoError(t, ch.QueryRow(ctx, `SELECT avg(value) FROM events FINAL WHERE rep_id = 5 AND deleted = 0`).Scan(&avg))
+	require.InDelta(t, 90, avg, 0.001)
+
+	voided := other
+	voided.Deleted, voided.Version = true, 2
+	require.NoError(t, tracking.WriteClickHouse(ctx, ch, []tracking.Event{voided}))
+	require.NoError(t, ch.QueryRow(ctx, `SELECT avg(value) FROM events FINAL WHERE rep_id = 5 AND deleted = 0`).Scan(&avg))
+	require.InDelta(t, 80, avg, 0.001)
+	var parts uint64
+	require.NoError(t, ch.QueryRow(ctx, `SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active`).Scan(&parts))
+	require.EqualValues(t, 3, parts, "no merge happened")
+}
+
+func TestIngesterGroupCommits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Postgres(t)
+	in := tracking.NewIngester(pool, quiet, 4)
+	defer in.Stop()
+	var wg sync.WaitGroup
+	errs := make(chan error, 500)
+	for w := range 500 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- in.Write(ctx, []tracking.Event{segment(int64(w), int64(w), 0), segment(int64(w), int64(w), 1)})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	n, _, err := tracking.Backlog(ctx, pool)
+	require.NoError(t, err)
+	require.Equal(t, 1000, n, "every acknowledged write is in the outbox")
+	in.Stop()
+	require.ErrorIs(t, in.Write(ctx, []tracking.Event{segment(1, 1, 1)}), tracking.ErrStopped)
+}
