@@ -750,9 +750,13 @@ func TestParseCourseFileWithRules(t *testing.T) {
 			require.NoError(t, err)
 			var keys []string
 			for _, l := range plain.Lessons {
-				keys = append(keys, l.Key)
+				if !l.Remedial {
+					keys = append(keys, l.Key)
+				}
+				assert.Equal(t, remedial[l.Key], l.Remedial, "ParseCourseFile marks %s remedial", l.Key)
 			}
-			assert.Equal(t, tc.wantLessons, keys, "ParseCourseFile leaves remedial lessons out")
+			assert.Equal(t, tc.wantLessons, keys, "the normal path leaves remedial lessons out")
+			assert.Equal(t, rules, plain.Rules)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/morselhq/morsel/lessons/sms"
+	"github.com/morselhq/morsel/tracking"
 )
 
 // InboundSMS is a message a rep (or anyone) sent to one of our numbers.
@@ -52,6 +53,13 @@ func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (in
 	}
 	if err != nil {
 		return 0, false, dbError(err, "inbound message")
+	}
+	if repID != nil {
+		err := tracking.Append(ctx, tx, tracking.Event{OrgID: *orgID, RepID: *repID, Key: fmt.Sprintf("reply/%d", id),
+			Kind: tracking.KindReply, OccurredAt: now, Detail: fmt.Sprintf(`{"message_id":%d}`, id)})
+		if err != nil {
+			return 0, false, err
+		}
 	}
 	return id, true, nil
 }

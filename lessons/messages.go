@@ -11,6 +11,7 @@ import (
 
 	"github.com/morselhq/morsel/lessons/errs"
 	"github.com/morselhq/morsel/lessons/sms"
+	"github.com/morselhq/morsel/tracking"
 )
 
 // MessagePurpose says why a message was sent or what a received one is.
@@ -326,15 +327,20 @@ func (s *Store) MarkAccepted(ctx context.Context, tx pgx.Tx, id int64, sid strin
 	var purpose MessagePurpose
 	var enrollmentID, assignmentID *int64
 	var question *int
+	var orgID, repID int64
 	err := tx.QueryRow(ctx, `
 		UPDATE messages SET status = 'queued', provider_sid = $2, sent_at = $3, updated_at = $3
 		WHERE id = $1 AND status = 'scheduled'
-		RETURNING purpose, enrollment_id, assignment_id, question`, id, sid, now).Scan(&purpose, &enrollmentID, &assignmentID, &question)
+		RETURNING purpose, enrollment_id, assignment_id, question, org_id, rep_id`, id, sid, now).
+		Scan(&purpose, &enrollmentID, &assignmentID, &question, &orgID, &repID)
 	if err == pgx.ErrNoRows {
 		return nil, errs.Errorf(errs.Conflict, "message %d was already sent or cancelled", id)
 	}
 	if err != nil {
 		return nil, dbError(err, fmt.Sprintf("message %d", id))
+	}
+	if err := tracking.Append(ctx, tx, messageEvent(tracking.KindMessageSent, id, orgID, repID, enrollmentID, assignmentID, now, fmt.Sprintf(`{"purpose":%q}`, purpose))); err != nil {
+		return nil, err
 	}
 	if err := applyEarlyStatus(ctx, tx, sid); err != nil {
 		return nil, err
@@ -422,12 +428,18 @@ const (
 // 30006 mark their number unable to receive SMS.
 func (s *Store) MarkFailed(ctx context.Context, tx pgx.Tx, id int64, code int, reason string) error {
 	now := s.Now()
-	var repID int64
+	var orgID, repID int64
+	var enrollmentID, assignmentID *int64
 	err := tx.QueryRow(ctx, `
 		UPDATE messages SET status = 'failed', error_code = $2, error_message = $3, updated_at = $4
-		WHERE id = $1 RETURNING rep_id`, id, code, reason, now).Scan(&repID)
+		WHERE id = $1 RETURNING org_id, rep_id, enrollment_id, assignment_id`, id, code, reason, now).
+		Scan(&orgID, &repID, &enrollmentID, &assignmentID)
 	if err != nil {
 		return dbError(err, fmt.Sprintf("message %d", id))
+	}
+	detail := fmt.Sprintf(`{"error_code":%d}`, code)
+	if err := tracking.Append(ctx, tx, messageEvent(tracking.KindMessageFailed, id, orgID, repID, enrollmentID, assignmentID, now, detail)); err != nil {
+		return err
 	}
 	return repUnreachable(ctx, tx, repID, code, reason, now)
 }
@@ -479,12 +491,12 @@ func (s *Store) RecordStatus(ctx context.Context, sid string, status MessageStat
 	changed := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.Now()
-		var repID int64
+		var d delivery
 		err := tx.QueryRow(ctx, `
 			UPDATE messages SET status = $2, error_code = nullif($3, 0), error_message = $4, updated_at = $5,
 				delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
 			WHERE provider_sid = $1 AND `+rankSQL+` < $6
-			RETURNING rep_id`, sid, status, code, reason, now, rank).Scan(&repID)
+			RETURNING `+deliveryColumns, sid, status, code, reason, now, rank).Scan(d.dest()...)
 		if err == pgx.ErrNoRows {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM messages WHERE provider_sid = $1)`, sid).Scan(&exists); err != nil {
@@ -505,7 +517,7 @@ func (s *Store) RecordStatus(ctx context.Context, sid string, status MessageStat
 			return err
 		}
 		changed = true
-		return repUnreachable(ctx, tx, repID, code, reason, now)
+		return d.record(ctx, tx, status, code, reason, now)
 	})
 	if err != nil {
 		return false, fmt.Errorf("record status of %s: %w", sid, err)
@@ -530,15 +542,56 @@ func applyEarlyStatus(ctx context.Context, tx pgx.Tx, sid string) error {
 	if err != nil {
 		return fmt.Errorf("read early status: %w", err)
 	}
-	var repID int64
+	var d delivery
 	err = tx.QueryRow(ctx, `
 		UPDATE messages SET status = $2, error_code = nullif($3, 0), error_message = $4, updated_at = $5,
 			delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
-		WHERE provider_sid = $1 RETURNING rep_id`, sid, status, code, reason, at).Scan(&repID)
+		WHERE provider_sid = $1 RETURNING `+deliveryColumns, sid, status, code, reason, at).Scan(d.dest()...)
 	if err != nil {
 		return fmt.Errorf("apply early status: %w", err)
 	}
-	return repUnreachable(ctx, tx, repID, code, reason, at)
+	return d.record(ctx, tx, status, code, reason, at)
+}
+
+// delivery is a message whose delivery status changed.
+type delivery struct {
+	id, orgID, repID           int64
+	enrollmentID, assignmentID *int64
+}
+
+const deliveryColumns = `id, org_id, rep_id, enrollment_id, assignment_id`
+
+func (d *delivery) dest() []any {
+	return []any{&d.id, &d.orgID, &d.repID, &d.enrollmentID, &d.assignmentID}
+}
+
+// record writes the event of a final delivery status and what it means for the rep.
+func (d *delivery) record(ctx context.Context, tx pgx.Tx, status MessageStatus, code int, reason string, at time.Time) error {
+	kind := tracking.KindMessageFailed
+	switch status {
+	case MessageDelivered:
+		kind = tracking.KindMessageDelivered
+	case MessageUndelivered, MessageFailed:
+	default:
+		return nil // not final yet
+	}
+	detail := fmt.Sprintf(`{"status":%q,"error_code":%d}`, status, code)
+	if err := tracking.Append(ctx, tx, messageEvent(kind, d.id, d.orgID, d.repID, d.enrollmentID, d.assignmentID, at, detail)); err != nil {
+		return err
+	}
+	return repUnreachable(ctx, tx, d.repID, code, reason, at)
+}
+
+// messageEvent is the event of a message's fate, keyed by message and kind.
+func messageEvent(kind string, id, orgID, repID int64, enrollmentID, assignmentID *int64, at time.Time, detail string) tracking.Event {
+	e := tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("msg/%d/%s", id, kind), Kind: kind, OccurredAt: at, Detail: detail}
+	if enrollmentID != nil {
+		e.EnrollmentID = *enrollmentID
+	}
+	if assignmentID != nil {
+		e.AssignmentID = *assignmentID
+	}
+	return e
 }
 
 // newLinkToken returns an unguessable lesson link token: 128 random bits.

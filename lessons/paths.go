@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/morselhq/morsel/tracking"
 )
 
 // adapt applies the path changes of a quiz result to the enrollment: remedial
@@ -28,7 +30,13 @@ func (s *Store) adapt(ctx context.Context, tx pgx.Tx, q openQuestion, v *CourseV
 	}
 	var reviews []Message
 	next := position + 1 // where inserted steps go, in order
-	for _, c := range changes {
+	for i, c := range changes {
+		err := tracking.Append(ctx, tx, tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("path/%d/%d", q.assignmentID, i),
+			Kind: tracking.KindPathChanged, OccurredAt: now, CourseID: v.CourseID, EnrollmentID: q.enrollmentID,
+			AssignmentID: q.assignmentID, LessonID: q.lessonID, Detail: fmt.Sprintf(`{"change":%q,"reason":%q}`, c.Kind, c.Reason)})
+		if err != nil {
+			return nil, err
+		}
 		switch c.Kind {
 		case ChangeRemedial:
 			for _, key := range c.Lessons {

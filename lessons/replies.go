@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/morselhq/morsel/tracking"
 )
 
 // reply is an inbound message with what answering it needs.
@@ -57,7 +59,7 @@ func (s *Store) ProcessReply(ctx context.Context, tx pgx.Tx, id int64) ([]Step, 
 	}
 	switch ParseKeyword(r.body) {
 	case KeywordStop:
-		if err := s.optOut(ctx, tx, r.repID, now); err != nil {
+		if err := s.optOut(ctx, tx, r.orgID, r.repID, now); err != nil {
 			return nil, err
 		}
 		if !r.advancedOptOut {
@@ -70,6 +72,9 @@ func (s *Store) ProcessReply(ctx context.Context, tx pgx.Tx, id int64) ([]Step, 
 		}
 		if _, err := tx.Exec(ctx, `UPDATE reps SET opted_out_at = NULL, updated_at = $2 WHERE id = $1`, r.repID, now); err != nil {
 			return nil, fmt.Errorf("opt rep %d in: %w", r.repID, err)
+		}
+		if err := tracking.Append(ctx, tx, optEvent(tracking.KindOptedIn, r.orgID, r.repID, now)); err != nil {
+			return nil, err
 		}
 		if !r.advancedOptOut {
 			say(PurposeConfirmation, fmt.Sprintf("You're back on %s training texts. Reply STOP to opt out.", r.orgName))
@@ -126,6 +131,17 @@ func (s *Store) ProcessReply(ctx context.Context, tx pgx.Tx, id int64) ([]Step, 
 	if tag.RowsAffected() == 0 {
 		return nil, nil // another reply answered it first
 	}
+	score := 0.0
+	if correct {
+		score = 1
+	}
+	err = tracking.Append(ctx, tx, tracking.Event{OrgID: r.orgID, RepID: r.repID,
+		Key: fmt.Sprintf("grade/%d/%d/%d", q.assignmentID, q.question, q.messageID), Kind: tracking.KindGraded, OccurredAt: now,
+		CourseID: v.CourseID, EnrollmentID: q.enrollmentID, AssignmentID: q.assignmentID, LessonID: q.lessonID, Value: score,
+		Detail: fmt.Sprintf(`{"question":%d,"choice":%d,"purpose":%q}`, q.question, choice, q.purpose)})
+	if err != nil {
+		return nil, err
+	}
 	feedback := "Correct! " + question.Explanation
 	if !correct {
 		feedback = fmt.Sprintf("Not quite: the answer is %s) %s. %s", ChoiceLetter(question.Correct), question.Choices[question.Correct], question.Explanation)
@@ -153,9 +169,12 @@ func (s *Store) ProcessReply(ctx context.Context, tx pgx.Tx, id int64) ([]Step, 
 }
 
 // optOut records a STOP and cancels what was scheduled for the rep.
-func (s *Store) optOut(ctx context.Context, tx pgx.Tx, repID int64, now time.Time) error {
+func (s *Store) optOut(ctx context.Context, tx pgx.Tx, orgID, repID int64, now time.Time) error {
 	if _, err := tx.Exec(ctx, `UPDATE reps SET opted_out_at = coalesce(opted_out_at, $2), updated_at = $2 WHERE id = $1`, repID, now); err != nil {
 		return fmt.Errorf("opt rep %d out: %w", repID, err)
+	}
+	if err := tracking.Append(ctx, tx, optEvent(tracking.KindOptedOut, orgID, repID, now)); err != nil {
+		return err
 	}
 	rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE rep_id = $1 AND direction = 'outbound' AND status = 'scheduled'`, repID)
 	if err != nil {
@@ -264,6 +283,16 @@ func (s *Store) afterAnswer(ctx context.Context, tx pgx.Tx, q openQuestion, v *C
 		q.assignmentID, now, score); err != nil {
 		return nil, fmt.Errorf("complete quiz: %w", err)
 	}
+	var orgID, repID int64
+	if err := tx.QueryRow(ctx, `SELECT org_id, rep_id FROM enrollments WHERE id = $1`, q.enrollmentID).Scan(&orgID, &repID); err != nil {
+		return nil, fmt.Errorf("read enrollment %d: %w", q.enrollmentID, err)
+	}
+	err = tracking.Append(ctx, tx, tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("done/%d", q.assignmentID),
+		Kind: tracking.KindLessonCompleted, OccurredAt: now, CourseID: v.CourseID, EnrollmentID: q.enrollmentID,
+		AssignmentID: q.assignmentID, LessonID: q.lessonID, Value: score})
+	if err != nil {
+		return nil, err
+	}
 	reviews, err := s.adapt(ctx, tx, q, v, position, Adapt(v.Spec.Rules, PathLessons(v.Spec.Lessons, nil), res))
 	if err != nil {
 		return nil, err
@@ -274,15 +303,32 @@ func (s *Store) afterAnswer(ctx context.Context, tx pgx.Tx, q openQuestion, v *C
 // completeEnrollmentIfDone completes the enrollment when every step of its
 // path is completed or skipped; its score is the mean of its quizzes' last scores.
 func (s *Store) completeEnrollmentIfDone(ctx context.Context, tx pgx.Tx, enrollmentID int64) error {
-	_, err := tx.Exec(ctx, `
+	now := s.Now()
+	var orgID, repID, courseID int64
+	var score *float64
+	err := tx.QueryRow(ctx, `
 		UPDATE enrollments e SET status = 'completed', completed_at = $2,
 			score = (SELECT avg(a.score) FROM assignments a WHERE a.enrollment_id = e.id AND a.score IS NOT NULL
 				AND a.attempt = (SELECT max(b.attempt) FROM assignments b WHERE b.enrollment_id = e.id AND b.lesson_id = a.lesson_id))
 		WHERE e.id = $1 AND e.status = 'active' AND NOT EXISTS (
-			SELECT FROM assignments a WHERE a.enrollment_id = e.id AND a.status NOT IN ('completed', 'skipped'))`,
-		enrollmentID, s.Now())
+			SELECT FROM assignments a WHERE a.enrollment_id = e.id AND a.status NOT IN ('completed', 'skipped'))
+		RETURNING e.org_id, e.rep_id, (SELECT course_id FROM course_versions v WHERE v.id = e.course_version_id), e.score::float8`,
+		enrollmentID, now).Scan(&orgID, &repID, &courseID, &score)
+	if err == pgx.ErrNoRows {
+		return nil // something is left
+	}
 	if err != nil {
 		return fmt.Errorf("complete enrollment %d: %w", enrollmentID, err)
 	}
-	return nil
+	e := tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("course/%d", enrollmentID), Kind: tracking.KindCourseCompleted,
+		OccurredAt: now, CourseID: courseID, EnrollmentID: enrollmentID}
+	if score != nil {
+		e.Value = *score
+	}
+	return tracking.Append(ctx, tx, e)
+}
+
+// optEvent is the event of an opt-out or opt-in.
+func optEvent(kind string, orgID, repID int64, at time.Time) tracking.Event {
+	return tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("%s/%d/%d", kind, repID, at.UnixNano()), Kind: kind, OccurredAt: at}
 }

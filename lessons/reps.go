@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/morselhq/morsel/lessons/errs"
+	"github.com/morselhq/morsel/tracking"
 )
 
 // RepStatus says whether a rep still receives training.
@@ -169,16 +170,27 @@ func (s *Store) RemoveRep(ctx context.Context, orgID, id int64) (Rep, error) {
 }
 
 // SetOptedOut records that the rep opted out of messages (optedOut) or back in.
+// What was scheduled for an opted-out rep is cancelled when its time comes.
 func (s *Store) SetOptedOut(ctx context.Context, orgID, id int64, optedOut bool) (Rep, error) {
-	now := s.Now()
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE reps SET opted_out_at = CASE WHEN $3 THEN coalesce(opted_out_at, $4) END, updated_at = $4
-		WHERE org_id = $1 AND id = $2`, orgID, id, optedOut, now)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
+		tag, err := tx.Exec(ctx, `
+			UPDATE reps SET opted_out_at = CASE WHEN $3 THEN coalesce(opted_out_at, $4) END, updated_at = $4
+			WHERE org_id = $1 AND id = $2`, orgID, id, optedOut, now)
+		if err != nil {
+			return dbError(err, "rep")
+		}
+		if tag.RowsAffected() == 0 {
+			return errs.Errorf(errs.NotFound, "rep %d not found", id)
+		}
+		kind := tracking.KindOptedIn
+		if optedOut {
+			kind = tracking.KindOptedOut
+		}
+		return tracking.Append(ctx, tx, optEvent(kind, orgID, id, now))
+	})
 	if err != nil {
-		return Rep{}, dbError(err, "rep")
-	}
-	if tag.RowsAffected() == 0 {
-		return Rep{}, errs.Errorf(errs.NotFound, "rep %d not found", id)
+		return Rep{}, err
 	}
 	return s.Rep(ctx, orgID, id)
 }
