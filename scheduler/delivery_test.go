@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/morselhq/morsel/migrations/dbtest"
+	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/scheduler/twilioemu"
 )
 
@@ -69,4 +71,27 @@ func mustLoc(t *testing.T, name string) *time.Location {
 	loc, err := time.LoadLocation(name)
 	require.NoError(t, err)
 	return loc
+}
+
+// What happens to messages reaches ClickHouse: the outbox is shipped every second.
+func TestEventsReachClickHouse(t *testing.T) {
+	t.Parallel()
+	ch := dbtest.ClickHouse(t)
+	b := setup(t, faultStart, twilioemu.Options{}, func(c *scheduler.Config) { c.ClickHouse = ch })
+	v := b.course(t, 2)
+	reps := b.reps(t, nyPhone, "America/New_York")
+	b.enroll(t, v.CourseID, reps)
+	b.advance(t, firstLesson.Add(time.Second))
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var sent uint64
+		require.NoError(t, ch.QueryRow(context.Background(),
+			`SELECT count() FROM events FINAL WHERE deleted = 0 AND kind = 'message_sent' AND rep_id = ?`, uint64(reps[0].ID)).Scan(&sent))
+		if sent == 1 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the sent message never reached ClickHouse")
+		time.Sleep(100 * time.Millisecond)
+	}
 }

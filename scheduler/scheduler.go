@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/tracking"
 )
 
 // The queues.
@@ -45,6 +47,11 @@ type Config struct {
 	// NudgeAfter is how long after a lesson is sent a rep who has not done it
 	// gets one nudge, inside the send window (default 4 h; negative: never).
 	NudgeAfter time.Duration
+	// ClickHouse receives the events outbox every second; nil: no shipping.
+	ClickHouse driver.Conn
+	// OnShipped runs in the transaction that ships a batch of events, e.g. to
+	// roll video progress up into Postgres.
+	OnShipped func(context.Context, pgx.Tx, []tracking.Event) error
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Test is passed to River, for tests that stub its time.
@@ -88,6 +95,11 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 		river.AddWorker(workers, &nudgeWorker{s: s})
 		river.AddWorker(workers, &remindWorker{s: s})
 		river.AddWorker(workers, &replyWorker{s: s})
+		river.AddWorker(workers, &shipWorker{s: s})
+		if cfg.ClickHouse != nil {
+			rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Second),
+				func() (river.JobArgs, *river.InsertOpts) { return ShipArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+		}
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{
 			QueueSMS:         {MaxWorkers: cfg.SMSWorkers, FetchCooldown: cfg.FetchCooldown, FetchPollInterval: time.Second},

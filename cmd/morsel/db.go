@@ -65,10 +65,10 @@ func orgBySlug(ctx context.Context, store *lessons.Store, slug string) (lessons.
 }
 
 // newScheduler builds the scheduler on pool and hooks it into the store, so
-// that enrolling schedules the first lessons. Without Twilio credentials
+// that enrolling schedules the first lessons; with ch it ships events there. Without Twilio credentials
 // messages go to the in-app phone simulator. With work false it only queues
 // jobs, for processes that run no workers.
-func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, store *lessons.Store, work bool) (*scheduler.Scheduler, error) {
+func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store *lessons.Store, work bool) (*scheduler.Scheduler, error) {
 	var sender scheduler.Sender = scheduler.Simulator{}
 	if cfg.TwilioAccountSID != "" {
 		tw, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: cfg.TwilioAccountSID,
@@ -84,6 +84,7 @@ func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, store *lessons.Store, 
 		DefaultFrom:                cfg.TwilioFrom,
 		DefaultMessagingServiceSID: cfg.TwilioMessagingServiceSID,
 		DefaultMPS:                 cfg.SMSMPS,
+		ClickHouse:                 ch,
 	}, e.log, work)
 }
 

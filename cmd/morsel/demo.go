@@ -49,7 +49,7 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	defer pool.Close()
 	store := lessons.NewStore(pool)
 	cfg.PublicURL = publicURL
-	if _, err := newScheduler(e, cfg, pool, store, false); err != nil {
+	if _, err := newScheduler(e, cfg, pool, nil, store, false); err != nil {
 		return err
 	}
 

@@ -46,7 +46,7 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 	}
 	defer ch.Close()
 	store := lessons.NewStore(pool)
-	sched, err := newScheduler(e, cfg, pool, store, withWorkers)
+	sched, err := newScheduler(e, cfg, pool, ch, store, withWorkers)
 	if err != nil {
 		return err
 	}

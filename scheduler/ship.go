@@ -1,0 +1,48 @@
+package scheduler
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/morselhq/morsel/tracking"
+)
+
+// ShipArgs is the periodic job that moves the events outbox to ClickHouse.
+type ShipArgs struct{}
+
+// Kind names the job for River.
+func (ShipArgs) Kind() string { return "ship_events" }
+
+// InsertOpts puts shipping on the maintenance queue; an attempt that fails is
+// simply the next period's.
+func (ShipArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 1}
+}
+
+// shipBatch is how many events one transaction moves.
+const shipBatch = 5000
+
+type shipWorker struct {
+	river.WorkerDefaults[ShipArgs]
+	s *Scheduler
+}
+
+func (w *shipWorker) Timeout(*river.Job[ShipArgs]) time.Duration { return time.Minute }
+
+// Work ships batches until the outbox is empty or a few seconds have passed;
+// the next period goes on.
+func (w *shipWorker) Work(ctx context.Context, job *river.Job[ShipArgs]) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := tracking.Ship(ctx, w.s.store.Pool(), w.s.cfg.ClickHouse, shipBatch, w.s.cfg.OnShipped)
+		if err != nil {
+			return err
+		}
+		if n < shipBatch {
+			return nil
+		}
+	}
+	return nil
+}
