@@ -13,8 +13,8 @@ demo: build ## Start Postgres and ClickHouse, migrate, load the demo data and se
 	@$(SERVICES) && ./bin/morsel migrate && ./bin/morsel demo && exec ./bin/morsel serve --addr $(HTTP_ADDR)
 
 .PHONY: test
-test: verify ## Start Postgres and ClickHouse, then run every test with the race detector
-	@$(SERVICES) && go test -race -count=1 ./...
+test: verify ## Start Postgres and ClickHouse (and get Chromium), then run every test with the race detector
+	@eval "$$(WITH_BROWSER=1 .ci/services)" && go test -race -count=1 -timeout 20m ./...
 
 .PHONY: build
 build: ## Build bin/morsel

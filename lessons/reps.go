@@ -194,3 +194,10 @@ func (s *Store) SetOptedOut(ctx context.Context, orgID, id int64, optedOut bool)
 	}
 	return s.Rep(ctx, orgID, id)
 }
+
+// RepByPhone returns the organisation's rep with the E.164 phone, or NotFound.
+func (s *Store) RepByPhone(ctx context.Context, orgID int64, phone string) (Rep, error) {
+	r, err := scanRep(s.pool.QueryRow(ctx, `SELECT `+repColumns+` FROM reps r LEFT JOIN teams t ON t.id = r.team_id
+		WHERE r.org_id = $1 AND r.phone = $2`, orgID, phone))
+	return r, dbError(err, fmt.Sprintf("rep with phone %s", phone))
+}

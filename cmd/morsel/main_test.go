@@ -76,6 +76,16 @@ func TestMigrateDemoServe(t *testing.T) {
 	key := regexp.MustCompile(`API key: (mk_[a-z0-9]+)`).FindStringSubmatch(res.stdout)
 	require.NotNil(t, key, res.stdout)
 
+	res = morsel(ctx, environ, "enroll", "--org", "demo", "--course", "pricing-basics", "--team", "North,West")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Regexp(t, `enrolled \d+ reps in pricing-basics \(0 were enrolled already\)`, res.stdout)
+	res = morsel(ctx, environ, "enroll", "--org", "demo", "--course", "pricing-basics", "--team", "North")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Contains(t, res.stdout, "enrolled 0 reps")
+	res = morsel(ctx, environ, "enroll", "--org", "demo", "--course", "nope", "--team", "North")
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stderr, `no course "nope" in this organisation`)
+
 	// serve on a free port until cancelled.
 	serveCtx, stop := context.WithCancel(ctx)
 	addrc := make(chan string, 1)

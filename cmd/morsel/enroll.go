@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/morselhq/morsel/lessons"
+)
+
+func init() {
+	commands = append(commands, command{name: "enroll", summary: "Enroll reps (by phone or team) in a course's published version; the first lessons are scheduled at once",
+		setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+			cfg.databaseFlags(fs)
+			var org, course, teams, phones, due string
+			fs.StringVar(&org, "org", "", "organisation slug (required)")
+			fs.StringVar(&course, "course", "", "course slug (required)")
+			fs.StringVar(&teams, "team", "", "teams to enroll, comma-separated")
+			fs.StringVar(&phones, "rep", "", "reps to enroll by phone (E.164), comma-separated")
+			fs.StringVar(&due, "due", "", "due date, YYYY-MM-DD (default: the course's due_days from today)")
+			fs.StringVar(&cfg.PublicURL, "public-url", "http://localhost:8080", "where reps open lessons, for the links in the messages")
+			return func(ctx context.Context, e *env, _ []string) error {
+				if course == "" || (teams == "" && phones == "") {
+					return usageError{"--course and at least one --team or --rep are required"}
+				}
+				var dueOn time.Time
+				if due != "" {
+					var err error
+					if dueOn, err = time.Parse(time.DateOnly, due); err != nil {
+						return usageError{fmt.Sprintf("--due %q is not a date as YYYY-MM-DD", due)}
+					}
+				}
+				pool, err := openPostgres(ctx, *cfg)
+				if err != nil {
+					return err
+				}
+				defer pool.Close()
+				store := lessons.NewStore(pool)
+				if _, err := newScheduler(e, *cfg, pool, nil, store, false); err != nil {
+					return err
+				}
+				o, err := orgBySlug(ctx, store, org)
+				if err != nil {
+					return err
+				}
+				req, err := enrollRequest(ctx, store, o.ID, course, splitList(teams), splitList(phones))
+				if err != nil {
+					return err
+				}
+				req.DueOn = dueOn
+				res, err := store.Enroll(ctx, o.ID, req)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "enrolled %d reps in %s (%d were enrolled already)\n", len(res.Enrollments), course, res.AlreadyEnrolled)
+				return nil
+			}
+		}})
+}
+
+// enrollRequest finds the course, teams and reps named by slug, name and phone.
+func enrollRequest(ctx context.Context, store *lessons.Store, orgID int64, course string, teams, phones []string) (lessons.EnrollRequest, error) {
+	var req lessons.EnrollRequest
+	courses, err := store.Courses(ctx, orgID)
+	if err != nil {
+		return req, err
+	}
+	for _, c := range courses {
+		if c.Slug == course {
+			req.CourseID = c.ID
+		}
+	}
+	if req.CourseID == 0 {
+		return req, fmt.Errorf("no course %q in this organisation", course)
+	}
+	if len(teams) > 0 {
+		all, err := store.Teams(ctx, orgID)
+		if err != nil {
+			return req, err
+		}
+		byName := map[string]int64{}
+		for _, t := range all {
+			byName[t.Name] = t.ID
+		}
+		for _, name := range teams {
+			id, ok := byName[name]
+			if !ok {
+				return req, fmt.Errorf("no team %q in this organisation", name)
+			}
+			req.TeamIDs = append(req.TeamIDs, id)
+		}
+	}
+	for _, phone := range phones {
+		rep, err := store.RepByPhone(ctx, orgID, phone)
+		if err != nil {
+			return req, err
+		}
+		req.RepIDs = append(req.RepIDs, rep.ID)
+	}
+	return req, nil
+}
