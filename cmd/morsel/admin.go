@@ -51,15 +51,11 @@ func init() {
 				fs.StringVar((*string)(&nu.Role), "role", "", "admin, trainer or manager (required)")
 				fs.StringVar(&teams, "team", "", "for managers: the teams they manage, comma-separated (created if missing)")
 				return func(ctx context.Context, e *env, _ []string) error {
-					store, done, err := openStore(ctx, *cfg)
+					store, o, done, err := openOrg(ctx, *cfg, org)
 					if err != nil {
 						return err
 					}
 					defer done()
-					o, err := orgBySlug(ctx, store, org)
-					if err != nil {
-						return err
-					}
 					nu.Teams = splitList(teams)
 					u, password, err := store.CreateUser(ctx, o.ID, nu)
 					if err != nil {
@@ -76,15 +72,11 @@ func init() {
 				fs.StringVar(&org, "org", "", "organisation slug (required)")
 				fs.StringVar(&name, "name", "default", "what the key is for, e.g. hr-sync")
 				return func(ctx context.Context, e *env, _ []string) error {
-					store, done, err := openStore(ctx, *cfg)
+					store, o, done, err := openOrg(ctx, *cfg, org)
 					if err != nil {
 						return err
 					}
 					defer done()
-					o, err := orgBySlug(ctx, store, org)
-					if err != nil {
-						return err
-					}
 					_, secret, err := store.CreateAPIKey(ctx, o.ID, name)
 					if err != nil {
 						return err

@@ -56,6 +56,20 @@ func openStore(ctx context.Context, cfg Config) (*lessons.Store, func(), error) 
 	return lessons.NewStore(pool), pool.Close, nil
 }
 
+// openOrg opens the store and finds the organisation a command names with --org.
+func openOrg(ctx context.Context, cfg Config, slug string) (*lessons.Store, lessons.Org, func(), error) {
+	store, done, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, lessons.Org{}, nil, err
+	}
+	o, err := orgBySlug(ctx, store, slug)
+	if err != nil {
+		done()
+		return nil, lessons.Org{}, nil, err
+	}
+	return store, o, done, nil
+}
+
 // orgBySlug finds the organisation a command names with --org.
 func orgBySlug(ctx context.Context, store *lessons.Store, slug string) (lessons.Org, error) {
 	if slug == "" {

@@ -30,15 +30,11 @@ func init() {
 					if err != nil {
 						return err
 					}
-					store, done, err := openStore(ctx, *cfg)
+					store, o, done, err := openOrg(ctx, *cfg, org)
 					if err != nil {
 						return err
 					}
 					defer done()
-					o, err := orgBySlug(ctx, store, org)
-					if err != nil {
-						return err
-					}
 					v, err := store.SaveCourse(ctx, o.ID, spec, publish)
 					if err != nil {
 						return err
@@ -86,15 +82,11 @@ func importReps(ctx context.Context, e *env, cfg Config, org, region, path strin
 	if err != nil {
 		return err
 	}
-	store, done, err := openStore(ctx, cfg)
+	store, o, done, err := openOrg(ctx, cfg, org)
 	if err != nil {
 		return err
 	}
 	defer done()
-	o, err := orgBySlug(ctx, store, org)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
 	bar := newProgress(e.stderr, "reading "+path, info.Size())
 	reps, err := lessons.ParseRepsCSV(f, region, bar.set)
