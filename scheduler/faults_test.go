@@ -24,7 +24,7 @@ const nyPhone = "+12125550101"
 // oneRep sets up one New York rep enrolled in a two-lesson course.
 func oneRep(t *testing.T, opts twilioemu.Options) (testBundle, lessons.Rep) {
 	t.Helper()
-	b := setup(t, faultStart, opts)
+	b := setupTimeout(t, faultStart, opts, 2*time.Second)
 	v := b.course(t, 2)
 	reps := b.reps(t, nyPhone, "America/New_York")
 	b.enroll(t, v.CourseID, reps)
@@ -52,7 +52,7 @@ func TestTransientFailuresAreRetriedWithoutDuplicates(t *testing.T) {
 		{"429 three times", twilioemu.Fault{Kind: twilioemu.FaultRateLimited, Times: 3}},
 		{"connection dropped", twilioemu.Fault{Kind: twilioemu.FaultDrop}},
 		{"accepted, then the connection dropped", twilioemu.Fault{Kind: twilioemu.FaultAcceptThenDrop}},
-		{"accepted, answered too late", twilioemu.Fault{Kind: twilioemu.FaultTimeout, Delay: 1500 * time.Millisecond}},
+		{"accepted, answered too late", twilioemu.Fault{Kind: twilioemu.FaultTimeout, Delay: 3 * time.Second}},
 		{"five failures: backoff", twilioemu.Fault{Kind: twilioemu.FaultServerError, Times: 5}},
 	}
 	for _, tt := range tests {

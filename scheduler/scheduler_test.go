@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,29 +19,11 @@ import (
 	"github.com/morselhq/morsel/scheduler/twilioemu"
 )
 
-// clock is the tests' time: real time moved by an offset that tests advance,
-// shared by the store, the scheduler and River.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
+// clock is the tests' time (scheduler.Clock), shared by the store, the
+// scheduler and River; set moves it forward.
+type clock struct{ *scheduler.Clock }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) NowOrNil() *time.Time { t := c.Now(); return &t }
-
-// set moves the clock to t (forward only).
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d := time.Until(t); d > c.offset {
-		c.offset = d
-	}
-}
+func (c *clock) set(t time.Time) { c.Set(t) }
 
 type testBundle struct {
 	pool  *pgxpool.Pool
@@ -59,9 +40,15 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // with the clock at start.
 func setup(t *testing.T, start time.Time, opts twilioemu.Options, cfgs ...func(*scheduler.Config)) testBundle {
 	t.Helper()
+	return setupTimeout(t, start, opts, 10*time.Second, cfgs...)
+}
+
+// setupTimeout is setup with the sender's HTTP timeout, short for the tests
+// of a provider that answers too late.
+func setupTimeout(t *testing.T, start time.Time, opts twilioemu.Options, timeout time.Duration, cfgs ...func(*scheduler.Config)) testBundle {
+	t.Helper()
 	pool := dbtest.Postgres(t)
-	clk := &clock{}
-	clk.set(start)
+	clk := &clock{scheduler.NewClock(start)}
 	store := lessons.NewStore(pool)
 	store.Now = clk.Now
 	store.PasswordCost = bcrypt.MinCost
@@ -77,7 +64,7 @@ func setup(t *testing.T, start time.Time, opts twilioemu.Options, cfgs ...func(*
 	require.NoError(t, emu.Start())
 	t.Cleanup(emu.Close)
 	sender, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: emu.AccountSID(), AuthToken: emu.AuthToken(),
-		APIURL: emu.URL(), Timeout: time.Second})
+		APIURL: emu.URL(), Timeout: timeout})
 	require.NoError(t, err)
 	sched := newScheduler(t, pool, store, sender, clk, cfgs...)
 	return testBundle{pool: pool, store: store, sched: sched, emu: emu, clock: clk, org: org}
@@ -112,13 +99,12 @@ func newScheduler(t *testing.T, pool *pgxpool.Pool, store *lessons.Store, sender
 // to run.
 func (b testBundle) advance(t *testing.T, to time.Time) {
 	t.Helper()
-	b.clock.set(to)
+	b.clock.Set(to)
 	ctx := context.Background()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		now := b.clock.Now()
-		_, err := b.pool.Exec(ctx, `UPDATE river_job SET state = 'available'
-			WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= $1`, now)
+		_, err := b.sched.ReleaseDue(ctx, now)
 		require.NoError(t, err)
 		var busy int
 		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/twilio/twilio-go/client"
@@ -61,7 +62,11 @@ func formParams(form url.Values) map[string]string {
 func (s *Server) writeTwiML(w http.ResponseWriter, r *http.Request, err error) {
 	if err != nil {
 		status, body := s.apiError(r, err)
-		http.Error(w, body.Error.Message, status)
+		msg := body.Error.Message
+		for _, d := range body.Error.Details {
+			msg += "\n" + d.String()
+		}
+		http.Error(w, msg, status)
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml")
@@ -119,9 +124,7 @@ func parseStatusCallback(form url.Values) (statusCallback, error) {
 		}
 		cb.ErrorCode = n
 	}
-	if len(cb.ErrorMessage) > 500 {
-		cb.ErrorMessage = cb.ErrorMessage[:500]
-	}
+	cb.ErrorMessage = cleanText(cb.ErrorMessage, 500)
 	if d != nil {
 		return statusCallback{}, errs.InvalidInput("the status callback is not valid", d)
 	}
@@ -179,9 +182,10 @@ func parseInboundSMS(form url.Values) (lessons.InboundSMS, error) {
 	if in.MessagingServiceSID != "" && !serviceSIDPattern.MatchString(in.MessagingServiceSID) {
 		d = append(d, errs.Detail{Path: "MessagingServiceSid", Message: fmt.Sprintf("%q is not a messaging service sid", in.MessagingServiceSID)})
 	}
-	if !utf8.ValidString(in.Body) || utf8.RuneCountInString(in.Body) > maxBody {
-		d = append(d, errs.Detail{Path: "Body", Message: fmt.Sprintf("must be valid text of at most %d characters", maxBody)})
+	if utf8.RuneCountInString(in.Body) > maxBody {
+		d = append(d, errs.Detail{Path: "Body", Message: fmt.Sprintf("must be at most %d characters", maxBody)})
 	}
+	in.Body = cleanText(in.Body, 4*maxBody) // what a phone sent is kept, as text Postgres takes
 	if d != nil {
 		return lessons.InboundSMS{}, errs.InvalidInput("the inbound message is not valid", d)
 	}
@@ -203,4 +207,18 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeTwiML(w, r, s.inbox.Receive(r.Context(), in))
+}
+
+// cleanText makes s storable text: invalid UTF-8 replaced, NUL bytes dropped,
+// at most limit bytes, cut at a character boundary.
+func cleanText(s string, limit int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
