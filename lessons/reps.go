@@ -63,6 +63,9 @@ func (s *Store) ImportReps(ctx context.Context, orgID int64, reps []RepInput) (I
 		}
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
+		var inserted bool
+		var repID, teamID int64
 		teamIDs, created, err := ensureTeams(ctx, tx, orgID, teamNames)
 		if err != nil {
 			return err
@@ -81,23 +84,25 @@ func (s *Store) ImportReps(ctx context.Context, orgID int64, reps []RepInput) (I
 			ON CONFLICT (org_id, phone) DO UPDATE SET
 				name = excluded.name, email = excluded.email, time_zone = excluded.time_zone,
 				team_id = excluded.team_id, status = 'active', updated_at = excluded.updated_at
-			RETURNING xmax = 0`,
-			orgID, names, phones, emails, zones, teams, s.Now())
+			RETURNING xmax = 0, id, coalesce(team_id, 0)`,
+			orgID, names, phones, emails, zones, teams, now)
 		if err != nil {
 			return dbError(err, "rep")
 		}
-		inserted, err := pgx.CollectRows(rows, pgx.RowTo[bool])
-		if err != nil {
-			return dbError(err, "rep")
-		}
-		for _, ins := range inserted {
-			if ins {
+		events := make([]tracking.Event, 0, len(reps))
+		_, err = pgx.ForEachRow(rows, []any{&inserted, &repID, &teamID}, func() error {
+			if inserted {
 				res.Created++
 			} else {
 				res.Updated++
 			}
+			events = append(events, tracking.RepChanged(orgID, repID, teamID, string(RepActive), now))
+			return nil
+		})
+		if err != nil {
+			return dbError(err, "rep")
 		}
-		return nil
+		return tracking.Append(ctx, tx, events...)
 	})
 	if err != nil {
 		return ImportResult{}, err
@@ -159,12 +164,18 @@ func (s *Store) Rep(ctx context.Context, orgID, id int64) (Rep, error) {
 
 // RemoveRep marks a rep removed: their history stays, and nothing more is sent.
 func (s *Store) RemoveRep(ctx context.Context, orgID, id int64) (Rep, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE reps SET status = 'removed', updated_at = $3 WHERE org_id = $1 AND id = $2`, orgID, id, s.Now())
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
+		var teamID int64
+		err := tx.QueryRow(ctx, `UPDATE reps SET status = 'removed', updated_at = $3 WHERE org_id = $1 AND id = $2
+			RETURNING coalesce(team_id, 0)`, orgID, id, now).Scan(&teamID)
+		if err != nil {
+			return dbError(err, fmt.Sprintf("rep %d", id))
+		}
+		return tracking.Append(ctx, tx, tracking.RepChanged(orgID, id, teamID, string(RepRemoved), now))
+	})
 	if err != nil {
-		return Rep{}, dbError(err, "rep")
-	}
-	if tag.RowsAffected() == 0 {
-		return Rep{}, errs.Errorf(errs.NotFound, "rep %d not found", id)
+		return Rep{}, err
 	}
 	return s.Rep(ctx, orgID, id)
 }

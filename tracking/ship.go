@@ -20,6 +20,7 @@ const insertEvents = `INSERT INTO events (org_id, rep_id, event_key, kind, occur
 // onShipped (which may be nil) in the same Postgres transaction, and deletes
 // the batch from the outbox. A crash after the ClickHouse insert ships the
 // batch again; the copies collapse by key, so reports count them once.
+// Rep changes among the events also go to the reps dimension (SyncReps).
 func Ship(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, limit int, onShipped func(context.Context, pgx.Tx, []Event) error) (int, error) {
 	var n int
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -51,6 +52,15 @@ func Ship(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, limit int, on
 			return nil
 		}
 		if err := WriteClickHouse(ctx, ch, events); err != nil {
+			return err
+		}
+		var reps []RepRow
+		for _, e := range events {
+			if e.Kind == KindRepChanged {
+				reps = append(reps, RepRow{OrgID: e.OrgID, RepID: e.RepID, TeamID: int64(e.Value), Status: e.Detail, Version: e.Version})
+			}
+		}
+		if err := SyncReps(ctx, ch, reps); err != nil {
 			return err
 		}
 		if onShipped != nil {

@@ -158,3 +158,29 @@ func TestIngesterGroupCommits(t *testing.T) {
 	in.Stop()
 	require.ErrorIs(t, in.Write(ctx, []tracking.Event{segment(1, 1, 1)}), tracking.ErrStopped)
 }
+
+// Rep changes shipped with the events keep the reps dimension in step.
+func TestShipSyncsReps(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
+	at := time.Date(2027, 3, 8, 14, 0, 0, 0, time.UTC)
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		return tracking.Append(ctx, tx, tracking.RepChanged(1, 11, 100, "active", at), tracking.RepChanged(1, 11, 200, "active", at.Add(time.Minute)),
+			tracking.RepChanged(1, 12, 100, "active", at))
+	}))
+	_, err := tracking.Ship(ctx, pool, ch, 100, nil)
+	require.NoError(t, err)
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		return tracking.Append(ctx, tx, tracking.RepChanged(1, 12, 100, "removed", at.Add(time.Hour)))
+	}))
+	_, err = tracking.Ship(ctx, pool, ch, 100, nil)
+	require.NoError(t, err)
+
+	var team uint64
+	var status string
+	require.NoError(t, ch.QueryRow(ctx, `SELECT argMax(team_id, version), argMax(status, version) FROM reps WHERE rep_id = 11`).Scan(&team, &status))
+	require.EqualValues(t, 200, team, "moved to the newer team")
+	require.NoError(t, ch.QueryRow(ctx, `SELECT argMax(status, version) FROM reps WHERE rep_id = 12`).Scan(&status))
+	require.Equal(t, "removed", status)
+}
