@@ -26,9 +26,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/reps", s.api(s.listReps), true},
 		{"POST", "/api/v1/reps/import", s.api(s.importReps), true},
 		{"GET", "/api/v1/reps/{id}", s.api(s.getRep), true},
+		{"GET", "/api/v1/reps/{id}/messages", s.api(s.listRepMessages), true},
 		{"DELETE", "/api/v1/reps/{id}", s.api(s.removeRep), true},
 		{"POST", "/api/v1/reps/{id}/opt-out", s.api(s.optOutRep), true},
 		{"POST", "/api/v1/reps/{id}/opt-in", s.api(s.optInRep), true},
+		{"DELETE", "/api/v1/reps/{id}/events", s.api(s.deleteRepEvents), true},
+
+		{"POST", "/api/v1/events/void", s.api(s.voidEvent), true},
+		{"POST", "/api/v1/events/correct", s.api(s.correctEvent), true},
+		{"POST", "/api/v1/events/backfill", s.api(s.backfillEvents), true},
 
 		{"GET", "/api/v1/courses", s.api(s.listCourses), true},
 		{"POST", "/api/v1/courses", s.api(s.saveCourse), true},
@@ -41,6 +47,15 @@ func (s *Server) routes() []route {
 
 		{"POST", "/webhooks/twilio/status", h(s.twilioStatus), false},
 		{"POST", "/webhooks/twilio/sms", h(s.twilioSMS), false},
+
+		{"GET", "/media/{file}", h(s.media), false},
+
+		{"GET", "/l/{token}", h(s.lessonPage), false},
+		{"POST", "/t/pings", h(s.pings), false},
+
+		{"GET", "/simulator", h(s.simulatorHome), false},
+		{"GET", "/simulator/reps/{id}", h(s.simulatorPhone), false},
+		{"POST", "/simulator/reps/{id}/reply", h(s.simulatorReply), false},
 
 		{"", "/api/", h(s.apiNotFound), false},
 		{"", "/", h(s.pageNotFound), false},

@@ -13,7 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/tracking"
 )
 
 // Check is a dependency /readyz checks, such as Postgres or ClickHouse.
@@ -35,6 +38,16 @@ type Deps struct {
 	TwilioAuthToken string
 	// Inbox takes inbound SMS (from the webhook and the simulator).
 	Inbox Inbox
+	// Ingester writes the lesson pages' video pings to the events outbox;
+	// nil: POST /t/pings answers 503.
+	Ingester *tracking.Ingester
+	// Simulator says the simulator sender is in use: show the phone
+	// simulator at /simulator. Off, it is a 404.
+	Simulator bool
+	// ClickHouse is where events are reported from; the event corrections
+	// (/api/v1/events/..., DELETE /api/v1/reps/{id}/events) write to it. Nil:
+	// they answer 503.
+	ClickHouse driver.Conn
 }
 
 // Server answers Morsel's HTTP requests.
@@ -48,16 +61,21 @@ type Server struct {
 	publicURL   string // without a trailing slash
 	twilioToken string
 	inbox       Inbox
+	lessonLinks *lessonLinks // the lesson pages' links cache and ping limiter
+	simulator   bool
+	ch          driver.Conn
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not
 // valid JSON or the routes clash, both programming errors.
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
-		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox}
+		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox,
+		simulator: d.Simulator, ch: d.ClickHouse}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.lessonLinks = newLessonLinks(d.Store, d.Ingester)
 	doc, err := openAPIDocument(d.PublicURL)
 	if err != nil {
 		panic(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/morselhq/morsel/lessons"
@@ -99,6 +100,9 @@ func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store 
 		DefaultMessagingServiceSID: cfg.TwilioMessagingServiceSID,
 		DefaultMPS:                 cfg.SMSMPS,
 		ClickHouse:                 ch,
+		OnShipped: func(ctx context.Context, tx pgx.Tx, events []tracking.Event) error {
+			return store.RecordWatched(ctx, tx, lessons.WatchedSegments(events))
+		},
 	}, e.log, work)
 }
 

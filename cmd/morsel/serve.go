@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/tracking"
 	"github.com/morselhq/morsel/web"
 )
 
@@ -57,6 +58,9 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 		e.log.Info("workers started", "sender", senderName(cfg))
 	}
 
+	ingester := tracking.NewIngester(pool, e.log, 4) // video pings, group-committed
+	defer ingester.Stop()
+
 	errc := make(chan error, 2)
 	var srv *http.Server
 	if withWeb {
@@ -66,6 +70,9 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 			PublicURL:       cfg.PublicURL,
 			TwilioAuthToken: cfg.TwilioAuthToken,
 			Inbox:           sched,
+			Simulator:       cfg.TwilioAccountSID == "",
+			ClickHouse:      ch,
+			Ingester:        ingester,
 			Checks: []web.Check{
 				{Name: "postgres", Ping: pool.Ping},
 				{Name: "clickhouse", Ping: ch.Ping},

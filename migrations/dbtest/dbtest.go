@@ -100,9 +100,16 @@ func createDatabase(t testing.TB, base, options string) string {
 			return
 		}
 		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
+		// FORCE may need to end an autovacuum worker, which a role without
+		// pg_signal_backend may not: then wait for it a little.
+		var err2 error
+		for range 20 {
+			if _, err2 = admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err2 == nil {
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
+		t.Errorf("drop test database %s: %v", name, err2)
 	})
 	return postgresWithDatabase(base, name)
 }

@@ -1,0 +1,441 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/morselhq/morsel/lessons/errs"
+	"github.com/morselhq/morsel/tracking"
+)
+
+// LinkTokenLength is the length of a lesson link token: 128 random bits in
+// unpadded base64url.
+const LinkTokenLength = 22
+
+// ValidLinkToken reports whether token has the shape of a lesson link token,
+// so that junk is refused without a query.
+func ValidLinkToken(token string) bool {
+	if len(token) != LinkTokenLength {
+		return false
+	}
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// LessonView is one lesson as the rep's lesson page shows it: the lesson, where
+// it sits in the course, and how far the rep got with it.
+type LessonView struct {
+	Token        string
+	AssignmentID int64
+	RepID        int64
+	OrgID        int64
+	EnrollmentID int64
+	CourseID     int64
+	LessonID     int64
+	RepName      string
+	CourseTitle  string
+	Lesson       Lesson
+	Step, Steps  int // "step 2 of 5": the lesson's place on the rep's path, skipped lessons left out
+	Status       AssignmentStatus
+
+	// Video lessons: which segments were played (tracking.SegmentCount of
+	// the video's length), where the player last was, and the share of
+	// segments that completes the lesson (percent).
+	Watched         []bool
+	Position        float64
+	CompletePercent int
+
+	// Quiz lessons: the questions this assignment asks, in order.
+	Questions []QuizStep
+}
+
+// QuizStep is one question a quiz assignment asks, and whether it is answered.
+type QuizStep struct {
+	Index    int  // into Lesson.Questions
+	Answered bool // a graded answer is recorded
+	Current  bool // the first question not answered: the one a reply answers next
+}
+
+// WatchedPercent returns the share of the video's segments played.
+func (v LessonView) WatchedPercent() int { return tracking.WatchedPercent(v.Watched) }
+
+// ResumeAt returns where the video player starts: at the first segment not
+// yet played, or at the beginning when every segment is.
+func (v LessonView) ResumeAt() int {
+	i := tracking.FirstUnwatched(v.Watched)
+	if i < 0 {
+		return 0
+	}
+	return i * tracking.SegmentSeconds
+}
+
+// Done reports whether the lesson needs nothing more from the rep.
+func (v LessonView) Done() bool {
+	return v.Status == AssignmentCompleted || v.Status == AssignmentSkipped
+}
+
+// errLinkNotFound is the one answer for every link that does not lead to a
+// lesson, so that a visitor cannot tell a removed rep from a mistyped link.
+func errLinkNotFound() error {
+	return errs.Errorf(errs.NotFound, "This lesson link is not valid.")
+}
+
+// LessonByToken returns the lesson a link token leads to. It returns NotFound
+// for a token that is malformed or unknown, and for one whose rep was removed
+// or whose enrollment was cancelled.
+func (s *Store) LessonByToken(ctx context.Context, token string) (LessonView, error) {
+	if !ValidLinkToken(token) {
+		return LessonView{}, errLinkNotFound()
+	}
+	var v LessonView
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		v, err = s.lessonView(ctx, tx, token, false)
+		return err
+	})
+	if err != nil {
+		return LessonView{}, err
+	}
+	return v, nil
+}
+
+// OpenLesson returns the lesson a link token leads to, as LessonByToken, and
+// records that the rep opened it. Opening a text lesson completes it (and the
+// enrollment, when nothing is left), with a lesson_opened and a
+// lesson_completed event. A video lesson's first opening starts its progress
+// and records lesson_opened. Opening again changes nothing; a quiz page
+// records lesson_opened under the same key each time, which reports count once.
+func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error) {
+	if !ValidLinkToken(token) {
+		return LessonView{}, errLinkNotFound()
+	}
+	var v LessonView
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
+		var err error
+		v, err = s.lessonView(ctx, tx, token, true)
+		if err != nil {
+			return err
+		}
+		opened := v.event(tracking.KindLessonOpened, fmt.Sprintf("open/%d", v.AssignmentID), now)
+		opened.Detail = fmt.Sprintf(`{"kind":%q}`, v.Lesson.Kind)
+		var events []tracking.Event
+		switch v.Lesson.Kind {
+		case KindText:
+			if !openStatus(v.Status) {
+				break
+			}
+			if _, err := tx.Exec(ctx, `UPDATE assignments SET status = 'completed', completed_at = $2 WHERE id = $1`,
+				v.AssignmentID, now); err != nil {
+				return fmt.Errorf("complete lesson: %w", err)
+			}
+			v.Status = AssignmentCompleted
+			done := v.event(tracking.KindLessonCompleted, completedKey(v.AssignmentID), now)
+			done.Detail = opened.Detail
+			events = append(events, opened, done)
+			if err := s.completeEnrollmentIfDone(ctx, tx, v.EnrollmentID); err != nil {
+				return err
+			}
+		case KindVideo:
+			tag, err := tx.Exec(ctx, `INSERT INTO video_progress (assignment_id, watched, position, updated_at)
+				VALUES ($1, $2, 0, $3) ON CONFLICT (assignment_id) DO NOTHING`, v.AssignmentID, v.Watched, now)
+			if err != nil {
+				return fmt.Errorf("start video progress: %w", err)
+			}
+			if tag.RowsAffected() == 1 {
+				events = append(events, opened)
+			}
+		default:
+			events = append(events, opened)
+		}
+		return tracking.Append(ctx, tx, events...)
+	})
+	if err != nil {
+		return LessonView{}, err
+	}
+	return v, nil
+}
+
+// openStatus reports whether an assignment in status can still be completed.
+func openStatus(status AssignmentStatus) bool {
+	return status == AssignmentPending || status == AssignmentScheduled || status == AssignmentSent
+}
+
+// completedKey is the event key of an assignment's completion.
+func completedKey(assignmentID int64) string { return fmt.Sprintf("done/%d", assignmentID) }
+
+// event returns an event about the view's assignment.
+func (v LessonView) event(kind, key string, at time.Time) tracking.Event {
+	return tracking.Event{OrgID: v.OrgID, RepID: v.RepID, Key: key, Kind: kind, OccurredAt: at, CourseID: v.CourseID,
+		EnrollmentID: v.EnrollmentID, AssignmentID: v.AssignmentID, LessonID: v.LessonID}
+}
+
+// lessonView loads the view of token inside tx; lock locks the assignment,
+// so that concurrent openings of one link take turns.
+func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bool) (LessonView, error) {
+	v := LessonView{Token: token}
+	var versionID int64
+	var subset []int32
+	q := `
+		SELECT k.assignment_id, k.rep_id, e.org_id, e.id, cv.course_id, a.lesson_id, r.name, e.course_version_id,
+			a.status, a.questions,
+			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped' AND x.position <= a.position),
+			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped'),
+			p.watched, coalesce(p.position, 0), cv.video_complete_percent
+		FROM lesson_links k
+		JOIN assignments a ON a.id = k.assignment_id
+		JOIN enrollments e ON e.id = a.enrollment_id
+		JOIN reps r ON r.id = k.rep_id
+		JOIN course_versions cv ON cv.id = e.course_version_id
+		LEFT JOIN video_progress p ON p.assignment_id = a.id
+		WHERE k.token = $1 AND r.status = 'active' AND e.status <> 'cancelled'`
+	if lock {
+		q += ` FOR UPDATE OF a`
+	}
+	err := tx.QueryRow(ctx, q, token).Scan(&v.AssignmentID, &v.RepID, &v.OrgID, &v.EnrollmentID, &v.CourseID, &v.LessonID,
+		&v.RepName, &versionID, &v.Status, &subset, &v.Step, &v.Steps, &v.Watched, &v.Position, &v.CompletePercent)
+	if err == pgx.ErrNoRows {
+		return LessonView{}, errLinkNotFound()
+	}
+	if err != nil {
+		return LessonView{}, fmt.Errorf("read lesson link: %w", err)
+	}
+	cv, err := s.version(ctx, tx, versionID)
+	if err != nil {
+		return LessonView{}, err
+	}
+	l := cv.lesson(v.LessonID)
+	if l == nil {
+		return LessonView{}, fmt.Errorf("lesson %d is not in course version %d", v.LessonID, versionID)
+	}
+	v.Lesson = *l
+	v.Lesson.Questions = append([]Question(nil), l.Questions...) // the cached version is shared
+	v.CourseTitle = cv.Spec.Title
+	switch v.Lesson.Kind {
+	case KindVideo:
+		watched := make([]bool, tracking.SegmentCount(v.Lesson.VideoSeconds))
+		copy(watched, v.Watched)
+		v.Watched = watched
+	case KindQuiz:
+		v.Watched = nil
+		if v.Questions, err = quizSteps(ctx, tx, v.AssignmentID, quizQuestions(l, subset)); err != nil {
+			return LessonView{}, err
+		}
+	default:
+		v.Watched = nil
+	}
+	return v, nil
+}
+
+// quizSteps marks which of the asked questions have a graded answer.
+func quizSteps(ctx context.Context, tx pgx.Tx, assignmentID int64, asked []int) ([]QuizStep, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT t.question FROM attempts t JOIN messages m ON m.id = t.asked_id
+		WHERE t.assignment_id = $1 AND m.purpose = 'question'`, assignmentID)
+	if err != nil {
+		return nil, fmt.Errorf("read answers: %w", err)
+	}
+	answered, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("read answers: %w", err)
+	}
+	done := make(map[int]bool, len(answered))
+	for _, q := range answered {
+		done[q] = true
+	}
+	steps := make([]QuizStep, len(asked))
+	current := false
+	for i, q := range asked {
+		steps[i] = QuizStep{Index: q, Answered: done[q]}
+		if !done[q] && !current {
+			steps[i].Current, current = true, true
+		}
+	}
+	return steps, nil
+}
+
+// WatchedSegment is one video segment a rep played to the end, from a
+// segment_watched event.
+type WatchedSegment struct {
+	AssignmentID int64
+	Segment      int
+	Position     float64   // where the player was when it was reported
+	At           time.Time // when it was played; zero: now
+}
+
+// WatchedSegments picks the segment_watched events out of events, for
+// RecordWatched; tombstones are left out.
+func WatchedSegments(events []tracking.Event) []WatchedSegment {
+	var out []WatchedSegment
+	for _, e := range events {
+		if e.Kind != tracking.KindSegmentWatched || e.Deleted || e.AssignmentID == 0 {
+			continue
+		}
+		seg := WatchedSegment{AssignmentID: e.AssignmentID, Segment: int(e.Value), At: e.OccurredAt}
+		if d, err := tracking.ParseVideoDetail(e.Detail); err == nil {
+			seg.Position = d.Position
+		} else {
+			seg.Position = float64((seg.Segment + 1) * tracking.SegmentSeconds)
+		}
+		out = append(out, seg)
+	}
+	return out
+}
+
+// RecordWatched adds played segments to their video lessons' progress inside
+// tx, the transaction that ships the segment events: each assignment's
+// watched segments are OR-ed in and its position set to the last one given.
+// A video assignment whose watched share reaches its course's
+// video_complete_percent is completed, with a lesson_completed event, and so
+// is its enrollment when nothing is left. Segments of assignments that are not
+// video lessons, and segment numbers outside the video, are ignored. It takes
+// a few statements whatever the number of segments.
+func (s *Store) RecordWatched(ctx context.Context, tx pgx.Tx, segs []WatchedSegment) error {
+	if len(segs) == 0 {
+		return nil
+	}
+	now := s.Now()
+	type progress struct {
+		position float64
+		at       time.Time
+	}
+	type pair struct {
+		assignmentID int64
+		segment      int
+	}
+	latest := make(map[int64]*progress)
+	seen := make(map[pair]bool, len(segs))
+	var pairA []int64
+	var pairS []int32
+	for _, g := range segs {
+		at := g.At
+		if at.IsZero() {
+			at = now
+		}
+		p := latest[g.AssignmentID]
+		if p == nil {
+			p = &progress{at: at}
+			latest[g.AssignmentID] = p
+		}
+		p.position = g.Position
+		if at.After(p.at) {
+			p.at = at
+		}
+		if k := (pair{g.AssignmentID, g.Segment}); !seen[k] && g.Segment >= 0 {
+			seen[k] = true
+			pairA, pairS = append(pairA, g.AssignmentID), append(pairS, int32(g.Segment))
+		}
+	}
+	ids := make([]int64, 0, len(latest))
+	positions := make([]float64, 0, len(latest))
+	for id, p := range latest {
+		ids, positions = append(ids, id), append(positions, p.position)
+	}
+	rows, err := tx.Query(ctx, `
+		WITH seen AS (
+			SELECT a, array_agg(s) AS segs FROM unnest($1::bigint[], $2::int[]) AS u(a, s) GROUP BY a
+		), target AS (
+			SELECT x.id, (l.video_seconds + $5::int - 1) / $5::int AS n, coalesce(seen.segs, '{}') AS segs, u.p
+			FROM unnest($3::bigint[], $4::float8[]) AS u(a, p)
+			JOIN assignments x ON x.id = u.a
+			JOIN course_lessons l ON l.id = x.lesson_id AND l.kind = 'video'
+			LEFT JOIN seen ON seen.a = u.a
+		), upserted AS (
+			INSERT INTO video_progress AS vp (assignment_id, watched, position, updated_at)
+			SELECT id, ARRAY(SELECT i = ANY(segs) FROM generate_series(0, n - 1) AS i ORDER BY i), p, $6
+			FROM target ORDER BY id
+			ON CONFLICT (assignment_id) DO UPDATE SET
+				watched = ARRAY(
+					SELECT coalesce(vp.watched[i], false) OR coalesce(excluded.watched[i], false)
+					FROM generate_series(1, greatest(cardinality(vp.watched), cardinality(excluded.watched))) AS i ORDER BY i),
+				position = excluded.position, updated_at = excluded.updated_at
+			RETURNING assignment_id, watched
+		)
+		SELECT u.assignment_id, u.watched, x.status, x.lesson_id, e.id, e.org_id, e.rep_id, e.status, cv.course_id,
+			cv.video_complete_percent
+		FROM upserted u
+		JOIN assignments x ON x.id = u.assignment_id
+		JOIN enrollments e ON e.id = x.enrollment_id
+		JOIN course_versions cv ON cv.id = e.course_version_id`,
+		pairA, pairS, ids, positions, tracking.SegmentSeconds, now)
+	if err != nil {
+		return fmt.Errorf("record watched segments: %w", err)
+	}
+	type candidate struct {
+		view    LessonView
+		percent int
+	}
+	var candidates []candidate
+	var complete []int64
+	for rows.Next() {
+		var v LessonView
+		var enrollmentStatus EnrollmentStatus
+		if err := rows.Scan(&v.AssignmentID, &v.Watched, &v.Status, &v.LessonID, &v.EnrollmentID, &v.OrgID, &v.RepID,
+			&enrollmentStatus, &v.CourseID, &v.CompletePercent); err != nil {
+			rows.Close()
+			return fmt.Errorf("record watched segments: %w", err)
+		}
+		pct := v.WatchedPercent()
+		if openStatus(v.Status) && enrollmentStatus == EnrollmentActive && pct >= v.CompletePercent {
+			candidates = append(candidates, candidate{v, pct})
+			complete = append(complete, v.AssignmentID)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("record watched segments: %w", err)
+	}
+	if len(complete) == 0 {
+		return nil
+	}
+	// The status is checked again under the row lock: a concurrent batch
+	// completes an assignment once.
+	rows, err = tx.Query(ctx, `
+		UPDATE assignments SET status = 'completed', completed_at = $2
+		WHERE id IN (SELECT id FROM assignments WHERE id = ANY($1) ORDER BY id FOR UPDATE)
+			AND status IN ('pending', 'scheduled', 'sent')
+		RETURNING id`, complete, now)
+	if err != nil {
+		return fmt.Errorf("complete videos: %w", err)
+	}
+	completed, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return fmt.Errorf("complete videos: %w", err)
+	}
+	done := make(map[int64]bool, len(completed))
+	for _, id := range completed {
+		done[id] = true
+	}
+	var events []tracking.Event
+	var enrollments []int64
+	for _, c := range candidates {
+		if !done[c.view.AssignmentID] {
+			continue
+		}
+		e := c.view.event(tracking.KindLessonCompleted, completedKey(c.view.AssignmentID), latest[c.view.AssignmentID].at)
+		e.Value = float64(c.percent)
+		e.Detail = fmt.Sprintf(`{"kind":%q}`, KindVideo)
+		events = append(events, e)
+		enrollments = append(enrollments, c.view.EnrollmentID)
+	}
+	if err := tracking.Append(ctx, tx, events...); err != nil {
+		return err
+	}
+	slices.Sort(enrollments) // one lock order for concurrent batches
+	for _, id := range slices.Compact(enrollments) {
+		if err := s.completeEnrollmentIfDone(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,501 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
+	"github.com/morselhq/morsel/tracking"
+)
+
+// A lesson page reports video progress with pings to POST /t/pings: one ping
+// per 15-second segment played, and one per pause and end. Each ping is
+// checked against its link (cached, so that pings cost no query), limited per
+// link, and written durably to the events outbox before the answer.
+
+// Ping limits. A link may send pingRate pings a second, and pingBurst at
+// once: a whole request, so that the pings a page queued while offline are
+// not refused when it is back.
+const (
+	maxPingBody     = 64 << 10
+	maxPingsPerPost = 100
+	maxPingDetails  = 20 // problems named in one 400 answer
+	pingRate        = 20
+	pingBurst       = maxPingsPerPost
+	pingWriteWait   = 5 * time.Second
+	linkCacheTTL    = 5 * time.Minute // a removed rep's pings count this long
+	linkMissTTL     = time.Minute
+	linkCacheSize   = 50_000 // links; an entry is about 150 bytes
+	pingLimiterSize = 50_000 // links
+)
+
+// The events a ping reports.
+const (
+	pingSegment = "segment"
+	pingPause   = "pause"
+	pingEnded   = "ended"
+)
+
+// ping is one report from a lesson page's video player.
+type ping struct {
+	Token    string
+	Segment  int
+	Position float64
+	Rate     float64
+	Session  string
+	Event    string
+}
+
+// pingJSON is a ping as sent; pointers tell a missing field from a zero.
+type pingJSON struct {
+	Token    *string  `json:"token"`
+	Segment  *float64 `json:"segment"`
+	Position *float64 `json:"position"`
+	Rate     *float64 `json:"rate"`
+	Session  *string  `json:"session"`
+	Event    *string  `json:"event"`
+}
+
+func (p pingJSON) empty() bool {
+	return p.Token == nil && p.Segment == nil && p.Position == nil && p.Rate == nil && p.Session == nil && p.Event == nil
+}
+
+// pingProblems gathers what is wrong with a request's pings.
+type pingProblems struct{ details []errs.Detail }
+
+func (p *pingProblems) add(path, format string, args ...any) {
+	p.details = append(p.details, errs.Detail{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *pingProblems) err() error {
+	if len(p.details) == 0 {
+		return nil
+	}
+	d := p.details
+	if len(d) > maxPingDetails {
+		d = append(d[:maxPingDetails:maxPingDetails], errs.Detail{Path: "pings", Message: fmt.Sprintf("and %d more problems", len(d)-maxPingDetails)})
+	}
+	return errs.InvalidInput("The pings are not valid; none was recorded.", d)
+}
+
+// parsePings reads a ping body: one ping object, or {"pings": [...]} with 1
+// to maxPingsPerPost of them. It checks what can be checked without the
+// links: every field's presence, type and range. Fields it does not know are
+// ignored, so that a page of a newer release is not refused. single says the
+// body was one ping object, whose problems are named without a "pings[i]."
+// prefix.
+func parsePings(body []byte) (ps []ping, single bool, err error) {
+	var probs pingProblems
+	var top struct {
+		Pings *[]json.RawMessage `json:"pings"`
+		pingJSON
+	}
+	if err := decodeOne(body, &top); err != nil {
+		probs.add("body", "%s", err)
+		return nil, false, probs.err()
+	}
+	if top.Pings == nil {
+		if p, ok := checkPing(top.pingJSON, "", &probs); ok {
+			return []ping{p}, true, nil
+		}
+		return nil, true, probs.err()
+	}
+	if !top.pingJSON.empty() {
+		probs.add("pings", "give one ping or a list of pings, not both")
+		return nil, false, probs.err()
+	}
+	raw := *top.Pings
+	if len(raw) == 0 || len(raw) > maxPingsPerPost {
+		probs.add("pings", "give 1 to %d pings, not %d", maxPingsPerPost, len(raw))
+		return nil, false, probs.err()
+	}
+	out := make([]ping, 0, len(raw))
+	for i, r := range raw {
+		prefix := "pings[" + strconv.Itoa(i) + "]"
+		var pj pingJSON
+		if err := decodeOne(r, &pj); err != nil {
+			probs.add(prefix, "%s", err)
+			continue
+		}
+		if p, ok := checkPing(pj, prefix+".", &probs); ok {
+			out = append(out, p)
+		}
+	}
+	if err := probs.err(); err != nil {
+		return nil, false, err
+	}
+	return out, false, nil
+}
+
+// decodeOne decodes exactly one JSON object into v, with a short reason when
+// it cannot.
+func decodeOne(data []byte, v any) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return errors.New("must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			return fmt.Errorf("%s must be %s, got %s", typ.Field, jsonTypeName(typ.Type.Kind().String()), typ.Value)
+		}
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return fmt.Errorf("invalid JSON at byte %d", syntax.Offset)
+		}
+		return errors.New("invalid JSON")
+	}
+	if dec.More() || dec.InputOffset() != int64(len(data)) {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// checkPing validates one decoded ping, adding its problems under prefix.
+func checkPing(pj pingJSON, prefix string, probs *pingProblems) (ping, bool) {
+	n := len(probs.details)
+	var p ping
+	switch {
+	case pj.Token == nil:
+		probs.add(prefix+"token", "is required")
+	case !lessons.ValidLinkToken(*pj.Token):
+		probs.add(prefix+"token", "is not a lesson link token")
+	default:
+		p.Token = *pj.Token
+	}
+	switch {
+	case pj.Segment == nil:
+		probs.add(prefix+"segment", "is required")
+	case *pj.Segment < 0 || *pj.Segment > 1e6 || *pj.Segment != float64(int(*pj.Segment)):
+		probs.add(prefix+"segment", "must be a whole number from 0")
+	default:
+		p.Segment = int(*pj.Segment)
+	}
+	switch {
+	case pj.Position == nil:
+		probs.add(prefix+"position", "is required")
+	case !(*pj.Position >= 0):
+		probs.add(prefix+"position", "must be 0 or more seconds")
+	default:
+		p.Position = *pj.Position
+	}
+	switch {
+	case pj.Rate == nil:
+		probs.add(prefix+"rate", "is required")
+	case !(*pj.Rate > 0 && *pj.Rate <= 4):
+		probs.add(prefix+"rate", "must be more than 0 and at most 4")
+	default:
+		p.Rate = *pj.Rate
+	}
+	switch {
+	case pj.Session == nil:
+		probs.add(prefix+"session", "is required")
+	case !validSession(*pj.Session):
+		probs.add(prefix+"session", "must be 8 to 64 letters, digits, '-' or '_'")
+	default:
+		p.Session = *pj.Session
+	}
+	switch {
+	case pj.Event == nil:
+		probs.add(prefix+"event", "is required")
+	case *pj.Event != pingSegment && *pj.Event != pingPause && *pj.Event != pingEnded:
+		probs.add(prefix+"event", "must be segment, pause or ended")
+	default:
+		p.Event = *pj.Event
+	}
+	return p, len(probs.details) == n
+}
+
+// validSession reports whether s is a page visit's id: 8 to 64 URL-safe characters.
+func validSession(s string) bool {
+	if len(s) < 8 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// linkInfo is what a ping needs to know of its lesson link.
+type linkInfo struct {
+	OrgID, RepID, CourseID, EnrollmentID, AssignmentID, LessonID int64
+	VideoSeconds                                                 int // 0: not a video lesson
+}
+
+func linkInfoOf(v lessons.LessonView) linkInfo {
+	info := linkInfo{OrgID: v.OrgID, RepID: v.RepID, CourseID: v.CourseID, EnrollmentID: v.EnrollmentID,
+		AssignmentID: v.AssignmentID, LessonID: v.LessonID}
+	if v.Lesson.Kind == lessons.KindVideo {
+		info.VideoSeconds = v.Lesson.VideoSeconds
+	}
+	return info
+}
+
+// checkLinks checks each ping against its link: a known link of a video
+// lesson, a segment of that video, a position within it (a second over,
+// for players that count the end a little late).
+func checkLinks(ps []ping, links map[string]linkInfo, single bool) error {
+	var probs pingProblems
+	for i, p := range ps {
+		prefix := ""
+		if !single {
+			prefix = "pings[" + strconv.Itoa(i) + "]."
+		}
+		info, ok := links[p.Token]
+		switch {
+		case !ok:
+			probs.add(prefix+"token", "is not a valid lesson link")
+			continue
+		case info.VideoSeconds <= 0:
+			probs.add(prefix+"token", "is the link of a lesson without a video")
+			continue
+		}
+		if n := tracking.SegmentCount(info.VideoSeconds); p.Segment >= n {
+			probs.add(prefix+"segment", "must be below %d: the video has %d segments", n, n)
+		}
+		if max := float64(info.VideoSeconds + 1); p.Position > max {
+			probs.add(prefix+"position", "must be at most %g seconds", max)
+		}
+	}
+	return probs.err()
+}
+
+// pingEvents turns checked pings into events; pings with the same key in one
+// request become one event, the last.
+func pingEvents(ps []ping, links map[string]linkInfo, now time.Time) []tracking.Event {
+	out := make([]tracking.Event, 0, len(ps))
+	at := make(map[string]int, len(ps))
+	for _, p := range ps {
+		info := links[p.Token]
+		e := tracking.Event{OrgID: info.OrgID, RepID: info.RepID, OccurredAt: now, CourseID: info.CourseID,
+			EnrollmentID: info.EnrollmentID, AssignmentID: info.AssignmentID, LessonID: info.LessonID}
+		d := tracking.VideoDetail{Position: p.Position, Rate: p.Rate, Session: p.Session}
+		switch p.Event {
+		case pingSegment:
+			e.Kind, e.Key, e.Value = tracking.KindSegmentWatched, fmt.Sprintf("seg/%d/%d", info.AssignmentID, p.Segment), float64(p.Segment)
+		default:
+			e.Kind = tracking.KindVideoPaused
+			if p.Event == pingEnded {
+				e.Kind = tracking.KindVideoEnded
+			}
+			e.Key, e.Value = fmt.Sprintf("%s/%d/%s", e.Kind, info.AssignmentID, p.Session), p.Position
+			d.Segment = &p.Segment
+		}
+		e.Detail = d.String()
+		if i, ok := at[e.Key]; ok {
+			out[i] = e
+			continue
+		}
+		at[e.Key] = len(out)
+		out = append(out, e)
+	}
+	return out
+}
+
+// lessonLinks serves the lesson pages' pings: the links cache, the per-link
+// limiter and the events writer.
+type lessonLinks struct {
+	store    *lessons.Store
+	ingester *tracking.Ingester
+	now      func() time.Time
+
+	mu      sync.Mutex
+	cache   map[string]linkEntry
+	buckets map[string]*pingBucket
+}
+
+// linkEntry caches a link, or the absence of one.
+type linkEntry struct {
+	info    linkInfo
+	found   bool
+	expires time.Time
+}
+
+// pingBucket is a token bucket of pings for one link.
+type pingBucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLessonLinks(store *lessons.Store, ingester *tracking.Ingester) *lessonLinks {
+	return &lessonLinks{store: store, ingester: ingester, now: time.Now,
+		cache: make(map[string]linkEntry), buckets: make(map[string]*pingBucket)}
+}
+
+// remember caches a link the lesson page just loaded, so that its pings
+// find it without a query.
+func (l *lessonLinks) remember(v lessons.LessonView) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.put(v.Token, linkEntry{info: linkInfoOf(v), found: true, expires: l.now().Add(linkCacheTTL)})
+}
+
+// put stores an entry; l.mu is held. A full cache drops what has expired,
+// then, if that is not enough, a tenth of the rest, chosen by map order.
+func (l *lessonLinks) put(token string, e linkEntry) {
+	if _, ok := l.cache[token]; !ok && len(l.cache) >= linkCacheSize {
+		now := l.now()
+		for k, v := range l.cache {
+			if now.After(v.expires) {
+				delete(l.cache, k)
+			}
+		}
+		for k := range l.cache {
+			if len(l.cache) < linkCacheSize*9/10 {
+				break
+			}
+			delete(l.cache, k)
+		}
+	}
+	l.cache[token] = e
+}
+
+// links returns the links of the tokens that exist, from the cache or else
+// from the store.
+func (l *lessonLinks) links(ctx context.Context, tokens []string) (map[string]linkInfo, error) {
+	out := make(map[string]linkInfo, len(tokens))
+	var missing []string
+	l.mu.Lock()
+	now := l.now()
+	for _, t := range tokens {
+		if e, ok := l.cache[t]; ok && now.Before(e.expires) {
+			if e.found {
+				out[t] = e.info
+			}
+			continue
+		}
+		missing = append(missing, t)
+	}
+	l.mu.Unlock()
+	for _, t := range missing {
+		v, err := l.store.LessonByToken(ctx, t)
+		var e linkEntry
+		switch {
+		case err == nil:
+			e = linkEntry{info: linkInfoOf(v), found: true, expires: now.Add(linkCacheTTL)}
+			out[t] = e.info
+		case errs.CodeOf(err) == errs.NotFound:
+			e = linkEntry{expires: now.Add(linkMissTTL)}
+		default:
+			return nil, err
+		}
+		l.mu.Lock()
+		l.put(t, e)
+		l.mu.Unlock()
+	}
+	return out, nil
+}
+
+// allow takes counts[token] pings from each link's bucket, all or none.
+func (l *lessonLinks) allow(counts map[string]int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.buckets)+len(counts) > pingLimiterSize {
+		l.pruneBuckets(now)
+	}
+	for t, n := range counts {
+		b := l.buckets[t]
+		if b == nil {
+			b = &pingBucket{tokens: pingBurst, at: now}
+			l.buckets[t] = b
+		}
+		if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
+			b.tokens = min(pingBurst, b.tokens+elapsed*pingRate)
+			b.at = now
+		}
+		if b.tokens < float64(n) {
+			return false
+		}
+	}
+	for t, n := range counts {
+		l.buckets[t].tokens -= float64(n)
+	}
+	return true
+}
+
+// pruneBuckets drops the buckets that have refilled (their links are idle),
+// then, if the map is still full, half of the rest; l.mu is held.
+func (l *lessonLinks) pruneBuckets(now time.Time) {
+	for t, b := range l.buckets {
+		if b.tokens+now.Sub(b.at).Seconds()*pingRate >= pingBurst {
+			delete(l.buckets, t)
+		}
+	}
+	for t := range l.buckets {
+		if len(l.buckets) < pingLimiterSize/2 {
+			break
+		}
+		delete(l.buckets, t)
+	}
+}
+
+// tooManyPings is the 429 answer's error code.
+const tooManyPings errs.Code = "too_many_requests"
+
+// pings answers POST /t/pings: 204 once the pings are durably stored, 400
+// naming the bad pings (none is stored), 429 when a link sends more than
+// pingRate a second, 503 when the events cannot be written.
+func (s *Server) pings(w http.ResponseWriter, r *http.Request) {
+	l := s.lessonLinks
+	if l.ingester == nil {
+		s.writeAPIError(w, r, errs.Errorf(errs.Unavailable, "Progress tracking is not available."))
+		return
+	}
+	body, err := readBody(w, r, maxPingBody)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	ps, single, err := parsePings(body)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	counts := make(map[string]int, 1)
+	var tokens []string
+	for _, p := range ps {
+		if counts[p.Token] == 0 {
+			tokens = append(tokens, p.Token)
+		}
+		counts[p.Token]++
+	}
+	if !l.allow(counts) {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, errorBody{Error: errorInfo{Code: tooManyPings,
+			Message: fmt.Sprintf("Too many pings: a lesson link may send %d a second.", pingRate)}})
+		return
+	}
+	links, err := l.links(r.Context(), tokens)
+	if err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	if err := checkLinks(ps, links, single); err != nil {
+		s.writeAPIError(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), pingWriteWait)
+	defer cancel()
+	if err := l.ingester.Write(ctx, pingEvents(ps, links, l.now())); err != nil {
+		s.log.WarnContext(r.Context(), "write pings", slog.Int("pings", len(ps)), slog.Any("error", err))
+		s.writeAPIError(w, r, errs.Errorf(errs.Unavailable, "The pings could not be stored; send them again."))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,176 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
+	"github.com/morselhq/morsel/tracking"
+)
+
+const fuzzToken = "AbCdEfGhIjKlMnOpQrStUv"
+
+// pingSeeds are bodies a lesson page sends, and bodies it must not.
+var pingSeeds = []string{
+	`{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":0,"position":15.02,"rate":1,"session":"0f3a9c2b7d1e4a5b6c7d8e9f","event":"segment"}`,
+	`{"pings":[{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":3,"position":52.5,"rate":2,"session":"0f3a9c2b7d1e4a5b6c7d8e9f","event":"pause"},` +
+		`{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":4,"position":62,"rate":4,"session":"0f3a9c2b7d1e4a5b6c7d8e9f","event":"ended"}]}`,
+	`{"pings":[{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":4,"position":63,"rate":0.25,"session":"abcdefgh","event":"segment","extra":true}]}`,
+	`{"pings":[]}`,
+	`{"pings":null,"token":"x"}`,
+	`{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":1e300,"position":-0,"rate":4.0000001,"session":"abcdefgh","event":"segment"}`,
+	`{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":-0,"position":1e308,"rate":1e-300,"session":"` + strings.Repeat("a", 65) + `","event":"ended"}`,
+	`{"segment":"1"}`,
+	`[]`, `null`, ``, `{`, `{}{}`, `{"pings":[1,"x",null,{}]}`,
+}
+
+func FuzzParsePings(f *testing.F) {
+	for _, s := range pingSeeds {
+		f.Add([]byte(s))
+	}
+	links := map[string]linkInfo{fuzzToken: {OrgID: 1, RepID: 2, AssignmentID: 3, VideoSeconds: 62}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ps, single, err := parsePings(body)
+		if err != nil {
+			e := errs.As(err)
+			require.NotNil(t, e, "a refusal is an *errs.Error: %v", err)
+			require.Equal(t, errs.Invalid, e.Code)
+			require.NotEmpty(t, e.Details)
+			require.LessOrEqual(t, len(e.Details), maxPingDetails+1)
+			return
+		}
+		require.NotEmpty(t, ps)
+		require.LessOrEqual(t, len(ps), maxPingsPerPost)
+		if single {
+			require.Len(t, ps, 1)
+		}
+		for _, p := range ps {
+			require.True(t, lessons.ValidLinkToken(p.Token), "token %q", p.Token)
+			require.GreaterOrEqual(t, p.Segment, 0)
+			require.False(t, math.IsNaN(p.Position) || math.IsInf(p.Position, 0) || p.Position < 0, "position %v", p.Position)
+			require.True(t, p.Rate > 0 && p.Rate <= 4, "rate %v", p.Rate)
+			require.True(t, validSession(p.Session), "session %q", p.Session)
+			require.Contains(t, []string{pingSegment, pingPause, pingEnded}, p.Event)
+		}
+		if err := checkLinks(ps, links, single); err != nil {
+			require.Equal(t, errs.Invalid, errs.CodeOf(err))
+			return
+		}
+		for _, p := range ps {
+			require.Equal(t, fuzzToken, p.Token)
+			require.Less(t, p.Segment, tracking.SegmentCount(62))
+			require.LessOrEqual(t, p.Position, 63.0)
+		}
+		events := pingEvents(ps, links, time.Unix(0, 0))
+		require.LessOrEqual(t, len(events), len(ps))
+		keys := map[string]bool{}
+		for _, e := range events {
+			require.False(t, keys[e.Key], "key %s twice", e.Key)
+			keys[e.Key] = true
+			require.Equal(t, int64(3), e.AssignmentID)
+			d, err := tracking.ParseVideoDetail(e.Detail)
+			require.NoError(t, err, e.Detail)
+			require.True(t, d.Rate > 0 && d.Rate <= 4)
+		}
+	})
+}
+
+func TestParsePingsPaths(t *testing.T) {
+	t.Parallel()
+	_, single, err := parsePings([]byte(`{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":2,"position":30,"rate":9,"session":"abcdefgh"}`))
+	require.True(t, single)
+	require.Equal(t, []errs.Detail{{Path: "rate", Message: "must be more than 0 and at most 4"}, {Path: "event", Message: "is required"}}, errs.As(err).Details)
+
+	var many []string
+	for range 30 {
+		many = append(many, `{}`)
+	}
+	_, _, err = parsePings([]byte(`{"pings":[` + strings.Join(many, ",") + `]}`))
+	d := errs.As(err).Details
+	require.Len(t, d, maxPingDetails+1, "a flood of problems is cut short")
+	require.Equal(t, "pings[0].token", d[0].Path)
+	require.Equal(t, errs.Detail{Path: "pings", Message: fmt.Sprintf("and %d more problems", 30*6-maxPingDetails)}, d[maxPingDetails])
+}
+
+func TestPingEvents(t *testing.T) {
+	t.Parallel()
+	links := map[string]linkInfo{fuzzToken: {OrgID: 1, RepID: 2, CourseID: 3, EnrollmentID: 4, AssignmentID: 5, LessonID: 6, VideoSeconds: 62}}
+	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	events := pingEvents([]ping{
+		{Token: fuzzToken, Segment: 2, Position: 45, Rate: 2, Session: "sessionone", Event: pingSegment},
+		{Token: fuzzToken, Segment: 3, Position: 50.5, Rate: 1, Session: "sessionone", Event: pingPause},
+		{Token: fuzzToken, Segment: 4, Position: 62, Rate: 1, Session: "sessionone", Event: pingEnded},
+	}, links, now)
+	base := tracking.Event{OrgID: 1, RepID: 2, CourseID: 3, EnrollmentID: 4, AssignmentID: 5, LessonID: 6, OccurredAt: now}
+	want := []tracking.Event{base, base, base}
+	want[0].Kind, want[0].Key, want[0].Value, want[0].Detail = tracking.KindSegmentWatched, "seg/5/2", 2, `{"position":45,"rate":2,"session":"sessionone"}`
+	want[1].Kind, want[1].Key, want[1].Value, want[1].Detail = tracking.KindVideoPaused, "video_paused/5/sessionone", 50.5, `{"position":50.5,"rate":1,"session":"sessionone","segment":3}`
+	want[2].Kind, want[2].Key, want[2].Value, want[2].Detail = tracking.KindVideoEnded, "video_ended/5/sessionone", 62, `{"position":62,"rate":1,"session":"sessionone","segment":4}`
+	require.Equal(t, want, events)
+}
+
+func TestPingLimiter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	l := newLessonLinks(nil, nil)
+	l.now = func() time.Time { return now }
+	a, b := "AAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBB"
+	require.True(t, l.allow(map[string]int{a: pingBurst}))
+	require.False(t, l.allow(map[string]int{a: 1}))
+	require.False(t, l.allow(map[string]int{a: 1, b: 1}), "all or nothing")
+	require.True(t, l.allow(map[string]int{b: pingBurst}), "b was not charged")
+	now = now.Add(500 * time.Millisecond)
+	require.True(t, l.allow(map[string]int{a: pingRate / 2}))
+	require.False(t, l.allow(map[string]int{a: 1}))
+	now = now.Add(time.Hour)
+	require.True(t, l.allow(map[string]int{a: pingBurst}), "refills to the burst, no further")
+	require.False(t, l.allow(map[string]int{a: 1}))
+
+	// The map stays bounded: idle links go first, then any.
+	for i := range pingLimiterSize - 2 {
+		l.allow(map[string]int{fmt.Sprintf("%022d", i): 1})
+	}
+	require.Len(t, l.buckets, pingLimiterSize)
+	now = now.Add(time.Second) // the fillers have refilled; a has not
+	require.True(t, l.allow(map[string]int{"CCCCCCCCCCCCCCCCCCCCCC": 1}))
+	require.Len(t, l.buckets, 2, "only the busy link and the new one are left")
+	require.False(t, l.allow(map[string]int{a: pingBurst}), "a busy link keeps its bucket")
+	for i := range pingLimiterSize + 10 {
+		l.allow(map[string]int{fmt.Sprintf("%022d", i): 1})
+	}
+	require.LessOrEqual(t, len(l.buckets), pingLimiterSize)
+}
+
+func TestLinkCacheBounded(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	l := newLessonLinks(nil, nil)
+	l.now = func() time.Time { return now }
+	for i := range linkCacheSize + 100 {
+		l.remember(lessons.LessonView{Token: fmt.Sprintf("%022d", i), AssignmentID: int64(i)})
+	}
+	require.LessOrEqual(t, len(l.cache), linkCacheSize)
+	last := fmt.Sprintf("%022d", linkCacheSize+99)
+	require.Equal(t, int64(linkCacheSize+99), l.cache[last].info.AssignmentID, "the newest entry is kept")
+	// Cached links, and cached absences, answer without the store (nil here).
+	l.cache["missingmissingmissing1"] = linkEntry{expires: now.Add(time.Minute)}
+	got, err := l.links(t.Context(), []string{last, "missingmissingmissing1"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]linkInfo{last: {AssignmentID: int64(linkCacheSize + 99)}}, got)
+}
+
+func TestCompactScript(t *testing.T) {
+	t.Parallel()
+	require.Less(t, len(lessonScript), 4<<10)
+	require.NotContains(t, lessonScript, "</script")
+	require.NotContains(t, lessonScript, "\t")
+	js, _ := json.Marshal(compactScript("// a comment\n\tvar a = 1; // kept: not a whole line\n\n  b();\n"))
+	require.Equal(t, `"var a = 1; // kept: not a whole line\nb();\n"`, string(js))
+}
