@@ -84,7 +84,7 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	}
 	s := &Scheduler{store: store, sender: sender, cfg: cfg, log: log}
 	rc := &river.Config{
-		Logger:               log,
+		Logger:               slog.New(atLeast{log.Handler(), slog.LevelWarn}), // River's INFO is a line every 5 s per queue
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 3 * time.Minute, // a killed worker's jobs come back this soon
 		Test:                 cfg.Test,
@@ -174,3 +174,19 @@ func (s *Scheduler) queueSteps(ctx context.Context, tx pgx.Tx, steps []lessons.S
 	}
 	return nil
 }
+
+// atLeast passes on only records of its level or higher.
+type atLeast struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(attrs), h.level}
+}
+
+func (h atLeast) WithGroup(name string) slog.Handler { return atLeast{h.Handler.WithGroup(name), h.level} }
