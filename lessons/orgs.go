@@ -27,7 +27,10 @@ type Org struct {
 	SMSFrom                string
 	SMSMessagingServiceSID string
 	HelpText               string // sent in answer to HELP
-	CreatedAt              time.Time
+	// AdvancedOptOut: Twilio Advanced Opt-Out answers STOP, START and HELP
+	// itself, so Morsel records them but sends no second confirmation.
+	AdvancedOptOut bool
+	CreatedAt      time.Time
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -56,10 +59,10 @@ func (s *Store) CreateOrg(ctx context.Context, o Org) (Org, error) {
 		return Org{}, err
 	}
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO organisations (slug, name, sms_from, sms_messaging_service_sid, help_text)
-		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), coalesce(nullif($5, ''), 'Morsel training messages. Reply STOP to opt out.'))
+		INSERT INTO organisations (slug, name, sms_from, sms_messaging_service_sid, help_text, twilio_advanced_opt_out)
+		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), coalesce(nullif($5, ''), 'Morsel training messages. Reply STOP to opt out.'), $6)
 		RETURNING id, help_text, created_at`,
-		o.Slug, strings.TrimSpace(o.Name), o.SMSFrom, o.SMSMessagingServiceSID, o.HelpText,
+		o.Slug, strings.TrimSpace(o.Name), o.SMSFrom, o.SMSMessagingServiceSID, o.HelpText, o.AdvancedOptOut,
 	).Scan(&o.ID, &o.HelpText, &o.CreatedAt)
 	if err != nil {
 		return Org{}, dbError(err, fmt.Sprintf("organisation %q", o.Slug))
@@ -67,11 +70,12 @@ func (s *Store) CreateOrg(ctx context.Context, o Org) (Org, error) {
 	return o, nil
 }
 
-const orgColumns = `id, slug, name, coalesce(sms_from, ''), coalesce(sms_messaging_service_sid, ''), help_text, created_at`
+const orgColumns = `id, slug, name, coalesce(sms_from, ''), coalesce(sms_messaging_service_sid, ''), help_text,
+	twilio_advanced_opt_out, created_at`
 
 func scanOrg(row pgx.Row) (Org, error) {
 	var o Org
-	err := row.Scan(&o.ID, &o.Slug, &o.Name, &o.SMSFrom, &o.SMSMessagingServiceSID, &o.HelpText, &o.CreatedAt)
+	err := row.Scan(&o.ID, &o.Slug, &o.Name, &o.SMSFrom, &o.SMSMessagingServiceSID, &o.HelpText, &o.AdvancedOptOut, &o.CreatedAt)
 	return o, err
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/lessons"
@@ -167,4 +168,69 @@ func TestStopThenStart(t *testing.T) {
 
 	b.text(t, "help")
 	require.Equal(t, "Morsel training messages. Reply STOP to opt out.", b.last(1)[0])
+}
+
+// Two answers racing in for one question: the first graded counts, once.
+func TestRacingRepliesGradedOnce(t *testing.T) {
+	t.Parallel()
+	b := setupReplies(t)
+	ny := mustLoc(t, "America/New_York")
+	b.advance(t, time.Date(2027, 3, 8, 9, 5, 0, 0, ny))
+	b.advance(t, time.Date(2027, 3, 9, 9, 5, 0, 0, ny))
+	require.True(t, strings.HasPrefix(b.last(1)[0], "Q1/5:"), b.last(1))
+
+	// Two replies, processed in two transactions at once: the second waits
+	// on the first's attempt and then grades nothing.
+	ctx := context.Background()
+	var ids []int64
+	for _, body := range []string{"c", "a"} {
+		tx, err := b.pool.Begin(ctx)
+		require.NoError(t, err)
+		id, _, err := b.store.RecordInbound(ctx, tx, lessons.InboundSMS{SID: "SM" + strings.Repeat(body, 32), From: nyPhone, To: b.org.SMSFrom, Body: body})
+		require.NoError(t, err)
+		require.NoError(t, tx.Commit(ctx))
+		ids = append(ids, id)
+	}
+	tx1, err := b.pool.Begin(ctx)
+	require.NoError(t, err)
+	steps1, err := b.store.ProcessReply(ctx, tx1, ids[0])
+	require.NoError(t, err)
+	require.NotEmpty(t, steps1, "the first is graded: feedback")
+	second := make(chan error, 1)
+	var steps2 []lessons.Step
+	go func() {
+		second <- pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+			var err error
+			steps2, err = b.store.ProcessReply(ctx, tx, ids[1])
+			return err
+		})
+	}()
+	time.Sleep(200 * time.Millisecond) // the second is now waiting on the first's row
+	require.NoError(t, tx1.Commit(ctx))
+	require.NoError(t, <-second)
+	require.Empty(t, steps2, "the second grades nothing")
+
+	var attempts int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM attempts`).Scan(&attempts))
+	require.Equal(t, 1, attempts)
+	var feedback int
+	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM messages WHERE purpose = 'feedback'`).Scan(&feedback))
+	require.Equal(t, 1, feedback)
+}
+
+// With Twilio Advanced Opt-Out on, STOP and HELP are acted on but not answered.
+func TestAdvancedOptOutSendsNoSecondConfirmation(t *testing.T) {
+	t.Parallel()
+	b := setupReplies(t)
+	_, err := b.pool.Exec(context.Background(), `UPDATE organisations SET twilio_advanced_opt_out = true`)
+	require.NoError(t, err)
+	ny := mustLoc(t, "America/New_York")
+	b.advance(t, time.Date(2027, 3, 8, 9, 5, 0, 0, ny))
+	before := len(received(b.emu)[nyPhone])
+	b.text(t, "HELP")
+	b.text(t, "STOP")
+	require.Len(t, received(b.emu)[nyPhone], before)
+	var optedOut bool
+	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT opted_out_at IS NOT NULL FROM reps`).Scan(&optedOut))
+	require.True(t, optedOut)
 }

@@ -26,6 +26,7 @@ func init() {
 				fs.StringVar(&o.SMSFrom, "sms-from", "", "the organisation's From number, E.164 (default: TWILIO_FROM)")
 				fs.StringVar(&o.SMSMessagingServiceSID, "messaging-service-sid", "", "the organisation's messaging service (default: TWILIO_MESSAGING_SERVICE_SID)")
 				fs.StringVar(&o.HelpText, "help-text", "", "the answer to HELP")
+				fs.BoolVar(&o.AdvancedOptOut, "twilio-advanced-opt-out", false, "Twilio Advanced Opt-Out answers STOP/START/HELP: send no second confirmation")
 				return func(ctx context.Context, e *env, _ []string) error {
 					store, done, err := openStore(ctx, *cfg)
 					if err != nil {
