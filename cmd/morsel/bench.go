@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/migrations"
+)
+
+// The benches measure Morsel's hot paths on the databases DATABASE_URL names,
+// each in an organisation of its own. They print a summary and, with --json,
+// one JSON object of their figures as the last line of stdout.
+func init() {
+	// The benches come before "bench" itself: commands are matched in order.
+	commands = append(commands,
+		command{name: "bench import", summary: "Time `import reps` on generated reps: parse and store, then again as updates",
+			setup: benchImportSetup},
+		command{name: "bench sms", summary: "Send lessons through the River workers to a Twilio emulator: throughput, latency, losses",
+			setup: benchSMSSetup},
+		command{name: "bench", summary: "List the benches",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				return func(_ context.Context, e *env, args []string) error {
+					if len(args) > 0 {
+						return usageError{fmt.Sprintf("unknown bench %q: morsel bench lists them", args[0])}
+					}
+					fmt.Fprintln(e.stdout, "benches (each in an organisation of its own on DATABASE_URL; -h tells more):")
+					for _, c := range commands {
+						if len(c.name) > len("bench ") && c.name[:len("bench ")] == "bench " {
+							fmt.Fprintf(e.stdout, "  morsel %-14s %s\n", c.name, c.summary)
+						}
+					}
+					return nil
+				}
+			}},
+	)
+}
+
+// benchDB is a bench's connection to Postgres: the pool, migrated, and the
+// store on it.
+type benchDB struct {
+	pool  *pgxpool.Pool
+	store *lessons.Store
+}
+
+// openBenchDB opens DATABASE_URL as serve does, with maxConns connections
+// when it is positive and tracer watching the queries when it is not nil, and
+// applies the Postgres migrations the database lacks.
+func openBenchDB(ctx context.Context, e *env, cfg Config, name string, maxConns int, tracer pgx.QueryTracer) (*benchDB, error) {
+	pool, err := openPostgres(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if maxConns > 0 || tracer != nil {
+		pc := pool.Config()
+		pool.Close()
+		if maxConns > 0 {
+			pc.MaxConns = int32(maxConns)
+		}
+		pc.ConnConfig.Tracer = tracer
+		if pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
+			return nil, fmt.Errorf("reopen Postgres: %w", err)
+		}
+	}
+	applied, err := migrations.MigratePostgres(ctx, pool, quietLog(e.log))
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if applied > 0 {
+		fmt.Fprintf(e.stderr, "%s: migrated the database: applied %d Postgres steps\n", name, applied)
+	}
+	return &benchDB{pool: pool, store: lessons.NewStore(pool)}, nil
+}
+
+func (db *benchDB) close() { db.pool.Close() }
+
+// createBenchOrg creates the bench's own organisation, bench-<unix nanos>.
+func createBenchOrg(ctx context.Context, e *env, store *lessons.Store, name string) (lessons.Org, error) {
+	slug := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	o, err := store.CreateOrg(ctx, lessons.Org{Slug: slug, Name: "Morsel " + name, SMSFrom: "+15005550006"})
+	if err != nil {
+		return lessons.Org{}, fmt.Errorf("create the bench organisation: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "%s: created organisation %s (id %d) for this run\n", name, o.Slug, o.ID)
+	return o, nil
+}
+
+// printJSON prints v as one line of JSON.
+func printJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// benchTicker prints a progress line every second until stopped.
+type benchTicker struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// startTicker prints line(time since start) every second.
+func startTicker(w io.Writer, line func(elapsed time.Duration) string) *benchTicker {
+	t := &benchTicker{stop: make(chan struct{})}
+	start := time.Now()
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-t.stop:
+				return
+			case now := <-tick.C:
+				fmt.Fprintln(w, line(now.Sub(start)))
+			}
+		}
+	}()
+	return t
+}
+
+// startCountTicker prints what is done out of the total every second, and
+// the rate over the last second.
+func startCountTicker(w io.Writer, label, unit string, total int64, done *atomic.Int64) *benchTicker {
+	var last int64
+	var lastAt time.Duration
+	return startTicker(w, func(elapsed time.Duration) string {
+		n := done.Load()
+		rate := float64(n-last) / (elapsed - lastAt).Seconds()
+		last, lastAt = n, elapsed
+		return fmt.Sprintf("%s: %s/%s %s (%s/s)", label, thousands(n), thousands(total), unit, thousands(int64(rate)))
+	})
+}
+
+func (t *benchTicker) Stop() {
+	close(t.stop)
+	t.wg.Wait()
+}
+
+// thousands formats n with commas: 12,345.
+func thousands[N int | int64](n N) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+func ms(d time.Duration) float64 { return round(float64(d)/float64(time.Millisecond), 1) }
+
+// round rounds f to the given decimals, for figures that read well in JSON.
+func round(f float64, decimals int) float64 {
+	p := 1.0
+	for range decimals {
+		p *= 10
+	}
+	if f < 0 {
+		return -float64(int64(-f*p+0.5)) / p
+	}
+	return float64(int64(f*p+0.5)) / p
+}
+
+// quietLog passes on warnings and errors only: the libraries the benches use
+// tell a lot at the info level.
+func quietLog(l *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{l.Handler(), slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}

@@ -1,0 +1,1035 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/migrations"
+	"github.com/morselhq/morsel/scheduler"
+	"github.com/morselhq/morsel/tracking"
+)
+
+// The goal on a 2-core machine: pings acknowledged a second, sustained, and
+// the 99th percentile of their latency.
+const (
+	pingsGoalRate = 20000
+	pingsGoalP99  = 50 * time.Millisecond
+)
+
+// Bench pings' watchers: one 15-minute video lesson each, pinged at just
+// under the server's limit per link (20 a second).
+const (
+	benchVideoSeconds = 900
+	watcherRate       = 19.5                 // pings a second per watcher
+	watcherInterval   = time.Second * 2 / 39 // 1/watcherRate
+	pingTimeout       = 10 * time.Second
+	redialWait        = 20 * time.Millisecond // after a connection error, before dialling again
+	killAt            = 0.4                   // of the duration, in --kill mode
+)
+
+func init() {
+	c := command{name: "bench pings", summary: "Post video pings to a real server from many watchers: throughput, latency, losses (--kill: through a crash)",
+		setup: benchPingsSetup}
+	// "bench" itself lists the benches and must come after them: commands
+	// are matched in order.
+	if i := slices.IndexFunc(commands, func(c command) bool { return c.name == "bench" }); i >= 0 {
+		commands = slices.Insert(commands, i, c)
+		return
+	}
+	commands = append(commands, c)
+}
+
+type pingsOptions struct {
+	watchers, conns int
+	duration        time.Duration
+	maxPings        int64
+	shipWait        time.Duration
+	asJSON, kill    bool
+	cpuProfile      string
+}
+
+func benchPingsSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+	cfg.databaseFlags(fs)
+	var o pingsOptions
+	fs.IntVar(&o.watchers, "watchers", 2000, "reps watching the video at once, one lesson link each")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to post pings")
+	fs.IntVar(&o.conns, "conns", 128, "keep-alive connections the watchers share")
+	fs.Int64Var(&o.maxPings, "max-pings", 5_000_000, "stop after this many pings posted, even before --duration")
+	fs.DurationVar(&o.shipWait, "ship-wait", 3*time.Minute, "how long to wait for the shipper to move the outbox to ClickHouse")
+	fs.BoolVar(&o.asJSON, "json", false, "print the figures as one JSON object, the last line of stdout")
+	fs.BoolVar(&o.kill, "kill", false, "run the server as a process of its own, kill -9 it at 40% of the duration and start it again")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (and, without --kill, of the server) to this file")
+	return func(ctx context.Context, e *env, args []string) error {
+		switch {
+		case len(args) > 0:
+			return usageError{"bench pings takes no arguments"}
+		case o.watchers < 1 || o.watchers > 100_000:
+			return usageError{"--watchers must be 1 to 100,000"}
+		case o.duration <= 0:
+			return usageError{"--duration must be positive, e.g. 20s"}
+		case o.conns < 1 || o.conns > 10_000:
+			return usageError{"--conns must be 1 to 10,000"}
+		case o.maxPings < 1:
+			return usageError{"--max-pings must be positive"}
+		case o.shipWait <= 0:
+			return usageError{"--ship-wait must be positive"}
+		}
+		o.conns = min(o.conns, o.watchers)
+		return benchPings(ctx, e, *cfg, o)
+	}
+}
+
+// pingsFigures are the figures of bench pings; durations in milliseconds.
+type pingsFigures struct {
+	PingsPerSec  float64 `json:"pings_per_sec"`
+	P50Ms        float64 `json:"p50_ms"`
+	P90Ms        float64 `json:"p90_ms"`
+	P99Ms        float64 `json:"p99_ms"`
+	MaxMs        float64 `json:"max_ms"`
+	Lost         int     `json:"lost"`         // acknowledged (token, segment) keys not in ClickHouse
+	Acknowledged int64   `json:"acknowledged"` // 204s
+	Rejected     int64   `json:"rejected"`     // other answers: 429s and 5xx, not acknowledged
+	Throttled    int64   `json:"throttled"`    // the 429s among them
+	ConnErrors   int64   `json:"conn_errors"`  // pings without an answer, posted again
+	Keys         int     `json:"keys"`         // distinct (token, segment) acknowledged
+	Stored       int     `json:"stored"`       // segment_watched rows in ClickHouse, FINAL
+	Watchers     int     `json:"watchers"`
+	Conns        int     `json:"conns"`
+	DurationS    float64 `json:"duration_s"` // of the load, as measured
+	Kills        int     `json:"kills"`
+	Restarts     int     `json:"restarts"`
+	DowntimeMs   float64 `json:"downtime_ms"` // from the kill until the new server was ready
+	ShipWaitMs   float64 `json:"ship_wait_ms"`
+	// CPU in cores over the load, as /proc tells; the bench process is the
+	// load and, without --kill, the server.
+	CoresBusy       float64 `json:"cpu_cores_busy"`
+	CoresBench      float64 `json:"cpu_cores_bench"`
+	CoresServer     float64 `json:"cpu_cores_server"`
+	CoresPostgres   float64 `json:"cpu_cores_postgres"`
+	CoresClickHouse float64 `json:"cpu_cores_clickhouse"`
+	CoresOther      float64 `json:"cpu_cores_other"`
+	Org             string  `json:"org"`
+}
+
+func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err error) {
+	const name = "bench pings"
+	// The bench's reps have real-looking phone numbers: whatever the
+	// environment says, no message goes to Twilio.
+	cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL = "", "", ""
+	if err := cfg.requireDatabases(true); err != nil {
+		return err
+	}
+	db, err := openBenchDB(ctx, e, cfg, name, 0, nil)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	ch, err := openClickHouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	if _, err := migrations.MigrateClickHouse(ctx, ch, quietLog(e.log)); err != nil {
+		return err
+	}
+
+	org, err := db.store.CreateOrg(ctx, lessons.Org{Slug: "bench-pings-" + strconv.FormatInt(time.Now().UnixNano(), 10),
+		Name: "Morsel " + name, SMSFrom: "+15005550006"})
+	if err != nil {
+		return fmt.Errorf("create the bench organisation: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "%s: created organisation %s (id %d) for this run\n", name, org.Slug, org.ID)
+	defer func() {
+		if cerr := cleanUpPings(context.WithoutCancel(ctx), db, org.ID); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	links, err := preparePings(ctx, e, cfg, db, org.ID, o.watchers)
+	if err != nil {
+		return err
+	}
+
+	var srv pingServer
+	if o.kill {
+		srv, err = startServeProcess(ctx, e, cfg)
+	} else {
+		srv, err = startServeInProcess(ctx, e, cfg)
+	}
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	fmt.Fprintf(e.stderr, "%s: server at %s (%s); %s watchers of a %d-segment video on %d connections, %.1f pings/s each, for %s\n",
+		name, srv.addr(), srv.kind(), thousands(o.watchers), tracking.SegmentCount(benchVideoSeconds), o.conns, watcherRate, o.duration)
+
+	load := newPingLoad(srv.addr(), links, o)
+	stopLoad := context.AfterFunc(ctx, func() { load.stopped.Store(true) })
+	defer stopLoad()
+	var killer *pingKiller
+	if o.kill {
+		killer = startKiller(e, srv.(*serveProcess), time.Duration(float64(o.duration)*killAt))
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	cpu0 := readPingsCPU(ctx, db, srv.pid())
+	ticker := startTicker(e.stderr, load.progress)
+	took := load.run()
+	ticker.Stop()
+	cpu1 := readPingsCPU(ctx, db, srv.pid())
+	if o.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if killer != nil {
+		if err := killer.wait(); err != nil {
+			return err
+		}
+		cpu1.server += killer.serverTicks // the killed process's time
+	}
+
+	fig := load.figures(took)
+	fig.Org, fig.Watchers, fig.Conns = org.Slug, o.watchers, o.conns
+	cpu1.since(cpu0, took).fill(&fig)
+	if killer != nil {
+		fig.Kills, fig.Restarts, fig.DowntimeMs = killer.kills, killer.restarts, ms(killer.downtime)
+	}
+
+	shipStart := time.Now()
+	if err := waitShipped(ctx, e, db, org.ID, o.shipWait); err != nil {
+		return err
+	}
+	fig.ShipWaitMs = ms(time.Since(shipStart))
+	stored, err := storedSegments(ctx, ch, org.ID)
+	if err != nil {
+		return err
+	}
+	fig.Stored = len(stored)
+	for _, w := range load.watchers {
+		for seg, n := range w.acked {
+			if n > 0 && !stored[segmentKey{w.assignmentID, seg}] {
+				fig.Lost++
+			}
+		}
+	}
+	if err := srv.stop(); err != nil {
+		return err
+	}
+
+	reportPings(e.stdout, fig, o)
+	if o.asJSON {
+		if err := printJSON(e.stdout, fig); err != nil {
+			return err
+		}
+	}
+	if fig.Lost > 0 {
+		return fmt.Errorf("%d acknowledged pings (distinct segments) are not in ClickHouse", fig.Lost)
+	}
+	if fig.Acknowledged == 0 {
+		return errors.New("no ping was acknowledged")
+	}
+	return nil
+}
+
+// benchLink is a watcher's lesson link.
+type benchLink struct {
+	token        string
+	assignmentID int64
+}
+
+// preparePings stores a course of one 15-minute video lesson, n reps, and
+// enrolls them, which schedules the lesson's message and so its link; it
+// returns the links. The send jobs are deleted at once: nothing is sent.
+func preparePings(ctx context.Context, e *env, cfg Config, db *benchDB, orgID int64, n int) ([]benchLink, error) {
+	const name = "bench pings"
+	t := time.Now()
+	spec := lessons.CourseSpec{Slug: "bench-video", Title: "Bench video", PassMark: 70, DueDays: 30,
+		Cadence: lessons.Cadence{Weekdays: []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday,
+			time.Thursday, time.Friday, time.Saturday}, Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
+		SendWindow: lessons.DefaultSendWindow,
+		Lessons: []lessons.Lesson{{Key: "v1", Kind: lessons.KindVideo, Title: "Handling the price objection",
+			Body: "Watch how the best reps answer \"too expensive\".", VideoURL: "/media/bench.mp4", VideoSeconds: benchVideoSeconds}}}
+	v, err := db.store.SaveCourse(ctx, orgID, spec, true)
+	if err != nil {
+		return nil, fmt.Errorf("store the bench course: %w", err)
+	}
+	if _, err := db.store.ImportReps(ctx, orgID, lessons.GenerateReps(n, 1)); err != nil {
+		return nil, fmt.Errorf("store the bench reps: %w", err)
+	}
+	teams, err := db.store.Teams(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var teamIDs []int64
+	for _, tm := range teams {
+		teamIDs = append(teamIDs, tm.ID)
+	}
+	// The scheduler's hook makes Enroll schedule the first lesson, as
+	// `morsel enroll` does: its message, and the link in it.
+	if _, err := newScheduler(e, cfg, db.pool, nil, db.store, false); err != nil {
+		return nil, err
+	}
+	res, err := db.store.Enroll(ctx, orgID, lessons.EnrollRequest{CourseID: v.CourseID, TeamIDs: teamIDs})
+	if err != nil {
+		return nil, fmt.Errorf("enroll the bench reps: %w", err)
+	}
+	if len(res.Enrollments) != n {
+		return nil, fmt.Errorf("enrolled %d reps of %d", len(res.Enrollments), n)
+	}
+	if err := deletePingsJobs(ctx, db, orgID); err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT k.token, k.assignment_id FROM lesson_links k
+		JOIN assignments a ON a.id = k.assignment_id
+		JOIN enrollments e ON e.id = a.enrollment_id
+		WHERE e.org_id = $1 ORDER BY k.assignment_id`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("read the lesson links: %w", err)
+	}
+	var links []benchLink
+	for rows.Next() {
+		var l benchLink
+		if err := rows.Scan(&l.token, &l.assignmentID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read the lesson links: %w", err)
+		}
+		links = append(links, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the lesson links: %w", err)
+	}
+	if len(links) != n {
+		return nil, fmt.Errorf("enrolling made %d lesson links for %d reps", len(links), n)
+	}
+	fmt.Fprintf(e.stderr, "%s: a course of one %d-second video lesson, %s reps enrolled, their lesson links made in %.0f ms\n",
+		name, benchVideoSeconds, thousands(n), ms(time.Since(t)))
+	return links, nil
+}
+
+// deletePingsJobs deletes the River jobs of the organisation: its lesson
+// messages, nudges and due-date reminders are never sent.
+func deletePingsJobs(ctx context.Context, db *benchDB, orgID int64) error {
+	_, err := db.pool.Exec(ctx, `
+		DELETE FROM river_job WHERE
+			(kind = $2 AND (args->>'message_id')::bigint IN (SELECT id FROM messages WHERE org_id = $1))
+			OR (kind = $3 AND (args->>'assignment_id')::bigint IN (
+				SELECT a.id FROM assignments a JOIN enrollments e ON e.id = a.enrollment_id WHERE e.org_id = $1))
+			OR (kind = $4 AND (args->>'enrollment_id')::bigint IN (SELECT id FROM enrollments WHERE org_id = $1))`,
+		orgID, scheduler.SendArgs{}.Kind(), scheduler.NudgeArgs{}.Kind(), scheduler.RemindArgs{}.Kind())
+	if err != nil {
+		return fmt.Errorf("delete the bench's jobs: %w", err)
+	}
+	return nil
+}
+
+// cleanUpPings deletes what the bench leaves for a later worker or shipper:
+// its jobs, and its events not shipped when it ended early.
+func cleanUpPings(ctx context.Context, db *benchDB, orgID int64) error {
+	if err := deletePingsJobs(ctx, db, orgID); err != nil {
+		return err
+	}
+	if _, err := db.pool.Exec(ctx, `DELETE FROM event_outbox WHERE org_id = $1`, orgID); err != nil {
+		return fmt.Errorf("delete the bench's events: %w", err)
+	}
+	return nil
+}
+
+// waitShipped waits until the shipper has moved the organisation's events
+// from the outbox to ClickHouse.
+func waitShipped(ctx context.Context, e *env, db *benchDB, orgID int64, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var left, all atomic.Int64
+	ticker := startTicker(e.stderr, func(elapsed time.Duration) string {
+		return fmt.Sprintf("bench pings: shipping: %s of the bench's events in the outbox (%s in all) after %.0f s",
+			thousands(left.Load()), thousands(all.Load()), elapsed.Seconds())
+	})
+	defer ticker.Stop()
+	for {
+		var n int64
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM event_outbox WHERE org_id = $1`, orgID).Scan(&n); err != nil {
+			return fmt.Errorf("read the outbox: %w", err)
+		}
+		backlog, _, err := tracking.Backlog(ctx, db.pool)
+		if err != nil {
+			return fmt.Errorf("read the outbox: %w", err)
+		}
+		left.Store(n)
+		all.Store(int64(backlog))
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of the bench's events are still in the outbox after %s: the shipper does not keep up (--ship-wait waits longer)", n, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// segmentKey names a segment of an assignment's video, as an event key does.
+type segmentKey struct {
+	assignmentID int64
+	segment      int
+}
+
+// storedSegments reads the organisation's segment_watched events from
+// ClickHouse, FINAL: one row a key.
+func storedSegments(ctx context.Context, ch driver.Conn, orgID int64) (map[segmentKey]bool, error) {
+	rows, err := ch.Query(ctx, `SELECT assignment_id, value FROM events FINAL
+		WHERE org_id = ? AND kind = 'segment_watched' AND deleted = 0`, uint64(orgID))
+	if err != nil {
+		return nil, fmt.Errorf("read the segments from clickhouse: %w", err)
+	}
+	defer rows.Close()
+	out := map[segmentKey]bool{}
+	for rows.Next() {
+		var assignment uint64
+		var value float64
+		if err := rows.Scan(&assignment, &value); err != nil {
+			return nil, fmt.Errorf("read the segments from clickhouse: %w", err)
+		}
+		out[segmentKey{int64(assignment), int(value)}] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the segments from clickhouse: %w", err)
+	}
+	return out, nil
+}
+
+func reportPings(w io.Writer, f pingsFigures, o pingsOptions) {
+	fmt.Fprintf(w, "bench pings: %s watchers posting one ping a request on %d keep-alive connections for %.1f s, into %s\n",
+		thousands(f.Watchers), f.Conns, f.DurationS, f.Org)
+	fmt.Fprintf(w, "  acknowledged %s pings (204): %s/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		thousands(f.Acknowledged), thousands(int64(f.PingsPerSec)), f.P50Ms, f.P90Ms, f.P99Ms, f.MaxMs)
+	fmt.Fprintf(w, "  rejected %s (%s of them 429), %s without an answer and posted again\n",
+		thousands(f.Rejected), thousands(f.Throttled), thousands(f.ConnErrors))
+	if o.kill {
+		fmt.Fprintf(w, "  the server was killed with SIGKILL %d time(s) and restarted %d time(s); it was down %.0f ms\n",
+			f.Kills, f.Restarts, f.DowntimeMs)
+	}
+	fmt.Fprintf(w, "  ClickHouse holds %s segments of %s acknowledged (distinct); %d lost, after %.1f s of shipping\n",
+		thousands(f.Stored), thousands(f.Keys), f.Lost, f.ShipWaitMs/1000)
+	fmt.Fprintf(w, "  CPU cores used during the load: %.2f in all: bench %.2f, server %.2f, Postgres %.2f, ClickHouse %.2f, other %.2f\n",
+		f.CoresBusy, f.CoresBench, f.CoresServer, f.CoresPostgres, f.CoresClickHouse, f.CoresOther)
+	verdict := "met"
+	if f.PingsPerSec < pingsGoalRate || f.P99Ms >= ms(pingsGoalP99) || f.Lost > 0 {
+		verdict = "MISSED"
+	}
+	fmt.Fprintf(w, "  goal, %s pings/s with p99 under %.0f ms and nothing lost: %s\n",
+		thousands(pingsGoalRate), ms(pingsGoalP99), verdict)
+}
+
+// pingServer is the server under load: in this process or in one of its own.
+type pingServer interface {
+	addr() string
+	kind() string
+	pid() int // the process to count the server's CPU time of; 0: this one
+	stop() error
+}
+
+// serveInProcess runs serve, as `morsel serve` does, in this process.
+type serveInProcess struct {
+	address string
+	cancel  context.CancelFunc
+	done    chan error
+	once    sync.Once
+	err     error
+}
+
+func startServeInProcess(ctx context.Context, e *env, cfg Config) (*serveInProcess, error) {
+	cfg.HTTPAddr, cfg.PublicURL = "127.0.0.1:0", ""
+	if err := cfg.validateServe(); err != nil {
+		return nil, err
+	}
+	addrc := make(chan string, 1)
+	se := &env{stdout: io.Discard, stderr: e.stderr, getenv: e.getenv, log: quietLog(e.log),
+		listening: func(a string) { addrc <- a }}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &serveInProcess{cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- serve(sctx, se, cfg, true, true) }()
+	select {
+	case s.address = <-addrc:
+	case err := <-s.done:
+		cancel()
+		return nil, fmt.Errorf("serve: %w", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		return nil, errors.New("serve did not start listening in 30 s")
+	}
+	if err := waitReady(ctx, s.address, 30*time.Second, nil); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *serveInProcess) addr() string { return s.address }
+func (s *serveInProcess) kind() string { return "morsel serve in this process, with its workers" }
+func (s *serveInProcess) pid() int     { return 0 }
+
+func (s *serveInProcess) stop() error {
+	s.once.Do(func() {
+		s.cancel()
+		s.err = <-s.done
+	})
+	return s.err
+}
+
+// serveProcess runs `morsel serve` as a process of its own, which the bench
+// may kill and start again on the same address.
+type serveProcess struct {
+	e       *env
+	exe     string
+	address string
+	environ []string
+	logPath string
+	log     *os.File
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	stopped bool
+}
+
+func startServeProcess(ctx context.Context, e *env, cfg Config) (*serveProcess, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the morsel executable: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	address := ln.Addr().String()
+	ln.Close()
+	log, err := os.CreateTemp("", "morsel-bench-pings-serve-*.log")
+	if err != nil {
+		return nil, err
+	}
+	p := &serveProcess{e: e, exe: exe, address: address, logPath: log.Name(), log: log,
+		environ: serveEnviron(os.Environ(), cfg)}
+	if err := p.start(ctx); err != nil {
+		p.stop()
+		return nil, err
+	}
+	fmt.Fprintf(e.stderr, "bench pings: started %s serve --addr %s (pid %d); its log is %s\n", exe, address, p.pid(), p.logPath)
+	return p, nil
+}
+
+// serveEnviron is environ with the databases the bench uses and without
+// Twilio: the child sends messages to the simulator only.
+func serveEnviron(environ []string, cfg Config) []string {
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		k = strings.TrimSuffix(k, "_FILE")
+		if k == "DATABASE_URL" || k == "CLICKHOUSE_URL" || k == "HTTP_ADDR" || k == "PUBLIC_URL" || strings.HasPrefix(k, "TWILIO_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "DATABASE_URL="+cfg.DatabaseURL, "CLICKHOUSE_URL="+cfg.ClickHouseURL)
+}
+
+// start starts the server and waits until it answers /readyz.
+func (p *serveProcess) start(ctx context.Context) error {
+	cmd := exec.Command(p.exe, "serve", "--addr", p.address, "--public-url", "http://"+p.address)
+	cmd.Env, cmd.Stdout, cmd.Stderr = p.environ, p.log, p.log
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s serve: %w", p.exe, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	p.mu.Lock()
+	p.cmd, p.exited = cmd, exited
+	p.mu.Unlock()
+	if err := waitReady(ctx, p.address, time.Minute, exited); err != nil {
+		return fmt.Errorf("%w; the server's log: %s\n%s", err, p.logPath, tail(p.logPath, 10))
+	}
+	return nil
+}
+
+// kill kills the server with SIGKILL and waits until it is gone; it returns
+// the CPU time the process had used, in clock ticks.
+func (p *serveProcess) kill() (uint64, error) {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	ticks := processTicks(cmd.Process.Pid)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		return 0, fmt.Errorf("kill the server: %w", err)
+	}
+	<-exited
+	return ticks, nil
+}
+
+func (p *serveProcess) addr() string { return p.address }
+func (p *serveProcess) kind() string { return "morsel serve, a process of its own" }
+
+func (p *serveProcess) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// stop stops the server with SIGTERM, as a deployment does, and kills it if
+// it has not stopped in time.
+func (p *serveProcess) stop() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return nil
+	}
+	p.stopped = true
+	defer p.log.Close()
+	if p.cmd == nil {
+		return nil
+	}
+	select {
+	case <-p.exited:
+		return nil
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(shutdownGrace + 5*time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("the server did not stop within %s of SIGTERM; killed it", shutdownGrace+5*time.Second)
+	}
+	return nil
+}
+
+// waitReady waits until the server at addr answers /readyz with 200.
+func waitReady(ctx context.Context, addr string, limit time.Duration, exited <-chan struct{}) error {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(limit)
+	for {
+		resp, err := client.Get("http://" + addr + "/readyz")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server at %s was not ready within %s", addr, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-exited:
+			return errors.New("the server exited")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// tail returns the last n lines of a file, for an error message.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// pingKiller kills the server once, after a while, and starts it again.
+type pingKiller struct {
+	done        chan error
+	kills       int
+	restarts    int
+	downtime    time.Duration
+	serverTicks uint64 // CPU time of the killed process
+}
+
+func startKiller(e *env, p *serveProcess, after time.Duration) *pingKiller {
+	k := &pingKiller{done: make(chan error, 1)}
+	go func() {
+		time.Sleep(after)
+		at := time.Now()
+		ticks, err := p.kill()
+		if err != nil {
+			k.done <- err
+			return
+		}
+		k.kills, k.serverTicks = 1, ticks
+		fmt.Fprintf(e.stderr, "bench pings: killed the server with SIGKILL at %.1f s; starting it again\n", after.Seconds())
+		if err := p.start(context.Background()); err != nil {
+			k.done <- fmt.Errorf("start the server again: %w", err)
+			return
+		}
+		k.restarts, k.downtime = 1, time.Since(at)
+		fmt.Fprintf(e.stderr, "bench pings: the server is back (pid %d) after %.0f ms\n", p.pid(), ms(k.downtime))
+		k.done <- nil
+	}()
+	return k
+}
+
+func (k *pingKiller) wait() error { return <-k.done }
+
+// pingLoad is the watchers and their connections.
+type pingLoad struct {
+	addr     string
+	watchers []*pingWatcher
+	conns    int
+	duration time.Duration
+	maxPings int64
+
+	stopped                                    atomic.Bool // the bench is interrupted
+	posted, acked, throttled, failed, connErrs atomic.Int64
+	lastAcked                                  int64
+	lastAt                                     time.Duration
+	latencies                                  [][]time.Duration // per connection, of the acknowledged pings
+}
+
+// pingWatcher is one rep playing the video: it pings each segment in turn,
+// from the start again at the end, in a new session.
+type pingWatcher struct {
+	index        int
+	token        string
+	assignmentID int64
+	rate         float64 // playback rate
+	next         time.Time
+	played       int      // segments acknowledged
+	acked        []uint32 // acknowledgements by segment
+}
+
+func newPingLoad(addr string, links []benchLink, o pingsOptions) *pingLoad {
+	rates := []float64{1, 1, 1.25, 1.5, 2}
+	l := &pingLoad{addr: addr, conns: o.conns, duration: o.duration, maxPings: o.maxPings,
+		latencies: make([][]time.Duration, o.conns)}
+	segments := tracking.SegmentCount(benchVideoSeconds)
+	for i, k := range links {
+		l.watchers = append(l.watchers, &pingWatcher{index: i, token: k.token, assignmentID: k.assignmentID,
+			rate: rates[i%len(rates)], acked: make([]uint32, segments)})
+	}
+	return l
+}
+
+// appendPing appends the watcher's next ping: the segment after the last one
+// acknowledged, reported at its end, as the lesson page's player does.
+func (w *pingWatcher) appendPing(b []byte) []byte {
+	n := len(w.acked)
+	seg, loop := w.played%n, w.played/n
+	position := float64((seg+1)*tracking.SegmentSeconds) - float64(w.played%4)*0.25
+	b = append(b, `{"token":"`...)
+	b = append(b, w.token...)
+	b = append(b, `","segment":`...)
+	b = strconv.AppendInt(b, int64(seg), 10)
+	b = append(b, `,"position":`...)
+	b = strconv.AppendFloat(b, position, 'f', -1, 64)
+	b = append(b, `,"rate":`...)
+	b = strconv.AppendFloat(b, w.rate, 'f', -1, 64)
+	b = append(b, `,"session":"bench-`...)
+	b = strconv.AppendInt(b, int64(w.index), 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(loop), 10)
+	b = append(b, `","event":"segment"}`...)
+	return b
+}
+
+// run posts pings until the duration is over or maxPings were posted, and
+// returns how long it took.
+func (l *pingLoad) run() time.Duration {
+	start := time.Now()
+	deadline := start.Add(l.duration)
+	var wg sync.WaitGroup
+	for c := range l.conns {
+		var mine []*pingWatcher
+		for i := c; i < len(l.watchers); i += l.conns {
+			l.watchers[i].next = start
+			mine = append(mine, l.watchers[i])
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.latencies[c] = l.post(mine, deadline)
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// post posts the pings of its watchers on one connection, in turn, each
+// watcher at most watcherRate a second; a ping that gets no answer is
+// posted again on a new connection.
+func (l *pingLoad) post(ws []*pingWatcher, deadline time.Time) []time.Duration {
+	c := &pingClient{addr: l.addr}
+	defer c.close()
+	lat := make([]time.Duration, 0, int(min(float64(l.maxPings)/float64(l.conns), l.duration.Seconds()*watcherRate*float64(len(ws))))+16)
+	var body []byte
+	for i := 0; ; i = (i + 1) % len(ws) {
+		w := ws[i]
+		now := time.Now()
+		if w.next.After(now) {
+			if !w.next.Before(deadline) {
+				return lat
+			}
+			time.Sleep(w.next.Sub(now))
+			now = time.Now()
+		}
+		if !now.Before(deadline) || l.stopped.Load() || l.posted.Add(1) > l.maxPings {
+			return lat
+		}
+		w.next = now.Add(watcherInterval)
+		body = w.appendPing(body[:0])
+		status, err := c.post(body)
+		took := time.Since(now)
+		switch {
+		case err != nil:
+			l.connErrs.Add(1)
+			time.Sleep(redialWait)
+		case status == http.StatusNoContent:
+			l.acked.Add(1)
+			w.acked[w.played%len(w.acked)]++
+			w.played++
+			lat = append(lat, took)
+		case status == http.StatusTooManyRequests:
+			l.throttled.Add(1)
+		default:
+			l.failed.Add(1)
+		}
+	}
+}
+
+// progress is the line the ticker prints each second.
+func (l *pingLoad) progress(elapsed time.Duration) string {
+	n := l.acked.Load()
+	rate := float64(n-l.lastAcked) / (elapsed - l.lastAt).Seconds()
+	l.lastAcked, l.lastAt = n, elapsed
+	return fmt.Sprintf("bench pings: %2.0f s: %s acknowledged (%s/s), %s rejected (%s of them 429), %s without an answer",
+		elapsed.Seconds(), thousands(n), thousands(int64(rate)), thousands(l.throttled.Load()+l.failed.Load()),
+		thousands(l.throttled.Load()), thousands(l.connErrs.Load()))
+}
+
+// figures works out the load's figures once it has run.
+func (l *pingLoad) figures(took time.Duration) pingsFigures {
+	var all []time.Duration
+	for _, lat := range l.latencies {
+		all = append(all, lat...)
+	}
+	slices.Sort(all)
+	f := pingsFigures{Acknowledged: l.acked.Load(), Throttled: l.throttled.Load(), ConnErrors: l.connErrs.Load(),
+		DurationS: round(took.Seconds(), 2)}
+	f.Rejected = f.Throttled + l.failed.Load()
+	f.PingsPerSec = round(float64(f.Acknowledged)/took.Seconds(), 0)
+	if len(all) > 0 {
+		f.P50Ms, f.P90Ms, f.P99Ms = ms(pingPercentile(all, 50)), ms(pingPercentile(all, 90)), ms(pingPercentile(all, 99))
+		f.MaxMs = ms(all[len(all)-1])
+	}
+	for _, w := range l.watchers {
+		for _, n := range w.acked {
+			if n > 0 {
+				f.Keys++
+			}
+		}
+	}
+	return f
+}
+
+// pingPercentile returns the p-th percentile of sorted, by the nearest rank.
+func pingPercentile(sorted []time.Duration, p int) time.Duration {
+	i := (len(sorted)*p + 99) / 100
+	return sorted[max(0, min(i-1, len(sorted)-1))]
+}
+
+// pingClient posts pings over one keep-alive HTTP/1.1 connection. It writes
+// each request in one call and reads the answer with net/http: lighter than
+// an http.Client, whose cost would come off the server's share of the cores.
+type pingClient struct {
+	addr string
+	conn net.Conn
+	br   *bufio.Reader
+	req  []byte
+}
+
+// post posts one body and returns the answer's status; an error means no
+// answer, and the connection is closed.
+func (c *pingClient) post(body []byte) (int, error) {
+	if c.conn == nil {
+		conn, err := net.DialTimeout("tcp", c.addr, 2*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		c.conn = conn
+		if c.br == nil {
+			c.br = bufio.NewReaderSize(conn, 4096)
+		} else {
+			c.br.Reset(conn)
+		}
+	}
+	c.req = append(c.req[:0], "POST /t/pings HTTP/1.1\r\nHost: "...)
+	c.req = append(c.req, c.addr...)
+	c.req = append(c.req, "\r\nContent-Type: application/json\r\nContent-Length: "...)
+	c.req = strconv.AppendInt(c.req, int64(len(body)), 10)
+	c.req = append(c.req, "\r\n\r\n"...)
+	c.req = append(c.req, body...)
+	c.conn.SetDeadline(time.Now().Add(pingTimeout))
+	if _, err := c.conn.Write(c.req); err != nil {
+		c.close()
+		return 0, err
+	}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		c.close()
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		c.close()
+		return 0, err
+	}
+	if resp.Close {
+		c.close()
+	}
+	return resp.StatusCode, nil
+}
+
+func (c *pingClient) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
+// pingsCPU is CPU time in clock ticks (USER_HZ, 100 a second on Linux), as
+// /proc tells: of the machine, of this process, of the server process, of
+// the Postgres backends serving the bench's database (by pid: a backend that
+// ends before the sample is not counted) and of ClickHouse. Where /proc is
+// not, it stays zero.
+type pingsCPU struct {
+	busy, self, server, clickhouse uint64
+	postgres                       map[int]uint64
+}
+
+const clockTicks = 100
+
+// backendPIDs returns the process ids of the Postgres backends connected to
+// the bench's database.
+func backendPIDs(ctx context.Context, db *benchDB) []int {
+	rows, err := db.pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return nil
+	}
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int])
+	return pids
+}
+
+func readPingsCPU(ctx context.Context, db *benchDB, serverPID int) pingsCPU {
+	c := pingsCPU{postgres: map[int]uint64{}}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line)
+		for i, v := range f[1:] {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			if i != 3 && i != 4 && i < 8 { // all but idle and iowait, guest time being in user already
+				c.busy += n
+			}
+		}
+	}
+	c.self = processTicks(os.Getpid())
+	if serverPID > 0 {
+		c.server = processTicks(serverPID)
+	}
+	for _, pid := range backendPIDs(ctx, db) {
+		c.postgres[pid] = processTicks(pid)
+	}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if pid, err := strconv.Atoi(d.Name()); err == nil && strings.HasPrefix(processName(pid), "clickhouse") {
+			c.clickhouse += processTicks(pid)
+		}
+	}
+	return c
+}
+
+// since returns the CPU used from c0 to c, as cores over d.
+func (c pingsCPU) since(c0 pingsCPU, d time.Duration) pingsCores {
+	cores := func(a, b uint64) float64 {
+		if a < b {
+			return 0
+		}
+		return round(float64(a-b)/clockTicks/d.Seconds(), 2)
+	}
+	var pg, pg0 uint64
+	for pid, t := range c.postgres {
+		pg, pg0 = pg+t, pg0+c0.postgres[pid] // a backend started since counts from 0
+	}
+	r := pingsCores{busy: cores(c.busy, c0.busy), self: cores(c.self, c0.self), server: cores(c.server, c0.server),
+		postgres: cores(pg, pg0), clickhouse: cores(c.clickhouse, c0.clickhouse)}
+	r.other = round(max(0, r.busy-r.self-r.server-r.postgres-r.clickhouse), 2)
+	return r
+}
+
+type pingsCores struct{ busy, self, server, postgres, clickhouse, other float64 }
+
+func (r pingsCores) fill(f *pingsFigures) {
+	f.CoresBusy, f.CoresBench, f.CoresServer = r.busy, r.self, r.server
+	f.CoresPostgres, f.CoresClickHouse, f.CoresOther = r.postgres, r.clickhouse, r.other
+}
+
+// processTicks returns the user and system CPU time of a process.
+func processTicks(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseUint(f[11], 10, 64)
+	sys, _ := strconv.ParseUint(f[12], 10, 64)
+	return user + sys
+}
+
+// processName returns a process's command name.
+func processName(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
