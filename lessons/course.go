@@ -77,6 +77,36 @@ type CourseSpec struct {
 	SendWindow  SendWindow
 	Lessons     []Lesson
 	Rules       Rules // how quiz results adapt each rep's path
+
+	// TextCompletion says when a text lesson counts as completed:
+	// TextCompleteOnOpen (the default; "" means it too) or TextCompleteOnDone.
+	TextCompletion string
+	// VideoCompletePercent is the share of a video's segments, 1-100, that
+	// completes its lesson; 0 means DefaultVideoCompletePercent.
+	VideoCompletePercent int
+}
+
+// The settings of CourseSpec.TextCompletion.
+const (
+	TextCompleteOnOpen = "open"        // when the rep opens the lesson page
+	TextCompleteOnDone = "done_button" // when the rep presses the page's Done button
+)
+
+// DefaultVideoCompletePercent is the share of a video's segments that
+// completes its lesson when a course names none.
+const DefaultVideoCompletePercent = 90
+
+// completionOrDefault returns the spec's completion settings with the
+// defaults in place of zero values.
+func (c CourseSpec) completionOrDefault() (string, int) {
+	text, video := c.TextCompletion, c.VideoCompletePercent
+	if text == "" {
+		text = TextCompleteOnOpen
+	}
+	if video == 0 {
+		video = DefaultVideoCompletePercent
+	}
+	return text, video
 }
 
 // Lesson is one step of a course.

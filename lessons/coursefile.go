@@ -479,7 +479,7 @@ func (c *cfChecker) clock(v *cfValue, path string) (ClockTime, bool) {
 // remedial lessons.
 func (c *cfChecker) course(v *cfValue) (CourseSpec, Rules, map[string]bool) {
 	f := c.object(v, "", "slug", "title", "description", "pass_mark", "due_days",
-		"cadence", "send_window", "lessons", "rules")
+		"cadence", "send_window", "completion", "lessons", "rules")
 	var spec CourseSpec
 	if slug, ok := c.requiredText(f["slug"], "slug", math.MaxInt); ok {
 		if !courseSlugPattern.MatchString(slug) {
@@ -504,6 +504,8 @@ func (c *cfChecker) course(v *cfValue) (CourseSpec, Rules, map[string]bool) {
 			}
 		}
 	}
+
+	spec.TextCompletion, spec.VideoCompletePercent = c.completion(f["completion"], "completion")
 
 	before := len(c.details)
 	remedial := make(map[string]bool)
@@ -733,6 +735,32 @@ func (c *cfChecker) sendWindow(v *cfValue, path string) (w SendWindow, ok bool) 
 		ok = false
 	}
 	return w, ok
+}
+
+// completion reads when lessons count as completed; each setting left out
+// takes its default.
+func (c *cfChecker) completion(v *cfValue, path string) (string, int) {
+	text, percent := TextCompleteOnOpen, DefaultVideoCompletePercent
+	if v == nil {
+		return text, percent
+	}
+	f := c.object(v, path, "text", "video_percent")
+	if f == nil {
+		return text, percent
+	}
+	if f["text"] != nil {
+		p := cfJoin(path, "text")
+		if s, ok := c.requiredText(f["text"], p, math.MaxInt); ok {
+			switch s {
+			case TextCompleteOnOpen, TextCompleteOnDone:
+				text = s
+			default:
+				c.add(p, "%q is not one of %s, %s", cfShorten(s), TextCompleteOnOpen, TextCompleteOnDone)
+			}
+		}
+	}
+	percent = c.whole(f["video_percent"], cfJoin(path, "video_percent"), 1, 100, DefaultVideoCompletePercent)
+	return text, percent
 }
 
 // lesson reads one lesson and whether it is remedial. keys maps each lesson key

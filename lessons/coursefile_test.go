@@ -100,7 +100,7 @@ var courseFileBrokenCases = []struct {
 		name:  "unknown top-level field",
 		input: courseFileJSON(`"lesons":[]`),
 		want: []errs.Detail{courseFileDetail("lesons",
-			"unknown field; the known fields here are slug, title, description, pass_mark, due_days, cadence, send_window, lessons, rules")},
+			"unknown field; the known fields here are slug, title, description, pass_mark, due_days, cadence, send_window, completion, lessons, rules")},
 	},
 	{
 		name:  "repeated field",
@@ -215,6 +215,40 @@ var courseFileBrokenCases = []struct {
 			courseFileDetail("send_window.stop", "unknown field; the known fields here are start, end"),
 			courseFileDetail("send_window.start", `must be a time of day as HH:MM (24-hour), got "8:00"`),
 		},
+	},
+	{
+		name:  "completion text unknown",
+		input: courseFileJSON(`"completion":{"text":"clicked"}`),
+		want:  []errs.Detail{courseFileDetail("completion.text", `"clicked" is not one of open, done_button`)},
+	},
+	{
+		name:  "completion text not a string, video percent out of range",
+		input: courseFileJSON(`"completion":{"text":true,"video_percent":0}`),
+		want: []errs.Detail{
+			courseFileDetail("completion.text", "must be a string, got true"),
+			courseFileDetail("completion.video_percent", "must be between 1 and 100, got 0"),
+		},
+	},
+	{
+		name:  "completion video percent too high, not whole, unknown field",
+		input: courseFileJSON(`"completion":{"video_percent":101,"quiz":"sms"}`),
+		want: []errs.Detail{
+			courseFileDetail("completion.quiz", "unknown field; the known fields here are text, video_percent"),
+			courseFileDetail("completion.video_percent", "must be between 1 and 100, got 101"),
+		},
+	},
+	{
+		name:  "completion video percent a fraction, text blank",
+		input: courseFileJSON(`"completion":{"text":" ","video_percent":"90"}`),
+		want: []errs.Detail{
+			courseFileDetail("completion.text", "must not be blank"),
+			courseFileDetail("completion.video_percent", `must be a whole number, got "90"`),
+		},
+	},
+	{
+		name:  "completion not an object",
+		input: courseFileJSON(`"completion":"open"`),
+		want:  []errs.Detail{courseFileDetail("completion", `must be an object ({...}), got "open"`)},
 	},
 	{
 		name:  "lessons missing",
@@ -609,7 +643,7 @@ func TestParseCourseFileDefaults(t *testing.T) {
 		},
 		{
 			name:       "nulls count as absent",
-			input:      courseFileJSON(`"description":null,"pass_mark":null,"due_days":null,"cadence":null,"send_window":null`),
+			input:      courseFileJSON(`"description":null,"pass_mark":null,"due_days":null,"cadence":null,"send_window":null,"completion":null`),
 			wantCad:    Cadence{Weekdays: weekdays, Times: nine},
 			wantWindow: DefaultSendWindow,
 		},
@@ -637,6 +671,8 @@ func TestParseCourseFileDefaults(t *testing.T) {
 			assert.Equal(t, 14, spec.DueDays)
 			assert.Equal(t, tc.wantCad, spec.Cadence)
 			assert.Equal(t, tc.wantWindow, spec.SendWindow)
+			assert.Equal(t, TextCompleteOnOpen, spec.TextCompletion)
+			assert.Equal(t, 90, spec.VideoCompletePercent)
 			assert.Equal(t, []Lesson{{Key: "intro", Kind: KindText, Title: "Intro", Body: "Hello"}}, spec.Lessons)
 		})
 	}
@@ -670,6 +706,27 @@ func TestParseCourseFileAccepts(t *testing.T) {
 				assert.Equal(t, "HTTP://cdn.example:8080/a.mp4?x=1", spec.Lessons[1].VideoURL)
 				assert.True(t, spec.Lessons[1].Optional)
 			},
+		},
+		{
+			name:  "completion on the Done button, video at 75%",
+			input: courseFileJSON(`"completion":{"text":" done_button ","video_percent":75.0}`),
+			check: func(t *testing.T, spec CourseSpec) {
+				assert.Equal(t, TextCompleteOnDone, spec.TextCompletion)
+				assert.Equal(t, 75, spec.VideoCompletePercent)
+			},
+		},
+		{
+			name:  "completion settings left out or null take their defaults",
+			input: courseFileJSON(`"completion":{"text":null}`),
+			check: func(t *testing.T, spec CourseSpec) {
+				assert.Equal(t, TextCompleteOnOpen, spec.TextCompletion)
+				assert.Equal(t, 90, spec.VideoCompletePercent)
+			},
+		},
+		{
+			name:  "completion limits reached exactly",
+			input: courseFileJSON(`"completion":{"text":"open","video_percent":1}`),
+			check: func(t *testing.T, spec CourseSpec) { assert.Equal(t, 1, spec.VideoCompletePercent) },
 		},
 		{
 			name:  "limits reached exactly",
@@ -769,7 +826,7 @@ func TestParseCourseFileReportsEveryProblem(t *testing.T) {
 
 	spec, err := ParseCourseFile(f)
 	requireCourseFileProblems(t, []errs.Detail{
-		courseFileDetail("owner", "unknown field; the known fields here are slug, title, description, pass_mark, due_days, cadence, send_window, lessons, rules"),
+		courseFileDetail("owner", "unknown field; the known fields here are slug, title, description, pass_mark, due_days, cadence, send_window, completion, lessons, rules"),
 		courseFileDetail("slug", `must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit; got "Discount_Policy"`),
 		courseFileDetail("pass_mark", `must be a whole number, got "seventy"`),
 		courseFileDetail("cadence.days[1]", `must be one of mon, tue, wed, thu, fri, sat, sun; got "tues"`),

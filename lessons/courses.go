@@ -22,9 +22,11 @@ type CourseSummary struct {
 // SaveCourse stores spec as the draft of the organisation's course with the
 // spec's slug, creating the course if needed and replacing the content of an
 // existing draft; with publish it then publishes that version. All in one
-// transaction: on any error nothing is written.
+// transaction: on any error nothing is written. Completion settings left at
+// zero take their defaults.
 func (s *Store) SaveCourse(ctx context.Context, orgID int64, spec CourseSpec, publish bool) (CourseVersion, error) {
 	var v CourseVersion
+	textCompletion, videoPercent := spec.completionOrDefault()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.Now()
 		var courseID int64
@@ -42,13 +44,14 @@ func (s *Store) SaveCourse(ctx context.Context, orgID int64, spec CourseSpec, pu
 		case err == pgx.ErrNoRows:
 			err = tx.QueryRow(ctx, `
 				INSERT INTO course_versions (org_id, course_id, number, title, description, pass_mark, due_days,
-					cadence_weekdays, cadence_every_days, cadence_times, window_start, window_end, rules, created_at)
-				SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+					cadence_weekdays, cadence_every_days, cadence_times, window_start, window_end, rules, created_at,
+					text_completion, video_complete_percent)
+				SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
 				FROM course_versions WHERE course_id = $2
 				RETURNING id, number`,
 				orgID, courseID, spec.Title, spec.Description, spec.PassMark, spec.DueDays,
 				weekdaysToDB(spec.Cadence.Weekdays), spec.Cadence.EveryDays, clockTimesToDB(spec.Cadence.Times),
-				int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules, now).Scan(&versionID, &number)
+				int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules, now, textCompletion, videoPercent).Scan(&versionID, &number)
 			if err != nil {
 				return dbError(err, "course version")
 			}
@@ -61,11 +64,11 @@ func (s *Store) SaveCourse(ctx context.Context, orgID int64, spec CourseSpec, pu
 			_, err := tx.Exec(ctx, `
 				UPDATE course_versions SET title = $2, description = $3, pass_mark = $4, due_days = $5,
 					cadence_weekdays = $6, cadence_every_days = $7, cadence_times = $8, window_start = $9, window_end = $10,
-					rules = $11
+					rules = $11, text_completion = $12, video_complete_percent = $13
 				WHERE id = $1`,
 				versionID, spec.Title, spec.Description, spec.PassMark, spec.DueDays,
 				weekdaysToDB(spec.Cadence.Weekdays), spec.Cadence.EveryDays, clockTimesToDB(spec.Cadence.Times),
-				int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules)
+				int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules, textCompletion, videoPercent)
 			if err != nil {
 				return dbError(err, "course version")
 			}
@@ -234,11 +237,12 @@ func courseVersion(ctx context.Context, tx pgx.Tx, orgID, id int64) (CourseVersi
 	err := tx.QueryRow(ctx, `
 		SELECT v.id, v.course_id, v.number, v.status, v.published_at, c.slug, v.title, v.description,
 			v.pass_mark, v.due_days, v.cadence_weekdays, v.cadence_every_days, v.cadence_times, v.window_start, v.window_end,
-			v.rules
+			v.rules, v.text_completion, v.video_complete_percent
 		FROM course_versions v JOIN courses c ON c.id = v.course_id
 		WHERE v.org_id = $1 AND v.id = $2`, orgID, id).
 		Scan(&v.ID, &v.CourseID, &v.Number, &v.Status, &v.PublishedAt, &v.Spec.Slug, &v.Spec.Title, &v.Spec.Description,
-			&v.Spec.PassMark, &v.Spec.DueDays, &weekdays, &v.Spec.Cadence.EveryDays, &times, &start, &end, &v.Spec.Rules)
+			&v.Spec.PassMark, &v.Spec.DueDays, &weekdays, &v.Spec.Cadence.EveryDays, &times, &start, &end, &v.Spec.Rules,
+			&v.Spec.TextCompletion, &v.Spec.VideoCompletePercent)
 	if err != nil {
 		return CourseVersion{}, dbError(err, fmt.Sprintf("course version %d", id))
 	}

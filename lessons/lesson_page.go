@@ -43,10 +43,15 @@ type LessonView struct {
 	CourseID     int64
 	LessonID     int64
 	RepName      string
+	RepPhone     string // E.164: an answer given on the page is an SMS from it
 	CourseTitle  string
 	Lesson       Lesson
 	Step, Steps  int // "step 2 of 5": the lesson's place on the rep's path, skipped lessons left out
 	Status       AssignmentStatus
+
+	// Text lessons: when they count as completed, TextCompleteOnOpen or
+	// TextCompleteOnDone (the page then has a Done button).
+	TextCompletion string
 
 	// Video lessons: which segments were played (tracking.SegmentCount of
 	// the video's length), where the player last was, and the share of
@@ -55,8 +60,11 @@ type LessonView struct {
 	Position        float64
 	CompletePercent int
 
-	// Quiz lessons: the questions this assignment asks, in order.
-	Questions []QuizStep
+	// Quiz lessons: the questions this assignment asks, in order, and
+	// whether the Current one is the rep's open question, sent and not yet
+	// answered, which a reply (or an answer on the page) answers now.
+	Questions      []QuizStep
+	AwaitingAnswer bool
 }
 
 // QuizStep is one question a quiz assignment asks, and whether it is answered.
@@ -110,9 +118,10 @@ func (s *Store) LessonByToken(ctx context.Context, token string) (LessonView, er
 }
 
 // OpenLesson returns the lesson a link token leads to, as LessonByToken, and
-// records that the rep opened it. Opening a text lesson completes it (and the
-// enrollment, when nothing is left), with a lesson_opened and a
-// lesson_completed event. A video lesson's first opening starts its progress
+// records that the rep opened it. Opening a text lesson records lesson_opened
+// and, unless its course completes text lessons on the Done button, completes
+// it as CompleteTextLesson does; until the Done button completes it, each
+// opening records lesson_opened under the same key, which reports count once. A video lesson's first opening starts its progress
 // and records lesson_opened. Opening again changes nothing; a quiz page
 // records lesson_opened under the same key each time, which reports count once.
 func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error) {
@@ -135,17 +144,15 @@ func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error
 			if !openStatus(v.Status) {
 				break
 			}
-			if _, err := tx.Exec(ctx, `UPDATE assignments SET status = 'completed', completed_at = $2 WHERE id = $1`,
-				v.AssignmentID, now); err != nil {
-				return fmt.Errorf("complete lesson: %w", err)
+			events = append(events, opened)
+			if v.TextCompletion == TextCompleteOnDone {
+				break
 			}
-			v.Status = AssignmentCompleted
-			done := v.event(tracking.KindLessonCompleted, completedKey(v.AssignmentID), now)
-			done.Detail = opened.Detail
-			events = append(events, opened, done)
-			if err := s.completeEnrollmentIfDone(ctx, tx, v.EnrollmentID); err != nil {
+			done, err := s.completeText(ctx, tx, &v, now)
+			if err != nil {
 				return err
 			}
+			events = append(events, done...)
 		case KindVideo:
 			tag, err := tx.Exec(ctx, `INSERT INTO video_progress (assignment_id, watched, position, updated_at)
 				VALUES ($1, $2, 0, $3) ON CONFLICT (assignment_id) DO NOTHING`, v.AssignmentID, v.Watched, now)
@@ -164,6 +171,58 @@ func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error
 		return LessonView{}, err
 	}
 	return v, nil
+}
+
+// CompleteTextLesson completes the text lesson a link token leads to, and its
+// enrollment when nothing is left, with a lesson_completed event: what the
+// lesson page's Done button does. A lesson already completed or skipped stays
+// as it is. It returns NotFound as LessonByToken does, and Invalid for a lesson
+// that is not a text.
+func (s *Store) CompleteTextLesson(ctx context.Context, token string) (LessonView, error) {
+	if !ValidLinkToken(token) {
+		return LessonView{}, errLinkNotFound()
+	}
+	var v LessonView
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
+		var err error
+		v, err = s.lessonView(ctx, tx, token, true)
+		if err != nil {
+			return err
+		}
+		if v.Lesson.Kind != KindText {
+			return errs.Errorf(errs.Invalid, "Only a text lesson is completed with its Done button.")
+		}
+		events, err := s.completeText(ctx, tx, &v, now)
+		if err != nil {
+			return err
+		}
+		return tracking.Append(ctx, tx, events...)
+	})
+	if err != nil {
+		return LessonView{}, err
+	}
+	return v, nil
+}
+
+// completeText completes the text lesson of v, locked in tx, if it is still
+// open, and its enrollment when nothing is left; it returns the
+// lesson_completed event to append.
+func (s *Store) completeText(ctx context.Context, tx pgx.Tx, v *LessonView, now time.Time) ([]tracking.Event, error) {
+	if !openStatus(v.Status) {
+		return nil, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE assignments SET status = 'completed', completed_at = $2 WHERE id = $1`,
+		v.AssignmentID, now); err != nil {
+		return nil, fmt.Errorf("complete lesson: %w", err)
+	}
+	v.Status = AssignmentCompleted
+	done := v.event(tracking.KindLessonCompleted, completedKey(v.AssignmentID), now)
+	done.Detail = fmt.Sprintf(`{"kind":%q}`, KindText)
+	if err := s.completeEnrollmentIfDone(ctx, tx, v.EnrollmentID); err != nil {
+		return nil, err
+	}
+	return []tracking.Event{done}, nil
 }
 
 // openStatus reports whether an assignment in status can still be completed.
@@ -187,7 +246,7 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 	var versionID int64
 	var subset []int32
 	q := `
-		SELECT k.assignment_id, k.rep_id, e.org_id, e.id, cv.course_id, a.lesson_id, r.name, e.course_version_id,
+		SELECT k.assignment_id, k.rep_id, e.org_id, e.id, cv.course_id, a.lesson_id, r.name, r.phone, e.course_version_id,
 			a.status, a.questions,
 			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped' AND x.position <= a.position),
 			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped'),
@@ -203,7 +262,7 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 		q += ` FOR UPDATE OF a`
 	}
 	err := tx.QueryRow(ctx, q, token).Scan(&v.AssignmentID, &v.RepID, &v.OrgID, &v.EnrollmentID, &v.CourseID, &v.LessonID,
-		&v.RepName, &versionID, &v.Status, &subset, &v.Step, &v.Steps, &v.Watched, &v.Position, &v.CompletePercent)
+		&v.RepName, &v.RepPhone, &versionID, &v.Status, &subset, &v.Step, &v.Steps, &v.Watched, &v.Position, &v.CompletePercent)
 	if err == pgx.ErrNoRows {
 		return LessonView{}, errLinkNotFound()
 	}
@@ -221,6 +280,7 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 	v.Lesson = *l
 	v.Lesson.Questions = append([]Question(nil), l.Questions...) // the cached version is shared
 	v.CourseTitle = cv.Spec.Title
+	v.TextCompletion, _ = cv.Spec.completionOrDefault()
 	switch v.Lesson.Kind {
 	case KindVideo:
 		watched := make([]bool, tracking.SegmentCount(v.Lesson.VideoSeconds))
@@ -230,6 +290,15 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 		v.Watched = nil
 		if v.Questions, err = quizSteps(ctx, tx, v.AssignmentID, quizQuestions(l, subset)); err != nil {
 			return LessonView{}, err
+		}
+		open, found, err := s.openQuestion(ctx, tx, v.RepID)
+		if err != nil {
+			return LessonView{}, err
+		}
+		for _, q := range v.Questions {
+			if q.Current {
+				v.AwaitingAnswer = found && open.assignmentID == v.AssignmentID && open.purpose == PurposeQuestion && open.question == q.Index
+			}
 		}
 	default:
 		v.Watched = nil

@@ -311,7 +311,69 @@ func TestOpenLesson(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, lessons.AssignmentPending, v.Status)
 	require.Equal(t, []string{fmt.Sprintf("lesson_opened open/%d", quiz)}, b.events(t, quiz))
+	require.False(t, v.AwaitingAnswer, "no question is sent yet")
 	require.Equal(t, lessons.EnrollmentActive, b.enrollmentStatus(t, b.enrollmentID))
+
+	// Only a text lesson has a Done button.
+	_, err = b.store.CompleteTextLesson(ctx, b.tokens["video"])
+	requireCode(t, err, errs.Invalid)
+	require.Equal(t, []string{fmt.Sprintf("lesson_opened open/%d", video)}, b.events(t, video))
+}
+
+func TestCompleteTextLesson(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	spec := testSpec("reading")
+	spec.TextCompletion = lessons.TextCompleteOnDone
+	spec.Lessons = []lessons.Lesson{
+		{Key: "one", Kind: lessons.KindText, Title: "One", Body: "First."},
+		{Key: "two", Kind: lessons.KindText, Title: "Two", Body: "Second."},
+	}
+	b := setupPage(t, spec, "+13125550170")
+	one := b.assignments["one"]
+
+	// Opening records lesson_opened, under one key however often, and leaves
+	// the lesson open.
+	for range 2 {
+		v, err := b.store.OpenLesson(ctx, b.tokens["one"])
+		require.NoError(t, err)
+		require.Equal(t, lessons.TextCompleteOnDone, v.TextCompletion)
+		require.False(t, v.Done())
+	}
+	opened := fmt.Sprintf("lesson_opened open/%d", one)
+	require.Equal(t, []string{opened, opened}, b.events(t, one))
+	status, _ := b.status(t, one)
+	require.NotEqual(t, lessons.AssignmentCompleted, status)
+
+	// The Done button completes it, once, even pressed in two tabs at once.
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			v, err := b.store.CompleteTextLesson(ctx, b.tokens["one"])
+			require.NoError(t, err)
+			require.True(t, v.Done())
+		})
+	}
+	wg.Wait()
+	status, at := b.status(t, one)
+	require.Equal(t, lessons.AssignmentCompleted, status)
+	require.True(t, at.Equal(b.now))
+	require.Equal(t, []string{opened, opened, fmt.Sprintf("lesson_completed done/%d", one)}, b.events(t, one))
+	var detail string
+	require.NoError(t, b.store.Pool().QueryRow(ctx, `SELECT detail FROM event_outbox WHERE event_key = $1`, fmt.Sprintf("done/%d", one)).Scan(&detail))
+	require.JSONEq(t, `{"kind":"text"}`, detail)
+	require.Equal(t, lessons.EnrollmentActive, b.enrollmentStatus(t, b.enrollmentID))
+
+	// Done without opening first completes it too, and the enrollment with it.
+	_, err := b.store.CompleteTextLesson(ctx, b.tokens["two"])
+	require.NoError(t, err)
+	require.Equal(t, lessons.EnrollmentCompleted, b.enrollmentStatus(t, b.enrollmentID))
+
+	// Unknown links are not found.
+	_, err = b.store.CompleteTextLesson(ctx, newLinkToken(t))
+	requireCode(t, err, errs.NotFound)
+	_, err = b.store.CompleteTextLesson(ctx, "nope")
+	requireCode(t, err, errs.NotFound)
 }
 
 func TestOpenLessonCompletesTheEnrollment(t *testing.T) {

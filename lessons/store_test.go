@@ -224,6 +224,45 @@ func TestCourseVersions(t *testing.T) {
 	require.Equal(t, 3, list[0].LessonCount)
 }
 
+func TestCourseCompletionSettings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+
+	// A spec built in Go without the settings is saved with their defaults.
+	v, err := b.store.SaveCourse(ctx, b.org.ID, testSpec("discounts"), false)
+	require.NoError(t, err)
+	require.Equal(t, lessons.TextCompleteOnOpen, v.Spec.TextCompletion)
+	require.Equal(t, lessons.DefaultVideoCompletePercent, v.Spec.VideoCompletePercent)
+
+	// Saving the draft again with settings replaces them, and they read back.
+	spec := testSpec("discounts")
+	spec.TextCompletion, spec.VideoCompletePercent = lessons.TextCompleteOnDone, 75
+	v, err = b.store.SaveCourse(ctx, b.org.ID, spec, true)
+	require.NoError(t, err)
+	require.Equal(t, lessons.TextCompleteOnDone, v.Spec.TextCompletion)
+	require.Equal(t, 75, v.Spec.VideoCompletePercent)
+	back, err := b.store.CourseVersion(ctx, b.org.ID, v.ID)
+	require.NoError(t, err)
+	require.Equal(t, v.Spec, back.Spec)
+
+	// A new version starts from its own spec's settings.
+	spec.TextCompletion, spec.VideoCompletePercent = "", 0
+	v2, err := b.store.SaveCourse(ctx, b.org.ID, spec, false)
+	require.NoError(t, err)
+	require.Equal(t, 2, v2.Number)
+	require.Equal(t, lessons.TextCompleteOnOpen, v2.Spec.TextCompletion)
+	require.Equal(t, 90, v2.Spec.VideoCompletePercent)
+
+	// The database refuses what the course file would.
+	spec.TextCompletion = "clicked"
+	_, err = b.store.SaveCourse(ctx, b.org.ID, spec, false)
+	require.Error(t, err)
+	spec.TextCompletion, spec.VideoCompletePercent = lessons.TextCompleteOnOpen, 101
+	_, err = b.store.SaveCourse(ctx, b.org.ID, spec, false)
+	require.Error(t, err)
+}
+
 func TestEnroll(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -2,7 +2,9 @@ package web
 
 import (
 	_ "embed"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/morselhq/morsel/lessons"
@@ -46,21 +48,107 @@ func (s *Server) lessonPage(w http.ResponseWriter, r *http.Request) {
 		open = s.store.LessonByToken
 	}
 	v, err := open(r.Context(), token)
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer") // the token is in the URL
-	h.Set("X-Robots-Tag", "noindex")
 	if err != nil {
-		if errs.CodeOf(err) == errs.NotFound {
-			s.render(w, r, http.StatusNotFound, pages.LessonGone())
-			return
-		}
-		status, _ := s.apiError(r, err) // logs it
-		s.render(w, r, status, pages.LessonProblem())
+		s.lessonError(w, r, err)
 		return
 	}
 	s.lessonLinks.remember(v)
-	s.render(w, r, http.StatusOK, pages.Lesson(lessonPageOf(v)))
+	p := lessonPageOf(v)
+	p.AnswerReceived = v.Lesson.Kind == lessons.KindQuiz && r.URL.Query().Has("answered")
+	lessonHeaders(w)
+	s.render(w, r, http.StatusOK, pages.Lesson(p))
+}
+
+// lessonDone answers POST /l/{token}/done, a text lesson's Done button: it
+// completes the lesson and goes back to its page.
+func (s *Server) lessonDone(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if _, err := s.store.CompleteTextLesson(r.Context(), token); err != nil {
+		s.lessonError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/l/"+token, http.StatusSeeOther)
+}
+
+// maxAnswerForm bounds the body of an answer posted on a lesson page.
+const maxAnswerForm = 4 << 10
+
+// lessonAnswer answers POST /l/{token}/answer: the rep answers the quiz's
+// open question on the page, with choice the index of their choice. The
+// answer goes to the Inbox as an SMS reply of the choice's letter, from the
+// rep's phone to the organisation's sender, so that it is graded as a texted
+// answer is; the page then says that the feedback arrives by text. A bad
+// choice is 400, and an answer when no question of this quiz is open 409,
+// both on the page.
+func (s *Server) lessonAnswer(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	v, err := s.store.LessonByToken(r.Context(), token)
+	if err != nil {
+		s.lessonError(w, r, err)
+		return
+	}
+	p := lessonPageOf(v)
+	r.Body = http.MaxBytesReader(w, r.Body, maxAnswerForm)
+	if err := r.ParseForm(); err != nil {
+		p.Error = "The answer could not be read. Please try again."
+		s.renderLesson(w, r, http.StatusBadRequest, p)
+		return
+	}
+	if v.Lesson.Kind != lessons.KindQuiz || !v.AwaitingAnswer || p.Question == nil {
+		p.Error = "There's no question open to answer here right now."
+		s.renderLesson(w, r, http.StatusConflict, p)
+		return
+	}
+	n := len(p.Question.Choices)
+	raw := r.PostForm.Get("choice")
+	choice, err := strconv.Atoi(raw)
+	if err != nil || choice < 0 || choice >= n {
+		p.Error = fmt.Sprintf("choice: must be one of 0-%d, got %q", n-1, raw)
+		s.renderLesson(w, r, http.StatusBadRequest, p)
+		return
+	}
+	org, err := s.store.Org(r.Context(), v.OrgID)
+	if err != nil {
+		s.lessonError(w, r, err)
+		return
+	}
+	in, err := replySMS("WEB", v.RepPhone, org, lessons.ChoiceLetter(choice))
+	if err == nil {
+		err = s.receive(r.Context(), in)
+	}
+	if err != nil {
+		s.lessonError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/l/"+token+"?answered=1", http.StatusSeeOther)
+}
+
+// lessonHeaders keeps a lesson page out of caches, referrers and indexes:
+// its token is in the URL.
+func lessonHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex")
+}
+
+// renderLesson shows the lesson page with status.
+func (s *Server) renderLesson(w http.ResponseWriter, r *http.Request, status int, p pages.LessonPage) {
+	lessonHeaders(w)
+	s.render(w, r, status, pages.Lesson(p))
+}
+
+// lessonError answers a lesson request that failed: the friendly 404 page
+// for a link that leads nowhere, otherwise the problem page with the error's
+// status. Internal errors are logged.
+func (s *Server) lessonError(w http.ResponseWriter, r *http.Request, err error) {
+	lessonHeaders(w)
+	if errs.CodeOf(err) == errs.NotFound {
+		s.render(w, r, http.StatusNotFound, pages.LessonGone())
+		return
+	}
+	status, _ := s.apiError(r, err) // logs it
+	s.render(w, r, status, pages.LessonProblem())
 }
 
 // previewAgents are parts of the user agents of link previewers and crawlers.
@@ -85,10 +173,12 @@ func isPreview(r *http.Request) bool {
 func lessonPageOf(v lessons.LessonView) pages.LessonPage {
 	first, _, _ := strings.Cut(strings.TrimSpace(v.RepName), " ")
 	p := pages.LessonPage{Title: v.Lesson.Title, CourseTitle: v.CourseTitle, Greeting: first, Step: v.Step, Steps: v.Steps,
-		Kind: string(v.Lesson.Kind), Body: v.Lesson.Body, Done: v.Done()}
+		Kind: string(v.Lesson.Kind), Body: v.Lesson.Body, Done: v.Done(), Token: v.Token}
 	switch v.Lesson.Kind {
+	case lessons.KindText:
+		p.DoneButton = v.TextCompletion == lessons.TextCompleteOnDone
 	case lessons.KindVideo:
-		p.Token, p.VideoURL, p.VideoSeconds = v.Token, v.Lesson.VideoURL, v.Lesson.VideoSeconds
+		p.VideoURL, p.VideoSeconds = v.Lesson.VideoURL, v.Lesson.VideoSeconds
 		p.Segments, p.StartAt, p.WatchedPercent, p.CompletePercent = v.Watched, v.ResumeAt(), v.WatchedPercent(), v.CompletePercent
 		p.Script = lessonScript
 	case lessons.KindQuiz:
@@ -100,6 +190,7 @@ func lessonPageOf(v lessons.LessonView) pages.LessonPage {
 			if q.Current && q.Index < len(v.Lesson.Questions) {
 				question := v.Lesson.Questions[q.Index]
 				p.Question = &pages.QuizQuestion{Number: i + 1, Prompt: question.Prompt, Choices: question.Choices}
+				p.Answerable = v.AwaitingAnswer
 			}
 		}
 	}

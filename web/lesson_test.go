@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,13 @@ func lessonCourse() lessons.CourseSpec {
 
 func setupLessons(t *testing.T) lessonBundle {
 	t.Helper()
+	return setupLessonsWith(t, lessonCourse(), nil)
+}
+
+// setupLessonsWith is setupLessons with another spec of the same three
+// lessons, and inbox as the server's Inbox (nil: none).
+func setupLessonsWith(t *testing.T, spec lessons.CourseSpec, inbox web.Inbox) lessonBundle {
+	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.Postgres(t)
 	store := lessons.NewStore(pool)
@@ -65,7 +73,7 @@ func setupLessons(t *testing.T) lessonBundle {
 	store.PublicURL = "https://morsel.test"
 	ingester := tracking.NewIngester(pool, quiet, 2)
 	t.Cleanup(ingester.Stop)
-	srv := httptest.NewServer(web.New(web.Deps{Store: store, Logger: quiet, Ingester: ingester}).Handler())
+	srv := httptest.NewServer(web.New(web.Deps{Store: store, Logger: quiet, Ingester: ingester, Inbox: inbox}).Handler())
 	t.Cleanup(srv.Close)
 	b := lessonBundle{pool: pool, store: store, url: srv.URL, assignments: map[string]int64{}, tokens: map[string]string{}}
 
@@ -75,7 +83,7 @@ func setupLessons(t *testing.T) lessonBundle {
 	_, err = store.ImportReps(ctx, org.ID, []lessons.RepInput{{Name: "Ava Jones", Phone: "+12025550140", TimeZone: "America/New_York"}})
 	require.NoError(t, err)
 	require.NoError(t, pool.QueryRow(ctx, `SELECT id FROM reps WHERE org_id = $1`, org.ID).Scan(&b.repID))
-	v, err := store.SaveCourse(ctx, org.ID, lessonCourse(), true)
+	v, err := store.SaveCourse(ctx, org.ID, spec, true)
 	require.NoError(t, err)
 	// The first lesson's link is made as the scheduler makes it.
 	store.OnEnroll = func(ctx context.Context, tx pgx.Tx, e []lessons.Enrollment) error {
@@ -282,11 +290,187 @@ func watchedAttrs(doc *goquery.Document) []string {
 func TestLessonPageQuiz(t *testing.T) {
 	t.Parallel()
 	b := setupLessons(t)
+	// The question is not sent yet: it is shown, without a form.
 	doc := lessonDoc(t, b.get(t, "/l/"+b.tokens["quiz"], phoneUA))
 	require.Equal(t, "Which discount needs approval?", doc.Find(`[data-testid="question-prompt"]`).Text())
 	require.Equal(t, []string{"A) 5%", "B) 10%", "C) 20%"}, texts(doc.Find(`[data-testid="question-choice"]`)))
-	require.Equal(t, "Reply to the text with A, B or C.", doc.Find(`[data-testid="reply-hint"]`).Text())
-	require.Zero(t, doc.Find("script, form").Length(), "the quiz is answered by SMS")
+	require.Contains(t, doc.Find(`[data-testid="no-open-question"]`).Text(), "arrives by text")
+	require.Zero(t, doc.Find("script, form").Length())
+
+	// Once it is sent, the page answers it: a form of radio buttons, no script.
+	b.askQuestion(t, 0)
+	res := b.get(t, "/l/"+b.tokens["quiz"], phoneUA)
+	doc = lessonDoc(t, res)
+	t.Logf("quiz page: %d bytes", len(res.body))
+	form := doc.Find(`form[data-testid="answer-form"]`)
+	require.Equal(t, 1, form.Length())
+	action, _ := form.Attr("action")
+	require.Equal(t, "/l/"+b.tokens["quiz"]+"/answer", action)
+	method, _ := form.Attr("method")
+	require.Equal(t, "post", method)
+	var values []string
+	form.Find(`input[type="radio"][name="choice"]`).Each(func(_ int, s *goquery.Selection) {
+		v, _ := s.Attr("value")
+		values = append(values, v)
+	})
+	require.Equal(t, []string{"0", "1", "2"}, values)
+	require.Equal(t, []string{"A) 5%", "B) 10%", "C) 20%"}, texts(doc.Find(`[data-testid="question-choice"]`)))
+	require.Equal(t, "Or reply to the text with A, B or C.", doc.Find(`[data-testid="reply-hint"]`).Text())
+	require.Zero(t, doc.Find("script, [data-testid=no-open-question]").Length())
+}
+
+// askQuestion records that the quiz's question (an index) was texted to the rep.
+func (b lessonBundle) askQuestion(t *testing.T, question int) {
+	t.Helper()
+	_, err := b.pool.Exec(context.Background(), `
+		INSERT INTO messages (org_id, rep_id, enrollment_id, assignment_id, question, direction, purpose, body, encoding,
+			segments, status, scheduled_at, created_at, sent_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, 'outbound', 'question', 'Q', 'GSM-7', 1, 'delivered', now(), now(), now(), now())`,
+		b.orgID, b.repID, b.enrollmentID, b.assignments["quiz"], question)
+	require.NoError(t, err)
+}
+
+// postLesson posts form to path without following a redirect.
+func (b lessonBundle) postLesson(t *testing.T, path string, form url.Values) response {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.PostForm(b.url+path, form)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	return response{status: res.StatusCode, header: res.Header, body: readAll(t, res)}
+}
+
+func TestLessonPageDoneButton(t *testing.T) {
+	t.Parallel()
+	spec := lessonCourse()
+	spec.TextCompletion = lessons.TextCompleteOnDone
+	b := setupLessonsWith(t, spec, nil)
+	path := "/l/" + b.tokens["intro"]
+
+	// Opening records lesson_opened and shows a plain form: no script.
+	doc := lessonDoc(t, b.get(t, path, phoneUA))
+	require.Zero(t, doc.Find(`[data-testid="lesson-done"]`).Length())
+	form := doc.Find(`form[data-testid="done-form"]`)
+	require.Equal(t, 1, form.Length())
+	action, _ := form.Attr("action")
+	require.Equal(t, path+"/done", action)
+	require.Equal(t, "Done", form.Find(`button[data-testid="done-button"]`).Text())
+	require.Zero(t, doc.Find("script").Length())
+	require.NotEqual(t, lessons.AssignmentCompleted, b.status(t, "intro"))
+	require.Contains(t, b.outbox(t, tracking.KindLessonOpened), fmt.Sprintf("open/%d", b.assignments["intro"]))
+	require.Empty(t, b.outbox(t, tracking.KindLessonCompleted))
+
+	// Pressing it completes the lesson and goes back to the page; again changes nothing.
+	for range 2 {
+		res := b.postLesson(t, path+"/done", nil)
+		require.Equal(t, http.StatusSeeOther, res.status)
+		require.Equal(t, path, res.header.Get("Location"))
+		require.Equal(t, lessons.AssignmentCompleted, b.status(t, "intro"))
+		require.Len(t, b.outbox(t, tracking.KindLessonCompleted), 1)
+	}
+	doc = lessonDoc(t, b.get(t, path, phoneUA))
+	require.Contains(t, doc.Find(`[data-testid="lesson-done"]`).Text(), "Done, Ava")
+	require.Zero(t, doc.Find("form").Length())
+
+	// Unknown links get the friendly 404; other kinds of lesson have no Done button.
+	res := b.postLesson(t, "/l/"+randomToken(t)+"/done", nil)
+	require.Equal(t, http.StatusNotFound, res.status)
+	require.Equal(t, 1, document(t, res).Find(`[data-testid="lesson-gone"]`).Length())
+	require.Equal(t, http.StatusBadRequest, b.postLesson(t, "/l/"+b.tokens["video"]+"/done", nil).status)
+	require.Equal(t, lessons.AssignmentPending, b.status(t, "video"))
+}
+
+func TestLessonAnswer(t *testing.T) {
+	t.Parallel()
+	inbox := &recordingInbox{}
+	b := setupLessonsWith(t, lessonCourse(), inbox)
+	quiz := "/l/" + b.tokens["quiz"]
+
+	// Nothing open yet: 409, on the page.
+	res := b.postLesson(t, quiz+"/answer", url.Values{"choice": {"0"}})
+	require.Equal(t, http.StatusConflict, res.status)
+	require.Contains(t, document(t, res).Find(`[data-testid="lesson-error"]`).Text(), "no question open")
+
+	b.askQuestion(t, 0)
+	for _, tt := range []struct {
+		name string
+		form url.Values
+	}{
+		{"missing", nil},
+		{"not a number", url.Values{"choice": {"C"}}},
+		{"too high", url.Values{"choice": {"3"}}},
+		{"negative", url.Values{"choice": {"-1"}}},
+	} {
+		res := b.postLesson(t, quiz+"/answer", tt.form)
+		require.Equal(t, http.StatusBadRequest, res.status, tt.name)
+		doc := document(t, res)
+		require.True(t, strings.HasPrefix(doc.Find(`[data-testid="lesson-error"]`).Text(), "choice: must be one of 0-2"), tt.name)
+		require.Equal(t, 1, doc.Find(`[data-testid="answer-form"]`).Length(), tt.name)
+	}
+	res = b.postLesson(t, "/l/"+randomToken(t)+"/answer", url.Values{"choice": {"0"}})
+	require.Equal(t, http.StatusNotFound, res.status)
+	require.Equal(t, http.StatusConflict, b.postLesson(t, "/l/"+b.tokens["intro"]+"/answer", url.Values{"choice": {"0"}}).status)
+	require.Empty(t, inbox.received())
+
+	// A good answer goes to the Inbox as the rep's SMS reply of its letter.
+	res = b.postLesson(t, quiz+"/answer", url.Values{"choice": {"2"}})
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Equal(t, quiz+"?answered=1", res.header.Get("Location"))
+	got := inbox.received()
+	require.Len(t, got, 1)
+	require.Regexp(t, `^WEB[0-9a-f]{32}$`, got[0].SID)
+	require.Equal(t, lessons.InboundSMS{SID: got[0].SID, From: "+12025550140", To: "+15005550006", Body: "C"}, got[0])
+
+	doc := lessonDoc(t, b.get(t, res.header.Get("Location"), phoneUA))
+	require.Equal(t, "Answer received: your feedback arrives by text.", doc.Find(`[data-testid="answer-received"]`).Text())
+	require.Zero(t, doc.Find("form").Length())
+}
+
+// replyInbox grades a reply at once, as the reply job would: the real path
+// of an answer, without the queue.
+type replyInbox struct{ store *lessons.Store }
+
+func (i replyInbox) Receive(ctx context.Context, in lessons.InboundSMS) error {
+	return pgx.BeginFunc(ctx, i.store.Pool(), func(tx pgx.Tx) error {
+		id, isNew, err := i.store.RecordInbound(ctx, tx, in)
+		if err != nil || !isNew {
+			return err
+		}
+		_, err = i.store.ProcessReply(ctx, tx, id)
+		return err
+	})
+}
+
+func TestLessonAnswerGraded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inbox := &replyInbox{}
+	b := setupLessonsWith(t, lessonCourse(), inbox)
+	inbox.store = b.store
+	_, err := b.pool.Exec(ctx, `UPDATE organisations SET sms_from = '+15005550009' WHERE id = $1`, b.orgID)
+	require.NoError(t, err)
+	b.askQuestion(t, 0)
+	quiz := "/l/" + b.tokens["quiz"]
+
+	res := b.postLesson(t, quiz+"/answer", url.Values{"choice": {"2"}})
+	require.Equal(t, http.StatusSeeOther, res.status, "body: %s", res.body)
+	var choice int
+	var correct bool
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT choice, correct FROM attempts WHERE assignment_id = $1`, b.assignments["quiz"]).Scan(&choice, &correct))
+	require.Equal(t, 2, choice)
+	require.True(t, correct)
+	var feedback string
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT body FROM messages WHERE rep_id = $1 AND purpose = 'feedback'`, b.repID).Scan(&feedback))
+	require.Equal(t, "Correct! Over 10% needs sign-off.", feedback)
+	require.Len(t, b.outbox(t, tracking.KindGraded), 1)
+
+	// The page now shows the next question, not yet sent: no form.
+	doc := lessonDoc(t, b.get(t, quiz, phoneUA))
+	require.Equal(t, "Who approves?", doc.Find(`[data-testid="question-prompt"]`).Text())
+	require.Equal(t, 1, doc.Find(`[data-testid="no-open-question"]`).Length())
+	require.Zero(t, doc.Find("form").Length())
+	// Posting the same answer again finds nothing open.
+	require.Equal(t, http.StatusConflict, b.postLesson(t, quiz+"/answer", url.Values{"choice": {"2"}}).status)
 }
 
 func TestLessonPageNotFound(t *testing.T) {

@@ -51,6 +51,8 @@ func (s *Server) routes() []route {
 		{"GET", "/media/{file}", h(s.media), false},
 
 		{"GET", "/l/{token}", h(s.lessonPage), false},
+		{"POST", "/l/{token}/done", h(s.lessonDone), false},
+		{"POST", "/l/{token}/answer", h(s.lessonAnswer), false},
 		{"POST", "/t/pings", h(s.pings), false},
 
 		{"GET", "/simulator", h(s.simulatorHome), false},

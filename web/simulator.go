@@ -108,7 +108,7 @@ func (s *Server) simulatorReply(w http.ResponseWriter, r *http.Request) {
 	body := r.PostForm.Get("body")
 	in, err := simulatedSMS(rep.Phone, org, body)
 	if err == nil {
-		err = s.simulatorReceive(r.Context(), in)
+		err = s.receive(r.Context(), in)
 	}
 	if e := errs.As(err); e != nil && e.Code == errs.Invalid {
 		p, perr := s.phone(r.Context(), rep, org)
@@ -127,8 +127,8 @@ func (s *Server) simulatorReply(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/simulator/reps/"+strconv.FormatInt(rep.ID, 10), http.StatusSeeOther)
 }
 
-// simulatorReceive hands an inbound message to the Inbox, if the server has one.
-func (s *Server) simulatorReceive(ctx context.Context, in lessons.InboundSMS) error {
+// receive hands an inbound message to the Inbox, if the server has one.
+func (s *Server) receive(ctx context.Context, in lessons.InboundSMS) error {
 	if s.inbox == nil {
 		return errs.Errorf(errs.Unavailable, "Replies cannot be received: the server has no inbox.")
 	}
@@ -139,6 +139,12 @@ func (s *Server) simulatorReceive(ctx context.Context, in lessons.InboundSMS) er
 // checked as the webhook checks Twilio's: from the rep's phone to the
 // organisation's sender, with a sid of its own ("SIM" and 32 hex digits).
 func simulatedSMS(from string, sender lessons.Org, body string) (lessons.InboundSMS, error) {
+	return replySMS("SIM", from, sender, body)
+}
+
+// replySMS makes the inbound message of a reply given other than by SMS, as
+// simulatedSMS describes, with a sid of sidPrefix and 32 random hex digits.
+func replySMS(sidPrefix, from string, sender lessons.Org, body string) (lessons.InboundSMS, error) {
 	if !utf8.ValidString(body) || strings.TrimSpace(body) == "" || utf8.RuneCountInString(body) > maxBody {
 		return lessons.InboundSMS{}, errs.InvalidInput("The reply is not valid.", []errs.Detail{{
 			Path: "body", Message: fmt.Sprintf("must be 1 to %d characters of text", maxBody)}})
@@ -149,7 +155,7 @@ func simulatedSMS(from string, sender lessons.Org, body string) (lessons.Inbound
 	if to == "" {
 		to = simulatorTo
 	}
-	form := url.Values{"MessageSid": {"SIM" + hex.EncodeToString(b)}, "From": {from}, "To": {to}, "Body": {body}}
+	form := url.Values{"MessageSid": {sidPrefix + hex.EncodeToString(b)}, "From": {from}, "To": {to}, "Body": {body}}
 	if sender.SMSMessagingServiceSID != "" {
 		form.Set("MessagingServiceSid", sender.SMSMessagingServiceSID)
 	}

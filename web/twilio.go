@@ -96,7 +96,9 @@ type statusCallback struct {
 	ErrorMessage string
 }
 
-var sidPattern = regexp.MustCompile(`^(SM|MM|SIM)[0-9a-fA-F]{32}$`)
+// sidPattern matches a message sid: Twilio's (SM, MM), or ours for a reply
+// typed in the simulator (SIM) or answered on a lesson page (WEB).
+var sidPattern = regexp.MustCompile(`^(SM|MM|SIM|WEB)[0-9a-fA-F]{32}$`)
 
 // parseStatusCallback validates the fields of a status callback.
 func parseStatusCallback(form url.Values) (statusCallback, error) {
