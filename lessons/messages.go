@@ -196,7 +196,7 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 		if err != nil {
 			return nil, err
 		}
-		loc, err := time.LoadLocation(n.tz)
+		loc, err := Location(n.tz)
 		if err != nil {
 			return nil, fmt.Errorf("rep %d time zone %q: %w", n.repID, n.tz, err)
 		}

@@ -69,7 +69,7 @@ func (s *Store) adapt(ctx context.Context, tx pgx.Tx, q openQuestion, v *CourseV
 				return nil, fmt.Errorf("flag enrollment: %w", err)
 			}
 		case ChangeReview:
-			loc, err := time.LoadLocation(tz)
+			loc, err := Location(tz)
 			if err != nil {
 				return nil, fmt.Errorf("rep %d time zone %q: %w", repID, tz, err)
 			}

@@ -55,7 +55,7 @@ func (s *Store) DueReminders(ctx context.Context, tx pgx.Tx, enrollments []Enrol
 		if err != nil {
 			return nil, err
 		}
-		loc, err := time.LoadLocation(d.tz)
+		loc, err := Location(d.tz)
 		if err != nil {
 			return nil, fmt.Errorf("enrollment %d time zone %q: %w", d.id, d.tz, err)
 		}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/lessons/errs"
@@ -69,10 +68,10 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		return nil // sent, failed or cancelled by an earlier attempt
 	}
 	if ok, why := o.Sendable(); !ok {
-		return s.finish(ctx, job, func(tx pgx.Tx) error { return s.store.CancelMessage(ctx, tx, o.ID, why) })
+		return s.finish(ctx, func(tx pgx.Tx) error { return s.store.CancelMessage(ctx, tx, o.ID, why) })
 	}
 	now := s.cfg.Now()
-	loc, err := time.LoadLocation(o.TimeZone)
+	loc, err := lessons.Location(o.TimeZone)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("rep %d time zone %q: %w", o.RepID, o.TimeZone, err))
 	}
@@ -109,7 +108,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 		sid, delivered = acc.SID, acc.Delivered
 	}
-	err = s.finish(ctx, job, func(tx pgx.Tx) error {
+	err = s.finish(ctx, func(tx pgx.Tx) error {
 		steps, err := s.store.MarkAccepted(ctx, tx, o.ID, sid)
 		if err != nil {
 			return err
@@ -130,15 +129,11 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	return nil
 }
 
-// finish runs fn and completes the job in one transaction.
-func (s *Scheduler) finish(ctx context.Context, job *river.Job[SendArgs], fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
-		return err
-	})
+// finish runs fn in one transaction. River completes the job after Work
+// returns, in its batches; should the process die in between, the retry finds
+// the message no longer scheduled and does nothing.
+func (s *Scheduler) finish(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.store.Pool(), fn)
 }
 
 // acceptedEarlier returns the sid an earlier attempt was given but could not
@@ -216,7 +211,7 @@ func (s *Scheduler) pace(ctx context.Context, m SMS, orgMPS float64) (time.Durat
 	if err != nil {
 		return 0, fmt.Errorf("reserve a slot for %s: %w", sender, err)
 	}
-	if wait := slot.Sub(now); wait > 0 {
+	if wait := slot.Sub(s.cfg.Now()); wait > 0 { // now again: the reservation itself took time
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
