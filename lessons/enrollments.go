@@ -58,6 +58,8 @@ type Assignment struct {
 	SentAt       *time.Time
 	CompletedAt  *time.Time
 	Score        *float64
+	Attempt      int    // 1, or higher for a retake
+	Reason       string // why a rule put this step in the path, e.g. "remedial lesson 4b because..."
 }
 
 // EnrollRequest enrolls reps, named one by one or by team, in a course's newest
@@ -239,7 +241,8 @@ func (s *Store) Enrollments(ctx context.Context, orgID int64, f EnrollmentFilter
 // in path order.
 func (s *Store) Assignments(ctx context.Context, orgID, enrollmentID int64) ([]Assignment, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT a.id, a.enrollment_id, a.lesson_id, a.position, a.status, a.scheduled_at, a.sent_at, a.completed_at, a.score::float8
+		SELECT a.id, a.enrollment_id, a.lesson_id, a.position, a.status, a.scheduled_at, a.sent_at, a.completed_at, a.score::float8,
+			a.attempt, a.reason
 		FROM assignments a JOIN enrollments e ON e.id = a.enrollment_id
 		WHERE e.org_id = $1 AND a.enrollment_id = $2 ORDER BY a.position`, orgID, enrollmentID)
 	if err != nil {
@@ -247,6 +250,7 @@ func (s *Store) Assignments(ctx context.Context, orgID, enrollmentID int64) ([]A
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Assignment, error) {
 		var a Assignment
-		return a, r.Scan(&a.ID, &a.EnrollmentID, &a.LessonID, &a.Position, &a.Status, &a.ScheduledAt, &a.SentAt, &a.CompletedAt, &a.Score)
+		return a, r.Scan(&a.ID, &a.EnrollmentID, &a.LessonID, &a.Position, &a.Status, &a.ScheduledAt, &a.SentAt, &a.CompletedAt, &a.Score,
+			&a.Attempt, &a.Reason)
 	})
 }

@@ -38,6 +38,8 @@ type assignmentJSON struct {
 	SentAt       *timestamp `json:"sent_at"`
 	CompletedAt  *timestamp `json:"completed_at"`
 	Score        *float64   `json:"score"`
+	Attempt      int        `json:"attempt"`
+	Reason       string     `json:"reason"`
 }
 
 // listEnrollments answers GET /api/v1/enrollments, a page of enrollments by id.
@@ -149,6 +151,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, orgID i
 		out[i] = assignmentJSON{
 			ID: a.ID, EnrollmentID: a.EnrollmentID, LessonID: a.LessonID, Position: a.Position, Status: string(a.Status),
 			ScheduledAt: optionalTime(a.ScheduledAt), SentAt: optionalTime(a.SentAt), CompletedAt: optionalTime(a.CompletedAt), Score: a.Score,
+			Attempt: a.Attempt, Reason: a.Reason,
 		}
 	}
 	writeJSON(w, http.StatusOK, page(out, 0, nil))
