@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -65,6 +66,7 @@ type pingsOptions struct {
 	maxPings        int64
 	shipWait        time.Duration
 	asJSON, kill    bool
+	process         bool
 	cpuProfile      string
 }
 
@@ -77,8 +79,9 @@ func benchPingsSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, 
 	fs.Int64Var(&o.maxPings, "max-pings", 5_000_000, "stop after this many pings posted, even before --duration")
 	fs.DurationVar(&o.shipWait, "ship-wait", 3*time.Minute, "how long to wait for the shipper to move the outbox to ClickHouse")
 	fs.BoolVar(&o.asJSON, "json", false, "print the figures as one JSON object, the last line of stdout")
+	fs.BoolVar(&o.process, "process", false, "run the server as a process of its own (this executable's serve), so that its CPU is told apart from the load's")
 	fs.BoolVar(&o.kill, "kill", false, "run the server as a process of its own, kill -9 it at 40% of the duration and start it again")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (and, without --kill, of the server) to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (and, without --kill or --process, of the server) to this file")
 	return func(ctx context.Context, e *env, args []string) error {
 		switch {
 		case len(args) > 0:
@@ -121,7 +124,7 @@ type pingsFigures struct {
 	DowntimeMs   float64 `json:"downtime_ms"` // from the kill until the new server was ready
 	ShipWaitMs   float64 `json:"ship_wait_ms"`
 	// CPU in cores over the load, as /proc tells; the bench process is the
-	// load and, without --kill, the server.
+	// load and, without --kill or --process, the server.
 	CoresBusy       float64 `json:"cpu_cores_busy"`
 	CoresBench      float64 `json:"cpu_cores_bench"`
 	CoresServer     float64 `json:"cpu_cores_server"`
@@ -131,6 +134,13 @@ type pingsFigures struct {
 	Org             string  `json:"org"`
 }
 
+// benchPings measures the lesson pages' pings end to end. In an organisation
+// of its own it enrolls o.watchers reps in a course of one video lesson, starts
+// the server as `morsel serve` runs it (workers and shipper included), opens
+// each rep's lesson page, then posts pings from every watcher, one segment a
+// request, as fast as the links' limit allows, for o.duration. Once the
+// shipper has emptied the outbox it checks that every ping acknowledged
+// with a 204 is in ClickHouse.
 func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err error) {
 	const name = "bench pings"
 	// The bench's reps have real-looking phone numbers: whatever the
@@ -170,7 +180,7 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 	}
 
 	var srv pingServer
-	if o.kill {
+	if o.kill || o.process {
 		srv, err = startServeProcess(ctx, e, cfg)
 	} else {
 		srv, err = startServeInProcess(ctx, e, cfg)
@@ -182,6 +192,9 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 	fmt.Fprintf(e.stderr, "%s: server at %s (%s); %s watchers of a %d-segment video on %d connections, %.1f pings/s each, for %s\n",
 		name, srv.addr(), srv.kind(), thousands(o.watchers), tracking.SegmentCount(benchVideoSeconds), o.conns, watcherRate, o.duration)
 
+	if err := openLessonPages(ctx, e, srv.addr(), links, o.conns); err != nil {
+		return err
+	}
 	load := newPingLoad(srv.addr(), links, o)
 	stopLoad := context.AfterFunc(ctx, func() { load.stopped.Store(true) })
 	defer stopLoad()
@@ -331,6 +344,61 @@ func preparePings(ctx context.Context, e *env, cfg Config, db *benchDB, orgID in
 	fmt.Fprintf(e.stderr, "%s: a course of one %d-second video lesson, %s reps enrolled, their lesson links made in %.0f ms\n",
 		name, benchVideoSeconds, thousands(n), ms(time.Since(t)))
 	return links, nil
+}
+
+// openLessonPages opens each watcher's lesson page, as a rep does before
+// the video plays: the page records the opening and puts the link in the
+// server's cache, which the pings then find it in.
+func openLessonPages(ctx context.Context, e *env, addr string, links []benchLink, conns int) error {
+	t := time.Now()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
+	defer client.CloseIdleConnections()
+	next := make(chan string)
+	errc := make(chan error, conns)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for token := range next {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/l/"+token, nil)
+				if err != nil {
+					errc <- err
+					return
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					errc <- fmt.Errorf("open a lesson page: %w", err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errc <- fmt.Errorf("open a lesson page: %s", resp.Status)
+					return
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, l := range links {
+		select {
+		case next <- l.token:
+		case err = <-errc:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil && len(errc) > 0 {
+		err = <-errc
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "bench pings: the watchers opened their lesson pages in %.0f ms\n", ms(time.Since(t)))
+	return nil
 }
 
 // deletePingsJobs deletes the River jobs of the organisation: its lesson
@@ -874,8 +942,8 @@ func pingPercentile(sorted []time.Duration, p int) time.Duration {
 }
 
 // pingClient posts pings over one keep-alive HTTP/1.1 connection. It writes
-// each request in one call and reads the answer with net/http: lighter than
-// an http.Client, whose cost would come off the server's share of the cores.
+// each request in one call and reads the answer itself: much lighter than an
+// http.Client, whose cost would come off the server's share of the cores.
 type pingClient struct {
 	addr string
 	conn net.Conn
@@ -909,21 +977,92 @@ func (c *pingClient) post(body []byte) (int, error) {
 		c.close()
 		return 0, err
 	}
-	resp, err := http.ReadResponse(c.br, nil)
+	status, closing, err := readAnswer(c.br)
+	if err != nil || closing {
+		c.close()
+	}
+	return status, err
+}
+
+// readAnswer reads one HTTP/1.1 answer and discards its body; it returns the
+// status and whether the server closes the connection after it. It reads
+// what net/http's server writes, without net/http's allocations.
+func readAnswer(br *bufio.Reader) (status int, closing bool, err error) {
+	line, err := br.ReadSlice('\n')
 	if err != nil {
-		c.close()
-		return 0, err
+		return 0, false, err
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		c.close()
-		return 0, err
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+		return 0, false, fmt.Errorf("malformed status line %q", line)
 	}
-	if resp.Close {
-		c.close()
+	for _, d := range line[9:12] {
+		if d < '0' || d > '9' {
+			return 0, false, fmt.Errorf("malformed status line %q", line)
+		}
+		status = status*10 + int(d-'0')
 	}
-	return resp.StatusCode, nil
+	closing = line[7] == '0' // HTTP/1.0
+	length, chunked := int64(-1), false
+	for {
+		if line, err = br.ReadSlice('\n'); err != nil {
+			return 0, false, err
+		}
+		h := bytes.TrimRight(line, "\r\n")
+		if len(h) == 0 {
+			break
+		}
+		name, value, _ := bytes.Cut(h, []byte(":"))
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil || length < 0 {
+				return 0, false, fmt.Errorf("malformed Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			chunked = bytes.EqualFold(value, []byte("chunked"))
+		case bytes.EqualFold(name, []byte("Connection")):
+			closing = closing || bytes.EqualFold(value, []byte("close"))
+		}
+	}
+	switch {
+	case status == http.StatusNoContent || status == http.StatusNotModified:
+	case chunked:
+		err = discardChunks(br)
+	case length >= 0:
+		_, err = br.Discard(int(length))
+	default: // the body ends with the connection
+		_, err = io.Copy(io.Discard, br)
+		closing = true
+	}
+	return status, closing, err
+}
+
+// discardChunks reads a chunked body and its trailer.
+func discardChunks(br *bufio.Reader) error {
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		hex, _, _ := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(";"))
+		size, err := strconv.ParseInt(string(bytes.TrimSpace(hex)), 16, 64)
+		if err != nil || size < 0 {
+			return fmt.Errorf("malformed chunk size %q", line)
+		}
+		if size == 0 {
+			for { // the trailer, up to an empty line
+				if line, err = br.ReadSlice('\n'); err != nil || len(bytes.TrimRight(line, "\r\n")) == 0 {
+					return err
+				}
+			}
+		}
+		if _, err := br.Discard(int(size)); err != nil {
+			return err
+		}
+		if _, err := br.ReadSlice('\n'); err != nil {
+			return err
+		}
+	}
 }
 
 func (c *pingClient) close() {
