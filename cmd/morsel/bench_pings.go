@@ -189,6 +189,13 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 		return err
 	}
 	defer srv.stop()
+	if p, ok := srv.(*serveProcess); ok {
+		defer func() {
+			if err == nil {
+				os.Remove(p.logPath) // kept when the bench fails, for its story
+			}
+		}()
+	}
 	fmt.Fprintf(e.stderr, "%s: server at %s (%s); %s watchers of a %d-segment video on %d connections, %.1f pings/s each, for %s\n",
 		name, srv.addr(), srv.kind(), thousands(o.watchers), tracking.SegmentCount(benchVideoSeconds), o.conns, watcherRate, o.duration)
 
