@@ -118,12 +118,10 @@ func (s *Store) LessonByToken(ctx context.Context, token string) (LessonView, er
 }
 
 // OpenLesson returns the lesson a link token leads to, as LessonByToken, and
-// records that the rep opened it. Opening a text lesson records lesson_opened
-// and, unless its course completes text lessons on the Done button, completes
-// it as CompleteTextLesson does; until the Done button completes it, each
-// opening records lesson_opened under the same key, which reports count once. A video lesson's first opening starts its progress
-// and records lesson_opened. Opening again changes nothing; a quiz page
-// records lesson_opened under the same key each time, which reports count once.
+// records that the rep opened it (lesson_opened, one key per assignment, so
+// reports count repeated openings once). A text lesson is also completed, as
+// CompleteTextLesson does, unless its course completes text lessons on the
+// Done button. A video lesson's first opening starts its progress.
 func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error) {
 	if !ValidLinkToken(token) {
 		return LessonView{}, errLinkNotFound()
