@@ -1,7 +1,8 @@
 # Morsel. `make help` lists the targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-SERVICES := eval "$$(.ci/services)"
+# The services' exports, evaluated only when .ci/services succeeded.
+SERVICES := env="$$(.ci/services)" && eval "$$env"
 HTTP_ADDR ?= :8080
 
 .PHONY: help
@@ -14,7 +15,9 @@ demo: build ## Start Postgres and ClickHouse, migrate, load the demo data and se
 
 .PHONY: test
 test: verify ## Start Postgres and ClickHouse (and get Chromium), then run every test with the race detector
-	@eval "$$(WITH_BROWSER=1 .ci/services)" && go test -race -count=1 -timeout 20m ./...
+	@env="$$(WITH_BROWSER=1 .ci/services)" && eval "$$env" \
+	  && echo "test: services ready at $$(date -u +%T); go test -race ./..." \
+	  && go test -race -count=1 -timeout 12m ./...
 
 .PHONY: build
 build: ## Build bin/morsel

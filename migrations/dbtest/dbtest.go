@@ -204,7 +204,10 @@ func clickHouse(t testing.TB) (driver.Conn, string) {
 	if err != nil {
 		t.Fatalf("parse CLICKHOUSE_URL: %v", err)
 	}
-	ctx := context.Background()
+	// A wedged server must fail the test with a message, not hang it.
+	opts.DialTimeout, opts.ReadTimeout = 5*time.Second, time.Minute
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	admin, err := clickhouse.Open(opts)
 	if err != nil {
 		t.Fatalf("open CLICKHOUSE_URL: %v", err)
@@ -215,7 +218,9 @@ func clickHouse(t testing.TB) (driver.Conn, string) {
 		t.Fatalf("create clickhouse test database: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
 			t.Errorf("drop clickhouse test database %s: %v", name, err)
 		}
 		admin.Close()
