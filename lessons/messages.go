@@ -113,10 +113,21 @@ func (o Outbound) Sendable() (bool, string) {
 
 // OutboundMessage loads a message to send, with its rep and sender.
 func (s *Store) OutboundMessage(ctx context.Context, id int64) (Outbound, error) {
-	var o Outbound
-	var start, end *int16
-	var status RepStatus
-	err := s.pool.QueryRow(ctx, `
+	found, err := s.OutboundMessages(ctx, []int64{id})
+	if err != nil {
+		return Outbound{}, err
+	}
+	o, ok := found[id]
+	if !ok {
+		return Outbound{}, errs.Errorf(errs.NotFound, "message %d not found", id)
+	}
+	return o, nil
+}
+
+// OutboundMessages loads many messages to send in one query, by id; the ids of
+// no outbound message are missing from the map.
+func (s *Store) OutboundMessages(ctx context.Context, ids []int64) (map[int64]Outbound, error) {
+	rows, err := s.pool.Query(ctx, `
 		SELECT m.id, m.org_id, m.rep_id, coalesce(m.enrollment_id, 0), coalesce(m.assignment_id, 0), coalesce(m.question, 0),
 			m.purpose, m.body, m.encoding, m.segments, m.status, coalesce(m.provider_sid, ''), m.scheduled_at, m.created_at,
 			r.phone, r.time_zone, r.status, r.opted_out_at IS NOT NULL, r.phone_invalid_at IS NOT NULL,
@@ -127,21 +138,35 @@ func (s *Store) OutboundMessage(ctx context.Context, id int64) (Outbound, error)
 		JOIN organisations g ON g.id = m.org_id
 		LEFT JOIN enrollments e ON e.id = m.enrollment_id
 		LEFT JOIN course_versions v ON v.id = e.course_version_id
-		WHERE m.id = $1 AND m.direction = 'outbound'`, id).Scan(
-		&o.ID, &o.OrgID, &o.RepID, &o.EnrollmentID, &o.AssignmentID, &o.Question,
-		&o.Purpose, &o.Body, &o.Encoding, &o.Segments, &o.Status, &o.ProviderSID, &o.ScheduledAt, &o.CreatedAt,
-		&o.To, &o.TimeZone, &status, &o.OptedOut, &o.PhoneInvalid,
-		&o.SMSFrom, &o.SMSService, &o.SMSMPS, &start, &end)
+		WHERE m.id = ANY($1) AND m.direction = 'outbound'`, ids)
 	if err != nil {
-		return Outbound{}, dbError(err, fmt.Sprintf("message %d", id))
+		return nil, fmt.Errorf("read %d outbound messages: %w", len(ids), err)
 	}
-	o.Outbound = true
-	o.RepActive = status == RepActive
-	o.Window = DefaultSendWindow
-	if start != nil && end != nil {
-		o.Window = SendWindow{Start: ClockTime(*start), End: ClockTime(*end)}
+	defer rows.Close()
+	found := make(map[int64]Outbound, len(ids))
+	for rows.Next() {
+		var o Outbound
+		var start, end *int16
+		var status RepStatus
+		err := rows.Scan(&o.ID, &o.OrgID, &o.RepID, &o.EnrollmentID, &o.AssignmentID, &o.Question,
+			&o.Purpose, &o.Body, &o.Encoding, &o.Segments, &o.Status, &o.ProviderSID, &o.ScheduledAt, &o.CreatedAt,
+			&o.To, &o.TimeZone, &status, &o.OptedOut, &o.PhoneInvalid,
+			&o.SMSFrom, &o.SMSService, &o.SMSMPS, &start, &end)
+		if err != nil {
+			return nil, fmt.Errorf("read outbound messages: %w", err)
+		}
+		o.Outbound = true
+		o.RepActive = status == RepActive
+		o.Window = DefaultSendWindow
+		if start != nil && end != nil {
+			o.Window = SendWindow{Start: ClockTime(*start), End: ClockTime(*end)}
+		}
+		found[o.ID] = o
 	}
-	return o, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read outbound messages: %w", err)
+	}
+	return found, nil
 }
 
 // ScheduleFirstSteps schedules the first lesson of each new enrollment at the
@@ -323,44 +348,108 @@ func (b *messageBatch) insert(ctx context.Context, tx pgx.Tx, now time.Time) ([]
 // the quiz is done, the next lesson. A question itself waits for its answer.
 // It returns those steps, for the scheduler to queue in the same transaction.
 func (s *Store) MarkAccepted(ctx context.Context, tx pgx.Tx, id int64, sid string) ([]Step, error) {
-	now := s.Now()
-	var purpose MessagePurpose
-	var enrollmentID, assignmentID *int64
-	var question *int
-	var orgID, repID int64
-	err := tx.QueryRow(ctx, `
-		UPDATE messages SET status = 'queued', provider_sid = $2, sent_at = $3, updated_at = $3
-		WHERE id = $1 AND status = 'scheduled'
-		RETURNING purpose, enrollment_id, assignment_id, question, org_id, rep_id`, id, sid, now).
-		Scan(&purpose, &enrollmentID, &assignmentID, &question, &orgID, &repID)
-	if err == pgx.ErrNoRows {
+	steps, late, err := s.MarkAcceptedMany(ctx, tx, []Accepted{{ID: id, SID: sid}})
+	if err != nil {
+		return nil, err
+	}
+	if len(late) > 0 {
 		return nil, errs.Errorf(errs.Conflict, "message %d was already sent or cancelled", id)
 	}
+	return steps, nil
+}
+
+// Accepted is a message the provider took, with the sid it gave it.
+type Accepted struct {
+	ID  int64
+	SID string
+}
+
+// MarkAcceptedMany is MarkAccepted for many messages at once, in a few
+// statements whatever their number: the send workers commit what they sent in
+// groups. It returns the steps that follow, and the ids of the messages that
+// were no longer scheduled (sent or cancelled meanwhile), which it leaves as
+// they are.
+func (s *Store) MarkAcceptedMany(ctx context.Context, tx pgx.Tx, accepted []Accepted) (steps []Step, late []int64, err error) {
+	now := s.Now()
+	ids, sids := make([]int64, len(accepted)), make([]string, len(accepted))
+	for i, a := range accepted {
+		ids[i], sids[i] = a.ID, a.SID
+	}
+	rows, err := tx.Query(ctx, `
+		UPDATE messages m SET status = 'queued', provider_sid = u.sid, sent_at = $3, updated_at = $3
+		FROM unnest($1::bigint[], $2::text[]) AS u(id, sid)
+		WHERE m.id = u.id AND m.status = 'scheduled'
+		RETURNING m.id, m.purpose, m.enrollment_id, m.assignment_id, m.question, m.org_id, m.rep_id`, ids, sids, now)
 	if err != nil {
-		return nil, dbError(err, fmt.Sprintf("message %d", id))
+		return nil, nil, fmt.Errorf("mark %d messages sent: %w", len(ids), err)
 	}
-	if err := tracking.Append(ctx, tx, messageEvent(tracking.KindMessageSent, id, orgID, repID, enrollmentID, assignmentID, now, fmt.Sprintf(`{"purpose":%q}`, purpose))); err != nil {
-		return nil, err
+	type sent struct {
+		id, orgID, repID           int64
+		purpose                    MessagePurpose
+		enrollmentID, assignmentID *int64
+		question                   *int
 	}
-	if err := applyEarlyStatus(ctx, tx, sid); err != nil {
-		return nil, err
+	marked, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sent, error) {
+		var m sent
+		return m, r.Scan(&m.id, &m.purpose, &m.enrollmentID, &m.assignmentID, &m.question, &m.orgID, &m.repID)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("mark %d messages sent: %w", len(ids), err)
 	}
-	if assignmentID == nil {
-		return nil, nil
+	if len(marked) < len(ids) {
+		done := make(map[int64]bool, len(marked))
+		for _, m := range marked {
+			done[m.id] = true
+		}
+		for _, id := range ids {
+			if !done[id] {
+				late = append(late, id)
+			}
+		}
 	}
-	switch purpose {
-	case PurposeLesson, PurposeQuestion:
+	events := make([]tracking.Event, len(marked))
+	var assignments, lessonEnrollments []int64
+	for i, m := range marked {
+		events[i] = messageEvent(tracking.KindMessageSent, m.id, m.orgID, m.repID, m.enrollmentID, m.assignmentID, now, `{"purpose":"`+string(m.purpose)+`"}`)
+		if m.assignmentID == nil {
+			continue
+		}
+		switch m.purpose {
+		case PurposeLesson:
+			lessonEnrollments = append(lessonEnrollments, *m.enrollmentID)
+			assignments = append(assignments, *m.assignmentID)
+		case PurposeQuestion:
+			assignments = append(assignments, *m.assignmentID)
+		}
+	}
+	if err := tracking.Append(ctx, tx, events...); err != nil {
+		return nil, nil, err
+	}
+	if err := applyEarlyStatuses(ctx, tx, sids); err != nil {
+		return nil, nil, err
+	}
+	if len(assignments) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE assignments SET status = 'sent', sent_at = coalesce(sent_at, $2)
-			WHERE id = $1 AND status = 'scheduled'`, *assignmentID, now); err != nil {
-			return nil, fmt.Errorf("mark assignment sent: %w", err)
+			WHERE id = ANY($1) AND status = 'scheduled'`, assignments, now); err != nil {
+			return nil, nil, fmt.Errorf("mark assignments sent: %w", err)
 		}
-		if purpose == PurposeLesson {
-			return s.scheduleNext(ctx, tx, []int64{*enrollmentID}, &now)
-		}
-	case PurposeFeedback:
-		return s.afterFeedback(ctx, tx, *enrollmentID, *assignmentID, *question, now)
 	}
-	return nil, nil
+	if len(lessonEnrollments) > 0 {
+		if steps, err = s.scheduleNext(ctx, tx, lessonEnrollments, &now); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, m := range marked {
+		if m.purpose != PurposeFeedback || m.assignmentID == nil {
+			continue
+		}
+		next, err := s.afterFeedback(ctx, tx, *m.enrollmentID, *m.assignmentID, *m.question, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		steps = append(steps, next...)
+	}
+	return steps, late, nil
 }
 
 // afterFeedback sends the quiz's next question, or when the quiz is complete,
@@ -528,29 +617,41 @@ func (s *Store) RecordStatus(ctx context.Context, sid string, status MessageStat
 // rankSQL is statusRank in SQL.
 const rankSQL = `(CASE status WHEN 'scheduled' THEN 0 WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END)`
 
-// applyEarlyStatus applies a status callback that arrived before the sid was stored.
-func applyEarlyStatus(ctx context.Context, tx pgx.Tx, sid string) error {
-	var status MessageStatus
-	var code int
-	var reason string
-	var at time.Time
-	err := tx.QueryRow(ctx, `DELETE FROM early_statuses WHERE provider_sid = $1
-		RETURNING status, error_code, error_message, received_at`, sid).Scan(&status, &code, &reason, &at)
-	if err == pgx.ErrNoRows {
-		return nil
-	}
+// applyEarlyStatuses applies the status callbacks that arrived before their
+// sids were stored.
+func applyEarlyStatuses(ctx context.Context, tx pgx.Tx, sids []string) error {
+	rows, err := tx.Query(ctx, `DELETE FROM early_statuses WHERE provider_sid = ANY($1)
+		RETURNING provider_sid, status, error_code, error_message, received_at`, sids)
 	if err != nil {
-		return fmt.Errorf("read early status: %w", err)
+		return fmt.Errorf("read early statuses: %w", err)
 	}
-	var d delivery
-	err = tx.QueryRow(ctx, `
-		UPDATE messages SET status = $2, error_code = nullif($3, 0), error_message = $4, updated_at = $5,
-			delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
-		WHERE provider_sid = $1 RETURNING `+deliveryColumns, sid, status, code, reason, at).Scan(d.dest()...)
+	type early struct {
+		sid, reason string
+		status      MessageStatus
+		code        int
+		at          time.Time
+	}
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (early, error) {
+		var e early
+		return e, r.Scan(&e.sid, &e.status, &e.code, &e.reason, &e.at)
+	})
 	if err != nil {
-		return fmt.Errorf("apply early status: %w", err)
+		return fmt.Errorf("read early statuses: %w", err)
 	}
-	return d.record(ctx, tx, status, code, reason, at)
+	for _, e := range found {
+		var d delivery
+		err = tx.QueryRow(ctx, `
+			UPDATE messages SET status = $2, error_code = nullif($3, 0), error_message = $4, updated_at = $5,
+				delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
+			WHERE provider_sid = $1 RETURNING `+deliveryColumns, e.sid, e.status, e.code, e.reason, e.at).Scan(d.dest()...)
+		if err != nil {
+			return fmt.Errorf("apply early status of %s: %w", e.sid, err)
+		}
+		if err := d.record(ctx, tx, e.status, e.code, e.reason, e.at); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // delivery is a message whose delivery status changed.

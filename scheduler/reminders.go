@@ -2,8 +2,6 @@ package scheduler
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -52,23 +50,25 @@ func (s *Scheduler) queueDueReminders(ctx context.Context, tx pgx.Tx, es []lesso
 		params[i] = river.InsertManyParams{Args: RemindArgs{EnrollmentID: r.EnrollmentID, DaysBefore: r.DaysBefore},
 			InsertOpts: &river.InsertOpts{ScheduledAt: r.At}}
 	}
-	if _, err := s.client.InsertManyFastTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("queue %d reminders: %w", len(params), err)
-	}
-	return nil
+	return s.insertJobs(ctx, tx, params, "reminder")
 }
 
-// queueNudge queues the nudge for a lesson or question just sent: after
+// queueNudges queues the nudges for the lessons and questions just sent: after
 // NudgeAfter, moved into the send window.
-func (s *Scheduler) queueNudge(ctx context.Context, tx pgx.Tx, o lessons.Outbound, loc *time.Location) error {
-	if s.cfg.NudgeAfter <= 0 || o.AssignmentID == 0 || (o.Purpose != lessons.PurposeLesson && o.Purpose != lessons.PurposeQuestion) {
+func (s *Scheduler) queueNudges(ctx context.Context, tx pgx.Tx, sent []acceptance) error {
+	if s.cfg.NudgeAfter <= 0 {
 		return nil
 	}
-	at := lessons.InWindow(o.Window, loc, s.cfg.Now().Add(s.cfg.NudgeAfter))
-	if _, err := s.client.InsertTx(ctx, tx, NudgeArgs{AssignmentID: o.AssignmentID}, &river.InsertOpts{ScheduledAt: at}); err != nil {
-		return fmt.Errorf("queue nudge: %w", err)
+	var params []river.InsertManyParams
+	for _, a := range sent {
+		if a.o.AssignmentID == 0 || (a.o.Purpose != lessons.PurposeLesson && a.o.Purpose != lessons.PurposeQuestion) {
+			continue
+		}
+		at := lessons.InWindow(a.o.Window, a.loc, s.cfg.Now().Add(s.cfg.NudgeAfter))
+		params = append(params, river.InsertManyParams{Args: NudgeArgs{AssignmentID: a.o.AssignmentID},
+			InsertOpts: &river.InsertOpts{ScheduledAt: at}})
 	}
-	return nil
+	return s.insertJobs(ctx, tx, params, "nudge")
 }
 
 type nudgeWorker struct {

@@ -29,7 +29,8 @@ const (
 
 // Config tunes the workers. The zero value is sensible.
 type Config struct {
-	// SMSWorkers is how many messages one process sends at once (default 200).
+	// SMSWorkers is how many messages one process sends at once (default 1,000:
+	// a provider call takes 100-300 ms, and the workers batch their writes).
 	SMSWorkers int
 	// FetchCooldown is how often the SMS queue may fetch jobs (default 5 ms):
 	// River's default of 100 ms caps a queue near 1,000 jobs/s.
@@ -65,13 +66,24 @@ type Scheduler struct {
 	sender Sender
 	cfg    Config
 	log    *slog.Logger
+
+	// The send workers read their messages and record what the provider
+	// accepted in batches: a few statements and one commit for hundreds.
+	loads   *batcher[int64, lessons.Outbound]
+	accepts *batcher[acceptance, struct{}]
 }
+
+// Batching of the send workers' reads and writes.
+const (
+	batchMax     = 500 // messages a batch
+	batchRunners = 4   // batches of each kind at once
+)
 
 // New builds the River client with the workers. With work false it only
 // inserts jobs (for processes that serve HTTP only, and for commands).
 func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, log *slog.Logger, work bool) (*Scheduler, error) {
 	if cfg.SMSWorkers <= 0 {
-		cfg.SMSWorkers = 200
+		cfg.SMSWorkers = 1000
 	}
 	if cfg.FetchCooldown <= 0 {
 		cfg.FetchCooldown = 5 * time.Millisecond
@@ -83,6 +95,10 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 		cfg.NudgeAfter = 4 * time.Hour
 	}
 	s := &Scheduler{store: store, sender: sender, cfg: cfg, log: log}
+	if work {
+		s.loads = newBatcher(batchRunners, batchMax, s.loadOutbound)
+		s.accepts = newBatcher(batchRunners, batchMax, s.recordAccepted)
+	}
 	rc := &river.Config{
 		Logger:               slog.New(atLeast{log.Handler(), slog.LevelWarn}), // River's INFO is a line every 5 s per queue
 		JobTimeout:           time.Minute,
@@ -127,6 +143,10 @@ func (s *Scheduler) Start(ctx context.Context) error {
 // Stop stops fetching jobs and waits for running ones to finish, until ctx is
 // done; then it cancels them, and River returns them to the queue.
 func (s *Scheduler) Stop(ctx context.Context) error {
+	if s.loads != nil {
+		defer s.loads.close()
+		defer s.accepts.close()
+	}
 	err := s.client.Stop(ctx)
 	if err != nil {
 		if err := s.client.StopAndCancel(context.WithoutCancel(ctx)); err != nil {
@@ -154,23 +174,27 @@ func (s *Scheduler) scheduleFirstSteps(ctx context.Context, tx pgx.Tx, es []less
 
 // queueSteps inserts a send job per step, due at the step's time, in tx.
 func (s *Scheduler) queueSteps(ctx context.Context, tx pgx.Tx, steps []lessons.Step) error {
-	if len(steps) == 0 {
-		return nil
-	}
 	params := make([]river.InsertManyParams, len(steps))
 	for i, st := range steps {
 		params[i] = river.InsertManyParams{Args: SendArgs{MessageID: st.MessageID},
 			InsertOpts: &river.InsertOpts{ScheduledAt: st.At}}
 	}
-	if len(params) == 1 {
-		_, err := s.client.InsertTx(ctx, tx, params[0].Args, params[0].InsertOpts)
-		if err != nil {
-			return fmt.Errorf("queue send job: %w", err)
-		}
+	return s.insertJobs(ctx, tx, params, "send")
+}
+
+// insertJobs inserts the jobs in tx: one alone, many in one statement.
+func (s *Scheduler) insertJobs(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams, what string) error {
+	switch len(params) {
+	case 0:
 		return nil
-	}
-	if _, err := s.client.InsertManyFastTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("queue %d send jobs: %w", len(params), err)
+	case 1:
+		if _, err := s.client.InsertTx(ctx, tx, params[0].Args, params[0].InsertOpts); err != nil {
+			return fmt.Errorf("queue %s job: %w", what, err)
+		}
+	default:
+		if _, err := s.client.InsertManyFastTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("queue %d %s jobs: %w", len(params), what, err)
+		}
 	}
 	return nil
 }

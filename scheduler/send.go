@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ const acceptedMarker = "accepted as "
 
 func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	s := w.s
-	o, err := s.store.OutboundMessage(ctx, job.Args.MessageID)
+	o, err := s.loads.do(ctx, job.Args.MessageID)
 	if errs.CodeOf(err) == errs.NotFound {
 		return river.JobCancel(err)
 	}
@@ -108,17 +109,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 		sid, delivered = acc.SID, acc.Delivered
 	}
-	err = s.finish(ctx, func(tx pgx.Tx) error {
-		steps, err := s.store.MarkAccepted(ctx, tx, o.ID, sid)
-		if err != nil {
-			return err
-		}
-		if err := s.queueSteps(ctx, tx, steps); err != nil {
-			return err
-		}
-		return s.queueNudge(ctx, tx, o, loc)
-	})
-	if err != nil {
+	if _, err := s.accepts.do(ctx, acceptance{o: o, sid: sid, loc: loc}); err != nil {
 		return fmt.Errorf("%s%s, but recording it failed: %w", acceptedMarker, sid, err)
 	}
 	if delivered {
@@ -127,6 +118,71 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 	}
 	return nil
+}
+
+// loadOutbound reads the messages that send jobs are about, in one query.
+func (s *Scheduler) loadOutbound(ctx context.Context, ids []int64) ([]lessons.Outbound, []error) {
+	outs, fails := make([]lessons.Outbound, len(ids)), make([]error, len(ids))
+	found, err := s.store.OutboundMessages(ctx, ids)
+	for i, id := range ids {
+		o, ok := found[id]
+		switch {
+		case err != nil:
+			fails[i] = err
+		case !ok:
+			fails[i] = errs.Errorf(errs.NotFound, "message %d not found", id)
+		default:
+			outs[i] = o
+		}
+	}
+	return outs, fails
+}
+
+// acceptance is a message the provider accepted, about to be recorded.
+type acceptance struct {
+	o   lessons.Outbound
+	sid string
+	loc *time.Location // the rep's
+}
+
+// recordAccepted records messages the provider accepted, the steps that
+// follow them and their nudges, in one transaction (group commit). Should that
+// fail, it records each on its own, so that one bad message holds back no
+// other.
+func (s *Scheduler) recordAccepted(ctx context.Context, as []acceptance) ([]struct{}, []error) {
+	fails := make([]error, len(as))
+	err := s.finish(ctx, func(tx pgx.Tx) error { return s.markAccepted(ctx, tx, as) })
+	if err != nil && len(as) > 1 {
+		s.log.Warn("recording a batch of sent messages failed; recording them one by one", "messages", len(as), "err", err)
+		for i := range as {
+			fails[i] = s.finish(ctx, func(tx pgx.Tx) error { return s.markAccepted(ctx, tx, as[i:i+1]) })
+		}
+	} else {
+		for i := range fails {
+			fails[i] = err
+		}
+	}
+	return make([]struct{}, len(as)), fails
+}
+
+func (s *Scheduler) markAccepted(ctx context.Context, tx pgx.Tx, as []acceptance) error {
+	accepted := make([]lessons.Accepted, len(as))
+	for i, a := range as {
+		accepted[i] = lessons.Accepted{ID: a.o.ID, SID: a.sid}
+	}
+	steps, late, err := s.store.MarkAcceptedMany(ctx, tx, accepted)
+	if err != nil {
+		return err
+	}
+	if len(late) > 0 {
+		// Cancelled (the rep opted out, say) while the provider took them.
+		s.log.Warn("the provider accepted messages that were no longer scheduled", "messages", late)
+		as = slices.DeleteFunc(slices.Clone(as), func(a acceptance) bool { return slices.Contains(late, a.o.ID) })
+	}
+	if err := s.queueSteps(ctx, tx, steps); err != nil {
+		return err
+	}
+	return s.queueNudges(ctx, tx, as)
 }
 
 // finish runs fn in one transaction. River completes the job after Work

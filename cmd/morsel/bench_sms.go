@@ -48,7 +48,7 @@ func benchSMSSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []
 	var o smsOptions
 	fs.IntVar(&o.reps, "reps", 2000, "reps to enroll, in one Enroll call")
 	fs.IntVar(&o.steps, "steps", 5, "text lessons in the course, one a weekday at 09:00 (reps × steps messages)")
-	fs.IntVar(&o.workers, "workers", 200, "SMS workers (the scheduler's SMSWorkers)")
+	fs.IntVar(&o.workers, "workers", 1000, "SMS workers (the scheduler's SMSWorkers)")
 	fs.DurationVar(&o.fetchCooldown, "fetch-cooldown", 5*time.Millisecond, "how often the SMS queue may fetch jobs (the scheduler's FetchCooldown)")
 	fs.IntVar(&o.zones, "zones", 1, "US time zones the reps live in, 1-4: each zone's lessons go out in a wave of their own")
 	fs.IntVar(&o.conns, "conns", 0, "Postgres connections (default as serve: DATABASE_URL's pool_max_conns, at least 20)")
