@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/morselhq/morsel/lessons/errs"
 	"github.com/morselhq/morsel/tracking"
@@ -153,7 +154,7 @@ func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error
 			events = append(events, done...)
 		case KindVideo:
 			tag, err := tx.Exec(ctx, `INSERT INTO video_progress (assignment_id, watched, position, updated_at)
-				VALUES ($1, $2, 0, $3) ON CONFLICT (assignment_id) DO NOTHING`, v.AssignmentID, v.Watched, now)
+				VALUES ($1, $2, 0, $3) ON CONFLICT (assignment_id) DO NOTHING`, v.AssignmentID, watchedBits(v.Watched), now)
 			if err != nil {
 				return fmt.Errorf("start video progress: %w", err)
 			}
@@ -243,6 +244,7 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 	v := LessonView{Token: token}
 	var versionID int64
 	var subset []int32
+	var watched pgtype.Bits
 	q := `
 		SELECT k.assignment_id, k.rep_id, e.org_id, e.id, cv.course_id, a.lesson_id, r.name, r.phone, e.course_version_id,
 			a.status, a.questions,
@@ -260,7 +262,7 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 		q += ` FOR UPDATE OF a`
 	}
 	err := tx.QueryRow(ctx, q, token).Scan(&v.AssignmentID, &v.RepID, &v.OrgID, &v.EnrollmentID, &v.CourseID, &v.LessonID,
-		&v.RepName, &v.RepPhone, &versionID, &v.Status, &subset, &v.Step, &v.Steps, &v.Watched, &v.Position, &v.CompletePercent)
+		&v.RepName, &v.RepPhone, &versionID, &v.Status, &subset, &v.Step, &v.Steps, &watched, &v.Position, &v.CompletePercent)
 	if err == pgx.ErrNoRows {
 		return LessonView{}, errLinkNotFound()
 	}
@@ -281,11 +283,8 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 	v.TextCompletion, _ = cv.Spec.completionOrDefault()
 	switch v.Lesson.Kind {
 	case KindVideo:
-		watched := make([]bool, tracking.SegmentCount(v.Lesson.VideoSeconds))
-		copy(watched, v.Watched)
-		v.Watched = watched
+		v.Watched = watchedFlags(watched, tracking.SegmentCount(v.Lesson.VideoSeconds))
 	case KindQuiz:
-		v.Watched = nil
 		if v.Questions, err = quizSteps(ctx, tx, v.AssignmentID, quizQuestions(l, subset)); err != nil {
 			return LessonView{}, err
 		}
@@ -298,8 +297,6 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 				v.AwaitingAnswer = found && open.assignmentID == v.AssignmentID && open.purpose == PurposeQuestion && open.question == q.Index
 			}
 		}
-	default:
-		v.Watched = nil
 	}
 	return v, nil
 }
@@ -343,14 +340,14 @@ type WatchedSegment struct {
 // WatchedSegments picks the segment_watched events out of events, for
 // RecordWatched; tombstones are left out.
 func WatchedSegments(events []tracking.Event) []WatchedSegment {
-	var out []WatchedSegment
+	out := make([]WatchedSegment, 0, len(events))
 	for _, e := range events {
 		if e.Kind != tracking.KindSegmentWatched || e.Deleted || e.AssignmentID == 0 {
 			continue
 		}
 		seg := WatchedSegment{AssignmentID: e.AssignmentID, Segment: int(e.Value), At: e.OccurredAt}
-		if d, err := tracking.ParseVideoDetail(e.Detail); err == nil {
-			seg.Position = d.Position
+		if pos, err := tracking.DetailPosition(e.Detail); err == nil {
+			seg.Position = pos
 		} else {
 			seg.Position = float64((seg.Segment + 1) * tracking.SegmentSeconds)
 		}
@@ -359,82 +356,98 @@ func WatchedSegments(events []tracking.Event) []WatchedSegment {
 	return out
 }
 
+// videoProgress is what a batch of segments brings to one assignment.
+type videoProgress struct {
+	watched  segmentSet
+	position float64   // the last given
+	at       time.Time // when the latest segment was played
+}
+
+// recordWatched ORs each assignment's segments ($2, bit strings, one a
+// segment from the left) into its video progress, sets its position ($3),
+// and returns the assignments it leaves at or over their course's
+// video_complete_percent that are still open in an active enrollment. The
+// segments are fitted to the video's length first: those past its end are
+// dropped. Assignments that are not video lessons are left out.
+const recordWatched = `
+	WITH target AS (
+		SELECT x.id, x.status, x.enrollment_id, x.lesson_id, g.position,
+			substring(g.watched || repeat('0', x.n)::varbit FROM 1 FOR x.n) AS watched
+		FROM unnest($1::bigint[], $2::varbit[], $3::float8[]) AS g(assignment_id, watched, position)
+		CROSS JOIN LATERAL (
+			-- OFFSET 0 keeps this a lookup by primary key per assignment:
+			-- joined, the planner may hash the whole table.
+			SELECT a.id, a.status, a.enrollment_id, a.lesson_id, (l.video_seconds + $4::int - 1) / $4::int AS n
+			FROM assignments a JOIN course_lessons l ON l.id = a.lesson_id
+			WHERE a.id = g.assignment_id AND l.kind = 'video'
+			OFFSET 0
+		) x
+	), upserted AS (
+		INSERT INTO video_progress AS vp (assignment_id, watched, position, updated_at)
+		SELECT id, watched, position, $5 FROM target ORDER BY id
+		ON CONFLICT (assignment_id) DO UPDATE SET
+			watched = CASE WHEN length(vp.watched) = length(excluded.watched) THEN vp.watched | excluded.watched
+				ELSE substring(vp.watched || repeat('0', length(excluded.watched))::varbit
+						FROM 1 FOR greatest(length(vp.watched), length(excluded.watched)))
+					| substring(excluded.watched || repeat('0', length(vp.watched))::varbit
+						FROM 1 FOR greatest(length(vp.watched), length(excluded.watched)))
+				END,
+			position = excluded.position, updated_at = excluded.updated_at
+		RETURNING vp.assignment_id, bit_count(vp.watched) AS seen, length(vp.watched) AS segments
+	)
+	SELECT u.assignment_id, u.seen, u.segments, t.lesson_id, e.id, e.org_id, e.rep_id, cv.course_id,
+		cv.video_complete_percent
+	FROM upserted u
+	JOIN target t ON t.id = u.assignment_id
+	JOIN enrollments e ON e.id = t.enrollment_id
+	JOIN course_versions cv ON cv.id = e.course_version_id
+	WHERE t.status IN ('pending', 'scheduled', 'sent') AND e.status = 'active'
+		AND u.segments > 0 AND u.seen * 100 >= cv.video_complete_percent * u.segments`
+
 // RecordWatched adds played segments to their video lessons' progress inside
 // tx, the transaction that ships the segment events: each assignment's
 // watched segments are OR-ed in and its position set to the last one given.
 // A video assignment whose watched share reaches its course's
 // video_complete_percent is completed, with a lesson_completed event, and so
 // is its enrollment when nothing is left. Segments of assignments that are not
-// video lessons, and segment numbers outside the video, are ignored. It takes
-// a few statements whatever the number of segments.
+// video lessons, and segment numbers outside the video, are ignored. The
+// segments are gathered per assignment here, so that a batch takes one
+// statement, and one more for each assignment it completes.
 func (s *Store) RecordWatched(ctx context.Context, tx pgx.Tx, segs []WatchedSegment) error {
 	if len(segs) == 0 {
 		return nil
 	}
 	now := s.Now()
-	type progress struct {
-		position float64
-		at       time.Time
-	}
-	type pair struct {
-		assignmentID int64
-		segment      int
-	}
-	latest := make(map[int64]*progress)
-	seen := make(map[pair]bool, len(segs))
-	var pairA []int64
-	var pairS []int32
+	batch := make(map[int64]*videoProgress)
 	for _, g := range segs {
 		at := g.At
 		if at.IsZero() {
 			at = now
 		}
-		p := latest[g.AssignmentID]
+		p := batch[g.AssignmentID]
 		if p == nil {
-			p = &progress{at: at}
-			latest[g.AssignmentID] = p
+			p = &videoProgress{at: at}
+			batch[g.AssignmentID] = p
 		}
 		p.position = g.Position
 		if at.After(p.at) {
 			p.at = at
 		}
-		if k := (pair{g.AssignmentID, g.Segment}); !seen[k] && g.Segment >= 0 {
-			seen[k] = true
-			pairA, pairS = append(pairA, g.AssignmentID), append(pairS, int32(g.Segment))
+		if g.Segment >= 0 && g.Segment < maxVideoSegments {
+			p.watched.add(g.Segment)
 		}
 	}
-	ids := make([]int64, 0, len(latest))
-	positions := make([]float64, 0, len(latest))
-	for id, p := range latest {
-		ids, positions = append(ids, id), append(positions, p.position)
+	ids := make([]int64, 0, len(batch))
+	for id := range batch {
+		ids = append(ids, id)
 	}
-	rows, err := tx.Query(ctx, `
-		WITH seen AS (
-			SELECT a, array_agg(s) AS segs FROM unnest($1::bigint[], $2::int[]) AS u(a, s) GROUP BY a
-		), target AS (
-			SELECT x.id, (l.video_seconds + $5::int - 1) / $5::int AS n, coalesce(seen.segs, '{}') AS segs, u.p
-			FROM unnest($3::bigint[], $4::float8[]) AS u(a, p)
-			JOIN assignments x ON x.id = u.a
-			JOIN course_lessons l ON l.id = x.lesson_id AND l.kind = 'video'
-			LEFT JOIN seen ON seen.a = u.a
-		), upserted AS (
-			INSERT INTO video_progress AS vp (assignment_id, watched, position, updated_at)
-			SELECT id, ARRAY(SELECT i = ANY(segs) FROM generate_series(0, n - 1) AS i ORDER BY i), p, $6
-			FROM target ORDER BY id
-			ON CONFLICT (assignment_id) DO UPDATE SET
-				watched = ARRAY(
-					SELECT coalesce(vp.watched[i], false) OR coalesce(excluded.watched[i], false)
-					FROM generate_series(1, greatest(cardinality(vp.watched), cardinality(excluded.watched))) AS i ORDER BY i),
-				position = excluded.position, updated_at = excluded.updated_at
-			RETURNING assignment_id, watched
-		)
-		SELECT u.assignment_id, u.watched, x.status, x.lesson_id, e.id, e.org_id, e.rep_id, e.status, cv.course_id,
-			cv.video_complete_percent
-		FROM upserted u
-		JOIN assignments x ON x.id = u.assignment_id
-		JOIN enrollments e ON e.id = x.enrollment_id
-		JOIN course_versions cv ON cv.id = e.course_version_id`,
-		pairA, pairS, ids, positions, tracking.SegmentSeconds, now)
+	slices.Sort(ids) // one lock order for concurrent batches
+	watched := make([]pgtype.Bits, len(ids))
+	positions := make([]float64, len(ids))
+	for i, id := range ids {
+		watched[i], positions[i] = batch[id].watched.value(), batch[id].position
+	}
+	rows, err := tx.Query(ctx, recordWatched, ids, watched, positions, tracking.SegmentSeconds, now)
 	if err != nil {
 		return fmt.Errorf("record watched segments: %w", err)
 	}
@@ -446,17 +459,14 @@ func (s *Store) RecordWatched(ctx context.Context, tx pgx.Tx, segs []WatchedSegm
 	var complete []int64
 	for rows.Next() {
 		var v LessonView
-		var enrollmentStatus EnrollmentStatus
-		if err := rows.Scan(&v.AssignmentID, &v.Watched, &v.Status, &v.LessonID, &v.EnrollmentID, &v.OrgID, &v.RepID,
-			&enrollmentStatus, &v.CourseID, &v.CompletePercent); err != nil {
+		var seen, segments int
+		if err := rows.Scan(&v.AssignmentID, &seen, &segments, &v.LessonID, &v.EnrollmentID, &v.OrgID, &v.RepID,
+			&v.CourseID, &v.CompletePercent); err != nil {
 			rows.Close()
 			return fmt.Errorf("record watched segments: %w", err)
 		}
-		pct := v.WatchedPercent()
-		if openStatus(v.Status) && enrollmentStatus == EnrollmentActive && pct >= v.CompletePercent {
-			candidates = append(candidates, candidate{v, pct})
-			complete = append(complete, v.AssignmentID)
-		}
+		candidates = append(candidates, candidate{v, seen * 100 / segments})
+		complete = append(complete, v.AssignmentID)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -489,7 +499,7 @@ func (s *Store) RecordWatched(ctx context.Context, tx pgx.Tx, segs []WatchedSegm
 		if !done[c.view.AssignmentID] {
 			continue
 		}
-		e := c.view.event(tracking.KindLessonCompleted, completedKey(c.view.AssignmentID), latest[c.view.AssignmentID].at)
+		e := c.view.event(tracking.KindLessonCompleted, completedKey(c.view.AssignmentID), batch[c.view.AssignmentID].at)
 		e.Value = float64(c.percent)
 		e.Detail = fmt.Sprintf(`{"kind":%q}`, KindVideo)
 		events = append(events, e)

@@ -141,16 +141,22 @@ func (b pageBundle) events(t *testing.T, assignmentID int64) []string {
 	return out
 }
 
+// watched reads an assignment's video progress: a flag per segment, from the
+// bit string as Postgres spells it ("0110"), and the position.
 func (b pageBundle) watched(t *testing.T, assignmentID int64) ([]bool, float64) {
 	t.Helper()
-	var w []bool
+	var bits string
 	var pos float64
 	err := b.store.Pool().QueryRow(context.Background(),
-		`SELECT watched, position FROM video_progress WHERE assignment_id = $1`, assignmentID).Scan(&w, &pos)
+		`SELECT watched::text, position FROM video_progress WHERE assignment_id = $1`, assignmentID).Scan(&bits, &pos)
 	if err == pgx.ErrNoRows {
 		return nil, 0
 	}
 	require.NoError(t, err)
+	w := make([]bool, len(bits))
+	for i, c := range bits {
+		w[i] = c == '1'
+	}
 	return w, pos
 }
 
@@ -556,4 +562,132 @@ func TestWatchedSegments(t *testing.T) {
 		{AssignmentID: 7, Segment: 3, Position: 59.5, At: at},
 		{AssignmentID: 7, Segment: 4, Position: 75, At: at},
 	}, lessons.WatchedSegments(events))
+}
+
+// videoCourse stores a course of one video lesson of seconds that completes
+// at percent, enrolls a new rep in it and returns the rep's assignment.
+func (b pageBundle) videoCourse(t *testing.T, slug string, seconds, percent int, phone string) int64 {
+	t.Helper()
+	spec := testSpec(slug)
+	spec.Lessons = []lessons.Lesson{{Key: "video", Kind: lessons.KindVideo, Title: "Watch", VideoURL: "/media/demo.mp4", VideoSeconds: seconds}}
+	spec.VideoCompletePercent = percent
+	v, err := b.store.SaveCourse(context.Background(), b.org.ID, spec, true)
+	require.NoError(t, err)
+	b.courseID = v.CourseID
+	return b.assignment(t, b.enroll(t, b.addRep(t, "Rep "+slug, phone)), "video")
+}
+
+// TestRecordWatchedThreshold completes a video lesson when its watched share,
+// rounded down, reaches the course's percent, and not a segment before.
+func TestRecordWatchedThreshold(t *testing.T) {
+	t.Parallel()
+	spec := testSpec("threshold")
+	spec.Lessons = spec.Lessons[1:2]
+	b := setupPage(t, spec, "+13125550200")
+	tests := []struct {
+		seconds, percent int
+		watched          int // the first segments
+		completes        bool
+	}{
+		{95, 90, 6, false}, // 7 segments: 6 is 85%
+		{95, 90, 7, true},
+		{150, 90, 8, false}, // 10 segments
+		{150, 90, 9, true},  // exactly 90%
+		{150, 100, 9, false},
+		{150, 100, 10, true},
+		{15, 1, 0, false}, // one segment
+		{15, 1, 1, true},
+		{3600, 50, 119, false}, // 240 segments
+		{3600, 50, 120, true},
+		{3599, 50, 120, true}, // the last segment shorter: still 240
+	}
+	for i, tt := range tests {
+		t.Run(fmt.Sprintf("%ds_%dpct_%d", tt.seconds, tt.percent, tt.watched), func(t *testing.T) {
+			a := b.videoCourse(t, fmt.Sprintf("threshold-%d", i), tt.seconds, tt.percent, fmt.Sprintf("+1312555%04d", 2100+i))
+			if tt.watched > 0 {
+				b.recordWatched(t, segs(a, 0, tt.watched-1)...)
+			} else {
+				b.recordWatched(t, lessons.WatchedSegment{AssignmentID: a, Segment: 1, Position: 15}) // past the end
+			}
+			w, _ := b.watched(t, a)
+			require.Len(t, w, tracking.SegmentCount(tt.seconds))
+			require.Equal(t, tt.watched, countTrue(w))
+			status, _ := b.status(t, a)
+			if tt.completes {
+				require.Equal(t, lessons.AssignmentCompleted, status)
+				require.Equal(t, []string{fmt.Sprintf("lesson_completed done/%d", a)}, b.events(t, a))
+			} else {
+				require.NotEqual(t, lessons.AssignmentCompleted, status)
+				require.Empty(t, b.events(t, a))
+			}
+		})
+	}
+}
+
+func countTrue(w []bool) int {
+	n := 0
+	for _, x := range w {
+		if x {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRecordWatchedBatchAsOneByOne records the same segments for two reps, in
+// one batch for the one and a call a segment for the other: the progress, the
+// resume point and the completion come out the same. (The completion's value
+// and time are those of its batch: the share and the latest segment.)
+func TestRecordWatchedBatchAsOneByOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	spec := testSpec("one-by-one")
+	spec.Lessons = spec.Lessons[1:2]
+	b := setupPage(t, spec, "+13125550220")
+	streams := []struct {
+		name string
+		segs []int
+	}{
+		{"in order", []int{0, 1, 2, 3, 4, 5, 6}},
+		{"backwards with repeats", []int{6, 6, 5, 4, 4, 3, 2, 1}},
+		{"gaps and junk", []int{0, 9, -1, 2, 4, 2, 100000, 6}},
+		{"completes and goes on", []int{0, 1, 2, 3, 4, 5, 6, 0, 3}},
+		{"one segment", []int{3}},
+	}
+	for i, st := range streams {
+		t.Run(st.name, func(t *testing.T) {
+			batched := b.videoCourse(t, fmt.Sprintf("batched-%d", i), 95, 90, fmt.Sprintf("+1312555%04d", 2200+i))
+			single := b.videoCourse(t, fmt.Sprintf("single-%d", i), 95, 90, fmt.Sprintf("+1312555%04d", 2300+i))
+			var batch []lessons.WatchedSegment
+			for j, s := range st.segs {
+				g := lessons.WatchedSegment{Segment: s, Position: float64(j) + 0.5, At: b.now.Add(time.Duration(j) * time.Second)}
+				g.AssignmentID = batched
+				batch = append(batch, g)
+				g.AssignmentID = single
+				b.recordWatched(t, g)
+			}
+			b.recordWatched(t, batch...)
+
+			wb, pb := b.watched(t, batched)
+			ws, ps := b.watched(t, single)
+			require.Equal(t, ws, wb)
+			require.Equal(t, ps, pb, "the last position given")
+			sb, _ := b.status(t, batched)
+			ss, _ := b.status(t, single)
+			require.Equal(t, ss, sb)
+			require.Len(t, b.events(t, batched), len(b.events(t, single)), "completed once, or not")
+			var resumeB, resumeS int
+			for _, pair := range []struct {
+				a   int64
+				out *int
+			}{{batched, &resumeB}, {single, &resumeS}} {
+				var token string
+				require.NoError(t, b.store.Pool().QueryRow(ctx, `SELECT token FROM lesson_links WHERE assignment_id = $1`, pair.a).Scan(&token))
+				v, err := b.store.LessonByToken(ctx, token)
+				require.NoError(t, err)
+				*pair.out = v.ResumeAt()
+			}
+			require.Equal(t, resumeS, resumeB)
+		})
+	}
 }

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -21,19 +22,32 @@ func (ShipArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 1}
 }
 
-// shipBatch is how many events one transaction moves.
-const shipBatch = 5000
+// shipBatch is how many events one transaction moves: a second of pings at
+// full load, so that each assignment's progress is written once a second,
+// not once a batch.
+const shipBatch = 50_000
 
 type shipWorker struct {
 	river.WorkerDefaults[ShipArgs]
 	s *Scheduler
+
+	// shipping is held while a job of this process ships. The next period's
+	// job, started while a long one still runs (many lessons completing at
+	// once), leaves the work to it rather than wait for the same progress
+	// rows and hold batches of its own meanwhile.
+	shipping sync.Mutex
 }
 
 func (w *shipWorker) Timeout(*river.Job[ShipArgs]) time.Duration { return time.Minute }
 
 // Work ships batches until the outbox is empty or a few seconds have passed;
-// the next period goes on.
+// the next period goes on. It returns at once while another job of this
+// process ships.
 func (w *shipWorker) Work(ctx context.Context, job *river.Job[ShipArgs]) error {
+	if !w.shipping.TryLock() {
+		return nil
+	}
+	defer w.shipping.Unlock()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		n, err := tracking.Ship(ctx, w.s.store.Pool(), w.s.cfg.ClickHouse, shipBatch, w.s.cfg.OnShipped)

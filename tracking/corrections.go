@@ -307,10 +307,11 @@ func nextVersion(latest uint64, now time.Time) uint64 {
 }
 
 // latestRows returns the newest row of each of the rep's event keys, or of
-// key alone when it is not "", whether deleted or not, from the outbox and
-// from ClickHouse, the newer where both have it. The outbox is read first: a
-// row the shipper moves meanwhile is in ClickHouse before it leaves the outbox.
-// The outbox has no index on the rep; it is small while the shipper keeps up.
+// key alone when it is not "", whether deleted or not, from the outbox (its
+// rows, then its batches) and from ClickHouse, the newer where both have it.
+// The outbox is read first: a row the shipper moves meanwhile is in
+// ClickHouse before it leaves the outbox. The outbox has no index on the rep,
+// and its batches are read whole; it is small while the shipper keeps up.
 func latestRows(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID, repID int64, key string) (map[string]Event, error) {
 	latest := map[string]Event{}
 	keep := func(e Event) {
@@ -338,6 +339,15 @@ func latestRows(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID, 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the outbox: %w", err)
+	}
+	batched, err := batchedEvents(ctx, pool, orgID)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range batched {
+		if e.RepID == repID && (key == "" || e.Key == key) {
+			outbox = append(outbox, e)
+		}
 	}
 
 	query := `SELECT event_key, kind, occurred_at, course_id, enrollment_id, assignment_id, lesson_id, value, detail,

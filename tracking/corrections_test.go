@@ -371,3 +371,26 @@ func TestDeleteRep(t *testing.T) {
 	require.NotContains(t, b.report(t, 1), uint64(1), "the row shipped late stays deleted")
 	b.requireNoMerge(t, 4)
 }
+
+// Pings the ingester wrote and the shipper has not moved yet (in event
+// batches) are voided with the rep's other events, and stay void once shipped.
+func TestDeleteRepWithBatchedPings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupCorrections(t)
+	b.live(t, segment(1, 10, 0), segment(2, 20, 0))
+	in := tracking.NewIngester(b.pool, quiet, 1)
+	defer in.Stop()
+	require.NoError(t, in.Write(ctx, []tracking.Event{segment(1, 10, 1), segment(1, 10, 2), segment(2, 20, 1)}))
+	require.NoError(t, in.Write(ctx, []tracking.Event{segment(1, 10, 0)})) // a second ping of a shipped segment
+
+	n, err := tracking.DeleteRep(ctx, b.pool, b.ch, 1, 1)
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "segments 0 (shipped, and again batched), 1 and 2 (batched)")
+	shipped, err := tracking.Ship(ctx, b.pool, b.ch, 100, nil)
+	require.NoError(t, err)
+	require.Equal(t, 4, shipped)
+	report := b.report(t, 1)
+	require.NotContains(t, report, uint64(1), "the batched pings shipped late stay deleted")
+	require.EqualValues(t, 2, report[2].Count)
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The kinds of event.
@@ -53,37 +54,47 @@ type Event struct {
 	Deleted      bool    // a tombstone: reports stop counting the key
 }
 
-// outboxColumns are the outbox's columns in Event order.
-var outboxColumns = []string{"org_id", "rep_id", "event_key", "kind", "occurred_at", "course_id", "enrollment_id",
-	"assignment_id", "lesson_id", "value", "detail", "version", "deleted"}
-
 // Append writes events to the Postgres outbox inside tx, the transaction of
 // the change that causes them; the shipper takes them to ClickHouse.
 func Append(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	now := uint64(time.Now().UnixNano())
-	rows := make([][]any, len(events))
-	for i, e := range events {
-		if e.Version == 0 {
-			e.Version = now
-		}
-		rows[i] = []any{e.OrgID, e.RepID, e.Key, e.Kind, e.OccurredAt, e.CourseID, e.EnrollmentID,
-			e.AssignmentID, e.LessonID, e.Value, e.Detail, int64(e.Version), e.Deleted}
-	}
-	if len(rows) < 8 {
-		for _, r := range rows {
-			if _, err := tx.Exec(ctx, `INSERT INTO event_outbox (org_id, rep_id, event_key, kind, occurred_at, course_id,
-				enrollment_id, assignment_id, lesson_id, value, detail, version, deleted)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, r...); err != nil {
-				return fmt.Errorf("append event: %w", err)
-			}
-		}
+	return insertOutbox(ctx, tx, events)
+}
+
+// insertOutboxSQL inserts a batch of events given as one array per column.
+const insertOutboxSQL = `INSERT INTO event_outbox (org_id, rep_id, event_key, kind, occurred_at, course_id,
+	enrollment_id, assignment_id, lesson_id, value, detail, version, deleted)
+	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
+		$7::bigint[], $8::bigint[], $9::bigint[], $10::float8[], $11::text[], $12::bigint[], $13::boolean[])`
+
+// insertOutbox writes events to the outbox in one statement: in a
+// transaction of the caller's, or, given a pool, in one of its own. Events
+// without a Version get the time of writing.
+func insertOutbox(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, events []Event) error {
+	if len(events) == 0 {
 		return nil
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"event_outbox"}, outboxColumns, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("append %d events: %w", len(rows), err)
+	n := len(events)
+	now := time.Now().UnixNano()
+	orgs, reps, courses, enrollments := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	assignments, lessons, versions := make([]int64, n), make([]int64, n), make([]int64, n)
+	keys, kinds, details := make([]string, n), make([]string, n), make([]string, n)
+	at, values, deleted := make([]time.Time, n), make([]float64, n), make([]bool, n)
+	for i, e := range events {
+		orgs[i], reps[i], keys[i], kinds[i], at[i] = e.OrgID, e.RepID, e.Key, e.Kind, e.OccurredAt
+		courses[i], enrollments[i], assignments[i], lessons[i] = e.CourseID, e.EnrollmentID, e.AssignmentID, e.LessonID
+		values[i], details[i], versions[i], deleted[i] = e.Value, e.Detail, int64(e.Version), e.Deleted
+		if e.Version == 0 {
+			versions[i] = now
+		}
+	}
+	if _, err := db.Exec(ctx, insertOutboxSQL, orgs, reps, keys, kinds, at, courses, enrollments, assignments, lessons,
+		values, details, versions, deleted); err != nil {
+		return fmt.Errorf("append %d events: %w", n, err)
 	}
 	return nil
 }

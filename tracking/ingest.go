@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -16,22 +16,35 @@ import (
 // group commit: requests arriving together share one transaction, so each is
 // durable when Write returns without a commit per request. Postgres commits
 // about 2,500 times a second from one connection; grouped, the same commits
-// carry tens of thousands of events.
+// carry tens of thousands of events. A flusher waits for nothing: it writes
+// what is queued as one row of event_batches, and what arrives meanwhile is
+// the next batch. Ship moves the batches with the outbox.
 type Ingester struct {
 	pool     *pgxpool.Pool
 	log      *slog.Logger
 	reqs     chan *ingestReq
 	maxBatch int
-	maxWait  time.Duration
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	stopOnce sync.Once
+
+	// tick is closed, and replaced, every waitTick: writers that wait
+	// within a time wake on it to look at the clock, where a timer each
+	// would cost more than their write.
+	tick atomic.Pointer[chan struct{}]
 }
+
+// waitTick is how late WriteWithin may give up.
+const waitTick = 100 * time.Millisecond
 
 type ingestReq struct {
 	events []Event
 	done   chan error
 }
+
+// reqPool recycles the requests that were answered: an acknowledged ping
+// costs no allocation for its place in the queue.
+var reqPool = sync.Pool{New: func() any { return &ingestReq{done: make(chan error, 1)} }}
 
 // ErrStopped is returned by Write after Stop.
 var ErrStopped = errors.New("tracking: the ingester is stopped")
@@ -40,10 +53,13 @@ var ErrStopped = errors.New("tracking: the ingester is stopped")
 // batch while the others gather the next.
 func NewIngester(pool *pgxpool.Pool, log *slog.Logger, flushers int) *Ingester {
 	if flushers <= 0 {
-		flushers = 4
+		flushers = 2
 	}
-	in := &Ingester{pool: pool, log: log, reqs: make(chan *ingestReq, 8192), maxBatch: 4000,
-		maxWait: 2 * time.Millisecond, stop: make(chan struct{})}
+	in := &Ingester{pool: pool, log: log, reqs: make(chan *ingestReq, 8192), maxBatch: 4000, stop: make(chan struct{})}
+	tick := make(chan struct{})
+	in.tick.Store(&tick)
+	in.wg.Add(1)
+	go in.runClock()
 	for range flushers {
 		in.wg.Add(1)
 		go in.flushLoop()
@@ -51,28 +67,91 @@ func NewIngester(pool *pgxpool.Pool, log *slog.Logger, flushers int) *Ingester {
 	return in
 }
 
+func (in *Ingester) runClock() {
+	defer in.wg.Done()
+	t := time.NewTicker(waitTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			next := make(chan struct{})
+			close(*in.tick.Swap(&next))
+		case <-in.stop:
+			return
+		}
+	}
+}
+
 // Write stores events durably in the outbox and returns once they are
 // committed, or with the error that kept them from it.
 func (in *Ingester) Write(ctx context.Context, events []Event) error {
-	req := &ingestReq{events: events, done: make(chan error, 1)}
+	return in.WriteWithin(ctx, 0, events)
+}
+
+// WriteWithin is Write that gives up after wait (0: never), or up to
+// waitTick later, with an error that is context.DeadlineExceeded. It costs
+// no timer, unlike a context with a timeout.
+func (in *Ingester) WriteWithin(ctx context.Context, wait time.Duration, events []Event) error {
 	select {
 	case <-in.stop:
 		return ErrStopped
 	default:
 	}
-	select {
-	case in.reqs <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-in.stop:
-		return ErrStopped
+	var deadline time.Time
+	if wait > 0 {
+		deadline = time.Now().Add(wait)
 	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err() // it may still commit: pings are idempotent by key
+	req := reqPool.Get().(*ingestReq)
+	req.events = events
+	drop := func() {
+		req.events = nil
+		reqPool.Put(req)
 	}
+	queued := false
+	select {
+	case in.reqs <- req: // the usual case: room in the queue
+		queued = true
+	default:
+	}
+	for !queued {
+		select {
+		case in.reqs <- req:
+			queued = true
+		case <-ctx.Done():
+			drop()
+			return ctx.Err()
+		case <-in.stop:
+			drop()
+			return ErrStopped
+		case <-in.ticks(wait):
+			if !time.Now().Before(deadline) {
+				drop()
+				return fmt.Errorf("queue %d events: no room within %s: %w", len(events), wait, context.DeadlineExceeded)
+			}
+		}
+	}
+	for {
+		select {
+		case err := <-req.done:
+			drop()
+			return err
+		case <-ctx.Done():
+			return ctx.Err() // it may still commit: pings are idempotent by key
+		case <-in.ticks(wait):
+			if !time.Now().Before(deadline) {
+				return fmt.Errorf("store %d events: not committed within %s: %w", len(events), wait, context.DeadlineExceeded)
+			}
+		}
+	}
+}
+
+// ticks returns the channel that the next tick closes, or, when there is no
+// time limit, nil, which never is.
+func (in *Ingester) ticks(wait time.Duration) <-chan struct{} {
+	if wait <= 0 {
+		return nil
+	}
+	return *in.tick.Load()
 }
 
 // Stop writes what is queued and stops.
@@ -83,47 +162,50 @@ func (in *Ingester) Stop() {
 
 func (in *Ingester) flushLoop() {
 	defer in.wg.Done()
+	var batch []*ingestReq
+	var events []Event
+	var buf []byte
 	for {
-		var first *ingestReq
+		batch = batch[:0]
 		select {
-		case first = <-in.reqs:
+		case r := <-in.reqs:
+			batch = append(batch, r)
 		case <-in.stop:
-			// Drain what is queued, then stop.
+			// Write what is queued, then stop.
 			for {
-				select {
-				case r := <-in.reqs:
-					in.flush([]*ingestReq{r})
-				default:
+				batch, events = in.gather(batch[:0], events[:0])
+				if len(batch) == 0 {
 					return
 				}
+				buf = in.flush(batch, events, buf)
 			}
 		}
-		batch := []*ingestReq{first}
-		n := len(first.events)
-		timer := time.NewTimer(in.maxWait)
-	gather:
-		for n < in.maxBatch {
-			select {
-			case r := <-in.reqs:
-				batch = append(batch, r)
-				n += len(r.events)
-			case <-timer.C:
-				break gather
-			}
-		}
-		timer.Stop()
-		in.flush(batch)
+		batch, events = in.gather(batch, append(events[:0], batch[0].events...))
+		buf = in.flush(batch, events, buf)
+		clear(events) // let the strings go
 	}
 }
 
-func (in *Ingester) flush(batch []*ingestReq) {
-	var events []Event
-	for _, r := range batch {
-		events = append(events, r.events...)
+// gather adds the queued requests to batch, up to maxBatch events, without
+// waiting, and their events to events.
+func (in *Ingester) gather(batch []*ingestReq, events []Event) ([]*ingestReq, []Event) {
+	for len(events) < in.maxBatch {
+		select {
+		case r := <-in.reqs:
+			batch = append(batch, r)
+			events = append(events, r.events...)
+		default:
+			return batch, events
+		}
 	}
+	return batch, events
+}
+
+// flush writes a batch; buf is a buffer for its lines, which it returns.
+func (in *Ingester) flush(batch []*ingestReq, events []Event, buf []byte) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error { return Append(ctx, tx, events...) })
+	buf, err := insertBatch(ctx, in.pool, events, buf)
 	if err != nil {
 		in.log.Error("write events", "events", len(events), "err", err)
 		err = fmt.Errorf("store %d events: %w", len(events), err)
@@ -131,4 +213,5 @@ func (in *Ingester) flush(batch []*ingestReq) {
 	for _, r := range batch {
 		r.done <- err
 	}
+	return buf
 }

@@ -1,6 +1,7 @@
 package tracking_test
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 
@@ -116,4 +117,93 @@ func TestVideoDetail(t *testing.T) {
 	require.JSONEq(t, `{"position":0,"rate":1,"session":"s"}`, tracking.VideoDetail{Rate: 1, Session: "s"}.String())
 	_, err = tracking.ParseVideoDetail("not json")
 	require.Error(t, err)
+}
+
+// TestVideoDetailString writes details as json.Marshal does, including the
+// numbers it writes with an exponent and the strings it escapes.
+func TestVideoDetailString(t *testing.T) {
+	t.Parallel()
+	seg, neg := 17, -3
+	for _, d := range []tracking.VideoDetail{
+		{Position: 15.25, Rate: 1, Session: "bench-17-0"},
+		{Position: 0, Rate: 0.25, Session: "abcdefgh", Segment: &seg},
+		{Position: math.Copysign(0, -1), Rate: 4, Session: "", Segment: &neg},
+		{Position: 1e-7, Rate: 1e21, Session: "x"},
+		{Position: 9.999999e-7, Rate: 1e20, Session: "x"},
+		{Position: 123456789.123456789, Rate: 1.0000001, Session: "x"},
+		{Position: 5e-324, Rate: math.MaxFloat64, Session: "x"},
+		{Position: 1, Rate: 1, Session: `<a href="x">&amp;</a>`},
+		{Position: 1, Rate: 1, Session: "tab\there\u2028 é \xff"},
+		{Position: math.NaN(), Rate: 1, Session: "x"},
+		{Position: 1, Rate: math.Inf(1), Session: "x"},
+	} {
+		want, _ := json.Marshal(d)
+		require.Equal(t, string(want), d.String())
+	}
+}
+
+func FuzzVideoDetailString(f *testing.F) {
+	f.Add(15.25, 1.0, "bench-17-0", 3, true)
+	f.Add(1e-7, 1e21, "<&>", -1, false)
+	f.Fuzz(func(t *testing.T, position, rate float64, session string, segment int, withSegment bool) {
+		d := tracking.VideoDetail{Position: position, Rate: rate, Session: session}
+		if withSegment {
+			d.Segment = &segment
+		}
+		want, _ := json.Marshal(d)
+		require.Equal(t, string(want), d.String())
+	})
+}
+
+// detailSeeds are details as String writes them, and others that only
+// encoding/json reads right.
+var detailSeeds = []string{
+	`{"position":59.75,"rate":1.25,"session":"bench-17-0"}`,
+	`{"position":0,"rate":1,"session":"abcdefgh","segment":3}`,
+	`{"position":-0,"rate":1e-7,"session":"","segment":-0}`,
+	`{"position":1.5e+300,"rate":2E-3,"session":"<&>"}`,
+	`{"position":59.75,"rate":1.25,"session":"bench-17-0","position":3}`,
+	`{"position":59.75,"rate":1.25,"session":"bench-17-0","POSITION":3}`,
+	`{"position":59.75,"rate":1.25,"session":"bench-17-0","segment":1.5}`,
+	`{"position":59.75,"rate":1.25,"session":"bench-17-0","segment":99999999999999999999}`,
+	`{"position":59.75,"rate":1e400,"session":"bench-17-0"}`,
+	`{"position":1e400,"rate":1,"session":"bench-17-0"}`,
+	`{"position":59.75,"rate":1.25,"session":"be\"nch"}`,
+	`{"position":59.75,"rate":1.25,"session":"bench-17-0"} `,
+	`{"position":59.75,"rate":1.25,"session":"bench-17-0"`,
+	`{"position":059,"rate":1,"session":"x"}`,
+	`{"position":.5,"rate":1,"session":"x"}`,
+	`{"rate":1.25,"position":59.75,"session":"bench-17-0"}`,
+	`garbled`, ``, `{}`,
+}
+
+// TestDetailPosition reads positions as ParseVideoDetail does, on the
+// details String writes and on others.
+func TestDetailPosition(t *testing.T) {
+	t.Parallel()
+	for _, s := range detailSeeds {
+		want, werr := tracking.ParseVideoDetail(s)
+		got, err := tracking.DetailPosition(s)
+		require.Equal(t, werr == nil, err == nil, "%s: %v", s, werr)
+		if werr == nil {
+			require.Equal(t, math.Float64bits(want.Position), math.Float64bits(got), s)
+		}
+	}
+	got, err := tracking.DetailPosition(detailSeeds[0])
+	require.NoError(t, err)
+	require.Equal(t, 59.75, got)
+}
+
+func FuzzDetailPosition(f *testing.F) {
+	for _, s := range detailSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := tracking.ParseVideoDetail(s)
+		got, err := tracking.DetailPosition(s)
+		require.Equal(t, werr == nil, err == nil, "%q: %v", s, werr)
+		if werr == nil {
+			require.Equal(t, math.Float64bits(want.Position), math.Float64bits(got), "%q", s)
+		}
+	})
 }

@@ -184,3 +184,135 @@ func TestShipSyncsReps(t *testing.T) {
 	require.NoError(t, ch.QueryRow(ctx, `SELECT argMax(status, version) FROM reps WHERE rep_id = 12`).Scan(&status))
 	require.Equal(t, "removed", status)
 }
+
+// Every column of an event reaches ClickHouse as it was appended, through
+// the outbox's arrays and the batch's columns.
+func TestShipKeepsEveryColumn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
+	chicago, err := time.LoadLocation("America/Chicago")
+	require.NoError(t, err)
+	events := []tracking.Event{
+		{OrgID: 5, RepID: 51, Key: "seg/501/3", Kind: tracking.KindSegmentWatched, OccurredAt: time.Date(2027, 3, 8, 9, 30, 15, 0, chicago),
+			CourseID: 52, EnrollmentID: 53, AssignmentID: 501, LessonID: 54, Value: 3, Detail: `{"position":59.75,"rate":1.25,"session":"s-1"}`,
+			Version: 1_800_000_000_000_000_001},
+		{OrgID: 5, RepID: 52, Key: "done/502", Kind: tracking.KindLessonCompleted, OccurredAt: time.Date(2027, 3, 8, 14, 0, 0, 0, time.UTC),
+			Value: 87.5, Detail: "é \"quoted\"", Version: 7, Deleted: true},
+		{OrgID: 5, RepID: 53, Key: "open/503", Kind: tracking.KindLessonOpened, OccurredAt: time.Date(2027, 3, 8, 14, 0, 0, 0, time.UTC)},
+	}
+	before := uint64(time.Now().UnixNano())
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, events...) }))
+	n, err := tracking.Ship(ctx, pool, ch, 100, nil)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+
+	rows, err := ch.Query(ctx, `SELECT org_id, rep_id, event_key, kind, occurred_at, course_id, enrollment_id, assignment_id,
+		lesson_id, value, detail, version, deleted FROM events WHERE org_id = 5 ORDER BY rep_id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []tracking.Event
+	for rows.Next() {
+		var org, rep, course, enrollment, assignment, lesson, version uint64
+		var deleted uint8
+		var e tracking.Event
+		require.NoError(t, rows.Scan(&org, &rep, &e.Key, &e.Kind, &e.OccurredAt, &course, &enrollment, &assignment, &lesson,
+			&e.Value, &e.Detail, &version, &deleted))
+		e.OrgID, e.RepID, e.CourseID, e.EnrollmentID = int64(org), int64(rep), int64(course), int64(enrollment)
+		e.AssignmentID, e.LessonID, e.Version, e.Deleted = int64(assignment), int64(lesson), version, deleted == 1
+		got = append(got, e)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, got, 3)
+	require.GreaterOrEqual(t, got[2].Version, before, "no version given: the time of writing")
+	got[2].Version = 0
+	for i := range events {
+		require.True(t, events[i].OccurredAt.Equal(got[i].OccurredAt), "%v, not %v", got[i].OccurredAt, events[i].OccurredAt)
+		got[i].OccurredAt = events[i].OccurredAt
+	}
+	require.Equal(t, events, got)
+}
+
+// WriteWithin gives up in time when the outbox cannot be written, and the
+// ingester goes on once it can.
+func TestIngesterWriteWithin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Postgres(t)
+	in := tracking.NewIngester(pool, quiet, 1)
+	defer in.Stop()
+	require.NoError(t, in.WriteWithin(ctx, time.Second, []tracking.Event{segment(1, 10, 0)}))
+
+	lock, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer lock.Rollback(ctx) //nolint:errcheck // rolled back below unless the test fails first
+	_, err = lock.Exec(ctx, `LOCK TABLE event_batches IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	start := time.Now()
+	err = in.WriteWithin(ctx, 300*time.Millisecond, []tracking.Event{segment(1, 10, 1)})
+	took := time.Since(start)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.GreaterOrEqual(t, took, 300*time.Millisecond)
+	require.Less(t, took, 2*time.Second)
+	require.NoError(t, lock.Rollback(ctx))
+
+	require.NoError(t, in.WriteWithin(ctx, 5*time.Second, []tracking.Event{segment(1, 10, 2)}))
+	n, _, err := tracking.Backlog(ctx, pool)
+	require.NoError(t, err)
+	require.Equal(t, 3, n, "the write that was given up on still committed once the lock was gone")
+}
+
+// The ingester's batches wait with the outbox (Backlog, Pending) and ship
+// with it, whole, up to the limit of events.
+func TestShipBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
+	in := tracking.NewIngester(pool, quiet, 1)
+	defer in.Stop()
+	var written []tracking.Event
+	for req := range 4 { // one request a batch: each write waits for its commit
+		events := []tracking.Event{segment(30, 300, 3*req), segment(30, 300, 3*req+1), segment(31, 310, req)}
+		events[2].OrgID, events[2].Detail = 3, "a\ttab"
+		require.NoError(t, in.Write(ctx, events))
+		written = append(written, events...)
+	}
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, segment(32, 320, 0)) }))
+
+	n, age, err := tracking.Backlog(ctx, pool)
+	require.NoError(t, err)
+	require.Equal(t, 13, n)
+	require.Greater(t, age, time.Duration(0))
+	pending, err := tracking.Pending(ctx, pool, 3)
+	require.NoError(t, err)
+	require.Len(t, pending, 4, "organisation 3's")
+	require.Equal(t, "a\ttab", pending[0].Detail)
+	pending, err = tracking.Pending(ctx, pool, 0)
+	require.NoError(t, err)
+	require.Len(t, pending, 13)
+	require.Equal(t, int64(32), pending[0].RepID, "the outbox's rows first, then the batches in order")
+	for i, e := range pending[1:] {
+		require.Equal(t, written[i].Key, e.Key)
+		require.NotZero(t, e.Version, "stamped when written")
+	}
+
+	var shippedEvents []tracking.Event
+	keep := func(_ context.Context, _ pgx.Tx, events []tracking.Event) error {
+		shippedEvents = append(shippedEvents, events...)
+		return nil
+	}
+	shipped, err := tracking.Ship(ctx, pool, ch, 5, keep)
+	require.NoError(t, err)
+	require.Equal(t, 1+6, shipped, "the outbox row, and whole batches up to 5 events, starting one more while under")
+	shipped, err = tracking.Ship(ctx, pool, ch, 1, keep)
+	require.NoError(t, err)
+	require.Equal(t, 3, shipped, "at least one batch")
+	shipped, err = tracking.Ship(ctx, pool, ch, 100, keep)
+	require.NoError(t, err)
+	require.Equal(t, 3, shipped)
+	n, _, err = tracking.Backlog(ctx, pool)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Equal(t, pending, shippedEvents, "shipped as they were pending, in order")
+	require.EqualValues(t, 12, countFinal(t, ch, "rep_id IN (30, 31)"))
+}

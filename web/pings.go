@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -94,6 +95,14 @@ func (p *pingProblems) err() error {
 // body was one ping object, whose problems are named without a "pings[i]."
 // prefix.
 func parsePings(body []byte) (ps []ping, single bool, err error) {
+	if p, ok := parseFlatPing(body); ok {
+		return []ping{p}, true, nil
+	}
+	return parsePingsJSON(body)
+}
+
+// parsePingsJSON is parsePings with encoding/json, for every body.
+func parsePingsJSON(body []byte) (ps []ping, single bool, err error) {
 	var probs pingProblems
 	var top struct {
 		Pings *[]json.RawMessage `json:"pings"`
@@ -246,17 +255,57 @@ func linkInfoOf(v lessons.LessonView) linkInfo {
 	return info
 }
 
+// requestLink is a link that a request's pings name: how many of them do,
+// and, once looked up, the link.
+type requestLink struct {
+	token string
+	pings int
+	info  linkInfo
+	found bool // the link exists
+}
+
+// requestLinks are the distinct links of a request's pings, in the order
+// they first come. A request names one link, or a few: a list searched
+// through costs less than a map.
+type requestLinks []requestLink
+
+// linksOf tallies the links of ps.
+func linksOf(ps []ping) requestLinks {
+	out := make(requestLinks, 0, 1)
+next:
+	for _, p := range ps {
+		for i := range out {
+			if out[i].token == p.Token {
+				out[i].pings++
+				continue next
+			}
+		}
+		out = append(out, requestLink{token: p.Token, pings: 1})
+	}
+	return out
+}
+
+// get returns the link of token, if it exists.
+func (rl requestLinks) get(token string) (linkInfo, bool) {
+	for i := range rl {
+		if rl[i].token == token {
+			return rl[i].info, rl[i].found
+		}
+	}
+	return linkInfo{}, false
+}
+
 // checkLinks checks each ping against its link: a known link of a video
 // lesson, a segment of that video, a position within it (a second over,
 // for players that count the end a little late).
-func checkLinks(ps []ping, links map[string]linkInfo, single bool) error {
+func checkLinks(ps []ping, links requestLinks, single bool) error {
 	var probs pingProblems
 	for i, p := range ps {
 		prefix := ""
 		if !single {
 			prefix = "pings[" + strconv.Itoa(i) + "]."
 		}
-		info, ok := links[p.Token]
+		info, ok := links.get(p.Token)
 		switch {
 		case !ok:
 			probs.add(prefix+"token", "is not a valid lesson link")
@@ -277,34 +326,61 @@ func checkLinks(ps []ping, links map[string]linkInfo, single bool) error {
 
 // pingEvents turns checked pings into events; pings with the same key in one
 // request become one event, the last.
-func pingEvents(ps []ping, links map[string]linkInfo, now time.Time) []tracking.Event {
+func pingEvents(ps []ping, links requestLinks, now time.Time) []tracking.Event {
 	out := make([]tracking.Event, 0, len(ps))
-	at := make(map[string]int, len(ps))
+	var at map[string]int // keys to their event, for a request of many pings
+	if len(ps) > 8 {
+		at = make(map[string]int, len(ps))
+	}
 	for _, p := range ps {
-		info := links[p.Token]
+		info, _ := links.get(p.Token)
 		e := tracking.Event{OrgID: info.OrgID, RepID: info.RepID, OccurredAt: now, CourseID: info.CourseID,
 			EnrollmentID: info.EnrollmentID, AssignmentID: info.AssignmentID, LessonID: info.LessonID}
 		d := tracking.VideoDetail{Position: p.Position, Rate: p.Rate, Session: p.Session}
+		var key [64]byte
 		switch p.Event {
 		case pingSegment:
-			e.Kind, e.Key, e.Value = tracking.KindSegmentWatched, fmt.Sprintf("seg/%d/%d", info.AssignmentID, p.Segment), float64(p.Segment)
+			k := strconv.AppendInt(append(key[:0], "seg/"...), info.AssignmentID, 10)
+			k = strconv.AppendInt(append(k, '/'), int64(p.Segment), 10)
+			e.Kind, e.Key, e.Value = tracking.KindSegmentWatched, string(k), float64(p.Segment)
 		default:
 			e.Kind = tracking.KindVideoPaused
 			if p.Event == pingEnded {
 				e.Kind = tracking.KindVideoEnded
 			}
-			e.Key, e.Value = fmt.Sprintf("%s/%d/%s", e.Kind, info.AssignmentID, p.Session), p.Position
+			k := strconv.AppendInt(append(append(key[:0], e.Kind...), '/'), info.AssignmentID, 10)
+			k = append(append(k, '/'), p.Session...)
+			e.Key, e.Value = string(k), p.Position
 			d.Segment = &p.Segment
 		}
 		e.Detail = d.String()
-		if i, ok := at[e.Key]; ok {
+		if i := eventWithKey(out, at, e.Key); i >= 0 {
 			out[i] = e
 			continue
 		}
-		at[e.Key] = len(out)
+		if at != nil {
+			at[e.Key] = len(out)
+		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// eventWithKey returns the index of the event with key among events, or -1;
+// at, when not nil, indexes them by key.
+func eventWithKey(events []tracking.Event, at map[string]int, key string) int {
+	if at != nil {
+		if i, ok := at[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range events {
+		if events[i].Key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // lessonLinks serves the lesson pages' pings: the links cache, the per-link
@@ -365,66 +441,63 @@ func (l *lessonLinks) put(token string, e linkEntry) {
 	l.cache[token] = e
 }
 
-// links returns the links of the tokens that exist, from the cache or else
-// from the store.
-func (l *lessonLinks) links(ctx context.Context, tokens []string) (map[string]linkInfo, error) {
-	out := make(map[string]linkInfo, len(tokens))
-	var missing []string
+// lookup finds the links of a request, from the cache or else from the
+// store.
+func (l *lessonLinks) lookup(ctx context.Context, links requestLinks) error {
+	var missing []int
 	l.mu.Lock()
 	now := l.now()
-	for _, t := range tokens {
-		if e, ok := l.cache[t]; ok && now.Before(e.expires) {
-			if e.found {
-				out[t] = e.info
-			}
+	for i := range links {
+		if e, ok := l.cache[links[i].token]; ok && now.Before(e.expires) {
+			links[i].info, links[i].found = e.info, e.found
 			continue
 		}
-		missing = append(missing, t)
+		missing = append(missing, i)
 	}
 	l.mu.Unlock()
-	for _, t := range missing {
-		v, err := l.store.LessonByToken(ctx, t)
+	for _, i := range missing {
+		v, err := l.store.LessonByToken(ctx, links[i].token)
 		var e linkEntry
 		switch {
 		case err == nil:
 			e = linkEntry{info: linkInfoOf(v), found: true, expires: now.Add(linkCacheTTL)}
-			out[t] = e.info
+			links[i].info, links[i].found = e.info, true
 		case errs.CodeOf(err) == errs.NotFound:
 			e = linkEntry{expires: now.Add(linkMissTTL)}
 		default:
-			return nil, err
+			return err
 		}
 		l.mu.Lock()
-		l.put(t, e)
+		l.put(links[i].token, e)
 		l.mu.Unlock()
 	}
-	return out, nil
+	return nil
 }
 
-// allow takes counts[token] pings from each link's bucket, all or none.
-func (l *lessonLinks) allow(counts map[string]int) bool {
+// allow takes each link's pings from its bucket, all or none.
+func (l *lessonLinks) allow(links requestLinks) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if len(l.buckets)+len(counts) > pingLimiterSize {
+	if len(l.buckets)+len(links) > pingLimiterSize {
 		l.pruneBuckets(now)
 	}
-	for t, n := range counts {
-		b := l.buckets[t]
+	for _, k := range links {
+		b := l.buckets[k.token]
 		if b == nil {
 			b = &pingBucket{tokens: pingBurst, at: now}
-			l.buckets[t] = b
+			l.buckets[k.token] = b
 		}
 		if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
 			b.tokens = min(pingBurst, b.tokens+elapsed*pingRate)
 			b.at = now
 		}
-		if b.tokens < float64(n) {
+		if b.tokens < float64(k.pings) {
 			return false
 		}
 	}
-	for t, n := range counts {
-		l.buckets[t].tokens -= float64(n)
+	for _, k := range links {
+		l.buckets[k.token].tokens -= float64(k.pings)
 	}
 	return true
 }
@@ -457,32 +530,25 @@ func (s *Server) pings(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, errs.Errorf(errs.Unavailable, "Progress tracking is not available."))
 		return
 	}
-	body, err := readBody(w, r, maxPingBody)
+	buf, err := readPingBody(w, r)
 	if err != nil {
 		s.writeAPIError(w, r, err)
 		return
 	}
-	ps, single, err := parsePings(body)
+	ps, single, err := parsePings(*buf)
+	putPingBody(buf) // the pings hold copies
 	if err != nil {
 		s.writeAPIError(w, r, err)
 		return
 	}
-	counts := make(map[string]int, 1)
-	var tokens []string
-	for _, p := range ps {
-		if counts[p.Token] == 0 {
-			tokens = append(tokens, p.Token)
-		}
-		counts[p.Token]++
-	}
-	if !l.allow(counts) {
+	links := linksOf(ps)
+	if !l.allow(links) {
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusTooManyRequests, errorBody{Error: errorInfo{Code: tooManyPings,
 			Message: fmt.Sprintf("Too many pings: a lesson link may send %d a second.", pingRate)}})
 		return
 	}
-	links, err := l.links(r.Context(), tokens)
-	if err != nil {
+	if err := l.lookup(r.Context(), links); err != nil {
 		s.writeAPIError(w, r, err)
 		return
 	}
@@ -490,12 +556,49 @@ func (s *Server) pings(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), pingWriteWait)
-	defer cancel()
-	if err := l.ingester.Write(ctx, pingEvents(ps, links, l.now())); err != nil {
+	if err := l.ingester.WriteWithin(r.Context(), pingWriteWait, pingEvents(ps, links, l.now())); err != nil {
 		s.log.WarnContext(r.Context(), "write pings", slog.Int("pings", len(ps)), slog.Any("error", err))
 		s.writeAPIError(w, r, errs.Errorf(errs.Unavailable, "The pings could not be stored; send them again."))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// pingBodies holds buffers for ping bodies, which are read by the thousand
+// a second and parsed into copies at once.
+var pingBodies = sync.Pool{New: func() any {
+	b := make([]byte, 0, 1024)
+	return &b
+}}
+
+// readPingBody reads the body, as readBody does, into a buffer of
+// pingBodies, which putPingBody gives back.
+func readPingBody(w http.ResponseWriter, r *http.Request) (*[]byte, error) {
+	buf := pingBodies.Get().(*[]byte)
+	b := (*buf)[:0]
+	body := http.MaxBytesReader(w, r.Body, maxPingBody)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*buf = b
+			return buf, nil
+		}
+		if err != nil {
+			*buf = b
+			putPingBody(buf)
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+	}
+}
+
+// putPingBody gives a buffer back to pingBodies, unless it grew large.
+func putPingBody(buf *[]byte) {
+	if cap(*buf) <= 16<<10 {
+		*buf = (*buf)[:0]
+		pingBodies.Put(buf)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func FuzzParsePings(f *testing.F) {
 	for _, s := range pingSeeds {
 		f.Add([]byte(s))
 	}
-	links := map[string]linkInfo{fuzzToken: {OrgID: 1, RepID: 2, AssignmentID: 3, VideoSeconds: 62}}
+	links := requestLinks{{token: fuzzToken, found: true, info: linkInfo{OrgID: 1, RepID: 2, AssignmentID: 3, VideoSeconds: 62}}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ps, single, err := parsePings(body)
 		if err != nil {
@@ -101,7 +102,8 @@ func TestParsePingsPaths(t *testing.T) {
 
 func TestPingEvents(t *testing.T) {
 	t.Parallel()
-	links := map[string]linkInfo{fuzzToken: {OrgID: 1, RepID: 2, CourseID: 3, EnrollmentID: 4, AssignmentID: 5, LessonID: 6, VideoSeconds: 62}}
+	links := requestLinks{{token: fuzzToken, found: true,
+		info: linkInfo{OrgID: 1, RepID: 2, CourseID: 3, EnrollmentID: 4, AssignmentID: 5, LessonID: 6, VideoSeconds: 62}}}
 	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	events := pingEvents([]ping{
 		{Token: fuzzToken, Segment: 2, Position: 45, Rate: 2, Session: "sessionone", Event: pingSegment},
@@ -122,30 +124,77 @@ func TestPingLimiter(t *testing.T) {
 	l := newLessonLinks(nil, nil)
 	l.now = func() time.Time { return now }
 	a, b := "AAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBB"
-	require.True(t, l.allow(map[string]int{a: pingBurst}))
-	require.False(t, l.allow(map[string]int{a: 1}))
-	require.False(t, l.allow(map[string]int{a: 1, b: 1}), "all or nothing")
-	require.True(t, l.allow(map[string]int{b: pingBurst}), "b was not charged")
+	require.True(t, l.allow(counted(map[string]int{a: pingBurst})))
+	require.False(t, l.allow(counted(map[string]int{a: 1})))
+	require.False(t, l.allow(counted(map[string]int{a: 1, b: 1})), "all or nothing")
+	require.True(t, l.allow(counted(map[string]int{b: pingBurst})), "b was not charged")
 	now = now.Add(500 * time.Millisecond)
-	require.True(t, l.allow(map[string]int{a: pingRate / 2}))
-	require.False(t, l.allow(map[string]int{a: 1}))
+	require.True(t, l.allow(counted(map[string]int{a: pingRate / 2})))
+	require.False(t, l.allow(counted(map[string]int{a: 1})))
 	now = now.Add(time.Hour)
-	require.True(t, l.allow(map[string]int{a: pingBurst}), "refills to the burst, no further")
-	require.False(t, l.allow(map[string]int{a: 1}))
+	require.True(t, l.allow(counted(map[string]int{a: pingBurst})), "refills to the burst, no further")
+	require.False(t, l.allow(counted(map[string]int{a: 1})))
 
 	// The map stays bounded: idle links go first, then any.
 	for i := range pingLimiterSize - 2 {
-		l.allow(map[string]int{fmt.Sprintf("%022d", i): 1})
+		l.allow(counted(map[string]int{fmt.Sprintf("%022d", i): 1}))
 	}
 	require.Len(t, l.buckets, pingLimiterSize)
 	now = now.Add(time.Second) // the fillers have refilled; a has not
-	require.True(t, l.allow(map[string]int{"CCCCCCCCCCCCCCCCCCCCCC": 1}))
+	require.True(t, l.allow(counted(map[string]int{"CCCCCCCCCCCCCCCCCCCCCC": 1})))
 	require.Len(t, l.buckets, 2, "only the busy link and the new one are left")
-	require.False(t, l.allow(map[string]int{a: pingBurst}), "a busy link keeps its bucket")
+	require.False(t, l.allow(counted(map[string]int{a: pingBurst})), "a busy link keeps its bucket")
 	for i := range pingLimiterSize + 10 {
-		l.allow(map[string]int{fmt.Sprintf("%022d", i): 1})
+		l.allow(counted(map[string]int{fmt.Sprintf("%022d", i): 1}))
 	}
 	require.LessOrEqual(t, len(l.buckets), pingLimiterSize)
+}
+
+// counted is a request's links with these numbers of pings.
+func counted(pings map[string]int) requestLinks {
+	var out requestLinks
+	for token, n := range pings {
+		out = append(out, requestLink{token: token, pings: n})
+	}
+	return out
+}
+
+func TestLinksOf(t *testing.T) {
+	t.Parallel()
+	a, b := "AAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBB"
+	require.Equal(t, requestLinks{{token: a, pings: 1}}, linksOf([]ping{{Token: a}}))
+	require.Equal(t, requestLinks{{token: b, pings: 2}, {token: a, pings: 3}},
+		linksOf([]ping{{Token: b}, {Token: a}, {Token: a}, {Token: b}, {Token: a}}), "in the order they first come")
+	links := requestLinks{{token: a, found: true, info: linkInfo{AssignmentID: 7}}, {token: b}}
+	info, ok := links.get(a)
+	require.True(t, ok)
+	require.Equal(t, int64(7), info.AssignmentID)
+	_, ok = links.get(b)
+	require.False(t, ok, "looked up, not found")
+	_, ok = links.get("CCCCCCCCCCCCCCCCCCCCCC")
+	require.False(t, ok)
+}
+
+// TestPingEventsCollapse makes one event of the pings with one key, the
+// last, in small requests (searched) and large ones (indexed) alike.
+func TestPingEventsCollapse(t *testing.T) {
+	t.Parallel()
+	links := requestLinks{{token: fuzzToken, found: true, info: linkInfo{AssignmentID: 5, VideoSeconds: 900}}}
+	for _, n := range []int{1, 2, 8, 9, 100} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			var ps []ping
+			for i := range n {
+				ps = append(ps, ping{Token: fuzzToken, Segment: i % 3, Position: float64(i), Rate: 1, Session: "abcdefgh", Event: pingSegment})
+			}
+			events := pingEvents(ps, links, time.Unix(0, 0))
+			require.Len(t, events, min(n, 3))
+			for i, e := range events {
+				last := n - 1 - (n-1-i)%3 // the last ping of segment i
+				require.Equal(t, fmt.Sprintf("seg/5/%d", i), e.Key)
+				require.Equal(t, fmt.Sprintf(`{"position":%d,"rate":1,"session":"abcdefgh"}`, last), e.Detail)
+			}
+		})
+	}
 }
 
 func TestLinkCacheBounded(t *testing.T) {
@@ -161,9 +210,10 @@ func TestLinkCacheBounded(t *testing.T) {
 	require.Equal(t, int64(linkCacheSize+99), l.cache[last].info.AssignmentID, "the newest entry is kept")
 	// Cached links, and cached absences, answer without the store (nil here).
 	l.cache["missingmissingmissing1"] = linkEntry{expires: now.Add(time.Minute)}
-	got, err := l.links(t.Context(), []string{last, "missingmissingmissing1"})
-	require.NoError(t, err)
-	require.Equal(t, map[string]linkInfo{last: {AssignmentID: int64(linkCacheSize + 99)}}, got)
+	got := requestLinks{{token: last}, {token: "missingmissingmissing1"}}
+	require.NoError(t, l.lookup(t.Context(), got))
+	require.Equal(t, requestLinks{{token: last, found: true, info: linkInfo{AssignmentID: int64(linkCacheSize + 99)}},
+		{token: "missingmissingmissing1"}}, got)
 }
 
 func TestCompactScript(t *testing.T) {

@@ -425,7 +425,9 @@ func deletePingsJobs(ctx context.Context, db *benchDB, orgID int64) error {
 }
 
 // cleanUpPings deletes what the bench leaves for a later worker or shipper:
-// its jobs, and its events not shipped when it ended early.
+// its jobs, and its outbox events not shipped when it ended early. Its pings
+// still in event batches, which other organisations' events may share, are
+// left for the shipper.
 func cleanUpPings(ctx context.Context, db *benchDB, orgID int64) error {
 	if err := deletePingsJobs(ctx, db, orgID); err != nil {
 		return err
@@ -447,10 +449,11 @@ func waitShipped(ctx context.Context, e *env, db *benchDB, orgID int64, limit ti
 	})
 	defer ticker.Stop()
 	for {
-		var n int64
-		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM event_outbox WHERE org_id = $1`, orgID).Scan(&n); err != nil {
-			return fmt.Errorf("read the outbox: %w", err)
+		pending, err := tracking.Pending(ctx, db.pool, orgID)
+		if err != nil {
+			return err
 		}
+		n := int64(len(pending))
 		backlog, _, err := tracking.Backlog(ctx, db.pool)
 		if err != nil {
 			return fmt.Errorf("read the outbox: %w", err)

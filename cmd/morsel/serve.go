@@ -58,7 +58,7 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 		e.log.Info("workers started", "sender", senderName(cfg))
 	}
 
-	ingester := tracking.NewIngester(pool, e.log, 4) // video pings, group-committed
+	ingester := tracking.NewIngester(pool, e.log, 2) // video pings, group-committed
 	defer ingester.Stop()
 
 	errc := make(chan error, 2)
