@@ -27,7 +27,10 @@ type TwilioConfig struct {
 	AuthToken  string
 	APIURL     string        // "" for Twilio itself
 	Timeout    time.Duration // per request; default 10 s
-	MaxConns   int           // connections kept to the API; default 256
+	// MaxConns is how many idle connections to the API are kept (default
+	// 1,000, one per default send worker): a request that finds none dials
+	// (and in production shakes hands) anew.
+	MaxConns int
 }
 
 // NewTwilio returns a Twilio sender.
@@ -36,7 +39,7 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 		cfg.Timeout = 10 * time.Second
 	}
 	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = 256
+		cfg.MaxConns = 1000
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = cfg.MaxConns

@@ -166,7 +166,8 @@ func benchSMS(ctx context.Context, e *env, cfg Config, o smsOptions) (err error)
 		return err
 	}
 	defer r.emu.Close()
-	tw, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: r.emu.AccountSID(), AuthToken: r.emu.AuthToken(), APIURL: r.emu.URL()})
+	tw, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: r.emu.AccountSID(), AuthToken: r.emu.AuthToken(), APIURL: r.emu.URL(),
+		MaxConns: o.workers})
 	if err != nil {
 		return err
 	}
