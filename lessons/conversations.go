@@ -138,21 +138,3 @@ func (s *Store) Conversations(ctx context.Context, orgID int64, limit int) ([]Co
 			&c.LastAt, &c.Inbound, &c.Outbound)
 	})
 }
-
-// Orgs lists every organisation by name: for the phone simulator, which
-// belongs to the deployment rather than to one organisation.
-func (s *Store) Orgs(ctx context.Context) ([]Org, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+orgColumns+` FROM organisations ORDER BY name, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list organisations: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Org, error) { return scanOrg(r) })
-}
-
-// RepOrg returns the organisation of the rep with the id, or NotFound: for
-// the phone simulator, whose pages name a rep by id alone.
-func (s *Store) RepOrg(ctx context.Context, repID int64) (int64, error) {
-	var orgID int64
-	err := s.pool.QueryRow(ctx, `SELECT org_id FROM reps WHERE id = $1`, repID).Scan(&orgID)
-	return orgID, dbError(err, fmt.Sprintf("rep %d", repID))
-}

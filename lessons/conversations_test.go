@@ -200,17 +200,6 @@ func TestConversations(t *testing.T) {
 	require.Len(t, others, 1)
 	require.Equal(t, otto, others[0].RepID)
 
-	orgs, err := b.store.Orgs(ctx)
-	require.NoError(t, err)
-	require.Len(t, orgs, 2)
-	require.Equal(t, "Acme Sales", orgs[0].Name)
-	require.Equal(t, "+15005550009", orgs[1].SMSFrom)
-
-	orgID, err := b.store.RepOrg(ctx, otto)
-	require.NoError(t, err)
-	require.Equal(t, other.ID, orgID)
-	_, err = b.store.RepOrg(ctx, 999999)
-	requireCode(t, err, errs.NotFound)
 }
 
 // convHex is a 32-digit hex number ending in n, the tail of a message sid.

@@ -322,8 +322,8 @@ func randomToken(n int) string {
 // SetPassword sets the password of the user with the email; mustChange makes
 // them choose another at their next sign-in.
 func (s *Store) SetPassword(ctx context.Context, email, password string, mustChange bool) error {
-	if len(password) < 8 {
-		return errs.InvalidInput("the password is too short", []errs.Detail{{Path: "password", Message: "must be at least 8 characters"}})
+	if p := checkPassword(password); p != "" {
+		return errs.InvalidInput("the password is not valid", []errs.Detail{{Path: "password", Message: p}})
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
 	if err != nil {

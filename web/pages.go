@@ -20,7 +20,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 
 // home answers GET /.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, pages.Home())
+	var a *pages.Account
+	if u := s.optionalUser(r); u != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		acc := account(*u)
+		a = &acc
+	}
+	s.render(w, r, http.StatusOK, pages.Home(a, s.simulator))
 }
 
 // pageNotFound answers a path outside the API that no route matches: 405 if

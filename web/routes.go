@@ -55,9 +55,15 @@ func (s *Server) routes() []route {
 		{"POST", "/l/{token}/answer", h(s.lessonAnswer), false},
 		{"POST", "/t/pings", h(s.pings), false},
 
-		{"GET", "/simulator", h(s.simulatorHome), false},
-		{"GET", "/simulator/reps/{id}", h(s.simulatorPhone), false},
-		{"POST", "/simulator/reps/{id}/reply", h(s.simulatorReply), false},
+		{"GET", "/signin", h(s.signInPage), false},
+		{"POST", "/signin", s.forms.Handler(h(s.signIn)), false},
+		{"POST", "/signout", s.forms.Handler(h(s.signOut)), false},
+		{"GET", "/password", s.signedIn(s.passwordPage, true, nil), false},
+		{"POST", "/password", s.forms.Handler(s.signedIn(s.changePassword, true, nil)), false},
+
+		{"GET", "/simulator", s.simulatorPage(s.simulatorHome), false},
+		{"GET", "/simulator/reps/{id}", s.simulatorPage(s.simulatorPhone), false},
+		{"POST", "/simulator/reps/{id}/reply", s.forms.Handler(s.simulatorPage(s.simulatorReply)), false},
 
 		{"", "/api/", h(s.apiNotFound), false},
 		{"", "/", h(s.pageNotFound), false},

@@ -42,7 +42,8 @@ type Deps struct {
 	// nil: POST /t/pings answers 503.
 	Ingester *tracking.Ingester
 	// Simulator says the simulator sender is in use: show the phone
-	// simulator at /simulator. Off, it is a 404.
+	// simulator at /simulator to the organisation's admins and trainers.
+	// Off, it is a 404.
 	Simulator bool
 	// ClickHouse is where events are reported from; the event corrections
 	// (/api/v1/events/..., DELETE /api/v1/reps/{id}/events) write to it. Nil:
@@ -64,6 +65,8 @@ type Server struct {
 	lessonLinks *lessonLinks // the lesson pages' links cache and ping limiter
 	simulator   bool
 	ch          driver.Conn
+	signIns     signInLimiter
+	forms       *http.CrossOriginProtection // for the forms of signed-in users
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not
@@ -71,7 +74,7 @@ type Server struct {
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
 		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox,
-		simulator: d.Simulator, ch: d.ClickHouse}
+		simulator: d.Simulator, ch: d.ClickHouse, forms: http.NewCrossOriginProtection()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

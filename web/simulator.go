@@ -35,74 +35,70 @@ const (
 // rep's phone. It is Twilio's magic test number.
 const simulatorTo = "+15005550006"
 
-// simulatorHome answers GET /simulator: every organisation's latest
-// conversations.
-func (s *Server) simulatorHome(w http.ResponseWriter, r *http.Request) {
-	if !s.simulator {
-		s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
-		return
-	}
-	orgs, err := s.store.Orgs(r.Context())
-	if err != nil {
-		s.simulatorError(w, r, err)
-		return
-	}
-	view := make([]pages.SimulatorOrg, len(orgs))
-	for i, o := range orgs {
-		convs, err := s.store.Conversations(r.Context(), o.ID, simulatorConversations)
-		if err != nil {
-			s.simulatorError(w, r, err)
+// simulatorPage serves fn to the admins and trainers of an organisation
+// when the simulator is on; off, the simulator's paths are a 404.
+func (s *Server) simulatorPage(fn pageFunc) http.Handler {
+	signedIn := s.page(fn, lessons.RoleAdmin, lessons.RoleTrainer)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.simulator {
+			s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
 			return
 		}
-		view[i] = pages.SimulatorOrg{Name: o.Name, Slug: o.Slug, Conversations: make([]pages.SimulatorConversation, len(convs))}
-		for j, c := range convs {
-			view[i].Conversations[j] = pages.SimulatorConversation{
-				RepID: c.RepID, Name: c.Name, Phone: c.Phone,
-				LastBody: c.LastBody, LastOutbound: c.LastOutbound, LastStatus: string(c.LastStatus),
-				LastAt: phoneTime(c.LastAt, location(c.TimeZone)), Inbound: c.Inbound, Outbound: c.Outbound,
-			}
+		signedIn.ServeHTTP(w, r)
+	})
+}
+
+// simulatorHome answers GET /simulator: the latest conversations of the
+// user's organisation.
+func (s *Server) simulatorHome(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	o, err := s.store.Org(r.Context(), u.OrgID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	convs, err := s.store.Conversations(r.Context(), o.ID, simulatorConversations)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	view := pages.SimulatorOrg{Name: o.Name, Slug: o.Slug, Conversations: make([]pages.SimulatorConversation, len(convs))}
+	for j, c := range convs {
+		view.Conversations[j] = pages.SimulatorConversation{
+			RepID: c.RepID, Name: c.Name, Phone: c.Phone,
+			LastBody: c.LastBody, LastOutbound: c.LastOutbound, LastStatus: string(c.LastStatus),
+			LastAt: phoneTime(c.LastAt, location(c.TimeZone)), Inbound: c.Inbound, Outbound: c.Outbound,
 		}
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, http.StatusOK, pages.SimulatorHome(view))
+	s.render(w, r, http.StatusOK, pages.SimulatorHome(account(u), view))
 }
 
 // simulatorPhone answers GET /simulator/reps/{id}: the rep's phone.
-func (s *Server) simulatorPhone(w http.ResponseWriter, r *http.Request) {
-	if !s.simulator {
-		s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
-		return
-	}
-	rep, org, err := s.simulatedRep(r.Context(), r.PathValue("id"))
+func (s *Server) simulatorPhone(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	rep, org, err := s.simulatedRep(r.Context(), u.OrgID, r.PathValue("id"))
 	if err != nil {
-		s.simulatorError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	p, err := s.phone(r.Context(), rep, org)
 	if err != nil {
-		s.simulatorError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, pages.SimulatorPhone(p))
 }
 
 // simulatorReply answers POST /simulator/reps/{id}/reply: the rep texts
 // body. It goes to the Inbox as an inbound SMS, then back to the phone; a
 // refused reply is shown above the form, as typed, with 400.
-func (s *Server) simulatorReply(w http.ResponseWriter, r *http.Request) {
-	if !s.simulator {
-		s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
-		return
-	}
-	rep, org, err := s.simulatedRep(r.Context(), r.PathValue("id"))
+func (s *Server) simulatorReply(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	rep, org, err := s.simulatedRep(r.Context(), u.OrgID, r.PathValue("id"))
 	if err != nil {
-		s.simulatorError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxSimulatorForm)
 	if err := r.ParseForm(); err != nil {
-		s.simulatorError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	body := r.PostForm.Get("body")
@@ -113,7 +109,7 @@ func (s *Server) simulatorReply(w http.ResponseWriter, r *http.Request) {
 	if e := errs.As(err); e != nil && e.Code == errs.Invalid {
 		p, perr := s.phone(r.Context(), rep, org)
 		if perr != nil {
-			s.simulatorError(w, r, perr)
+			s.pageError(w, r, perr)
 			return
 		}
 		p.Error, p.Draft = problem(e), body
@@ -121,7 +117,7 @@ func (s *Server) simulatorReply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.simulatorError(w, r, err)
+		s.pageError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/simulator/reps/"+strconv.FormatInt(rep.ID, 10), http.StatusSeeOther)
@@ -174,16 +170,13 @@ func problem(e *errs.Error) string {
 	return strings.Join(parts, "; ")
 }
 
-// simulatedRep loads the rep named by the path's id, with their
-// organisation. A bad or unknown id is NotFound.
-func (s *Server) simulatedRep(ctx context.Context, rawID string) (lessons.Rep, lessons.Org, error) {
+// simulatedRep loads the rep of the organisation named by the path's id,
+// with the organisation. A bad id, or one of another organisation's reps, is
+// NotFound.
+func (s *Server) simulatedRep(ctx context.Context, orgID int64, rawID string) (lessons.Rep, lessons.Org, error) {
 	id, err := strconv.ParseInt(rawID, 10, 64)
 	if err != nil || id <= 0 {
 		return lessons.Rep{}, lessons.Org{}, errs.Errorf(errs.NotFound, "There is no rep %q.", rawID)
-	}
-	orgID, err := s.store.RepOrg(ctx, id)
-	if err != nil {
-		return lessons.Rep{}, lessons.Org{}, err
 	}
 	rep, err := s.store.Rep(ctx, orgID, id)
 	if err != nil {
@@ -254,16 +247,4 @@ func location(name string) *time.Location {
 // phoneTime shows t as a phone does, in loc: "Mon 2 Mar 10:04 EST".
 func phoneTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("Mon 2 Jan 15:04 MST")
-}
-
-// simulatorError answers a simulator request that failed: the friendly 404
-// page, or the problem with its status. Internal errors are logged and shown
-// as "Internal error.".
-func (s *Server) simulatorError(w http.ResponseWriter, r *http.Request, err error) {
-	status, body := s.apiError(r, err)
-	if status == http.StatusNotFound {
-		s.render(w, r, status, pages.NotFound(r.URL.Path))
-		return
-	}
-	s.render(w, r, status, pages.SimulatorProblem(body.Error.Message))
 }

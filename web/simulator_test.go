@@ -90,15 +90,6 @@ func simServer(b testBundle, inbox web.Inbox) *web.Server {
 	return web.New(web.Deps{Store: b.store, Logger: quiet, Inbox: inbox, Simulator: true})
 }
 
-// postForm posts form to path through srv's handler.
-func postForm(srv *web.Server, path string, form url.Values) response {
-	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, req)
-	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-}
-
 func texts(sel *goquery.Selection) []string {
 	var out []string
 	sel.Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
@@ -116,7 +107,7 @@ func TestSimulatorOff(t *testing.T) {
 	} {
 		var res response
 		if tt.method == "POST" {
-			res = postForm(srv, tt.path, url.Values{"body": {"A"}})
+			res = postForm(srv, tt.path, "", url.Values{"body": {"A"}})
 		} else {
 			res = serve(srv, tt.method, tt.path, "")
 		}
@@ -158,32 +149,40 @@ func TestSimulator(t *testing.T) {
 
 	inbox := &recordingInbox{}
 	srv := simServer(b, inbox)
+	// Each organisation's admins and trainers see its reps' phones, and only those.
+	acme := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleAdmin, "ada@acme.example", "ada's password"))
+	globex := sessionOf(t, b, newUser(t, b, b.other.ID, lessons.RoleTrainer, "gil@globex.example", "gil's password"))
 
 	t.Run("list", func(t *testing.T) {
 		t.Parallel()
-		res := serve(srv, "GET", "/simulator", "")
+		res := servePage(srv, "GET", "/simulator", acme, nil)
 		require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
 		doc := document(t, res)
 		orgs := doc.Find(`[data-testid="sim-org"]`)
-		require.Equal(t, 2, orgs.Length())
-		acme := doc.Find(`[data-testid="sim-org"][data-org="acme"]`)
+		require.Equal(t, 1, orgs.Length())
+		acmeOrg := doc.Find(`[data-testid="sim-org"][data-org="acme"]`)
 		var links []string
-		acme.Find(`[data-testid="conversation-link"]`).Each(func(_ int, s *goquery.Selection) {
+		acmeOrg.Find(`[data-testid="conversation-link"]`).Each(func(_ int, s *goquery.Selection) {
 			href, _ := s.Attr("href")
 			links = append(links, href)
 		})
 		// Ava's conversation ends with tomorrow's lesson, so it comes first.
 		require.Equal(t, []string{fmt.Sprintf("/simulator/reps/%d", ava), fmt.Sprintf("/simulator/reps/%d", ben)}, links)
-		require.Contains(t, acme.Find(`[data-testid="conversation-last"]`).First().Text(), "Discount policy 2/3")
-		globex := doc.Find(`[data-testid="sim-org"][data-org="globex"]`)
-		require.Equal(t, 1, globex.Find(`[data-testid="conversation"]`).Length())
-		require.Contains(t, globex.Text(), "Otto Other")
-		require.NotContains(t, globex.Text(), "Ava")
+		require.Contains(t, acmeOrg.Find(`[data-testid="conversation-last"]`).First().Text(), "Discount policy 2/3")
+		require.NotContains(t, doc.Text(), "Otto Other")
+
+		res = servePage(srv, "GET", "/simulator", globex, nil)
+		require.Equal(t, http.StatusOK, res.status)
+		doc = document(t, res)
+		globexOrg := doc.Find(`[data-testid="sim-org"][data-org="globex"]`)
+		require.Equal(t, 1, globexOrg.Find(`[data-testid="conversation"]`).Length())
+		require.Contains(t, globexOrg.Text(), "Otto Other")
+		require.NotContains(t, doc.Text(), "Ava")
 	})
 
 	t.Run("phone", func(t *testing.T) {
 		t.Parallel()
-		res := serve(srv, "GET", fmt.Sprintf("/simulator/reps/%d", ava), "")
+		res := servePage(srv, "GET", fmt.Sprintf("/simulator/reps/%d", ava), acme, nil)
 		require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
 		require.Equal(t, "no-store", res.header.Get("Cache-Control"))
 		doc := document(t, res)
@@ -228,7 +227,7 @@ func TestSimulator(t *testing.T) {
 
 	t.Run("the same number in another organisation", func(t *testing.T) {
 		t.Parallel()
-		res := serve(srv, "GET", fmt.Sprintf("/simulator/reps/%d", otto), "")
+		res := servePage(srv, "GET", fmt.Sprintf("/simulator/reps/%d", otto), globex, nil)
 		require.Equal(t, http.StatusOK, res.status)
 		doc := document(t, res)
 		require.Equal(t, []string{"Globex onboarding"}, texts(doc.Find(`[data-testid="bubble-body"]`)))
@@ -236,11 +235,12 @@ func TestSimulator(t *testing.T) {
 
 	t.Run("not found", func(t *testing.T) {
 		t.Parallel()
-		for _, path := range []string{"/simulator/reps/999999", "/simulator/reps/0", "/simulator/reps/abc", "/simulator/reps/-1"} {
-			res := serve(srv, "GET", path, "")
+		otherOrgs := fmt.Sprintf("/simulator/reps/%d", otto)
+		for _, path := range []string{"/simulator/reps/999999", "/simulator/reps/0", "/simulator/reps/abc", "/simulator/reps/-1", otherOrgs} {
+			res := servePage(srv, "GET", path, acme, nil)
 			require.Equal(t, http.StatusNotFound, res.status, path)
 			require.Equal(t, 1, document(t, res).Find(`[data-testid="not-found"]`).Length(), path)
-			res = postForm(srv, path+"/reply", url.Values{"body": {"A"}})
+			res = postForm(srv, path+"/reply", acme, url.Values{"body": {"A"}})
 			require.Equal(t, http.StatusNotFound, res.status, path)
 		}
 	})
@@ -251,14 +251,15 @@ func TestSimulator(t *testing.T) {
 		srv := simServer(b, inbox)
 		long := strings.Repeat("é", 1600) // 1,600 characters, 3,200 bytes
 		for _, tt := range []struct {
+			session  string
 			rep      int64
 			body, to string
 		}{
-			{ava, "A", "+15005550006"},
-			{ava, long, "+15005550006"},
-			{otto, "STOP", "+15005550009"},
+			{acme, ava, "A", "+15005550006"},
+			{acme, ava, long, "+15005550006"},
+			{globex, otto, "STOP", "+15005550009"},
 		} {
-			res := postForm(srv, fmt.Sprintf("/simulator/reps/%d/reply", tt.rep), url.Values{"body": {tt.body}})
+			res := postForm(srv, fmt.Sprintf("/simulator/reps/%d/reply", tt.rep), tt.session, url.Values{"body": {tt.body}})
 			require.Equal(t, http.StatusSeeOther, res.status, "body: %s", res.body)
 			require.Equal(t, fmt.Sprintf("/simulator/reps/%d", tt.rep), res.header.Get("Location"))
 		}
@@ -291,7 +292,7 @@ func TestSimulator(t *testing.T) {
 			{"too long", url.Values{"body": {strings.Repeat("x", 1601)}}},
 			{"not UTF-8", url.Values{"body": {"caf\xe9"}}},
 		} {
-			res := postForm(srv, fmt.Sprintf("/simulator/reps/%d/reply", ava), tt.form)
+			res := postForm(srv, fmt.Sprintf("/simulator/reps/%d/reply", ava), acme, tt.form)
 			require.Equal(t, http.StatusBadRequest, res.status, tt.name)
 			doc := document(t, res)
 			msg := doc.Find(`[data-testid="reply-error"]`).Text()
@@ -308,7 +309,7 @@ func TestSimulator(t *testing.T) {
 	t.Run("the inbox fails", func(t *testing.T) {
 		t.Parallel()
 		srv := simServer(b, &recordingInbox{err: errors.New("connection refused")})
-		res := postForm(srv, fmt.Sprintf("/simulator/reps/%d/reply", ava), url.Values{"body": {"A"}})
+		res := postForm(srv, fmt.Sprintf("/simulator/reps/%d/reply", ava), acme, url.Values{"body": {"A"}})
 		require.Equal(t, http.StatusInternalServerError, res.status)
 		doc := document(t, res)
 		require.Equal(t, "Internal error.", doc.Find(`[data-testid="problem"]`).Text())
@@ -328,10 +329,11 @@ func TestSimulatorReplyReachesTheConversation(t *testing.T) {
 	sched, err := scheduler.New(b.pool, b.store, scheduler.Simulator{}, scheduler.Config{}, quiet, false)
 	require.NoError(t, err)
 	srv := simServer(b, sched)
+	session := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tia@acme.example", "tia's password"))
 
-	res := postForm(srv, fmt.Sprintf("/simulator/reps/%d/reply", ava), url.Values{"body": {"b"}})
+	res := postForm(srv, fmt.Sprintf("/simulator/reps/%d/reply", ava), session, url.Values{"body": {"b"}})
 	require.Equal(t, http.StatusSeeOther, res.status, "body: %s", res.body)
-	res = serve(srv, "GET", res.header.Get("Location"), "")
+	res = servePage(srv, "GET", res.header.Get("Location"), session, nil)
 	require.Equal(t, http.StatusOK, res.status)
 	doc := document(t, res)
 	require.Equal(t, []string{"bubble-out", "bubble-in"}, doc.Find(`[data-testid="thread"] > li`).Map(func(_ int, s *goquery.Selection) string {

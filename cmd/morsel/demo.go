@@ -114,8 +114,8 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 
 	fmt.Fprintf(e.stdout, "\nDemo data is in organisation %q: 2 courses, %d teams, %d reps (%d newly enrolled in %q).\n",
 		org.Slug, len(teams), demoRepCount, len(enrolled.Enrollments), required.Spec.Title)
-	fmt.Fprintf(e.stdout, "Open %s; the phone simulator at %s/simulator shows every rep's texts (reply as a rep there).\n", publicURL, publicURL)
-	fmt.Fprintf(e.stdout, "The first lessons go out at the courses' next cadence slot in each rep's time zone.\nLogins (for the dashboard and authoring pages as they arrive):\n")
+	fmt.Fprintf(e.stdout, "Open %s and sign in; as the admin or trainer, the phone simulator at %s/simulator shows every rep's texts (reply as a rep there).\n", publicURL, publicURL)
+	fmt.Fprintf(e.stdout, "The first lessons go out at the courses' next cadence slot in each rep's time zone.\nLogins (%s/signin):\n", publicURL)
 	for _, l := range demoLogins {
 		fmt.Fprintf(e.stdout, "  %-8s %-26s password %s\n", l.role, l.email, l.password)
 	}

@@ -8,8 +8,9 @@ package pages
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-// Home says what Morsel is and where to start.
-func Home() templ.Component {
+// Home says what Morsel is and where to start; account is the signed-in
+// user, or nil.
+func Home(account *Account, simulator bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -42,7 +43,36 @@ func Home() templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section data-testid=\"home\"><h1>Sales training, one text at a time</h1><p>Morsel trains sales reps by SMS: short lessons, two-minute videos and quick quizzes arrive on their phones a few times a week, and they answer by text. Trainers write a course once; managers see who is on track.</p><ul><li>Courses are small: a lesson fits in a text message.</li><li>Quizzes are answered with a single letter.</li><li>Messages go out only in each rep's own daytime.</li></ul><h2>For developers</h2><p>The JSON API is described in <a href=\"/api/v1/openapi.json\" data-testid=\"openapi-link\">the OpenAPI document</a>. Authenticate with your organisation's API key: <code>Authorization: Bearer mk_…</code>.</p></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section data-testid=\"home\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if account != nil {
+				templ_7745c5c3_Err = AccountBar(*account).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = formStyle().Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p><a href=\"/signin\" data-testid=\"signin-link\">Sign in</a> (admins, trainers and managers)</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			if simulator {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>No Twilio account is set: messages stay in the app. <a href=\"/simulator\" data-testid=\"simulator-link\">Open the phone simulator</a> to see them as reps do.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<h1>Sales training, one text at a time</h1><p>Morsel trains sales reps by SMS: short lessons, two-minute videos and quick quizzes arrive on their phones a few times a week, and they answer by text. Trainers write a course once; managers see who is on track.</p><ul><li>Courses are small: a lesson fits in a text message.</li><li>Quizzes are answered with a single letter.</li><li>Messages go out only in each rep's own daytime.</li></ul><h2>For developers</h2><p>The JSON API is described in <a href=\"/api/v1/openapi.json\" data-testid=\"openapi-link\">the OpenAPI document</a>. Authenticate with your organisation's API key: <code>Authorization: Bearer mk_…</code>.</p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -90,20 +120,20 @@ func NotFound(path string) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<section data-testid=\"not-found\"><h1>Page not found</h1><p>There is nothing at <code data-testid=\"not-found-path\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section data-testid=\"not-found\"><h1>Page not found</h1><p>There is nothing at <code data-testid=\"not-found-path\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(path)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/home.templ`, Line: 33, Col: 67}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/home.templ`, Line: 46, Col: 67}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</code>.</p><p><a href=\"/\">Go to the home page</a></p></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</code>.</p><p><a href=\"/\">Go to the home page</a></p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
