@@ -120,3 +120,33 @@ func checkPassword(p string) string {
 	}
 	return ""
 }
+
+// ResetPassword gives the organisation's user with the email a fresh one-time
+// password, which it returns, and ends their sessions: for someone who
+// forgot theirs, or whose account must be taken back.
+func (s *Store) ResetPassword(ctx context.Context, orgID int64, email string) (string, error) {
+	password := randomToken(10)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $3, must_change_password = true
+			WHERE org_id = $1 AND email = lower(btrim($2)) RETURNING id`, orgID, email, string(hash)).Scan(&id)
+		if err == pgx.ErrNoRows {
+			return errs.Errorf(errs.NotFound, "no user %q in this organisation", email)
+		}
+		if err != nil {
+			return fmt.Errorf("reset password of %q: %w", email, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, id); err != nil {
+			return fmt.Errorf("end the sessions of %q: %w", email, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return password, nil
+}

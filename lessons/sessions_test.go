@@ -89,3 +89,33 @@ func TestSessions(t *testing.T) {
 		requireCode(t, err, errs.Unauthorized)
 	})
 }
+
+func TestResetPassword(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	other, err := b.store.CreateOrg(ctx, lessons.Org{Slug: "globex", Name: "Globex"})
+	require.NoError(t, err)
+	u, _, err := b.store.CreateUser(ctx, b.org.ID, lessons.NewUser{Name: "Tia Trainer", Email: "tia@example.com", Role: lessons.RoleTrainer})
+	require.NoError(t, err)
+	require.NoError(t, b.store.SetPassword(ctx, u.Email, "tia's own password", false))
+	sess, err := b.store.StartSession(ctx, u)
+	require.NoError(t, err)
+
+	_, err = b.store.ResetPassword(ctx, other.ID, "tia@example.com")
+	requireCode(t, err, errs.NotFound) // another organisation's user
+	_, err = b.store.ResetPassword(ctx, b.org.ID, "nobody@example.com")
+	requireCode(t, err, errs.NotFound)
+	_, err = b.store.SessionUser(ctx, sess.Token)
+	require.NoError(t, err, "a refused reset changes nothing")
+
+	oneTime, err := b.store.ResetPassword(ctx, b.org.ID, " TIA@example.com")
+	require.NoError(t, err)
+	_, err = b.store.SessionUser(ctx, sess.Token)
+	requireCode(t, err, errs.Unauthorized)
+	_, err = b.store.Authenticate(ctx, u.Email, "tia's own password")
+	requireCode(t, err, errs.Unauthorized)
+	got, err := b.store.Authenticate(ctx, u.Email, oneTime)
+	require.NoError(t, err)
+	require.True(t, got.MustChangePassword)
+}

@@ -66,6 +66,29 @@ func init() {
 					return nil
 				}
 			}},
+		command{name: "user reset-password", summary: "Give a user a fresh one-time password and sign them out everywhere",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				cfg.databaseFlags(fs)
+				var org, email string
+				fs.StringVar(&org, "org", "", "organisation slug (required)")
+				fs.StringVar(&email, "email", "", "the user's email (required)")
+				return func(ctx context.Context, e *env, _ []string) error {
+					if email == "" {
+						return usageError{"--email is required: the user's email"}
+					}
+					store, o, done, err := openOrg(ctx, *cfg, org)
+					if err != nil {
+						return err
+					}
+					defer done()
+					password, err := store.ResetPassword(ctx, o.ID, email)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "one-time password for %s: %s\n(their sessions have ended; they choose their own password at sign-in)\n", email, password)
+					return nil
+				}
+			}},
 		command{name: "apikey create", summary: "Create an API key for an organisation; prints it once",
 			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				cfg.databaseFlags(fs)

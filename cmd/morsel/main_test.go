@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -73,6 +74,7 @@ func TestMigrateDemoServe(t *testing.T) {
 	res = morsel(ctx, environ, "demo")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Contains(t, res.stdout, "0 newly enrolled", "running the demo again changes nothing")
+	demoOut := res.stdout
 	key := regexp.MustCompile(`API key: (mk_[a-z0-9]+)`).FindStringSubmatch(res.stdout)
 	require.NotNil(t, key, res.stdout)
 
@@ -123,6 +125,21 @@ func TestMigrateDemoServe(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&courses))
 	resp.Body.Close()
 	require.Len(t, courses.Data, 2)
+
+	// The trainer signs in with the login the demo printed and opens the
+	// phone simulator; after a reset only the new one-time password works.
+	login := regexp.MustCompile(`(trainer@demo\.morsel\.test) +password (\S+)`).FindStringSubmatch(demoOut)
+	require.NotNil(t, login, demoOut)
+	require.Equal(t, "/simulator", signIn(t, base, login[1], login[2], "/simulator"))
+	reset := morsel(ctx, environ, "user", "reset-password", "--org", "demo", "--email", login[1])
+	require.Equal(t, 0, reset.code, reset.stderr)
+	oneTime := regexp.MustCompile(`one-time password for \S+: (\S+)`).FindStringSubmatch(reset.stdout)
+	require.NotNil(t, oneTime, reset.stdout)
+	require.Equal(t, "", signIn(t, base, login[1], login[2], "/simulator"), "the old password no longer works")
+	require.Equal(t, "/password?next=%2Fsimulator", signIn(t, base, login[1], oneTime[1], "/simulator"))
+	reset = morsel(ctx, environ, "user", "reset-password", "--org", "demo", "--email", "nobody@demo.morsel.test")
+	require.Equal(t, 1, reset.code)
+	require.Contains(t, reset.stderr, `no user "nobody@demo.morsel.test" in this organisation`)
 
 	stop() // SIGTERM
 	select {
@@ -178,4 +195,20 @@ func TestHelp(t *testing.T) {
 	require.Equal(t, 0, res.code)
 	require.Contains(t, res.stderr, "usage: morsel import reps [flags] FILE.csv")
 	require.Contains(t, res.stderr, "-region")
+}
+
+// signIn posts the sign-in form to the server at base and returns where it
+// sends the browser, or "" when it refuses.
+func signIn(t *testing.T, base, email, password, next string) string {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(base+"/signin", url.Values{"email": {email}, "password": {password}, "next": {next}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized {
+		return ""
+	}
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.NotEmpty(t, resp.Header.Get("Set-Cookie"))
+	return resp.Header.Get("Location")
 }
