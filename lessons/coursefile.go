@@ -123,11 +123,7 @@ func courseFileInvalid(details []errs.Detail) *errs.Error {
 	if n != 1 {
 		msg = fmt.Sprintf("The course file has %d problems.", n)
 	}
-	if n > courseFileMaxDetails {
-		details = append(details[:courseFileMaxDetails:courseFileMaxDetails],
-			errs.Detail{Message: fmt.Sprintf("and %d more problems", n-courseFileMaxDetails)})
-	}
-	return errs.InvalidInput(msg, details)
+	return errs.InvalidInput(msg, errs.Capped(details, n, courseFileMaxDetails, ""))
 }
 
 // cfKind is the JSON type of a value in a course file.

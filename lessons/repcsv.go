@@ -36,7 +36,7 @@ const (
 	repTeamMax       = 200 // characters in a team name
 	repEmailMax      = 254 // bytes in an email address (RFC 5321)
 	repPhoneMax      = 64  // bytes in a phone number as written; longer is never a number
-	repCSVMaxDetails = 100 // problems listed before "… and N more problems"
+	repCSVMaxDetails = 100 // problems listed before "and N more problems"
 	repPhoneBatchLen = 256 // phone numbers checked per unit of work
 	repProgressEvery = 64 << 10
 )
@@ -214,10 +214,7 @@ func repCSVInvalid(details []errs.Detail, total int) *errs.Error {
 	if total != 1 {
 		msg = fmt.Sprintf("The rep file has %d problems.", total)
 	}
-	if total > len(details) {
-		details = append(details, errs.Detail{Message: fmt.Sprintf("… and %d more problems", total-len(details))})
-	}
-	return errs.InvalidInput(msg, details)
+	return errs.InvalidInput(msg, errs.Capped(details, total, repCSVMaxDetails, ""))
 }
 
 // repRow is one data row as read, with what is wrong with it.

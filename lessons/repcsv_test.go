@@ -281,7 +281,7 @@ func TestParseRepsCSVCapsProblems(t *testing.T) {
 	require.Len(t, e.Details, 101)
 	require.Equal(t, errs.Detail{Path: "line 2, column phone", Message: `"123" is not a valid phone number for region US`}, e.Details[0])
 	require.Equal(t, "line 101, column phone", e.Details[99].Path)
-	require.Equal(t, errs.Detail{Message: "… and 50 more problems"}, e.Details[100])
+	require.Equal(t, errs.Detail{Message: "and 50 more problems"}, e.Details[100])
 }
 
 func TestParseRepsCSVReadError(t *testing.T) {

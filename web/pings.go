@@ -81,11 +81,7 @@ func (p *pingProblems) err() error {
 	if len(p.details) == 0 {
 		return nil
 	}
-	d := p.details
-	if len(d) > maxPingDetails {
-		d = append(d[:maxPingDetails:maxPingDetails], errs.Detail{Path: "pings", Message: fmt.Sprintf("and %d more problems", len(d)-maxPingDetails)})
-	}
-	return errs.InvalidInput("The pings are not valid; none was recorded.", d)
+	return errs.InvalidInput("The pings are not valid; none was recorded.", errs.Capped(p.details, len(p.details), maxPingDetails, "pings"))
 }
 
 // parsePings reads a ping body: one ping object, or {"pings": [...]} with 1

@@ -68,6 +68,20 @@ func InvalidInput(message string, details []Detail) *Error {
 	return &Error{Code: Invalid, Message: message, Details: details}
 }
 
+// Capped returns the first max of details and, when total (at least
+// len(details)) is more than that, a last detail at path saying how many more
+// problems there are: a file with ten thousand bad lines gets an answer that
+// reads, not one that buries the first problems.
+func Capped(details []Detail, total, max int, path string) []Detail {
+	if len(details) > max {
+		details = details[:max:max]
+	}
+	if total > len(details) {
+		details = append(details, Detail{Path: path, Message: fmt.Sprintf("and %d more problems", total-len(details))})
+	}
+	return details
+}
+
 // CodeOf returns the code of the first *Error in err's chain, or Internal.
 func CodeOf(err error) Code {
 	var e *Error
