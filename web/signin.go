@@ -204,7 +204,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		s.render(w, r, status, pages.NotFound(r.URL.Path))
 		return
 	}
-	s.render(w, r, status, pages.SimulatorProblem(body.Error.Message))
+	s.render(w, r, status, pages.Problem(body.Error.Message))
 }
 
 // secureCookies says whether cookies need HTTPS: when the server is reached

@@ -786,8 +786,7 @@ func SimulatorPhone(p Phone) templ.Component {
 	})
 }
 
-// SimulatorProblem explains a simulator request that went wrong.
-func SimulatorProblem(message string) templ.Component {
+func simulatorStyle() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -808,67 +807,7 @@ func SimulatorProblem(message string) templ.Component {
 			templ_7745c5c3_Var39 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Var40 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
-			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
-			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
-			if !templ_7745c5c3_IsBuffer {
-				defer func() {
-					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
-					if templ_7745c5c3_Err == nil {
-						templ_7745c5c3_Err = templ_7745c5c3_BufErr
-					}
-				}()
-			}
-			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, "<section data-testid=\"simulator-problem\"><h1>Phone simulator</h1><p class=\"error\" role=\"alert\" data-testid=\"problem\">")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var41 string
-			templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(message)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/simulator.templ`, Line: 246, Col: 64}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, "</p><p><a href=\"/simulator\">Back to all conversations</a></p></section>")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			return nil
-		})
-		templ_7745c5c3_Err = Layout("Phone simulator").Render(templ.WithChildren(ctx, templ_7745c5c3_Var40), templ_7745c5c3_Buffer)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		return nil
-	})
-}
-
-func simulatorStyle() templ.Component {
-	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
-		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
-		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
-			return templ_7745c5c3_CtxErr
-		}
-		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
-		if !templ_7745c5c3_IsBuffer {
-			defer func() {
-				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
-				if templ_7745c5c3_Err == nil {
-					templ_7745c5c3_Err = templ_7745c5c3_BufErr
-				}
-			}()
-		}
-		ctx = templ.InitializeContext(ctx)
-		templ_7745c5c3_Var42 := templ.GetChildren(ctx)
-		if templ_7745c5c3_Var42 == nil {
-			templ_7745c5c3_Var42 = templ.NopComponent
-		}
-		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<style>\n\t\t.small { font-size: .8rem; }\n\t\t.conversations { list-style: none; padding: 0; }\n\t\t.conversations li { padding: .6rem 0; border-bottom: 1px solid #e5e7eb; }\n\t\t.conversations a { display: flex; gap: .5rem; align-items: baseline; text-decoration: none; }\n\t\t.conversations p { margin: .15rem 0; overflow-wrap: anywhere; }\n\t\t.phone { max-width: 24rem; margin: 0 auto; border: 1px solid #d1d5db; border-radius: 1.5rem; overflow: hidden; }\n\t\t.phone-head { display: flex; flex-direction: column; align-items: center; padding: .6rem; border-bottom: 1px solid #e5e7eb; }\n\t\t.note { font-size: .75rem; color: #b91c1c; }\n\t\t.thread { list-style: none; margin: 0; padding: .75rem; display: flex; flex-direction: column; gap: .5rem;\n\t\t\theight: min(60vh, 32rem); overflow-y: auto; }\n\t\t.bubble { max-width: 80%; padding: .45rem .7rem; border-radius: 1.1rem; overflow-wrap: anywhere; }\n\t\t.bubble p { margin: 0; }\n\t\t.bubble .text { white-space: pre-wrap; }\n\t\t.bubble.out { align-self: flex-start; background: #e5e7eb; color: #111827; border-bottom-left-radius: .3rem; }\n\t\t.bubble.in { align-self: flex-end; background: #2563eb; color: #fff; border-bottom-right-radius: .3rem; }\n\t\t.bubble.in a { color: #fff; }\n\t\t.bubble .meta { font-size: .7rem; opacity: .75; margin-top: .2rem; }\n\t\t.bubble.in .meta { text-align: right; }\n\t\t.bubble.status-failed, .bubble.status-undelivered { outline: 2px solid #dc2626; }\n\t\t.bubble.status-scheduled, .bubble.status-cancelled { opacity: .6; border: 1px dashed #6b7280; }\n\t\t.failure { color: #b91c1c; opacity: 1; }\n\t\t.reply { padding: .6rem; border-top: 1px solid #e5e7eb; }\n\t\t.reply label { font-size: .8rem; color: var(--muted); }\n\t\t.reply-row { display: flex; gap: .4rem; }\n\t\t.reply textarea { flex: 1; font: inherit; padding: .4rem .6rem; border-radius: 1rem; border: 1px solid #d1d5db; resize: vertical; }\n\t\t.reply button { font: inherit; padding: .4rem .9rem; border-radius: 1rem; border: 0; background: #2563eb; color: #fff; }\n\t\t.error { color: #b91c1c; margin: 0 0 .4rem; }\n\t</style>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, "<style>\n\t\t.small { font-size: .8rem; }\n\t\t.conversations { list-style: none; padding: 0; }\n\t\t.conversations li { padding: .6rem 0; border-bottom: 1px solid #e5e7eb; }\n\t\t.conversations a { display: flex; gap: .5rem; align-items: baseline; text-decoration: none; }\n\t\t.conversations p { margin: .15rem 0; overflow-wrap: anywhere; }\n\t\t.phone { max-width: 24rem; margin: 0 auto; border: 1px solid #d1d5db; border-radius: 1.5rem; overflow: hidden; }\n\t\t.phone-head { display: flex; flex-direction: column; align-items: center; padding: .6rem; border-bottom: 1px solid #e5e7eb; }\n\t\t.note { font-size: .75rem; color: #b91c1c; }\n\t\t.thread { list-style: none; margin: 0; padding: .75rem; display: flex; flex-direction: column; gap: .5rem;\n\t\t\theight: min(60vh, 32rem); overflow-y: auto; }\n\t\t.bubble { max-width: 80%; padding: .45rem .7rem; border-radius: 1.1rem; overflow-wrap: anywhere; }\n\t\t.bubble p { margin: 0; }\n\t\t.bubble .text { white-space: pre-wrap; }\n\t\t.bubble.out { align-self: flex-start; background: #e5e7eb; color: #111827; border-bottom-left-radius: .3rem; }\n\t\t.bubble.in { align-self: flex-end; background: #2563eb; color: #fff; border-bottom-right-radius: .3rem; }\n\t\t.bubble.in a { color: #fff; }\n\t\t.bubble .meta { font-size: .7rem; opacity: .75; margin-top: .2rem; }\n\t\t.bubble.in .meta { text-align: right; }\n\t\t.bubble.status-failed, .bubble.status-undelivered { outline: 2px solid #dc2626; }\n\t\t.bubble.status-scheduled, .bubble.status-cancelled { opacity: .6; border: 1px dashed #6b7280; }\n\t\t.failure { color: #b91c1c; opacity: 1; }\n\t\t.reply { padding: .6rem; border-top: 1px solid #e5e7eb; }\n\t\t.reply label { font-size: .8rem; color: var(--muted); }\n\t\t.reply-row { display: flex; gap: .4rem; }\n\t\t.reply textarea { flex: 1; font: inherit; padding: .4rem .6rem; border-radius: 1rem; border: 1px solid #d1d5db; resize: vertical; }\n\t\t.reply button { font: inherit; padding: .4rem .9rem; border-radius: 1rem; border: 0; background: #2563eb; color: #fff; }\n\t\t.error { color: #b91c1c; margin: 0 0 .4rem; }\n\t</style>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
