@@ -98,3 +98,45 @@ func TestStatements(t *testing.T) {
 	got := migrations.Statements("-- a comment\nCREATE TABLE a (x UInt8)\nENGINE = Memory;\n\nCREATE TABLE b (y UInt8) ENGINE = Memory;\n")
 	require.Equal(t, []string{"CREATE TABLE a (x UInt8)\nENGINE = Memory", "CREATE TABLE b (y UInt8) ENGINE = Memory"}, got)
 }
+
+// Step 2 rolls up the progress of the events stored before it, as
+// tracking.RollUp does for those after.
+func TestClickHouseProgressBackfill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := dbtest.ClickHouse(t)
+	// Back to step 1, with events.
+	for _, q := range []string{
+		`DROP TABLE assignment_progress`,
+		`TRUNCATE TABLE morsel_migrations`,
+		`INSERT INTO morsel_migrations (version, name, applied_at) SELECT 1, '0001_events.sql', now()`,
+		`INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, assignment_id, value, version, deleted)
+		 SELECT 1, 5, 'grade/55/0', 'graded', toDateTime('2026-03-08 14:00:00', 'UTC'), 55, 1, 1, 0`,
+		`INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, assignment_id, value, version, deleted)
+		 SELECT 1, 5, 'grade/55/1', 'graded', toDateTime('2026-03-08 14:00:00', 'UTC'), 55, 1, 1, 0`,
+		`INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, assignment_id, value, version, deleted)
+		 SELECT 1, 5, 'grade/55/1', 'graded', toDateTime('2026-03-08 14:00:00', 'UTC'), 55, 0, 2, 0`, // corrected: wrong
+		`INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, assignment_id, value, version, deleted)
+		 SELECT 1, 5, 'seg/56/0', 'segment_watched', toDateTime('2026-03-08 14:00:00', 'UTC'), 56, 0, 1, 0`,
+		`INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, assignment_id, value, version, deleted)
+		 SELECT 1, 5, 'seg/56/0', 'segment_watched', toDateTime('2026-03-08 14:00:00', 'UTC'), 56, 0, 2, 1`, // voided
+	} {
+		require.NoError(t, conn.Exec(ctx, q), q)
+	}
+	n, err := migrations.MigrateClickHouse(ctx, conn, quiet)
+	require.NoError(t, err)
+	require.Equal(t, len(migrations.ClickHouse())-1, n)
+
+	var assignment uint64
+	var answers, correct uint32
+	rows, err := conn.Query(ctx, `SELECT assignment_id, answers, correct FROM assignment_progress FINAL WHERE deleted = 0 ORDER BY assignment_id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var got [][3]uint64
+	for rows.Next() {
+		require.NoError(t, rows.Scan(&assignment, &answers, &correct))
+		got = append(got, [3]uint64{assignment, uint64(answers), uint64(correct)})
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, [][3]uint64{{55, 2, 1}}, got, "the corrected answer counts as wrong; the voided segment leaves no row")
+}

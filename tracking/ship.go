@@ -101,9 +101,11 @@ func lockOutbox(ctx context.Context, tx pgx.Tx, limit int) ([]int64, []Event, er
 	return ids, events, nil
 }
 
-// WriteClickHouse inserts events into the events table in one batch. It
-// hands the driver a slice per column: a shipped batch has tens of thousands
-// of events, which a value at a time would cost more to encode.
+// WriteClickHouse inserts events into the events table in one batch, then
+// rolls their reps' progress up (RollUp), so that assignment_progress is
+// current when it returns. It hands the driver a slice per column: a shipped
+// batch has tens of thousands of events, which a value at a time would cost
+// more to encode.
 func WriteClickHouse(ctx context.Context, ch driver.Conn, events []Event) error {
 	batch, err := ch.PrepareBatch(ctx, insertEvents)
 	if err != nil {
@@ -133,7 +135,7 @@ func WriteClickHouse(ctx context.Context, ch driver.Conn, events []Event) error 
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("ship %d events to clickhouse: %w", len(events), err)
 	}
-	return nil
+	return RollUp(ctx, ch, events)
 }
 
 // Backlog returns how many events wait in the outbox and its batches, and
