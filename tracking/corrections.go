@@ -245,6 +245,13 @@ func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int6
 	if err := WriteClickHouse(ctx, ch, []Event{e}); err != nil {
 		return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
 	}
+	if old.AssignmentID != e.AssignmentID && old.AssignmentID != 0 {
+		// The event left the old assignment, whose progress WriteClickHouse did not recompute.
+		old.OrgID = orgID
+		if err := RollUp(ctx, ch, []Event{old}); err != nil {
+			return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
+		}
+	}
 	return e, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -22,15 +21,17 @@ type Progress struct {
 	Answers, Correct, SegmentsWatched int
 }
 
-// rollupReps is how many reps one recomputation reads: their ids are part of
-// the query's text, which the server caps (256 KiB by default).
-const rollupReps = 5000
+// rollupPairs is how many (rep, assignment) pairs one recomputation reads:
+// their ids are part of the query's text, which the server caps (256 KiB by
+// default).
+const rollupPairs = 5000
 
 // progressOf is the rollup of the raw events of one organisation's reps: the
 // latest version of each key, tombstones left out, grouped by assignment.
-// Its argument is the organisation; %s is the list of reps.
+// Its arguments are the organisation (twice when narrowed to assignments);
+// the two %s narrow it (see RecomputeProgress).
 const progressOf = `
-	SELECT rep_id, assignment_id, max(course_id), max(enrollment_id), max(lesson_id),
+	SELECT rep_id, assignment, max(course_id), max(enrollment_id), max(lesson_id),
 		minIf(occurred_at, kind = 'message_sent'), minIf(occurred_at, kind = 'lesson_opened'),
 		minIf(occurred_at, kind = 'lesson_completed'),
 		toUInt32(countIf(kind = 'graded')), toUInt32(countIf(kind = 'graded' AND value > 0)),
@@ -39,51 +40,67 @@ const progressOf = `
 		SELECT rep_id, event_key,
 			argMax(kind, version) AS kind, argMax(occurred_at, version) AS occurred_at,
 			argMax(course_id, version) AS course_id, argMax(enrollment_id, version) AS enrollment_id,
-			argMax(assignment_id, version) AS assignment_id, argMax(lesson_id, version) AS lesson_id,
+			argMax(assignment_id, version) AS assignment, argMax(lesson_id, version) AS lesson_id,
 			argMax(value, version) AS value, argMax(deleted, version) AS deleted
 		FROM events
-		WHERE org_id = ? AND rep_id IN (%s)
+		WHERE org_id = ? %s
 		GROUP BY rep_id, event_key
 	)
-	WHERE deleted = 0 AND assignment_id != 0
-	GROUP BY rep_id, assignment_id`
+	WHERE deleted = 0 AND assignment != 0 %s
+	GROUP BY rep_id, assignment`
 
 const insertProgress = `INSERT INTO assignment_progress (org_id, rep_id, assignment_id, course_id, enrollment_id, lesson_id,
 	sent_at, opened_at, completed_at, answers, correct, segments_watched, version, deleted)`
 
-// RollUp recomputes assignment_progress for the reps that events are about,
-// from all their raw events: the rows of their assignments, and a tombstone
-// for an assignment that no longer has any event. WriteClickHouse calls it
-// after every write.
+// RollUp recomputes assignment_progress for the (rep, assignment) pairs that
+// events are about, from all their raw events: the rows of the pairs, and a
+// tombstone for a pair left with no event. WriteClickHouse calls it after
+// every write. It reads the events of those assignments only: the sort key
+// finds the reps, and the assignment filter keeps the work in proportion to
+// what changed, not to the reps' whole history.
 func RollUp(ctx context.Context, ch driver.Conn, events []Event) error {
-	reps := map[int64]map[int64]bool{} // by organisation
+	type pair struct{ org, rep, assignment int64 }
+	seen := map[pair]bool{}
+	var pairs []pair
 	for _, e := range events {
-		if e.RepID == 0 {
+		p := pair{e.OrgID, e.RepID, e.AssignmentID}
+		if e.RepID == 0 || e.AssignmentID == 0 || seen[p] {
 			continue
 		}
-		if reps[e.OrgID] == nil {
-			reps[e.OrgID] = map[int64]bool{}
-		}
-		reps[e.OrgID][e.RepID] = true
+		seen[p] = true
+		pairs = append(pairs, p)
 	}
-	for _, org := range slices.Sorted(maps.Keys(reps)) {
-		ids := slices.Sorted(maps.Keys(reps[org]))
-		for chunk := range slices.Chunk(ids, rollupReps) {
-			if err := rollUp(ctx, ch, org, chunk); err != nil {
-				return err
-			}
+	slices.SortFunc(pairs, func(a, b pair) int {
+		return cmp.Or(cmp.Compare(a.org, b.org), cmp.Compare(a.rep, b.rep), cmp.Compare(a.assignment, b.assignment))
+	})
+	for len(pairs) > 0 {
+		// One organisation's pairs, up to rollupPairs.
+		n := 1
+		for n < len(pairs) && n < rollupPairs && pairs[n].org == pairs[0].org {
+			n++
 		}
+		reps, assignments := map[int64]bool{}, map[int64]bool{}
+		for _, p := range pairs[:n] {
+			reps[p.rep], assignments[p.assignment] = true, true
+		}
+		err := rollUp(ctx, ch, pairs[0].org, slices.Sorted(maps.Keys(reps)), slices.Sorted(maps.Keys(assignments)))
+		if err != nil {
+			return err
+		}
+		pairs = pairs[n:]
 	}
 	return nil
 }
 
-func rollUp(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64) error {
+// rollUp recomputes the reps' progress on the assignments (nil: all of them).
+// Any pair of a rep and an assignment given is recomputed whole.
+func rollUp(ctx context.Context, ch driver.Conn, orgID int64, repIDs, assignmentIDs []int64) error {
 	version := uint64(time.Now().UnixNano()) // before reading: see the migration
-	fresh, err := RecomputeProgress(ctx, ch, orgID, repIDs)
+	fresh, err := RecomputeProgress(ctx, ch, orgID, repIDs, assignmentIDs)
 	if err != nil {
 		return err
 	}
-	stored, err := StoredProgress(ctx, ch, orgID, repIDs)
+	stored, err := StoredProgress(ctx, ch, orgID, repIDs, assignmentIDs)
 	if err != nil {
 		return err
 	}
@@ -123,24 +140,49 @@ func rollUp(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64) er
 	return nil
 }
 
-// RecomputeProgress rolls the reps' progress up from their raw events.
-func RecomputeProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64) ([]Progress, error) {
-	return queryProgress(ctx, ch, orgID, fmt.Sprintf(progressOf, idList(repIDs)), orgID)
+// RecomputeProgress rolls the reps' progress on the assignments (nil: all
+// of them) up from the raw events. Narrowed to assignments, it reads every
+// version of each key that has a row in them, and keeps the keys whose latest
+// version is still in them: a correction may move an event to another
+// assignment, and a filter on the rows alone would count its old version.
+func RecomputeProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs, assignmentIDs []int64) ([]Progress, error) {
+	if len(repIDs) == 0 {
+		return nil, nil
+	}
+	reps := "AND rep_id IN (" + idList(repIDs) + ")"
+	if assignmentIDs == nil {
+		return queryProgress(ctx, ch, orgID, fmt.Sprintf(progressOf, reps, ""), orgID)
+	}
+	assignments := "(" + idList(assignmentIDs) + ")"
+	keys := reps + " AND event_key IN (SELECT event_key FROM events WHERE org_id = ? " + reps + " AND assignment_id IN " + assignments + ")"
+	return queryProgress(ctx, ch, orgID, fmt.Sprintf(progressOf, keys, "AND assignment IN "+assignments), orgID, orgID)
 }
 
-// StoredProgress reads the reps' progress as assignment_progress holds it.
-func StoredProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64) ([]Progress, error) {
+// StoredProgress reads the reps' progress on the assignments (nil: all of
+// them) as assignment_progress holds it.
+func StoredProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs, assignmentIDs []int64) ([]Progress, error) {
+	if len(repIDs) == 0 {
+		return nil, nil
+	}
 	return queryProgress(ctx, ch, orgID, `
 		SELECT rep_id, assignment_id, course_id, enrollment_id, lesson_id, sent_at, opened_at, completed_at,
 			answers, correct, segments_watched
 		FROM assignment_progress FINAL
-		WHERE org_id = ? AND rep_id IN (`+idList(repIDs)+`) AND deleted = 0`, orgID)
+		WHERE org_id = ? `+scope(repIDs, assignmentIDs)+` AND deleted = 0`, orgID)
+}
+
+// scope is the condition on reps and assignments (nil: any) of a progress
+// query. The ids are written into the query: the driver binds a slice as an
+// array, which IN does not take on older servers.
+func scope(repIDs, assignmentIDs []int64) string {
+	s := "AND rep_id IN (" + idList(repIDs) + ")"
+	if assignmentIDs != nil {
+		s += " AND assignment_id IN (" + idList(assignmentIDs) + ")"
+	}
+	return s
 }
 
 func queryProgress(ctx context.Context, ch driver.Conn, orgID int64, query string, args ...any) ([]Progress, error) {
-	if strings.Contains(query, "IN ()") {
-		return nil, nil // no reps
-	}
 	rows, err := ch.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read progress: %w", err)
@@ -176,8 +218,7 @@ func zeroTime(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// idList writes ids as a list for IN: the driver binds a slice as an array,
-// which IN does not take on older servers.
+// idList writes ids as a list for IN.
 func idList(ids []int64) string {
 	b := make([]byte, 0, len(ids)*8)
 	for i, id := range ids {

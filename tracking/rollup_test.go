@@ -26,9 +26,9 @@ func TestRollUp(t *testing.T) {
 	}
 	stored := func() []tracking.Progress {
 		t.Helper()
-		got, err := tracking.StoredProgress(ctx, b.ch, 1, []int64{5, 6})
+		got, err := tracking.StoredProgress(ctx, b.ch, 1, []int64{5, 6}, nil)
 		require.NoError(t, err)
-		fresh, err := tracking.RecomputeProgress(ctx, b.ch, 1, []int64{5, 6})
+		fresh, err := tracking.RecomputeProgress(ctx, b.ch, 1, []int64{5, 6}, nil)
 		require.NoError(t, err)
 		require.Equal(t, fresh, got, "the rollup agrees with the raw events")
 		return got
@@ -66,6 +66,18 @@ func TestRollUp(t *testing.T) {
 	quiz.Correct = 2
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored())
 
+	// A correction that moves an answer to another lesson changes both.
+	moved := ev(1, 5, 57, tracking.KindGraded, "grade/55/1", t0.Add(3*time.Hour), 1)
+	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, moved)
+	require.NoError(t, err)
+	quiz.Answers, quiz.Correct = 1, 1
+	elsewhere := tracking.Progress{OrgID: 1, RepID: 5, AssignmentID: 57, CourseID: 7, EnrollmentID: 75, LessonID: 570, Answers: 1, Correct: 1}
+	require.Equal(t, []tracking.Progress{quiz, video, elsewhere, other}, stored())
+	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, fixed) // and back
+	require.NoError(t, err)
+	quiz.Answers, quiz.Correct = 2, 2
+	require.Equal(t, []tracking.Progress{quiz, video, other}, stored(), "the emptied assignment's row is a tombstone")
+
 	// A void: a replayed ping did not count.
 	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "seg/56/5", 5, "replayed ping")
 	require.NoError(t, err)
@@ -78,7 +90,7 @@ func TestRollUp(t *testing.T) {
 	require.Equal(t, []tracking.Progress{quiz, video}, stored())
 
 	// The other organisation's rep 5 kept their own row.
-	theirs, err := tracking.StoredProgress(ctx, b.ch, 2, []int64{5})
+	theirs, err := tracking.StoredProgress(ctx, b.ch, 2, []int64{5}, nil)
 	require.NoError(t, err)
 	require.Len(t, theirs, 1)
 	require.Equal(t, 1, theirs[0].Correct)
