@@ -102,7 +102,11 @@ func (b testBundle) advance(t *testing.T, to time.Time) {
 	b.clock.Set(to)
 	ctx := context.Background()
 	deadline := time.Now().Add(20 * time.Second)
-	for {
+	// The clock runs on from to: a job that finishes just after now is read
+	// may queue work due at its own, later now. So the jobs are done when two
+	// checks in a row find nothing due, the second with a now read after the
+	// first found every job finished.
+	for idle := 0; idle < 2; {
 		now := b.clock.Now()
 		_, err := b.sched.ReleaseDue(ctx, now)
 		require.NoError(t, err)
@@ -110,8 +114,10 @@ func (b testBundle) advance(t *testing.T, to time.Time) {
 		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job
 			WHERE state IN ('available', 'running') OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, now).Scan(&busy))
 		if busy == 0 {
-			return
+			idle++
+			continue
 		}
+		idle = 0
 		if time.Now().After(deadline) {
 			t.Fatalf("jobs still busy after 20s: %d", busy)
 		}
