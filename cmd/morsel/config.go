@@ -98,15 +98,21 @@ func (c Config) requireDatabases(clickhouse bool) error {
 	return nil
 }
 
+// publicURL is PUBLIC_URL, or by default http://localhost with HTTP_ADDR's
+// port.
+func (c *Config) publicURL() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return "http://localhost:" + c.HTTPAddr[strings.LastIndex(c.HTTPAddr, ":")+1:]
+}
+
 // validateServe checks what serve needs and fills in defaults.
 func (c *Config) validateServe() error {
 	if err := c.requireDatabases(true); err != nil {
 		return err
 	}
-	if c.PublicURL == "" {
-		port := c.HTTPAddr[strings.LastIndex(c.HTTPAddr, ":")+1:]
-		c.PublicURL = "http://localhost:" + port
-	}
+	c.PublicURL = c.publicURL()
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("PUBLIC_URL %q is not an http(s) URL", c.PublicURL)

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/lessons/errs"
@@ -36,7 +37,7 @@ func init() {
 	commands = append(commands, command{name: "demo", summary: "Load the demo organisation (courses, teams, 200 reps, logins); safe to run again",
 		setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			cfg.databaseFlags(fs)
-			publicURL := fs.String("public-url", "http://localhost:8080", "where the app is served, for the printed sign-in link")
+			publicURL := fs.String("public-url", "", "where the app is served, for lesson links and the printed sign-in link (default PUBLIC_URL, else http://localhost with HTTP_ADDR's port)")
 			return func(ctx context.Context, e *env, _ []string) error { return demo(ctx, e, *cfg, *publicURL) }
 		}})
 }
@@ -48,6 +49,10 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	}
 	defer pool.Close()
 	store := lessons.NewStore(pool)
+	if publicURL == "" {
+		publicURL = cfg.publicURL()
+	}
+	publicURL = strings.TrimSuffix(publicURL, "/")
 	cfg.PublicURL = publicURL
 	if _, err := newScheduler(e, cfg, pool, nil, store, false); err != nil {
 		return err

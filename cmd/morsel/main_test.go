@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -71,9 +72,13 @@ func TestMigrateDemoServe(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Contains(t, res.stdout, "admin@demo.morsel.test")
 	require.Contains(t, res.stdout, "200 newly enrolled")
-	res = morsel(ctx, environ, "demo")
+	require.Contains(t, res.stdout, "Logins (http://localhost:8080/signin)")
+	public := maps.Clone(environ)
+	public["PUBLIC_URL"] = "https://morsel.example/"
+	res = morsel(ctx, public, "demo")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Contains(t, res.stdout, "0 newly enrolled", "running the demo again changes nothing")
+	require.Contains(t, res.stdout, "Logins (https://morsel.example/signin)")
 	demoOut := res.stdout
 	key := regexp.MustCompile(`API key: (mk_[a-z0-9]+)`).FindStringSubmatch(res.stdout)
 	require.NotNil(t, key, res.stdout)
