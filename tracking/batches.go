@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Event batches: the Ingester's group commits, one row of event_batches each,
@@ -173,9 +174,7 @@ func unescapeBatchText(s string) (string, error) {
 // insertBatch writes events as one row of event_batches, in a statement of
 // its own: committed, and so durable, when it returns. Events without a
 // Version get the time of writing. buf is reused for the lines; it returns it.
-func insertBatch(ctx context.Context, db interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-}, events []Event, buf []byte) ([]byte, error) {
+func insertBatch(ctx context.Context, pool *pgxpool.Pool, events []Event, buf []byte) ([]byte, error) {
 	if len(events) == 0 {
 		return buf, nil
 	}
@@ -184,7 +183,7 @@ func insertBatch(ctx context.Context, db interface {
 	for _, e := range events {
 		buf = appendBatchLine(buf, e, now)
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO event_batches (events, lines) VALUES ($1, $2)`, len(events), string(buf)); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO event_batches (events, lines) VALUES ($1, $2)`, len(events), string(buf)); err != nil {
 		return buf, fmt.Errorf("append a batch of %d events: %w", len(events), err)
 	}
 	return buf, nil
@@ -204,25 +203,7 @@ func lockBatches(ctx context.Context, tx pgx.Tx, limit int) ([]int64, []Event, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("read event batches: %w", err)
 	}
-	var ids []int64
-	var events []Event
-	for rows.Next() {
-		var id int64
-		var lines string
-		if err := rows.Scan(&id, &lines); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("read event batches: %w", err)
-		}
-		if events, err = parseBatchLines(lines, events); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("read event batch %d: %w", id, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read event batches: %w", err)
-	}
-	return ids, events, nil
+	return scanBatches(rows, 0)
 }
 
 // batchedEvents returns the events of every batch not yet shipped, in order,
@@ -234,30 +215,35 @@ func batchedEvents(ctx context.Context, db interface {
 	if err != nil {
 		return nil, fmt.Errorf("read event batches: %w", err)
 	}
+	_, events, err := scanBatches(rows, orgID)
+	return events, err
+}
+
+// scanBatches reads rows of (id, lines): the batches' ids and their events,
+// those of the organisation only when orgID is not 0.
+func scanBatches(rows pgx.Rows, orgID int64) ([]int64, []Event, error) {
 	defer rows.Close()
-	var out []Event
+	var ids []int64
+	var events []Event
 	for rows.Next() {
 		var id int64
 		var lines string
 		if err := rows.Scan(&id, &lines); err != nil {
-			return nil, fmt.Errorf("read event batches: %w", err)
+			return nil, nil, fmt.Errorf("read event batches: %w", err)
 		}
-		n := len(out)
-		if out, err = parseBatchLines(lines, out); err != nil {
-			return nil, fmt.Errorf("read event batch %d: %w", id, err)
+		n := len(events)
+		var err error
+		if events, err = parseBatchLines(lines, events); err != nil {
+			return nil, nil, fmt.Errorf("read event batch %d: %w", id, err)
 		}
 		if orgID != 0 {
-			kept := out[:n]
-			for _, e := range out[n:] {
-				if e.OrgID == orgID {
-					kept = append(kept, e)
-				}
-			}
-			out = kept
+			kept := slices.DeleteFunc(events[n:], func(e Event) bool { return e.OrgID != orgID })
+			events = events[:n+len(kept)]
 		}
+		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read event batches: %w", err)
+		return nil, nil, fmt.Errorf("read event batches: %w", err)
 	}
-	return out, nil
+	return ids, events, nil
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The kinds of event.
@@ -54,27 +53,16 @@ type Event struct {
 	Deleted      bool    // a tombstone: reports stop counting the key
 }
 
-// Append writes events to the Postgres outbox inside tx, the transaction of
-// the change that causes them; the shipper takes them to ClickHouse.
-func Append(ctx context.Context, tx pgx.Tx, events ...Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	return insertOutbox(ctx, tx, events)
-}
-
 // insertOutboxSQL inserts a batch of events given as one array per column.
 const insertOutboxSQL = `INSERT INTO event_outbox (org_id, rep_id, event_key, kind, occurred_at, course_id,
 	enrollment_id, assignment_id, lesson_id, value, detail, version, deleted)
 	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
 		$7::bigint[], $8::bigint[], $9::bigint[], $10::float8[], $11::text[], $12::bigint[], $13::boolean[])`
 
-// insertOutbox writes events to the outbox in one statement: in a
-// transaction of the caller's, or, given a pool, in one of its own. Events
-// without a Version get the time of writing.
-func insertOutbox(ctx context.Context, db interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-}, events []Event) error {
+// Append writes events to the Postgres outbox inside tx, the transaction of
+// the change that causes them, in one statement; the shipper takes them to
+// ClickHouse. Events without a Version get the time of writing.
+func Append(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -92,7 +80,7 @@ func insertOutbox(ctx context.Context, db interface {
 			versions[i] = now
 		}
 	}
-	if _, err := db.Exec(ctx, insertOutboxSQL, orgs, reps, keys, kinds, at, courses, enrollments, assignments, lessons,
+	if _, err := tx.Exec(ctx, insertOutboxSQL, orgs, reps, keys, kinds, at, courses, enrollments, assignments, lessons,
 		values, details, versions, deleted); err != nil {
 		return fmt.Errorf("append %d events: %w", n, err)
 	}

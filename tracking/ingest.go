@@ -28,6 +28,12 @@ type Ingester struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 
+	// mu is held for reading while a request is being queued; Stop sets
+	// stopping under it, so that nothing is queued once the flushers may
+	// have drained the queue and gone.
+	mu       sync.RWMutex
+	stopping bool
+
 	// tick is closed, and replaced, every waitTick: writers that wait
 	// within a time wake on it to look at the clock, where a timer each
 	// would cost more than their write.
@@ -92,11 +98,6 @@ func (in *Ingester) Write(ctx context.Context, events []Event) error {
 // waitTick later, with an error that is context.DeadlineExceeded. It costs
 // no timer, unlike a context with a timeout.
 func (in *Ingester) WriteWithin(ctx context.Context, wait time.Duration, events []Event) error {
-	select {
-	case <-in.stop:
-		return ErrStopped
-	default:
-	}
 	var deadline time.Time
 	if wait > 0 {
 		deadline = time.Now().Add(wait)
@@ -107,28 +108,9 @@ func (in *Ingester) WriteWithin(ctx context.Context, wait time.Duration, events 
 		req.events = nil
 		reqPool.Put(req)
 	}
-	queued := false
-	select {
-	case in.reqs <- req: // the usual case: room in the queue
-		queued = true
-	default:
-	}
-	for !queued {
-		select {
-		case in.reqs <- req:
-			queued = true
-		case <-ctx.Done():
-			drop()
-			return ctx.Err()
-		case <-in.stop:
-			drop()
-			return ErrStopped
-		case <-in.ticks(wait):
-			if !time.Now().Before(deadline) {
-				drop()
-				return fmt.Errorf("queue %d events: no room within %s: %w", len(events), wait, context.DeadlineExceeded)
-			}
-		}
+	if err := in.queue(ctx, req, wait, deadline); err != nil {
+		drop()
+		return err
 	}
 	for {
 		select {
@@ -145,6 +127,28 @@ func (in *Ingester) WriteWithin(ctx context.Context, wait time.Duration, events 
 	}
 }
 
+// queue puts req in the queue, waiting for room until ctx is done or the
+// deadline passes (none for a zero wait).
+func (in *Ingester) queue(ctx context.Context, req *ingestReq, wait time.Duration, deadline time.Time) error {
+	in.mu.RLock()
+	defer in.mu.RUnlock()
+	if in.stopping {
+		return ErrStopped
+	}
+	for {
+		select {
+		case in.reqs <- req:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-in.ticks(wait):
+			if !time.Now().Before(deadline) {
+				return fmt.Errorf("queue %d events: no room within %s: %w", len(req.events), wait, context.DeadlineExceeded)
+			}
+		}
+	}
+}
+
 // ticks returns the channel that the next tick closes, or, when there is no
 // time limit, nil, which never is.
 func (in *Ingester) ticks(wait time.Duration) <-chan struct{} {
@@ -156,6 +160,9 @@ func (in *Ingester) ticks(wait time.Duration) <-chan struct{} {
 
 // Stop writes what is queued and stops.
 func (in *Ingester) Stop() {
+	in.mu.Lock() // waits for the requests being queued
+	in.stopping = true
+	in.mu.Unlock()
 	in.stopOnce.Do(func() { close(in.stop) })
 	in.wg.Wait()
 }

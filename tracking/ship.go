@@ -71,16 +71,12 @@ func Ship(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, limit int, on
 	return n, err
 }
 
-// lockOutbox locks up to limit of the oldest outbox rows that are not locked
-// and returns their ids and events, in order.
-func lockOutbox(ctx context.Context, tx pgx.Tx, limit int) ([]int64, []Event, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT id, org_id, rep_id, event_key, kind, occurred_at, course_id, enrollment_id, assignment_id,
-			lesson_id, value, detail, version, deleted
-		FROM event_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read outbox: %w", err)
-	}
+// outboxColumns are the outbox's columns as scanOutbox reads them.
+const outboxColumns = `id, org_id, rep_id, event_key, kind, occurred_at, course_id, enrollment_id, assignment_id,
+	lesson_id, value, detail, version, deleted`
+
+// scanOutbox reads outbox rows of outboxColumns: their ids and events.
+func scanOutbox(rows pgx.Rows) ([]int64, []Event, error) {
 	defer rows.Close()
 	var ids []int64
 	var events []Event
@@ -99,6 +95,16 @@ func lockOutbox(ctx context.Context, tx pgx.Tx, limit int) ([]int64, []Event, er
 		return nil, nil, fmt.Errorf("read outbox: %w", err)
 	}
 	return ids, events, nil
+}
+
+// lockOutbox locks up to limit of the oldest outbox rows that are not locked
+// and returns their ids and events, in order.
+func lockOutbox(ctx context.Context, tx pgx.Tx, limit int) ([]int64, []Event, error) {
+	rows, err := tx.Query(ctx, `SELECT `+outboxColumns+` FROM event_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return scanOutbox(rows)
 }
 
 // WriteClickHouse inserts events into the events table in one batch, then
@@ -158,23 +164,12 @@ func Backlog(ctx context.Context, pool *pgxpool.Pool) (int, time.Duration, error
 func Pending(ctx context.Context, pool *pgxpool.Pool, orgID int64) ([]Event, error) {
 	var out []Event
 	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
-			SELECT org_id, rep_id, event_key, kind, occurred_at, course_id, enrollment_id, assignment_id,
-				lesson_id, value, detail, version, deleted
-			FROM event_outbox WHERE $1 = 0 OR org_id = $1 ORDER BY id`, orgID)
+		rows, err := tx.Query(ctx, `SELECT `+outboxColumns+` FROM event_outbox WHERE $1 = 0 OR org_id = $1 ORDER BY id`, orgID)
 		if err != nil {
 			return fmt.Errorf("read outbox: %w", err)
 		}
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
-			var e Event
-			var version int64
-			err := row.Scan(&e.OrgID, &e.RepID, &e.Key, &e.Kind, &e.OccurredAt, &e.CourseID, &e.EnrollmentID,
-				&e.AssignmentID, &e.LessonID, &e.Value, &e.Detail, &version, &e.Deleted)
-			e.Version = uint64(version)
-			return e, err
-		})
-		if err != nil {
-			return fmt.Errorf("read outbox: %w", err)
+		if _, out, err = scanOutbox(rows); err != nil {
+			return err
 		}
 		batched, err := batchedEvents(ctx, tx, orgID)
 		out = append(out, batched...)

@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/migrations/dbtest"
@@ -315,4 +317,38 @@ func TestShipBatches(t *testing.T) {
 	require.Zero(t, n)
 	require.Equal(t, pending, shippedEvents, "shipped as they were pending, in order")
 	require.EqualValues(t, 12, countFinal(t, ch, "rep_id IN (30, 31)"))
+}
+
+// Writes racing Stop either commit or say the ingester stopped; none is left
+// waiting, and every acknowledged one is stored.
+func TestIngesterStopWhileWriting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.Postgres(t)
+	in := tracking.NewIngester(pool, quiet, 2)
+	var wg sync.WaitGroup
+	var acked atomic.Int64
+	for w := range 300 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := in.Write(ctx, []tracking.Event{segment(int64(w), int64(w), 0)})
+			if err == nil {
+				acked.Add(1)
+				return
+			}
+			assert.ErrorIs(t, err, tracking.ErrStopped)
+		}()
+	}
+	in.Stop()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("writes still waiting a minute after Stop")
+	}
+	n, _, err := tracking.Backlog(ctx, pool)
+	require.NoError(t, err)
+	require.EqualValues(t, acked.Load(), n)
 }

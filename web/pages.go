@@ -39,3 +39,14 @@ func (s *Server) pageNotFound(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
 }
+
+// pageError shows err as a page: the friendly 404, or the problem page with
+// the API's status and message (an internal error says no more than that).
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.apiError(r, err)
+	if status == http.StatusNotFound {
+		s.render(w, r, status, pages.NotFound(r.URL.Path))
+		return
+	}
+	s.render(w, r, status, pages.Problem(body.Error.Message))
+}

@@ -196,17 +196,6 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, u lesson
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
 }
 
-// pageError shows err as a page: the friendly 404, or the problem page with
-// the API's status and message (an internal error says no more than that).
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	status, body := s.apiError(r, err)
-	if status == http.StatusNotFound {
-		s.render(w, r, status, pages.NotFound(r.URL.Path))
-		return
-	}
-	s.render(w, r, status, pages.Problem(body.Error.Message))
-}
-
 // secureCookies says whether cookies need HTTPS: when the server is reached
 // by it.
 func (s *Server) secureCookies(r *http.Request) bool {
