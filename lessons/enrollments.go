@@ -144,6 +144,9 @@ func (s *Store) Enroll(ctx context.Context, orgID int64, req EnrollRequest) (Enr
 		if err != nil {
 			return dbError(err, "assignment")
 		}
+		if err := appendEnrollmentFacts(ctx, tx, now, ids...); err != nil {
+			return err
+		}
 		if s.OnEnroll != nil && len(res.Enrollments) > 0 {
 			return s.OnEnroll(ctx, tx, res.Enrollments)
 		}

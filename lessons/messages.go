@@ -533,6 +533,8 @@ func (s *Store) MarkFailed(ctx context.Context, tx pgx.Tx, id int64, code int, r
 	return repUnreachable(ctx, tx, repID, code, reason, now)
 }
 
+// repUnreachable records what a provider's error code says of the rep's
+// number: opted out at the carrier, or unable to take SMS.
 func repUnreachable(ctx context.Context, tx pgx.Tx, repID int64, code int, reason string, now time.Time) error {
 	var err error
 	switch code {
@@ -541,11 +543,13 @@ func repUnreachable(ctx context.Context, tx pgx.Tx, repID int64, code int, reaso
 	case ErrorInvalidNumber, ErrorNotMobile, ErrorLandline:
 		_, err = tx.Exec(ctx, `UPDATE reps SET phone_invalid_at = coalesce(phone_invalid_at, $2), phone_invalid_reason = $3, updated_at = $2
 			WHERE id = $1`, repID, now, fmt.Sprintf("%d: %s", code, reason))
+	default:
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("mark rep %d unreachable: %w", repID, err)
 	}
-	return nil
+	return appendRepFacts(ctx, tx, now, repID)
 }
 
 // CancelMessage records that a scheduled message will not be sent, and why;

@@ -84,6 +84,11 @@ func (s *Store) adapt(ctx context.Context, tx pgx.Tx, q openQuestion, v *CourseV
 			}
 		}
 	}
+	if len(changes) > 0 {
+		if err := appendEnrollmentFacts(ctx, tx, now, q.enrollmentID); err != nil {
+			return nil, err
+		}
+	}
 	return reviews, nil
 }
 

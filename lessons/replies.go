@@ -76,6 +76,9 @@ func (s *Store) ProcessReply(ctx context.Context, tx pgx.Tx, id int64) ([]Step, 
 		if err := tracking.Append(ctx, tx, optEvent(tracking.KindOptedIn, r.orgID, r.repID, now)); err != nil {
 			return nil, err
 		}
+		if err := appendRepFacts(ctx, tx, now, r.repID); err != nil {
+			return nil, err
+		}
 		if !r.advancedOptOut {
 			say(PurposeConfirmation, fmt.Sprintf("You're back on %s training texts. Reply STOP to opt out.", r.orgName))
 		}
@@ -174,6 +177,9 @@ func (s *Store) optOut(ctx context.Context, tx pgx.Tx, orgID, repID int64, now t
 		return fmt.Errorf("opt rep %d out: %w", repID, err)
 	}
 	if err := tracking.Append(ctx, tx, optEvent(tracking.KindOptedOut, orgID, repID, now)); err != nil {
+		return err
+	}
+	if err := appendRepFacts(ctx, tx, now, repID); err != nil {
 		return err
 	}
 	rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE rep_id = $1 AND direction = 'outbound' AND status = 'scheduled'`, repID)
@@ -325,7 +331,10 @@ func (s *Store) completeEnrollmentIfDone(ctx context.Context, tx pgx.Tx, enrollm
 	if score != nil {
 		e.Value = *score
 	}
-	return tracking.Append(ctx, tx, e)
+	if err := tracking.Append(ctx, tx, e); err != nil {
+		return err
+	}
+	return appendEnrollmentFacts(ctx, tx, now, enrollmentID)
 }
 
 // optEvent is the event of an opt-out or opt-in.

@@ -65,7 +65,7 @@ func (s *Store) ImportReps(ctx context.Context, orgID int64, reps []RepInput) (I
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.Now()
 		var inserted bool
-		var repID, teamID int64
+		var repID int64
 		teamIDs, created, err := ensureTeams(ctx, tx, orgID, teamNames)
 		if err != nil {
 			return err
@@ -84,25 +84,25 @@ func (s *Store) ImportReps(ctx context.Context, orgID int64, reps []RepInput) (I
 			ON CONFLICT (org_id, phone) DO UPDATE SET
 				name = excluded.name, email = excluded.email, time_zone = excluded.time_zone,
 				team_id = excluded.team_id, status = 'active', updated_at = excluded.updated_at
-			RETURNING xmax = 0, id, coalesce(team_id, 0)`,
+			RETURNING xmax = 0, id`,
 			orgID, names, phones, emails, zones, teams, now)
 		if err != nil {
 			return dbError(err, "rep")
 		}
-		events := make([]tracking.Event, 0, len(reps))
-		_, err = pgx.ForEachRow(rows, []any{&inserted, &repID, &teamID}, func() error {
+		ids := make([]int64, 0, len(reps))
+		_, err = pgx.ForEachRow(rows, []any{&inserted, &repID}, func() error {
 			if inserted {
 				res.Created++
 			} else {
 				res.Updated++
 			}
-			events = append(events, tracking.RepChanged(orgID, repID, teamID, string(RepActive), now))
+			ids = append(ids, repID)
 			return nil
 		})
 		if err != nil {
 			return dbError(err, "rep")
 		}
-		return tracking.Append(ctx, tx, events...)
+		return appendRepFacts(ctx, tx, now, ids...)
 	})
 	if err != nil {
 		return ImportResult{}, err
@@ -166,13 +166,14 @@ func (s *Store) Rep(ctx context.Context, orgID, id int64) (Rep, error) {
 func (s *Store) RemoveRep(ctx context.Context, orgID, id int64) (Rep, error) {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.Now()
-		var teamID int64
-		err := tx.QueryRow(ctx, `UPDATE reps SET status = 'removed', updated_at = $3 WHERE org_id = $1 AND id = $2
-			RETURNING coalesce(team_id, 0)`, orgID, id, now).Scan(&teamID)
+		tag, err := tx.Exec(ctx, `UPDATE reps SET status = 'removed', updated_at = $3 WHERE org_id = $1 AND id = $2`, orgID, id, now)
 		if err != nil {
 			return dbError(err, fmt.Sprintf("rep %d", id))
 		}
-		return tracking.Append(ctx, tx, tracking.RepChanged(orgID, id, teamID, string(RepRemoved), now))
+		if tag.RowsAffected() == 0 {
+			return errs.Errorf(errs.NotFound, "rep %d not found", id)
+		}
+		return appendRepFacts(ctx, tx, now, id)
 	})
 	if err != nil {
 		return Rep{}, err
@@ -198,7 +199,10 @@ func (s *Store) SetOptedOut(ctx context.Context, orgID, id int64, optedOut bool)
 		if optedOut {
 			kind = tracking.KindOptedOut
 		}
-		return tracking.Append(ctx, tx, optEvent(kind, orgID, id, now))
+		if err := tracking.Append(ctx, tx, optEvent(kind, orgID, id, now)); err != nil {
+			return err
+		}
+		return appendRepFacts(ctx, tx, now, id)
 	})
 	if err != nil {
 		return Rep{}, err

@@ -2,9 +2,12 @@ package migrations
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -34,7 +37,7 @@ func migrateClickHouse(ctx context.Context, conn driver.Conn, steps []Step, log 
 	applied := 0
 	for _, s := range steps[current:] {
 		for _, stmt := range statements(s.SQL) {
-			if err := conn.Exec(ctx, stmt); err != nil {
+			if err := conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
 				return applied, fmt.Errorf("apply clickhouse migration %s: %w", s.Name, err)
 			}
 		}
@@ -47,4 +50,15 @@ func migrateClickHouse(ctx context.Context, conn driver.Conn, steps []Step, log 
 		applied++
 	}
 	return applied, nil
+}
+
+// addColumn matches a statement that adds one column, and nothing else.
+var addColumn = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s+[^,]+$`)
+
+// columnExists reports whether err says that stmt, which adds one column,
+// found it there already: ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS,
+// so a step run again after an interruption skips the columns it added.
+func columnExists(stmt string, err error) bool {
+	var ex *clickhouse.Exception
+	return addColumn.MatchString(stmt) && errors.As(err, &ex) && ex.Code == 44 // ILLEGAL_COLUMN: "already exists"
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -71,6 +72,28 @@ func TestClickHouseTwice(t *testing.T) {
 	require.NoError(t, conn.Exec(ctx, `INSERT INTO morsel_migrations (version, name, applied_at) SELECT 9999, 'future', now()`))
 	_, err = migrations.MigrateClickHouse(ctx, conn, quiet)
 	require.ErrorContains(t, err, "the ClickHouse schema is at version 9999, newer than this morsel binary knows")
+}
+
+// TestClickHouseStepRunsAgain: a step interrupted after some of its
+// statements (its record missing) runs again whole, the columns it added
+// already included.
+func TestClickHouseStepRunsAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := dbtest.ClickHouse(t)
+	last := len(migrations.ClickHouse())
+	require.NoError(t, conn.Exec(ctx, `ALTER TABLE morsel_migrations DELETE WHERE version = ?`, uint32(last)))
+	require.Eventually(t, func() bool {
+		var left uint64
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM morsel_migrations WHERE version = ?`, uint32(last)).Scan(&left))
+		return left == 0
+	}, 30*time.Second, 20*time.Millisecond, "the mutation that forgets the step")
+	n, err := migrations.MigrateClickHouse(ctx, conn, quiet)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	var columns uint64
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'reps' AND name = 'team_name'`).Scan(&columns))
+	require.EqualValues(t, 1, columns)
 }
 
 func TestStepNamesChecked(t *testing.T) {

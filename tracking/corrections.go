@@ -293,7 +293,7 @@ func DeleteRep(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID, r
 	now := time.Now()
 	var tombstones []Event
 	for _, e := range rows {
-		if e.Deleted || e.Kind == KindRepChanged { // the rep's dimension row is not one of their events
+		if e.Deleted || isFact(e.Kind) { // the rep's and enrollments' facts are not things the rep did
 			continue
 		}
 		e.Deleted, e.Version = true, nextVersion(e.Version, now)

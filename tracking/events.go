@@ -22,17 +22,11 @@ const (
 	KindOptedOut         = "opted_out"
 	KindOptedIn          = "opted_in"
 	KindPathChanged      = "path_changed"
-	// KindRepChanged carries a rep's team (Value) and status (Detail) to the
-	// ClickHouse reps dimension when it is shipped.
+	// KindRepChanged carries a rep's facts (RepFacts) to the reports.
 	KindRepChanged = "rep_changed"
+	// KindEnrollmentChanged carries an enrollment's facts (EnrollmentFacts).
+	KindEnrollmentChanged = "enrollment_changed"
 )
-
-// RepChanged is the event that keeps the reps dimension in step with a rep's
-// committed team and status.
-func RepChanged(orgID, repID, teamID int64, status string, at time.Time) Event {
-	return Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("rep/%d", repID), Kind: KindRepChanged,
-		OccurredAt: at, Value: float64(teamID), Detail: status, Version: uint64(at.UnixNano())}
-}
 
 // Event is one fact for the reports. Its Key is deterministic: the same fact
 // always has the same key (a segment watched twice is one row), and a

@@ -53,7 +53,7 @@ func TestSyncRepsChangesTeamCountsAtOnce(t *testing.T) {
 
 	updated := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	version := func(d time.Duration) uint64 { return uint64(updated.Add(d).UnixNano()) }
-	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepRow{
+	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepFacts{
 		{OrgID: 1, RepID: 1, TeamID: 10, Status: "active", Version: version(0)},
 		{OrgID: 1, RepID: 2, TeamID: 10, Status: "active", Version: version(0)},
 		{OrgID: 1, RepID: 3, TeamID: 20, Status: "active", Version: version(0)},
@@ -62,22 +62,22 @@ func TestSyncRepsChangesTeamCountsAtOnce(t *testing.T) {
 	require.Equal(t, map[uint64]uint64{10: 3, 20: 4, 0: 8}, countPerTeam(t, b, 1), "rep 4 of org 1 is not synced: team 0")
 
 	// Rep 2 moves to team 20.
-	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepRow{{OrgID: 1, RepID: 2, TeamID: 20, Status: "active", Version: version(time.Hour)}}))
+	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepFacts{{OrgID: 1, RepID: 2, TeamID: 20, Status: "active", Version: version(time.Hour)}}))
 	require.Equal(t, map[uint64]uint64{10: 1, 20: 6, 0: 8}, countPerTeam(t, b, 1))
 
 	// Rep 3 is removed.
-	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepRow{{OrgID: 1, RepID: 3, TeamID: 20, Status: "removed", Version: version(2 * time.Hour)}}))
+	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepFacts{{OrgID: 1, RepID: 3, TeamID: 20, Status: "removed", Version: version(2 * time.Hour)}}))
 	require.Equal(t, map[uint64]uint64{10: 1, 20: 2, 0: 8}, countPerTeam(t, b, 1))
 
 	// A sync of an older state, arriving late or repeated, changes nothing.
-	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepRow{
+	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepFacts{
 		{OrgID: 1, RepID: 2, TeamID: 10, Status: "active", Version: version(0)},
 		{OrgID: 1, RepID: 3, TeamID: 20, Status: "active", Version: version(0)},
 	}))
 	require.Equal(t, map[uint64]uint64{10: 1, 20: 2, 0: 8}, countPerTeam(t, b, 1))
 
 	// Version 0 is the time of writing, newer than any updated_at before it.
-	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepRow{{OrgID: 1, RepID: 4, TeamID: 10, Status: "active"}}))
+	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepFacts{{OrgID: 1, RepID: 4, TeamID: 10, Status: "active"}}))
 	require.Equal(t, map[uint64]uint64{10: 9, 20: 2}, countPerTeam(t, b, 1))
 
 	var parts uint64

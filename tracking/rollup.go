@@ -19,7 +19,12 @@ type Progress struct {
 	CourseID, EnrollmentID, LessonID  int64
 	SentAt, OpenedAt, CompletedAt     time.Time // zero: not yet
 	Answers, Correct, SegmentsWatched int
+	LastActivityAt                    time.Time // the rep's latest open, segment, answer or completion; zero: none
 }
+
+// activityKinds are the kinds of event that are the rep doing something on
+// an assignment, for its last activity.
+const activityKinds = `('lesson_opened', 'segment_watched', 'lesson_completed', 'graded')`
 
 // rollupPairs is how many (rep, assignment) pairs one recomputation reads:
 // their ids are part of the query's text, which the server caps (256 KiB by
@@ -35,7 +40,7 @@ const progressOf = `
 		minIf(occurred_at, kind = 'message_sent'), minIf(occurred_at, kind = 'lesson_opened'),
 		minIf(occurred_at, kind = 'lesson_completed'),
 		toUInt32(countIf(kind = 'graded')), toUInt32(countIf(kind = 'graded' AND value > 0)),
-		toUInt32(countIf(kind = 'segment_watched'))
+		toUInt32(countIf(kind = 'segment_watched')), maxIf(occurred_at, kind IN ` + activityKinds + `)
 	FROM (
 		SELECT rep_id, event_key,
 			argMax(kind, version) AS kind, argMax(occurred_at, version) AS occurred_at,
@@ -50,7 +55,7 @@ const progressOf = `
 	GROUP BY rep_id, assignment`
 
 const insertProgress = `INSERT INTO assignment_progress (org_id, rep_id, assignment_id, course_id, enrollment_id, lesson_id,
-	sent_at, opened_at, completed_at, answers, correct, segments_watched, version, deleted)`
+	sent_at, opened_at, completed_at, answers, correct, segments_watched, last_activity_at, version, deleted)`
 
 // RollUp recomputes assignment_progress for the (rep, assignment) pairs that
 // events are about, from all their raw events: the rows of the pairs, and a
@@ -128,7 +133,8 @@ func rollUp(ctx context.Context, ch driver.Conn, orgID int64, repIDs, assignment
 			deleted = 1
 		}
 		err := batch.Append(uint64(p.OrgID), uint64(p.RepID), uint64(p.AssignmentID), uint64(p.CourseID), uint64(p.EnrollmentID), uint64(p.LessonID),
-			p.SentAt.UTC(), p.OpenedAt.UTC(), p.CompletedAt.UTC(), uint32(p.Answers), uint32(p.Correct), uint32(p.SegmentsWatched), version, deleted)
+			p.SentAt.UTC(), p.OpenedAt.UTC(), p.CompletedAt.UTC(), uint32(p.Answers), uint32(p.Correct), uint32(p.SegmentsWatched),
+			p.LastActivityAt.UTC(), version, deleted)
 		if err != nil {
 			batch.Abort()
 			return fmt.Errorf("roll up progress: %w", err)
@@ -166,7 +172,7 @@ func StoredProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs, as
 	}
 	return queryProgress(ctx, ch, orgID, `
 		SELECT rep_id, assignment_id, course_id, enrollment_id, lesson_id, sent_at, opened_at, completed_at,
-			answers, correct, segments_watched
+			answers, correct, segments_watched, last_activity_at
 		FROM assignment_progress FINAL
 		WHERE org_id = ? `+scope(repIDs, assignmentIDs)+` AND deleted = 0`, orgID)
 }
@@ -191,15 +197,15 @@ func queryProgress(ctx context.Context, ch driver.Conn, orgID int64, query strin
 	var out []Progress
 	for rows.Next() {
 		var rep, assignment, course, enrollment, lesson uint64
-		var sent, opened, completed time.Time
+		var sent, opened, completed, active time.Time
 		var answers, correct, segments uint32
-		if err := rows.Scan(&rep, &assignment, &course, &enrollment, &lesson, &sent, &opened, &completed, &answers, &correct, &segments); err != nil {
+		if err := rows.Scan(&rep, &assignment, &course, &enrollment, &lesson, &sent, &opened, &completed, &answers, &correct, &segments, &active); err != nil {
 			return nil, fmt.Errorf("read progress: %w", err)
 		}
 		out = append(out, Progress{OrgID: orgID, RepID: int64(rep), AssignmentID: int64(assignment),
 			CourseID: int64(course), EnrollmentID: int64(enrollment), LessonID: int64(lesson),
 			SentAt: zeroTime(sent), OpenedAt: zeroTime(opened), CompletedAt: zeroTime(completed),
-			Answers: int(answers), Correct: int(correct), SegmentsWatched: int(segments)})
+			Answers: int(answers), Correct: int(correct), SegmentsWatched: int(segments), LastActivityAt: zeroTime(active)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read progress: %w", err)

@@ -54,9 +54,11 @@ func TestRollUp(t *testing.T) {
 		ev(1, 6, 60, tracking.KindSegmentWatched, "seg/60/0", t0, 0))...)
 
 	quiz := tracking.Progress{OrgID: 1, RepID: 5, AssignmentID: 55, CourseID: 7, EnrollmentID: 75, LessonID: 550,
-		SentAt: t0, OpenedAt: t0.Add(2 * time.Hour), CompletedAt: t0.Add(4 * time.Hour), Answers: 2, Correct: 1}
-	video := tracking.Progress{OrgID: 1, RepID: 5, AssignmentID: 56, CourseID: 7, EnrollmentID: 75, LessonID: 560, SentAt: time.Time{}, SegmentsWatched: 6}
-	other := tracking.Progress{OrgID: 1, RepID: 6, AssignmentID: 60, CourseID: 7, EnrollmentID: 76, LessonID: 600, SegmentsWatched: 1}
+		SentAt: t0, OpenedAt: t0.Add(2 * time.Hour), CompletedAt: t0.Add(4 * time.Hour), Answers: 2, Correct: 1,
+		LastActivityAt: t0.Add(4 * time.Hour)}
+	video := tracking.Progress{OrgID: 1, RepID: 5, AssignmentID: 56, CourseID: 7, EnrollmentID: 75, LessonID: 560, SentAt: time.Time{}, SegmentsWatched: 6,
+		LastActivityAt: t0}
+	other := tracking.Progress{OrgID: 1, RepID: 6, AssignmentID: 60, CourseID: 7, EnrollmentID: 76, LessonID: 600, SegmentsWatched: 1, LastActivityAt: t0}
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored())
 
 	// A correction: the wrong answer was right after all.
@@ -71,7 +73,8 @@ func TestRollUp(t *testing.T) {
 	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, moved)
 	require.NoError(t, err)
 	quiz.Answers, quiz.Correct = 1, 1
-	elsewhere := tracking.Progress{OrgID: 1, RepID: 5, AssignmentID: 57, CourseID: 7, EnrollmentID: 75, LessonID: 570, Answers: 1, Correct: 1}
+	elsewhere := tracking.Progress{OrgID: 1, RepID: 5, AssignmentID: 57, CourseID: 7, EnrollmentID: 75, LessonID: 570, Answers: 1, Correct: 1,
+		LastActivityAt: t0.Add(3 * time.Hour)}
 	require.Equal(t, []tracking.Progress{quiz, video, elsewhere, other}, stored())
 	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, fixed) // and back
 	require.NoError(t, err)

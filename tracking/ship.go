@@ -21,8 +21,7 @@ const insertEvents = `INSERT INTO events (org_id, rep_id, event_key, kind, occur
 // with them in the same Postgres transaction, the outbox's first, each in
 // the order it was written, and deletes them. A crash after the ClickHouse
 // insert ships them again; the copies collapse by key, so reports count them
-// once. Rep changes among the events also go to the reps dimension
-// (SyncReps).
+// once.
 func Ship(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, limit int, onShipped func(context.Context, pgx.Tx, []Event) error) (int, error) {
 	var n int
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -39,15 +38,6 @@ func Ship(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, limit int, on
 			return nil
 		}
 		if err := WriteClickHouse(ctx, ch, events); err != nil {
-			return err
-		}
-		var reps []RepRow
-		for _, e := range events {
-			if e.Kind == KindRepChanged {
-				reps = append(reps, RepRow{OrgID: e.OrgID, RepID: e.RepID, TeamID: int64(e.Value), Status: e.Detail, Version: e.Version})
-			}
-		}
-		if err := SyncReps(ctx, ch, reps); err != nil {
 			return err
 		}
 		if onShipped != nil {
@@ -107,9 +97,10 @@ func lockOutbox(ctx context.Context, tx pgx.Tx, limit int) ([]int64, []Event, er
 	return scanOutbox(rows)
 }
 
-// WriteClickHouse inserts events into the events table in one batch, then
-// rolls their reps' progress up (RollUp), so that assignment_progress is
-// current when it returns. It hands the driver a slice per column: a shipped
+// WriteClickHouse inserts events into the events table in one batch, the
+// facts among them into their tables (see facts.go), then rolls up the
+// progress of what they touched (RollUp, then RollUpReps), so that the
+// rollups are current when it returns. It hands the driver a slice per column: a shipped
 // batch has tens of thousands of events, which a value at a time would cost
 // more to encode.
 func WriteClickHouse(ctx context.Context, ch driver.Conn, events []Event) error {
@@ -141,7 +132,13 @@ func WriteClickHouse(ctx context.Context, ch driver.Conn, events []Event) error 
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("ship %d events to clickhouse: %w", len(events), err)
 	}
-	return RollUp(ctx, ch, events)
+	if err := writeFacts(ctx, ch, events); err != nil {
+		return err
+	}
+	if err := RollUp(ctx, ch, events); err != nil {
+		return err
+	}
+	return RollUpReps(ctx, ch, events)
 }
 
 // Backlog returns how many events wait in the outbox and its batches, and

@@ -161,6 +161,13 @@ func TestIngesterGroupCommits(t *testing.T) {
 	require.ErrorIs(t, in.Write(ctx, []tracking.Event{segment(1, 1, 1)}), tracking.ErrStopped)
 }
 
+// repChanged is the event of a rep's facts at a time, versioned by it.
+func repChanged(org, rep, team int64, status string, at time.Time) tracking.Event {
+	f := tracking.RepFacts{OrgID: org, RepID: rep, TeamID: team, Status: status, Name: fmt.Sprintf("Rep %d", rep),
+		TimeZone: "UTC", Version: uint64(at.UnixNano())}
+	return f.Event(at)
+}
+
 // Rep changes shipped with the events keep the reps dimension in step.
 func TestShipSyncsReps(t *testing.T) {
 	t.Parallel()
@@ -168,13 +175,13 @@ func TestShipSyncsReps(t *testing.T) {
 	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
 	at := time.Date(2027, 3, 8, 14, 0, 0, 0, time.UTC)
 	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		return tracking.Append(ctx, tx, tracking.RepChanged(1, 11, 100, "active", at), tracking.RepChanged(1, 11, 200, "active", at.Add(time.Minute)),
-			tracking.RepChanged(1, 12, 100, "active", at))
+		return tracking.Append(ctx, tx, repChanged(1, 11, 100, "active", at), repChanged(1, 11, 200, "active", at.Add(time.Minute)),
+			repChanged(1, 12, 100, "active", at))
 	}))
 	_, err := tracking.Ship(ctx, pool, ch, 100, nil)
 	require.NoError(t, err)
 	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		return tracking.Append(ctx, tx, tracking.RepChanged(1, 12, 100, "removed", at.Add(time.Hour)))
+		return tracking.Append(ctx, tx, repChanged(1, 12, 100, "removed", at.Add(time.Hour)))
 	}))
 	_, err = tracking.Ship(ctx, pool, ch, 100, nil)
 	require.NoError(t, err)
