@@ -27,6 +27,17 @@ build: ## Build bin/morsel
 generate: ## Regenerate the templ code
 	go tool templ generate
 
+# htmx for the dashboard, from npm at a pinned version, committed under
+# web/static/vendor and served from the binary (web/static.go checks its hash).
+HTMX_VERSION := 2.0.11
+
+.PHONY: htmx
+htmx: ## Fetch htmx $(HTMX_VERSION) from npm into web/static/vendor
+	@tmp="$$(mktemp -d)" && cd "$$tmp" && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null \
+	  && tar xzf htmx.org-$(HTMX_VERSION).tgz && cp package/dist/htmx.min.js $(CURDIR)/web/static/vendor/htmx.min.js \
+	  && cp package/LICENSE $(CURDIR)/web/static/vendor/htmx.LICENSE && rm -rf "$$tmp" \
+	  && sha256sum $(CURDIR)/web/static/vendor/htmx.min.js
+
 .PHONY: verify
 verify: ## Check formatting, go vet, and that the generated templ code is current
 	@.ci/verify

@@ -3,6 +3,7 @@ package lessons
 import (
 	"context"
 	"fmt"
+	"github.com/morselhq/morsel/tracking"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -304,4 +305,43 @@ func clockTimesToDB(times []ClockTime) []int16 {
 		out[i] = int16(t)
 	}
 	return out
+}
+
+// LessonName is what a report needs to name a lesson.
+type LessonName struct {
+	Title    string
+	Kind     LessonKind
+	Segments int // the video's 15-second segments; 0 for a lesson without video
+}
+
+// LessonNames returns the names of the organisation's lessons among ids
+// (course_lessons ids, as events carry them); ids of other organisations are
+// left out.
+func (s *Store) LessonNames(ctx context.Context, orgID int64, ids []int64) (map[int64]LessonName, error) {
+	out := map[int64]LessonName{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT l.id, l.title, l.kind, l.video_seconds
+		FROM course_lessons l JOIN course_versions v ON v.id = l.course_version_id
+		WHERE l.id = ANY($2) AND v.org_id = $1`, orgID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read lesson names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var seconds int
+		var n LessonName
+		if err := rows.Scan(&id, &n.Title, &n.Kind, &seconds); err != nil {
+			return nil, fmt.Errorf("read lesson names: %w", err)
+		}
+		n.Segments = tracking.SegmentCount(seconds)
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read lesson names: %w", err)
+	}
+	return out, nil
 }

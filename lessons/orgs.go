@@ -109,7 +109,8 @@ type User struct {
 	Email              string
 	Role               Role
 	MustChangePassword bool
-	Teams              []string // the teams a manager manages
+	Teams              []string // the teams a manager manages, by name
+	TeamIDs            []int64  // the same teams' ids, in the same order (set by SessionUser)
 	CreatedAt          time.Time
 }
 
@@ -297,19 +298,25 @@ func (s *Store) CreateAPIKey(ctx context.Context, orgID int64, name string) (API
 
 // OrgForAPIKey returns the organisation a key belongs to, or Unauthorized.
 func (s *Store) OrgForAPIKey(ctx context.Context, secret string) (int64, error) {
+	orgID, _, err := s.APIKeyOwner(ctx, secret)
+	return orgID, err
+}
+
+// APIKeyOwner returns the organisation a key belongs to and the key's name
+// (who acts with it, for the record), or Unauthorized.
+func (s *Store) APIKeyOwner(ctx context.Context, secret string) (orgID int64, name string, err error) {
 	if !strings.HasPrefix(secret, apiKeyPrefix) {
-		return 0, errs.Errorf(errs.Unauthorized, "the API key is not valid")
+		return 0, "", errs.Errorf(errs.Unauthorized, "the API key is not valid")
 	}
 	sum := sha256.Sum256([]byte(secret))
-	var orgID int64
-	err := s.pool.QueryRow(ctx, `SELECT org_id FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, sum[:]).Scan(&orgID)
+	err = s.pool.QueryRow(ctx, `SELECT org_id, name FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, sum[:]).Scan(&orgID, &name)
 	if err == pgx.ErrNoRows {
-		return 0, errs.Errorf(errs.Unauthorized, "the API key is not valid")
+		return 0, "", errs.Errorf(errs.Unauthorized, "the API key is not valid")
 	}
 	if err != nil {
-		return 0, fmt.Errorf("look up API key: %w", err)
+		return 0, "", fmt.Errorf("look up API key: %w", err)
 	}
-	return orgID, nil
+	return orgID, name, nil
 }
 
 // randomToken returns n random bytes as lower-case base32, without padding.

@@ -48,10 +48,11 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, error) {
 	var u User
 	err := s.pool.QueryRow(ctx, `
 		SELECT u.id, u.org_id, u.name, u.email, u.role, u.must_change_password, u.created_at,
-			array(SELECT t.name FROM team_managers m JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id ORDER BY t.name)
+			array(SELECT t.name FROM team_managers m JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id ORDER BY t.name, t.id),
+			array(SELECT t.id FROM team_managers m JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id ORDER BY t.name, t.id)
 		FROM user_sessions x JOIN users u ON u.id = x.user_id
 		WHERE x.token_hash = $1 AND x.expires_at > $2`, hash[:], s.Now()).
-		Scan(&u.ID, &u.OrgID, &u.Name, &u.Email, &u.Role, &u.MustChangePassword, &u.CreatedAt, &u.Teams)
+		Scan(&u.ID, &u.OrgID, &u.Name, &u.Email, &u.Role, &u.MustChangePassword, &u.CreatedAt, &u.Teams, &u.TeamIDs)
 	if err == pgx.ErrNoRows {
 		return User{}, errs.Errorf(errs.Unauthorized, "not signed in, or the sign-in has expired")
 	}

@@ -191,12 +191,12 @@ func VoidProblems(key string, repID int64, reason string) []errs.Detail {
 
 // Void writes a tombstone for the rep's event key: a copy of its newest row
 // with deleted = 1, a higher version, and the reason in its detail as
-// {"void_reason": ...}, so that reports stop counting it at once. It returns
+// {"void_reason": ..., "voided_by": by}, so that reports stop counting it at once. It returns
 // the tombstone; voiding an event already void writes nothing and returns its
 // tombstone. It returns Invalid if VoidProblems finds any, and NotFound if
 // the organisation's rep has no event with the key, in ClickHouse or in the
 // outbox. The caller checks that the rep is the organisation's.
-func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, key string, repID int64, reason string) (Event, error) {
+func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, key string, repID int64, reason, by string) (Event, error) {
 	if details := VoidProblems(key, repID, reason); len(details) > 0 {
 		return Event{}, errs.InvalidInput("The void is not valid.", details)
 	}
@@ -211,7 +211,7 @@ func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, 
 	if e.Deleted {
 		return e, nil
 	}
-	detail, err := json.Marshal(map[string]string{"void_reason": reason})
+	detail, err := json.Marshal(map[string]string{"void_reason": reason, "voided_by": by})
 	if err != nil {
 		return Event{}, fmt.Errorf("void event: %w", err)
 	}

@@ -117,16 +117,16 @@ func TestVoid(t *testing.T) {
 	b.live(t, graded(2, 5, "grade/55/0", 10)) // another organisation, the same rep id and key
 	require.Equal(t, repReport{3, 180}, b.report(t, 1)[5])
 
-	tomb, err := tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/0", 5, "graded by a bug")
+	tomb, err := tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/0", 5, "graded by a bug", "test")
 	require.NoError(t, err)
 	require.Equal(t, repReport{2, 140}, b.report(t, 1)[5], "the report sees the void at once")
 	require.Equal(t, repReport{1, 10}, b.report(t, 2)[5], "the other organisation's event stays")
 	require.True(t, tomb.Deleted)
 	require.Equal(t, tracking.KindGraded, tomb.Kind, "the tombstone carries the row it voids")
 	require.EqualValues(t, 40, tomb.Value)
-	require.JSONEq(t, `{"void_reason": "graded by a bug"}`, tomb.Detail)
+	require.JSONEq(t, `{"void_reason": "graded by a bug", "voided_by": "test"}`, tomb.Detail)
 
-	again, err := tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/0", 5, "twice")
+	again, err := tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/0", 5, "twice", "test")
 	require.NoError(t, err)
 	require.Equal(t, tomb, again, "voiding a void event changes nothing")
 	require.EqualValues(t, 3, b.rawRows(t, "grade/55/0"), "org 1's row and tombstone, org 2's row")
@@ -134,7 +134,7 @@ func TestVoid(t *testing.T) {
 	// An event still in the outbox can be voided: the tombstone outranks it
 	// when it is shipped.
 	b.pending(t, graded(1, 5, "grade/55/3", 100))
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/3", 5, "test answer")
+	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/3", 5, "test answer", "test")
 	require.NoError(t, err)
 	require.Equal(t, repReport{2, 140}, b.report(t, 1)[5])
 	n, err := tracking.Ship(ctx, b.pool, b.ch, 100, nil)
@@ -158,7 +158,7 @@ func TestVoid(t *testing.T) {
 		{"no rep", 1, 0, "grade/55/1", "x", errs.Invalid, "rep_id"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tracking.Void(ctx, b.pool, b.ch, tt.org, tt.key, tt.rep, tt.why)
+			_, err := tracking.Void(ctx, b.pool, b.ch, tt.org, tt.key, tt.rep, tt.why, "test")
 			require.Equal(t, tt.code, errs.CodeOf(err), "%v", err)
 			if tt.detailPath != "" {
 				require.Equal(t, tt.detailPath, errs.As(err).Details[0].Path)
@@ -182,7 +182,7 @@ func TestCorrect(t *testing.T) {
 	require.False(t, row.Deleted)
 
 	// A void event corrected comes back.
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/1", 5, "mistake")
+	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/1", 5, "mistake", "test")
 	require.NoError(t, err)
 	require.Equal(t, repReport{1, 80}, b.report(t, 1)[5])
 	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, graded(1, 5, "grade/55/1", 90))
@@ -247,7 +247,7 @@ func TestBackfillTwiceChangesNoReport(t *testing.T) {
 	require.EqualValues(t, 2, b.rawRows(t, "import/1"), "stored twice, counted once")
 
 	// Corrections made after a backfill survive its replay.
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "import/1", 2, "duplicate of import/4")
+	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "import/1", 2, "duplicate of import/4", "test")
 	require.NoError(t, err)
 	fixed := events[2]
 	fixed.Value = 5
@@ -347,7 +347,7 @@ func TestDeleteRep(t *testing.T) {
 	other := segment(1, 10, 0)
 	other.OrgID = 2 // another organisation's rep 1
 	b.live(t, append(events, other)...)
-	_, err := tracking.Void(ctx, b.pool, b.ch, 1, "seg/10/0", 1, "replayed ping")
+	_, err := tracking.Void(ctx, b.pool, b.ch, 1, "seg/10/0", 1, "replayed ping", "test")
 	require.NoError(t, err)
 	b.pending(t, segment(1, 10, 20)) // not shipped yet
 	before := b.report(t, 1)

@@ -93,7 +93,7 @@ func TestRollUpReps(t *testing.T) {
 	// A correction: the wrong answer was right. A void: segment 1 did not count.
 	_, err := tracking.Correct(ctx, b.pool, b.ch, 1, ev(1, 100, 12, tracking.KindGraded, "grade/12/1/4", h(6), 1))
 	require.NoError(t, err)
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "seg/13/1", 1, "replayed ping")
+	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "seg/13/1", 1, "replayed ping", "test")
 	require.NoError(t, err)
 	p.Correct, p.Watched, p.LastActivityAt = 2, 1, h(8)
 	s1.LastActivityAt = h(8)

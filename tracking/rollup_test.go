@@ -82,7 +82,7 @@ func TestRollUp(t *testing.T) {
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored(), "the emptied assignment's row is a tombstone")
 
 	// A void: a replayed ping did not count.
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "seg/56/5", 5, "replayed ping")
+	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "seg/56/5", 5, "replayed ping", "test")
 	require.NoError(t, err)
 	video.SegmentsWatched = 5
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored())

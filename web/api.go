@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +34,7 @@ func (e apiEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.s.writeAPIError(w, r, err)
 		return
 	}
-	orgID, err := e.s.store.OrgForAPIKey(r.Context(), key)
+	orgID, name, err := e.s.store.APIKeyOwner(r.Context(), key)
 	if err != nil {
 		if errs.CodeOf(err) == errs.Unauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Morsel API", error="invalid_token"`)
@@ -40,9 +42,20 @@ func (e apiEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.s.writeAPIError(w, r, err)
 		return
 	}
+	r = r.WithContext(context.WithValue(r.Context(), apiKeyName{}, name))
 	if err := e.fn(w, r, orgID); err != nil {
 		e.s.writeAPIError(w, r, err)
 	}
+}
+
+// apiKeyName is the context key of the name of the API key a request came
+// with: who acts, for the record.
+type apiKeyName struct{}
+
+// caller names who made an API request: "API key <name>".
+func caller(r *http.Request) string {
+	name, _ := r.Context().Value(apiKeyName{}).(string)
+	return "API key " + strconv.Quote(name)
 }
 
 // bearerKey returns the key of an "Authorization: Bearer <key>" header.

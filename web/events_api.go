@@ -114,7 +114,7 @@ func (s *Server) voidEvent(w http.ResponseWriter, r *http.Request, orgID int64) 
 	if _, err := s.store.Rep(r.Context(), orgID, req.RepID); err != nil {
 		return err
 	}
-	e, err := tracking.Void(r.Context(), s.store.Pool(), s.ch, orgID, req.Key, req.RepID, req.Reason)
+	e, err := tracking.Void(r.Context(), s.store.Pool(), s.ch, orgID, req.Key, req.RepID, req.Reason, caller(r))
 	if err != nil {
 		return err
 	}

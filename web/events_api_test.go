@@ -91,7 +91,7 @@ func TestEventCorrections(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
 	require.JSONEq(t, fmt.Sprintf(`{"key": "grade/1/0", "rep_id": %d, "kind": "graded", "occurred_at": "2026-03-08T14:00:00Z",
 		"course_id": null, "enrollment_id": null, "assignment_id": 55, "lesson_id": null, "value": 40,
-		"detail": {"void_reason": "graded twice"}, "deleted": true}`, b.ava), string(res.body))
+		"detail": {"void_reason": "graded twice", "voided_by": "API key \"test\""}, "deleted": true}`, b.ava), string(res.body))
 	want[b.ava] = [2]float64{1, 60}
 	require.Equal(t, want, b.report(t, b.org.ID), "the report sees the void at once")
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/web/pages"
 )
 
@@ -23,6 +24,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	var a *pages.Account
 	if u := s.optionalUser(r); u != nil {
 		w.Header().Set("Cache-Control", "no-store")
+		if u.Role == lessons.RoleManager || u.Role == lessons.RoleAdmin {
+			http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+			return
+		}
 		acc := account(*u)
 		a = &acc
 	}

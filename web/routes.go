@@ -49,6 +49,12 @@ func (s *Server) routes() []route {
 		{"POST", "/webhooks/twilio/sms", h(s.twilioSMS), false},
 
 		{"GET", "/media/{file}", h(s.media), false},
+		{"GET", "/static/{file}", h(s.staticAsset), false},
+
+		{"GET", "/dashboard", s.dashboardPage(s.overview), false},
+		{"GET", "/dashboard/reps", s.dashboardPage(s.repTable), false},
+		{"GET", "/dashboard/reps/{id}", s.dashboardPage(s.repPage), false},
+		{"GET", "/dashboard/search", s.dashboardPage(s.search), false},
 
 		{"GET", "/l/{token}", h(s.lessonPage), false},
 		{"POST", "/l/{token}/done", h(s.lessonDone), false},

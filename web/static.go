@@ -89,3 +89,37 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 	}
 	http.ServeFileFS(w, r, mediaFS, name)
 }
+
+// asset is a script served under /static/ by a name with its content's
+// hash, so that it can be cached for a year and never go stale.
+type asset struct {
+	url  string
+	body []byte
+	sum  string // sha256, hex
+}
+
+func newAsset(file, name, ext string) asset {
+	body, err := staticFiles.ReadFile("static/" + file)
+	if err != nil {
+		panic(err) // the embed directive guarantees the file
+	}
+	sum := sha256.Sum256(body)
+	h := hex.EncodeToString(sum[:])
+	return asset{url: "/static/" + name + "-" + h[:12] + ext, body: body, sum: h}
+}
+
+// htmxAsset is htmx, from npm at the version `make htmx` pins.
+var htmxAsset = newAsset("vendor/htmx.min.js", "htmx", ".min.js")
+
+// staticAsset answers GET /static/{file}.
+func (s *Server) staticAsset(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != htmxAsset.url {
+		s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.Write(htmxAsset.body)
+}

@@ -1,0 +1,247 @@
+package reports
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/morselhq/morsel/tracking"
+)
+
+// MaxStoryEvents bounds the event rows (every version) a rep page reads.
+const MaxStoryEvents = 20_000
+
+// Story is everything that happened to one rep, as the rep page shows it.
+type Story struct {
+	Rep         Match
+	Enrollments []Row
+	Entries     []Entry // newest first
+	Videos      []Video // per video step, the segments watched
+	Truncated   bool    // the rep has more events than MaxStoryEvents: the oldest are left out
+}
+
+// Entry is one event of the timeline, as it stands now, with what it
+// replaced.
+type Entry struct {
+	Key          string
+	Kind         string
+	At           time.Time
+	EnrollmentID int64
+	AssignmentID int64
+	LessonID     int64
+	Value        float64
+	Detail       map[string]any // the event's detail JSON; nil when it has none
+	// Void is set when the event was voided: it no longer counts.
+	Void *Change
+	// Replaced lists the earlier versions a correction replaced, newest first.
+	Replaced []Version
+}
+
+// Change says when and why an event was changed, and by whom.
+type Change struct {
+	At     time.Time
+	Reason string
+	By     string
+}
+
+// Version is an earlier version of an event.
+type Version struct {
+	At       time.Time // when it said the event occurred
+	Value    float64
+	Detail   map[string]any
+	Replaced time.Time // when the next version was written
+}
+
+// Video is the segments a rep watched of one video step.
+type Video struct {
+	EnrollmentID, AssignmentID, LessonID int64
+	Watched                              []int // segment indexes, ascending
+}
+
+// timelineKinds are the kinds the timeline lists; segments and video pings
+// show on the video strips, facts as the rep's and enrollments' figures.
+var timelineKinds = []string{
+	tracking.KindMessageSent, tracking.KindMessageDelivered, tracking.KindMessageFailed, tracking.KindReply,
+	tracking.KindGraded, tracking.KindLessonOpened, tracking.KindLessonCompleted, tracking.KindCourseCompleted,
+	tracking.KindOptedOut, tracking.KindOptedIn, tracking.KindPathChanged,
+}
+
+// Story reads a rep's story: ErrNotFound when the rep is not in the scope
+// (or was removed).
+func (r *Reports) Story(ctx context.Context, s Scope, repID int64) (Story, error) {
+	rep, err := r.repInScope(ctx, s, repID)
+	if err != nil {
+		return Story{}, err
+	}
+	st := Story{Rep: rep}
+	rows, err := r.query(ctx, "read the rep's enrollments", `
+		SELECT `+rowColumns+` FROM enrollment_progress FINAL
+		WHERE `+s.where(rep.TeamID)+` AND rep_id = @rep AND `+liveSQL+`
+		ORDER BY enrollment_id DESC`, nowArg(r.now()), clickhouse.Named("rep", uint64(repID)))
+	if err != nil {
+		return Story{}, err
+	}
+	for rows.Next() {
+		row, err := scanRow(rows)
+		if err != nil {
+			rows.Close()
+			return Story{}, &Unavailable{fmt.Errorf("read the rep's enrollments: %w", err)}
+		}
+		st.Enrollments = append(st.Enrollments, row)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Story{}, &Unavailable{fmt.Errorf("read the rep's enrollments: %w", err)}
+	}
+	if err := r.readEvents(ctx, s.OrgID, repID, &st); err != nil {
+		return Story{}, err
+	}
+	return st, nil
+}
+
+func (r *Reports) repInScope(ctx context.Context, s Scope, repID int64) (Match, error) {
+	rows, err := r.query(ctx, "read the rep", `
+		SELECT team_id, name, team_name, phone, email, enrollments, done, last_activity_at
+		FROM rep_summary FINAL
+		WHERE `+s.where(0)+` AND rep_id = @rep AND deleted = 0 AND rep_status != 'removed'`,
+		clickhouse.Named("rep", uint64(repID)))
+	if err != nil {
+		return Match{}, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Match{}, &Unavailable{fmt.Errorf("read the rep: %w", err)}
+		}
+		return Match{}, ErrNotFound
+	}
+	var team uint64
+	var enrollments, done uint32
+	m := Match{RepID: repID}
+	if err := rows.Scan(&team, &m.Name, &m.Team, &m.Phone, &m.Email, &enrollments, &done, &m.LastActivityAt); err != nil {
+		return Match{}, &Unavailable{fmt.Errorf("read the rep: %w", err)}
+	}
+	m.TeamID, m.Enrollments, m.Done, m.LastActivityAt = int64(team), int(enrollments), int(done), zero(m.LastActivityAt)
+	if !s.Contacts {
+		m.Phone, m.Email = "", ""
+	}
+	return m, nil
+}
+
+// readEvents reads every version of the rep's events, newest first, into
+// the timeline and the video strips.
+func (r *Reports) readEvents(ctx context.Context, orgID, repID int64, st *Story) error {
+	rows, err := r.query(ctx, "read the rep's events", `
+		SELECT event_key, kind, occurred_at, enrollment_id, assignment_id, lesson_id, value, detail, version, deleted
+		FROM events
+		WHERE org_id = @org AND rep_id = @rep AND kind IN (@kinds)
+		ORDER BY occurred_at DESC, event_key, version DESC
+		LIMIT `+fmt.Sprint(MaxStoryEvents+1),
+		clickhouse.Named("org", uint64(orgID)), clickhouse.Named("rep", uint64(repID)),
+		clickhouse.Named("kinds", append(slices.Clone(timelineKinds), tracking.KindSegmentWatched)))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type version struct {
+		e       Entry
+		version uint64
+		deleted bool
+	}
+	byKey := map[string][]version{}
+	var order []string
+	n := 0
+	for rows.Next() {
+		if n++; n > MaxStoryEvents {
+			st.Truncated = true
+			break
+		}
+		var v version
+		var enrollment, assignment, lesson uint64
+		var detail string
+		var deleted uint8
+		if err := rows.Scan(&v.e.Key, &v.e.Kind, &v.e.At, &enrollment, &assignment, &lesson, &v.e.Value, &detail, &v.version, &deleted); err != nil {
+			return &Unavailable{fmt.Errorf("read the rep's events: %w", err)}
+		}
+		v.e.EnrollmentID, v.e.AssignmentID, v.e.LessonID, v.deleted = int64(enrollment), int64(assignment), int64(lesson), deleted == 1
+		v.e.Detail = parseDetail(detail)
+		if _, seen := byKey[v.e.Key]; !seen {
+			order = append(order, v.e.Key)
+		}
+		byKey[v.e.Key] = append(byKey[v.e.Key], v)
+	}
+	if err := rows.Err(); err != nil {
+		return &Unavailable{fmt.Errorf("read the rep's events: %w", err)}
+	}
+	videos := map[int64]*Video{}
+	for _, key := range order {
+		versions := byKey[key]
+		slices.SortFunc(versions, func(a, b version) int { return compareDesc(a.version, b.version) })
+		shown := 0 // the version whose content the entry shows
+		if versions[0].deleted {
+			if len(versions) > 1 { // show what was voided, not the tombstone
+				shown = 1
+			}
+		}
+		e := versions[shown].e
+		if versions[0].deleted {
+			d := versions[0].e.Detail
+			e.Void = &Change{At: time.Unix(0, int64(versions[0].version)).UTC(), Reason: text(d, "void_reason"), By: text(d, "voided_by")}
+		}
+		for j := shown + 1; j < len(versions); j++ {
+			o := versions[j]
+			e.Replaced = append(e.Replaced, Version{At: o.e.At, Value: o.e.Value, Detail: o.e.Detail,
+				Replaced: time.Unix(0, int64(versions[j-1].version)).UTC()})
+		}
+		if e.Kind == tracking.KindSegmentWatched {
+			if e.Void == nil && e.AssignmentID != 0 {
+				v := videos[e.AssignmentID]
+				if v == nil {
+					v = &Video{EnrollmentID: e.EnrollmentID, AssignmentID: e.AssignmentID, LessonID: e.LessonID}
+					videos[e.AssignmentID] = v
+				}
+				v.Watched = append(v.Watched, int(e.Value))
+			}
+			continue
+		}
+		st.Entries = append(st.Entries, e)
+	}
+	slices.SortStableFunc(st.Entries, func(a, b Entry) int { return b.At.Compare(a.At) })
+	for _, v := range videos {
+		slices.Sort(v.Watched)
+		v.Watched = slices.Compact(v.Watched)
+		st.Videos = append(st.Videos, *v)
+	}
+	slices.SortFunc(st.Videos, func(a, b Video) int { return compareDesc(uint64(a.AssignmentID), uint64(b.AssignmentID)) })
+	return nil
+}
+
+func compareDesc(a, b uint64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
+}
+
+func parseDetail(s string) map[string]any {
+	if s == "" {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(s), &m) != nil {
+		return map[string]any{"detail": s}
+	}
+	return m
+}
+
+func text(detail map[string]any, key string) string {
+	s, _ := detail[key].(string)
+	return s
+}

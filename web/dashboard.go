@@ -1,0 +1,306 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/tracking/reports"
+	"github.com/morselhq/morsel/web/pages"
+)
+
+// The manager dashboard: /dashboard and below. Every figure comes from
+// ClickHouse through tracking/reports, bounded by the user's scope, which
+// is decided here from the session alone: an admin sees the organisation, a
+// manager the teams they manage, a trainer the organisation without phone
+// numbers or email addresses. A rep outside the scope is a 404.
+
+// reportTimeout bounds the ClickHouse reads of one dashboard request: when
+// ClickHouse is slow or gone the page says so quickly.
+const reportTimeout = 3 * time.Second
+
+var dashboardRoles = []lessons.Role{lessons.RoleAdmin, lessons.RoleManager, lessons.RoleTrainer}
+
+func scopeOf(u lessons.User) reports.Scope {
+	s := reports.Scope{OrgID: u.OrgID, Contacts: u.Role != lessons.RoleTrainer}
+	if u.Role == lessons.RoleManager {
+		s.Teams = u.TeamIDs
+	} else {
+		s.All = true
+	}
+	return s
+}
+
+// dash is the frame of a dashboard page for u, with the teams they may pick.
+func (s *Server) dash(ctx context.Context, u lessons.User, title, nav string) (pages.Dash, error) {
+	d := pages.Dash{Account: account(u), Title: title, Nav: nav, Script: htmxAsset.url, Simulator: s.simulator}
+	if u.Role == lessons.RoleManager {
+		for i, id := range u.TeamIDs {
+			d.Teams = append(d.Teams, pages.Option{ID: id, Name: u.Teams[i]})
+		}
+		return d, nil
+	}
+	teams, err := s.store.Teams(ctx, u.OrgID)
+	if err != nil {
+		return d, err
+	}
+	for _, t := range teams {
+		d.Teams = append(d.Teams, pages.Option{ID: t.ID, Name: t.Name})
+	}
+	return d, nil
+}
+
+// reportsFor returns the reports reader, or nil when ClickHouse is not set.
+func (s *Server) reportsFor() *reports.Reports {
+	if s.ch == nil {
+		return nil
+	}
+	return reports.New(s.ch, s.store.Now)
+}
+
+// dashboardError answers a failed dashboard request: 404 for what is not
+// in scope, 503 when the reports cannot be read, 400 for a bad parameter.
+func (s *Server) dashboardError(w http.ResponseWriter, r *http.Request, u lessons.User, err error) {
+	var unavailable *reports.Unavailable
+	var bad badParam
+	switch {
+	case errors.Is(err, reports.ErrNotFound):
+		s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
+	case errors.As(err, &bad):
+		s.render(w, r, http.StatusBadRequest, pages.Problem(bad.Error()))
+	case errors.As(err, &unavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, errNoReports):
+		s.log.WarnContext(r.Context(), "reports unavailable", "path", r.URL.Path, "error", err)
+		w.Header().Set("Retry-After", "30")
+		s.render(w, r, http.StatusServiceUnavailable, pages.Unavailable(account(u)))
+	default:
+		s.pageError(w, r, err)
+	}
+}
+
+var errNoReports = errors.New("ClickHouse is not configured")
+
+// badParam is a query parameter that cannot be read.
+type badParam struct{ name, value, want string }
+
+func (b badParam) Error() string {
+	return fmt.Sprintf("The parameter %q is %q; it must be %s.", b.name, b.value, b.want)
+}
+
+// dashboardPage serves a dashboard page: the scope and a bounded context
+// for fn, its errors answered as dashboardError says.
+func (s *Server) dashboardPage(fn func(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error) http.Handler {
+	return s.page(func(w http.ResponseWriter, r *http.Request, u lessons.User) {
+		rep := s.reportsFor()
+		if rep == nil {
+			s.dashboardError(w, r, u, errNoReports)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), reportTimeout)
+		defer cancel()
+		if err := fn(ctx, w, r, u, rep); err != nil {
+			s.dashboardError(w, r, u, err)
+		}
+	}, dashboardRoles...)
+}
+
+// teamParam reads ?team=: 0 for none; NotFound for a team outside scope.
+func teamParam(q url.Values, scope reports.Scope) (int64, error) {
+	v := q.Get("team")
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badParam{"team", v, "a team's id"}
+	}
+	if !scope.HasTeam(id) {
+		return 0, reports.ErrNotFound
+	}
+	return id, nil
+}
+
+// overview answers GET /dashboard.
+func (s *Server) overview(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
+	scope := scopeOf(u)
+	team, err := teamParam(r.URL.Query(), scope)
+	if err != nil {
+		return err
+	}
+	o, err := rep.Overview(ctx, scope, team)
+	if err != nil {
+		return err
+	}
+	d, err := s.dash(ctx, u, "Training overview", "overview")
+	if err != nil {
+		return err
+	}
+	d.Team = team
+	s.render(w, r, http.StatusOK, pages.Overview(pages.OverviewPage{Dash: d, Overview: o}))
+	return nil
+}
+
+// repsState reads the rep table's state from the URL.
+func repsState(q url.Values, scope reports.Scope) (pages.RepsState, reports.TableQuery, error) {
+	var st pages.RepsState
+	var tq reports.TableQuery
+	var err error
+	if st.Team, err = teamParam(q, scope); err != nil {
+		return st, tq, err
+	}
+	if v := q.Get("course"); v != "" {
+		if st.Course, err = strconv.ParseInt(v, 10, 64); err != nil || st.Course <= 0 {
+			return st, tq, badParam{"course", v, "a course's id"}
+		}
+	}
+	if v := q.Get("status"); v != "" {
+		status, ok := reports.ParseStatus(v)
+		if !ok {
+			return st, tq, badParam{"status", v, "one of done, on_track, behind, overdue, opted_out, undeliverable"}
+		}
+		st.Status, tq.Status = v, &status
+	}
+	if v := q.Get("due"); v != "" {
+		if st.Due, err = strconv.Atoi(v); err != nil || st.Due < 1 || st.Due > reports.MaxDueWithin {
+			return st, tq, badParam{"due", v, fmt.Sprintf("a number of days from 1 to %d", reports.MaxDueWithin)}
+		}
+	}
+	if v := q.Get("sort"); v != "" {
+		if _, ok := reports.ParseColumn(v); !ok {
+			return st, tq, badParam{"sort", v, "one of name, team, course, progress, quiz, video, activity, due, status"}
+		}
+		st.Sort = v
+	}
+	switch v := q.Get("dir"); v {
+	case "", "asc":
+	case "desc":
+		st.Desc = true
+	default:
+		return st, tq, badParam{"dir", v, "asc or desc"}
+	}
+	for _, p := range []struct {
+		name string
+		dst  **reports.Cursor
+		raw  *string
+	}{{"after", &tq.After, &st.After}, {"before", &tq.Before, &st.Before}} {
+		if v := q.Get(p.name); v != "" {
+			c, ok := reports.ParseCursor(v)
+			if !ok {
+				return st, tq, badParam{p.name, v, "a page cursor from a link of this page"}
+			}
+			*p.dst, *p.raw = &c, v
+		}
+	}
+	tq.Team, tq.Course, tq.DueWithin, tq.Sort, tq.Desc = st.Team, st.Course, st.Due, reports.Column(st.Sort), st.Desc
+	return st, tq, nil
+}
+
+// fragment says whether htmx asked for part of a page, to swap in place.
+// A history restore asks for the whole page.
+func fragment(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true"
+}
+
+// repTable answers GET /dashboard/reps: the whole page, or with htmx the
+// results alone.
+func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
+	scope := scopeOf(u)
+	st, tq, err := repsState(r.URL.Query(), scope)
+	if err != nil {
+		return err
+	}
+	page, err := rep.Table(ctx, scope, tq)
+	if err != nil {
+		return err
+	}
+	p := pages.RepsPage{State: st, Page: page}
+	if fragment(r) {
+		s.render(w, r, http.StatusOK, pages.RepsResults(p))
+		return nil
+	}
+	if p.Dash, err = s.dash(ctx, u, "Reps", "reps"); err != nil {
+		return err
+	}
+	courses, err := s.store.Courses(ctx, u.OrgID)
+	if err != nil {
+		return err
+	}
+	for _, c := range courses {
+		p.Courses = append(p.Courses, pages.Option{ID: c.ID, Name: c.Title})
+	}
+	s.render(w, r, http.StatusOK, pages.Reps(p))
+	return nil
+}
+
+// search answers GET /dashboard/search?q=: with htmx the matches alone (the
+// search box fills them in as the user types), else a page of them.
+func (s *Server) search(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
+	scope := scopeOf(u)
+	q := r.URL.Query().Get("q")
+	if len(q) > 4*reports.MaxSearchRunes {
+		return badParam{"q", q[:16] + "…", fmt.Sprintf("at most %d characters", reports.MaxSearchRunes)}
+	}
+	matches, err := rep.Search(ctx, scope, q)
+	if err != nil {
+		return err
+	}
+	p := pages.SearchPage{Matches: matches, Contacts: scope.Contacts}
+	p.Search = strings.TrimSpace(q)
+	if fragment(r) {
+		s.render(w, r, http.StatusOK, pages.SearchResults(p))
+		return nil
+	}
+	search := p.Search
+	if p.Dash, err = s.dash(ctx, u, "Find a rep", "search"); err != nil {
+		return err
+	}
+	p.Search = search
+	s.render(w, r, http.StatusOK, pages.Search(p))
+	return nil
+}
+
+// repPage answers GET /dashboard/reps/{id}.
+func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return reports.ErrNotFound
+	}
+	story, err := rep.Story(ctx, scopeOf(u), id)
+	if err != nil {
+		return err
+	}
+	ids := map[int64]bool{}
+	for _, e := range story.Entries {
+		ids[e.LessonID] = true
+	}
+	for _, v := range story.Videos {
+		ids[v.LessonID] = true
+	}
+	list := make([]int64, 0, len(ids))
+	for id := range ids {
+		if id != 0 {
+			list = append(list, id)
+		}
+	}
+	names, err := s.store.LessonNames(ctx, u.OrgID, list)
+	if err != nil {
+		return err
+	}
+	p := pages.RepPage{Story: story, Lessons: map[int64]pages.LessonInfo{}, Back: "/dashboard/reps"}
+	for id, n := range names {
+		p.Lessons[id] = pages.LessonInfo{Title: n.Title, Segments: n.Segments}
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/dashboard") {
+		p.Back = localPath(ref.RequestURI())
+	}
+	if p.Dash, err = s.dash(ctx, u, story.Rep.Name, "rep"); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, pages.Rep(p))
+	return nil
+}

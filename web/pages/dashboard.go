@@ -1,0 +1,302 @@
+package pages
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/morselhq/morsel/tracking/reports"
+)
+
+// Dash is what every dashboard page has: the user, the search box and the
+// script that makes the pages update in place.
+type Dash struct {
+	Account Account
+	Title   string
+	Nav     string // the section open: "overview", "reps", "search" or "rep"
+	Search  string // the text in the search box
+	Script  string // the URL of htmx
+	Teams   []Option
+	Team    int64 // the team selected; 0: all in scope
+	// Simulator links the phone simulator (no Twilio account: messages stay in the app).
+	Simulator bool
+}
+
+// Option is one choice of a select.
+type Option struct {
+	ID   int64
+	Name string
+}
+
+// OverviewPage is /dashboard.
+type OverviewPage struct {
+	Dash
+	Overview reports.Overview
+}
+
+// RepsState is the rep table's state, all in the URL.
+type RepsState struct {
+	Team, Course  int64
+	Status        string // a reports.Status slug; "": every status
+	Due           int    // days; 0: any
+	Sort          string // a reports.Column; "": name
+	Desc          bool
+	After, Before string // cursors
+}
+
+// URL is the rep table's address in this state.
+func (s RepsState) URL() string {
+	v := url.Values{}
+	if s.Team != 0 {
+		v.Set("team", strconv.FormatInt(s.Team, 10))
+	}
+	if s.Course != 0 {
+		v.Set("course", strconv.FormatInt(s.Course, 10))
+	}
+	if s.Status != "" {
+		v.Set("status", s.Status)
+	}
+	if s.Due != 0 {
+		v.Set("due", strconv.Itoa(s.Due))
+	}
+	if s.Sort != "" && s.Sort != string(reports.ByName) {
+		v.Set("sort", s.Sort)
+	}
+	if s.Desc {
+		v.Set("dir", "desc")
+	}
+	if s.After != "" {
+		v.Set("after", s.After)
+	}
+	if s.Before != "" {
+		v.Set("before", s.Before)
+	}
+	if len(v) == 0 {
+		return "/dashboard/reps"
+	}
+	return "/dashboard/reps?" + v.Encode()
+}
+
+// sorted is the state sorted by c, from the first page: ascending, or
+// descending when it already sorts ascending by c.
+func (s RepsState) sorted(c reports.Column) string {
+	cur := s.Sort
+	if cur == "" {
+		cur = string(reports.ByName)
+	}
+	s.Desc = cur == string(c) && !s.Desc
+	s.Sort, s.After, s.Before = string(c), "", ""
+	return s.URL()
+}
+
+func (s RepsState) sortMark(c reports.Column) string {
+	cur := s.Sort
+	if cur == "" {
+		cur = string(reports.ByName)
+	}
+	switch {
+	case cur != string(c):
+		return ""
+	case s.Desc:
+		return " ▼"
+	}
+	return " ▲"
+}
+
+func (s RepsState) ariaSort(c reports.Column) string {
+	cur := s.Sort
+	if cur == "" {
+		cur = string(reports.ByName)
+	}
+	switch {
+	case cur != string(c):
+		return "none"
+	case s.Desc:
+		return "descending"
+	}
+	return "ascending"
+}
+
+func (s RepsState) page(after, before *reports.Cursor) string {
+	s.After, s.Before = "", ""
+	if after != nil {
+		s.After = after.String()
+	}
+	if before != nil {
+		s.Before = before.String()
+	}
+	return s.URL()
+}
+
+// RepsPage is /dashboard/reps.
+type RepsPage struct {
+	Dash
+	State   RepsState
+	Courses []Option
+	Page    reports.TablePage
+}
+
+// SearchPage is /dashboard/search: the full page, or its results alone.
+type SearchPage struct {
+	Dash
+	Matches  []reports.Match
+	Contacts bool
+}
+
+// RepPage is /dashboard/reps/{id}.
+type RepPage struct {
+	Dash
+	Story   reports.Story
+	Lessons map[int64]LessonInfo
+	Back    string // the page to go back to
+}
+
+// LessonInfo names a lesson on the rep page.
+type LessonInfo struct {
+	Title    string
+	Segments int
+}
+
+var columnLabels = map[reports.Column]string{
+	reports.ByName: "Name", reports.ByTeam: "Team", reports.ByCourse: "Course", reports.ByProgress: "Progress",
+	reports.ByQuiz: "Quiz", reports.ByVideo: "Video", reports.ByActivity: "Last activity", reports.ByDue: "Due",
+	reports.ByStatus: "Status",
+}
+
+func repURL(id int64) string { return "/dashboard/reps/" + strconv.FormatInt(id, 10) }
+
+func quiz(r reports.Row) string {
+	if p, ok := r.QuizPercent(); ok {
+		return fmt.Sprintf("%d%% (%d/%d)", p, r.Correct, r.Answers)
+	}
+	return "–"
+}
+
+func video(r reports.Row) string {
+	if p, ok := r.VideoPercent(); ok {
+		return strconv.Itoa(p) + "%"
+	}
+	return "–"
+}
+
+func progress(r reports.Row) string { return fmt.Sprintf("%d/%d", r.Done, r.Lessons) }
+
+func progressPercent(r reports.Row) int {
+	if r.Lessons == 0 {
+		return 0
+	}
+	return min(100, r.Done*100/r.Lessons)
+}
+
+func due(r reports.Row) string {
+	if d, ok := r.DueOn(); ok {
+		return d.Format("2 Jan 2006")
+	}
+	return "–"
+}
+
+// ago says how long before now t was, for people: "3 h ago".
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+
+func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func count(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// chart is the geometry of a course's completion chart.
+type chart struct {
+	Points string // the polyline's points
+	LastX  int
+	LastY  int
+	Label  string // the last day's figure
+	Desc   string // the chart in words
+	First  string // the first day
+	Last   string
+}
+
+const chartW, chartH, chartPad = 320, 100, 4
+
+func completionChart(c reports.CourseFigures) chart {
+	var ch chart
+	var pts []string
+	n := len(c.Completions)
+	for i, d := range c.Completions {
+		x := chartPad
+		if n > 1 {
+			x = chartPad + i*(chartW-2*chartPad)/(n-1)
+		}
+		y := chartH - chartPad - c.Percent(d.Count)*(chartH-2*chartPad)/100
+		pts = append(pts, fmt.Sprintf("%d,%d", x, y))
+		ch.LastX, ch.LastY = x, y
+	}
+	ch.Points = strings.Join(pts, " ")
+	if n > 0 {
+		first, last := c.Completions[0], c.Completions[n-1]
+		ch.First, ch.Last = first.Day.Format("2 Jan"), last.Day.Format("2 Jan")
+		ch.Label = fmt.Sprintf("%d%% done", c.Percent(last.Count))
+		ch.Desc = fmt.Sprintf("Completed, as a share of the %d enrolled: %d%% on %s, %d%% on %s.",
+			c.Enrolled, c.Percent(first.Count), ch.First, c.Percent(last.Count), ch.Last)
+	}
+	return ch
+}
+
+// statusClass is a status's CSS class; the status is always written out
+// too, so colour is never the only sign.
+func statusClass(s reports.Status) string { return "status status-" + s.String() }
+
+func teamName(teams []Option, id int64) string {
+	for _, t := range teams {
+		if t.ID == id {
+			return t.Name
+		}
+	}
+	return ""
+}
+
+// segmentStrip is one video's segments for the strip: true where watched.
+func segmentStrip(v reports.Video, total int) []bool {
+	total = max(total, 0)
+	for _, i := range v.Watched {
+		total = max(total, i+1)
+	}
+	out := make([]bool, total)
+	for _, i := range v.Watched {
+		if i >= 0 {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+func watchedCount(strip []bool) int {
+	n := 0
+	for _, w := range strip {
+		if w {
+			n++
+		}
+	}
+	return n
+}
