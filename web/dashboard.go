@@ -27,14 +27,23 @@ const reportTimeout = 3 * time.Second
 
 var dashboardRoles = []lessons.Role{lessons.RoleAdmin, lessons.RoleManager, lessons.RoleTrainer}
 
-func scopeOf(u lessons.User) reports.Scope {
-	s := reports.Scope{OrgID: u.OrgID, Contacts: u.Role != lessons.RoleTrainer}
+// scopeOf is what u may see. Its teams are those a manager manages, or
+// for the others the organisation's, read from Postgres.
+func (s *Server) scopeOf(ctx context.Context, u lessons.User) (reports.Scope, error) {
+	scope := reports.Scope{OrgID: u.OrgID, Contacts: u.Role != lessons.RoleTrainer}
 	if u.Role == lessons.RoleManager {
-		s.Teams = u.TeamIDs
-	} else {
-		s.All = true
+		scope.Teams = u.TeamIDs
+		return scope, nil
 	}
-	return s
+	scope.All = true
+	teams, err := s.store.Teams(ctx, u.OrgID)
+	if err != nil {
+		return scope, err
+	}
+	for _, t := range teams {
+		scope.Teams = append(scope.Teams, t.ID)
+	}
+	return scope, nil
 }
 
 // dash is the frame of a dashboard page for u, with the teams they may pick.
@@ -127,7 +136,10 @@ func teamParam(q url.Values, scope reports.Scope) (int64, error) {
 
 // overview answers GET /dashboard.
 func (s *Server) overview(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
-	scope := scopeOf(u)
+	scope, err := s.scopeOf(ctx, u)
+	if err != nil {
+		return err
+	}
 	team, err := teamParam(r.URL.Query(), scope)
 	if err != nil {
 		return err
@@ -209,7 +221,10 @@ func fragment(r *http.Request) bool {
 // repTable answers GET /dashboard/reps: the whole page, or with htmx the
 // results alone.
 func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
-	scope := scopeOf(u)
+	scope, err := s.scopeOf(ctx, u)
+	if err != nil {
+		return err
+	}
 	st, tq, err := repsState(r.URL.Query(), scope)
 	if err != nil {
 		return err
@@ -240,7 +255,10 @@ func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Re
 // search answers GET /dashboard/search?q=: with htmx the matches alone (the
 // search box fills them in as the user types), else a page of them.
 func (s *Server) search(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
-	scope := scopeOf(u)
+	scope, err := s.scopeOf(ctx, u)
+	if err != nil {
+		return err
+	}
 	q := r.URL.Query().Get("q")
 	if len(q) > 4*reports.MaxSearchRunes {
 		return badParam{"q", q[:16] + "…", fmt.Sprintf("at most %d characters", reports.MaxSearchRunes)}
@@ -270,7 +288,11 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil || id <= 0 {
 		return reports.ErrNotFound
 	}
-	story, err := rep.Story(ctx, scopeOf(u), id)
+	scope, err := s.scopeOf(ctx, u)
+	if err != nil {
+		return err
+	}
+	story, err := rep.Story(ctx, scope, id)
 	if err != nil {
 		return err
 	}

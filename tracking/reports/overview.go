@@ -63,7 +63,8 @@ func (r *Reports) Overview(ctx context.Context, s Scope, team int64) (Overview, 
 			countIf(NOT `+finishedSQL+` AND lessons_opened = 0 AND lessons_done = 0),
 			countIf(`+overdueSQL+`), countIf(opted_out = 1), countIf(phone_invalid = 1),
 			countIf(`+finishedSQL+` AND toDate(completed_at) < toDate(@first)),
-			sumMapIf([toDate(completed_at)], [toUInt64(1)], `+finishedSQL+` AND toDate(completed_at) >= toDate(@first))
+			tupleElement(sumMapIf([toDate(completed_at)], [toUInt64(1)], `+finishedSQL+` AND toDate(completed_at) >= toDate(@first)) AS per_day, 1),
+			tupleElement(per_day, 2)
 		FROM enrollment_progress FINAL
 		WHERE `+s.where(team)+` AND `+liveSQL+`
 		GROUP BY course_id`, nowArg(now), clickhouse.Named("first", first.Format(time.DateOnly)))

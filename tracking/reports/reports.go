@@ -37,15 +37,12 @@ func (e *Unavailable) Unwrap() error { return e.Err }
 type Scope struct {
 	OrgID    int64
 	All      bool    // the whole organisation (admins, trainers)
-	Teams    []int64 // without All: the teams they manage (none: nothing)
+	Teams    []int64 // the teams they may pick: with All the organisation's, else those they manage (none: nothing)
 	Contacts bool    // phone numbers and email addresses may be shown
 }
 
 // HasTeam says whether the team is in the scope.
 func (s Scope) HasTeam(id int64) bool {
-	if s.All {
-		return id > 0
-	}
 	for _, t := range s.Teams {
 		if t == id {
 			return true

@@ -138,7 +138,7 @@ func (r *Reports) readEvents(ctx context.Context, orgID, repID int64, st *Story)
 	rows, err := r.query(ctx, "read the rep's events", `
 		SELECT event_key, kind, occurred_at, enrollment_id, assignment_id, lesson_id, value, detail, version, deleted
 		FROM events
-		WHERE org_id = @org AND rep_id = @rep AND kind IN (@kinds)
+		WHERE org_id = @org AND rep_id = @rep AND has(@kinds, kind)
 		ORDER BY occurred_at DESC, event_key, version DESC
 		LIMIT `+fmt.Sprint(MaxStoryEvents+1),
 		clickhouse.Named("org", uint64(orgID)), clickhouse.Named("rep", uint64(repID)),
