@@ -161,6 +161,29 @@ func RollUpReps(ctx context.Context, ch driver.Conn, events []Event) error {
 	return nil
 }
 
+// RollUpOrg recomputes every rollup of the reps (all of the organisation's
+// that a bulk load wrote) from their raw events, as WriteClickHouse does for
+// the reps a write touches: after InsertEvents, the rollups are then what
+// the live path would have produced. progress, if set, hears how many reps
+// are done.
+func RollUpOrg(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64, progress func(done int)) error {
+	repIDs = slices.Sorted(slices.Values(repIDs))
+	done := 0
+	for chunk := range slices.Chunk(repIDs, recountReps) {
+		if err := rollUp(ctx, ch, orgID, chunk, nil); err != nil {
+			return err
+		}
+		if err := rollUpReps(ctx, ch, orgID, chunk); err != nil {
+			return err
+		}
+		done += len(chunk)
+		if progress != nil {
+			progress(done)
+		}
+	}
+	return nil
+}
+
 func rollUpReps(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64) error {
 	version := uint64(time.Now().UnixNano()) // before reading: a later recomputation has seen more
 	rows, summaries, err := ComposedProgress(ctx, ch, orgID, repIDs)

@@ -100,10 +100,24 @@ func lockOutbox(ctx context.Context, tx pgx.Tx, limit int) ([]int64, []Event, er
 // WriteClickHouse inserts events into the events table in one batch, the
 // facts among them into their tables (see facts.go), then rolls up the
 // progress of what they touched (RollUp, then RollUpReps), so that the
-// rollups are current when it returns. It hands the driver a slice per column: a shipped
-// batch has tens of thousands of events, which a value at a time would cost
-// more to encode.
+// rollups are current when it returns.
 func WriteClickHouse(ctx context.Context, ch driver.Conn, events []Event) error {
+	if err := InsertEvents(ctx, ch, events); err != nil {
+		return err
+	}
+	if err := RollUp(ctx, ch, events); err != nil {
+		return err
+	}
+	return RollUpReps(ctx, ch, events)
+}
+
+// InsertEvents inserts events into the events table in one batch and the
+// facts among them into their tables, without rolling anything up: what
+// WriteClickHouse does first, and what a bulk load does before it rolls
+// the organisation up once (RollUpOrg). It hands the driver a slice per
+// column: a shipped batch has tens of thousands of events, which a value at
+// a time would cost more to encode.
+func InsertEvents(ctx context.Context, ch driver.Conn, events []Event) error {
 	batch, err := ch.PrepareBatch(ctx, insertEvents)
 	if err != nil {
 		return fmt.Errorf("ship events to clickhouse: %w", err)
@@ -132,13 +146,7 @@ func WriteClickHouse(ctx context.Context, ch driver.Conn, events []Event) error 
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("ship %d events to clickhouse: %w", len(events), err)
 	}
-	if err := writeFacts(ctx, ch, events); err != nil {
-		return err
-	}
-	if err := RollUp(ctx, ch, events); err != nil {
-		return err
-	}
-	return RollUpReps(ctx, ch, events)
+	return writeFacts(ctx, ch, events)
 }
 
 // Backlog returns how many events wait in the outbox and its batches, and

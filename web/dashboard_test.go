@@ -369,6 +369,17 @@ func TestDashboardTableAndSearch(t *testing.T) {
 	require.Equal(t, []string{"102", "103", "105", "104", "106", "101"}, rowReps(res.body), "overdue, behind, undeliverable, opted out, on track, done")
 	res = b.get("/dashboard/reps?sort=status&dir=desc", b.admin)
 	require.Equal(t, []string{"101", "106", "104", "105", "103", "102"}, rowReps(res.body))
+	// Every column sorts both ways, over rows with and without quiz answers,
+	// videos and due dates; each order holds every row once.
+	for _, col := range []string{"name", "team", "course", "progress", "quiz", "video", "activity", "due", "status"} {
+		for _, dir := range []string{"asc", "desc"} {
+			res := b.get("/dashboard/reps?sort="+col+"&dir="+dir, b.admin)
+			require.Equal(t, http.StatusOK, res.status, "sort by %s %s: %s", col, dir, res.body)
+			require.ElementsMatch(t, []string{"101", "102", "103", "104", "105", "106"}, rowReps(res.body), "sort by %s %s", col, dir)
+		}
+	}
+	res = b.get("/dashboard/reps?sort=quiz&dir=desc", b.admin)
+	require.Equal(t, "101", rowReps(res.body)[0], "the one right answer first")
 	res = b.get("/dashboard/reps?status=behind", b.admin)
 	require.Equal(t, []string{"103"}, rowReps(res.body))
 	res = b.get("/dashboard/reps?team="+strconv.FormatInt(b.south, 10)+"&sort=activity&dir=desc", b.admin)

@@ -38,7 +38,23 @@ func init() {
 		setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			cfg.databaseFlags(fs)
 			publicURL := fs.String("public-url", "", "where the app is served, for lesson links and the printed sign-in link (default PUBLIC_URL, else http://localhost with HTTP_ADDR's port)")
-			return func(ctx context.Context, e *env, _ []string) error { return demo(ctx, e, *cfg, *publicURL) }
+			var scale scaleOptions
+			fs.StringVar(&scale.slug, "org-slug", "demo", "the organisation; any other than demo gets generated data at scale (see --reps, --events)")
+			fs.IntVar(&scale.reps, "reps", demoRepCount, "reps to generate, for an organisation at scale")
+			fs.IntVar(&scale.events, "events", 0, "events of history to generate, for an organisation at scale (0: about 170 a rep; more: replays of the videos)")
+			fs.Uint64Var(&scale.seed, "seed", 1, "the generator's seed, for an organisation at scale")
+			return func(ctx context.Context, e *env, _ []string) error {
+				if scale.slug != "demo" {
+					if scale.reps == demoRepCount && !flagSet(fs, "reps") {
+						scale.reps = 7000
+					}
+					return demoScale(ctx, e, *cfg, scale)
+				}
+				if flagSet(fs, "reps") || flagSet(fs, "events") {
+					return usageError{"--reps and --events make an organisation at scale: name it with --org-slug (the demo organisation has 200 reps)"}
+				}
+				return demo(ctx, e, *cfg, *publicURL)
+			}
 		}})
 }
 
@@ -84,19 +100,11 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	}
 	var required lessons.CourseVersion
 	for _, f := range files {
-		b, err := demoCourses.ReadFile("demodata/" + f.Name())
+		v, err := loadDemoCourse(ctx, store, org.ID, f.Name())
 		if err != nil {
 			return err
 		}
-		spec, err := lessons.ParseCourseFile(bytes.NewReader(b))
-		if err != nil {
-			return fmt.Errorf("demo course %s: %w", f.Name(), err)
-		}
-		v, err := demoCourse(ctx, store, org.ID, spec)
-		if err != nil {
-			return fmt.Errorf("demo course %s: %w", spec.Slug, err)
-		}
-		if spec.Slug == "calling-compliance" {
+		if v.Spec.Slug == "calling-compliance" {
 			required = v
 		}
 	}
@@ -126,6 +134,31 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	}
 	fmt.Fprintf(e.stdout, "API key: %s\n  (try: curl -H 'Authorization: Bearer %s' %s/api/v1/courses)\n\n", key, key, publicURL)
 	return nil
+}
+
+// loadDemoCourse publishes the embedded course file unless it is published
+// already.
+func loadDemoCourse(ctx context.Context, store *lessons.Store, orgID int64, name string) (lessons.CourseVersion, error) {
+	b, err := demoCourses.ReadFile("demodata/" + name)
+	if err != nil {
+		return lessons.CourseVersion{}, err
+	}
+	spec, err := lessons.ParseCourseFile(bytes.NewReader(b))
+	if err != nil {
+		return lessons.CourseVersion{}, fmt.Errorf("demo course %s: %w", name, err)
+	}
+	v, err := demoCourse(ctx, store, orgID, spec)
+	if err != nil {
+		return lessons.CourseVersion{}, fmt.Errorf("demo course %s: %w", spec.Slug, err)
+	}
+	return v, nil
+}
+
+// flagSet says whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // demoCourse publishes spec unless the course is published already, so that

@@ -1,11 +1,14 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"github.com/ClickHouse/clickhouse-go/v2"
+	"slices"
 	"sort"
 	"time"
+
+	"github.com/morselhq/morsel/tracking"
 )
 
 // ChartDays is how many days the completion chart covers, ending today.
@@ -52,97 +55,102 @@ type Overview struct {
 const AtRiskRows = 10
 
 // Overview reads the figures of every course in the scope, narrowed to
-// team unless it is 0 (which must be in the scope: HasTeam).
+// team unless it is 0 (which must be in the scope: HasTeam). It reads the
+// scope's rows of enrollment_progress once (a manager's are a few hundred)
+// and counts them here, as the audit counts a recount's rows.
 func (r *Reports) Overview(ctx context.Context, s Scope, team int64) (Overview, error) {
 	now := r.now().UTC()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	first := today.AddDate(0, 0, -(ChartDays - 1))
 	rows, err := r.query(ctx, "read the overview", `
-		SELECT course_id, max(course_title), count(), countIf(`+finishedSQL+`),
-			countIf(NOT `+finishedSQL+` AND (lessons_opened > 0 OR lessons_done > 0)),
-			countIf(NOT `+finishedSQL+` AND lessons_opened = 0 AND lessons_done = 0),
-			countIf(`+overdueSQL+`), countIf(opted_out = 1), countIf(phone_invalid = 1),
-			countIf(`+finishedSQL+` AND toDate(completed_at) < toDate(@first)),
-			tupleElement(sumMapIf([toDate(completed_at)], [toUInt64(1)], `+finishedSQL+` AND toDate(completed_at) >= toDate(@first)) AS per_day, 1),
-			tupleElement(per_day, 2)
+		SELECT `+rowColumns+`, lessons_opened, opted_out, phone_invalid, completed_at
 		FROM enrollment_progress FINAL
-		WHERE `+s.where(team)+` AND `+liveSQL+`
-		GROUP BY course_id`, nowArg(now), clickhouse.Named("first", first.Format(time.DateOnly)))
+		WHERE `+s.where(team)+` AND `+liveSQL, nowArg(now))
 	if err != nil {
 		return Overview{}, err
 	}
 	defer rows.Close()
-	out := Overview{At: now}
+	var progress []tracking.EnrollmentProgress
+	var atRisk []Row
 	for rows.Next() {
-		var course, enrolled, completed, inProgress, notStarted, overdue, optedOut, invalid, before uint64
-		var days []time.Time
-		var counts []uint64
-		var c CourseFigures
-		if err := rows.Scan(&course, &c.Title, &enrolled, &completed, &inProgress, &notStarted, &overdue, &optedOut, &invalid,
-			&before, &days, &counts); err != nil {
+		var opened uint32
+		var optedOut, invalid uint8
+		p := tracking.EnrollmentProgress{RepStatus: "active", Status: "active"} // liveSQL kept these only
+		row, err := scanRow(rows, &opened, &optedOut, &invalid, &p.CompletedAt)
+		if err != nil {
 			return Overview{}, &Unavailable{fmt.Errorf("read the overview: %w", err)}
 		}
-		c.CourseID = int64(course)
-		c.Enrolled, c.Completed, c.InProgress, c.NotStarted = int(enrolled), int(completed), int(inProgress), int(notStarted)
-		c.Overdue, c.OptedOut, c.Undeliverable = int(overdue), int(optedOut), int(invalid)
-		c.Completions = cumulative(first, int(before), days, counts)
-		out.Courses = append(out.Courses, c)
+		p.CourseID, p.CourseTitle, p.Lessons, p.Done, p.Opened = row.CourseID, row.Course, row.Lessons, row.Done, int(opened)
+		p.DueAt, p.CompletedAt, p.OptedOut, p.PhoneInvalid = row.DueAt, zero(p.CompletedAt), optedOut == 1, invalid == 1
+		progress = append(progress, p)
+		if !p.Finished() && !p.DueAt.IsZero() && !p.OptedOut && !p.PhoneInvalid {
+			atRisk = append(atRisk, row)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return Overview{}, &Unavailable{fmt.Errorf("read the overview: %w", err)}
 	}
+	out := Overview{At: now, Courses: courseFigures(progress, now)}
 	sort.Slice(out.Courses, func(i, j int) bool {
 		a, b := out.Courses[i], out.Courses[j]
 		return a.Title < b.Title || a.Title == b.Title && a.CourseID < b.CourseID
 	})
-	if out.AtRisk, err = r.atRisk(ctx, s, team, now); err != nil {
-		return Overview{}, err
-	}
+	// The most at risk: the earliest due first (so the overdue, the most
+	// overdue first), then the least progress.
+	slices.SortFunc(atRisk, func(a, b Row) int {
+		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.Done*b.Lessons, b.Done*a.Lessons),
+			cmp.Compare(a.RepID, b.RepID), cmp.Compare(a.EnrollmentID, b.EnrollmentID))
+	})
+	out.AtRisk = atRisk[:min(len(atRisk), AtRiskRows)]
 	return out, nil
 }
 
-// cumulative turns the completions per day into the count complete at the
-// end of each of the ChartDays days from first.
-func cumulative(first time.Time, before int, days []time.Time, counts []uint64) []DayCount {
-	per := map[string]int{}
-	for i, d := range days {
-		per[d.Format(time.DateOnly)] += int(counts[i])
+// courseFigures counts the overview's figures of each course over rows: of
+// enrollment_progress for the overview, of a recount for the audit.
+func courseFigures(rows []tracking.EnrollmentProgress, now time.Time) []CourseFigures {
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	first := today.AddDate(0, 0, -(ChartDays - 1))
+	byCourse := map[int64]*CourseFigures{}
+	var order []int64
+	for _, p := range rows {
+		if p.RepStatus == "removed" || p.Status == "cancelled" {
+			continue
+		}
+		c := byCourse[p.CourseID]
+		if c == nil {
+			c = &CourseFigures{CourseID: p.CourseID, Completions: make([]DayCount, ChartDays)}
+			for i := range c.Completions {
+				c.Completions[i].Day = first.AddDate(0, 0, i)
+			}
+			byCourse[p.CourseID] = c
+			order = append(order, p.CourseID)
+		}
+		c.Title = max(c.Title, p.CourseTitle)
+		c.Enrolled++
+		switch {
+		case p.Finished():
+			c.Completed++
+			for i := range c.Completions {
+				if p.CompletedAt.Before(c.Completions[i].Day.AddDate(0, 0, 1)) {
+					c.Completions[i].Count++
+				}
+			}
+		case p.Opened > 0 || p.Done > 0:
+			c.InProgress++
+		default:
+			c.NotStarted++
+		}
+		if isOverdue(p, now) {
+			c.Overdue++
+		}
+		if p.OptedOut {
+			c.OptedOut++
+		}
+		if p.PhoneInvalid {
+			c.Undeliverable++
+		}
 	}
-	out := make([]DayCount, ChartDays)
-	n := before
-	for i := range out {
-		day := first.AddDate(0, 0, i)
-		n += per[day.Format(time.DateOnly)]
-		out[i] = DayCount{Day: day, Count: n}
+	out := make([]CourseFigures, 0, len(order))
+	for _, id := range order {
+		out = append(out, *byCourse[id])
 	}
 	return out
-}
-
-// atRisk reads the reps most at risk: not done and with a due date, the
-// earliest due first (so the overdue, most overdue first), then the least
-// progress.
-func (r *Reports) atRisk(ctx context.Context, s Scope, team int64, now time.Time) ([]Row, error) {
-	rows, err := r.query(ctx, "read the reps at risk", `
-		SELECT `+rowColumns+`
-		FROM enrollment_progress FINAL
-		WHERE `+s.where(team)+` AND `+liveSQL+` AND NOT `+finishedSQL+` AND toUInt32(due_at) > 0
-			AND opted_out = 0 AND phone_invalid = 0
-		ORDER BY due_at, if(lessons_total = 0, 0, lessons_done / lessons_total), rep_id, enrollment_id
-		LIMIT `+fmt.Sprint(AtRiskRows), nowArg(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Row
-	for rows.Next() {
-		row, err := scanRow(rows)
-		if err != nil {
-			return nil, &Unavailable{fmt.Errorf("read the reps at risk: %w", err)}
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, &Unavailable{fmt.Errorf("read the reps at risk: %w", err)}
-	}
-	return out, nil
 }

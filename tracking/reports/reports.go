@@ -163,9 +163,14 @@ const (
 // nowArg binds @now.
 func nowArg(t time.Time) driver.NamedValue { return clickhouse.Named("now", uint32(t.Unix())) }
 
+// querySettings suit the reports' queries: small reads, many at once. One
+// thread each (many run side by side; a second thread only adds overhead),
+// and the cache of uncompressed blocks, which the rollups' hot granules fit.
+var querySettings = clickhouse.Settings{"max_threads": 1, "use_uncompressed_cache": 1}
+
 // query runs a query, wrapping a failure as Unavailable.
 func (r *Reports) query(ctx context.Context, what, sql string, args ...any) (driver.Rows, error) {
-	rows, err := r.ch.Query(ctx, sql, args...)
+	rows, err := r.ch.Query(clickhouse.Context(ctx, clickhouse.WithSettings(querySettings)), sql, args...)
 	if err != nil {
 		return nil, &Unavailable{fmt.Errorf("%s: %w", what, err)}
 	}

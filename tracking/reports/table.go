@@ -33,13 +33,14 @@ var Columns = []Column{ByName, ByTeam, ByCourse, ByProgress, ByQuiz, ByVideo, By
 // sortKeys are the columns' sort keys in SQL: a String or an Int64, so that
 // a page's last key is exact in a cursor. Ratios are in hundredths of a
 // percent; a missing figure sorts first (-1), a missing due date last.
+// ClickHouse computes both branches of if(): a divisor is never 0.
 var sortKeys = map[Column]string{
 	ByName:     `lowerUTF8(name)`,
 	ByTeam:     `lowerUTF8(team_name)`,
 	ByCourse:   `lowerUTF8(course_title)`,
-	ByProgress: `toInt64(if(lessons_total = 0, 0, intDiv(lessons_done * 10000, lessons_total)))`,
-	ByQuiz:     `if(answers = 0, toInt64(-1), toInt64(intDiv(correct * 10000, answers)))`,
-	ByVideo:    `if(segments_total = 0, toInt64(-1), toInt64(least(10000, intDiv(segments_watched * 10000, segments_total))))`,
+	ByProgress: `toInt64(if(lessons_total = 0, 0, intDiv(lessons_done * 10000, greatest(lessons_total, 1))))`,
+	ByQuiz:     `if(answers = 0, toInt64(-1), toInt64(intDiv(correct * 10000, greatest(answers, 1))))`,
+	ByVideo:    `if(segments_total = 0, toInt64(-1), toInt64(least(10000, intDiv(segments_watched * 10000, greatest(segments_total, 1)))))`,
 	ByActivity: `toInt64(toUInt32(last_activity_at))`,
 	ByDue:      `if(toUInt32(due_at) = 0, toInt64(4294967295), toInt64(toUInt32(due_at)))`,
 	ByStatus:   `toInt64(st)`,

@@ -1,0 +1,578 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/tracking"
+	"github.com/morselhq/morsel/web"
+)
+
+// bench dashboard: managers and admins signed in at once go through the
+// dashboard's pages over loopback, while events keep arriving through the
+// outbox and the shipper, and probes time how long a new event takes to show.
+
+func init() {
+	c := command{name: "bench dashboard", summary: "Load the manager dashboard with many signed-in managers while events arrive: latency per page, loads/s, freshness",
+		setup: benchDashboardSetup}
+	if i := slices.IndexFunc(commands, func(c command) bool { return c.name == "bench" }); i >= 0 {
+		commands = slices.Insert(commands, i, c)
+		return
+	}
+	commands = append(commands, c)
+}
+
+type dashOptions struct {
+	org              string
+	scale            scaleOptions
+	managers, admins int
+	duration, think  time.Duration
+	eventsPerSec     int
+	asJSON           bool
+}
+
+func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+	cfg.databaseFlags(fs)
+	var o dashOptions
+	fs.StringVar(&o.org, "org", "", "an organisation made by `morsel demo --org-slug` (default: generate a fresh one with --reps and --events)")
+	fs.IntVar(&o.scale.reps, "reps", 7000, "reps of the generated organisation")
+	fs.IntVar(&o.scale.events, "events", 2_000_000, "events of history of the generated organisation")
+	fs.IntVar(&o.managers, "managers", 50, "managers signed in at once, two teams each")
+	fs.IntVar(&o.admins, "admins", 3, "admins signed in at once")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to load the pages")
+	fs.DurationVar(&o.think, "think", 200*time.Millisecond, "each user's pause between page loads")
+	fs.IntVar(&o.eventsPerSec, "events-per-sec", 200, "live events written to the outbox a second meanwhile")
+	fs.BoolVar(&o.asJSON, "json", false, "print the figures as one JSON object on the last line")
+	return func(ctx context.Context, e *env, _ []string) error { return benchDashboard(ctx, e, *cfg, o) }
+}
+
+// dashPage names the pages the bench loads, as its figures do.
+var dashPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_page"}
+
+type dashUser struct {
+	name    string
+	session string
+	admin   bool
+	teams   []int64
+}
+
+type dashRun struct {
+	o       dashOptions
+	e       *env
+	base    string
+	client  *http.Client
+	pool    *pgxpool.Pool
+	ch      driver.Conn
+	org     lessons.Org
+	courses []int64
+	targets []dashTarget // live events and probes pick from these
+
+	mu        sync.Mutex
+	latencies map[string][]time.Duration
+	errors    map[string]int
+	lastError string
+	loads     atomic.Int64
+	written   atomic.Int64
+}
+
+// dashTarget is an assignment sent and not done, of a rep in progress.
+type dashTarget struct {
+	rep, enrollment, course, assignment, lesson int64
+}
+
+func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) error {
+	if o.managers < 1 || o.admins < 0 || o.duration <= 0 || o.think < 0 || o.eventsPerSec < 0 {
+		return usageError{"--managers must be 1 or more, --duration positive, and --admins, --think and --events-per-sec not negative"}
+	}
+	db, err := openBenchDB(ctx, e, cfg, "bench dashboard", 40, nil)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	ch, err := openClickHouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	r := &dashRun{o: o, e: e, pool: db.pool, ch: ch, latencies: map[string][]time.Duration{}, errors: map[string]int{}}
+	slug := o.org
+	if slug == "" {
+		db.store.PasswordCost = 4 // bcrypt.MinCost: the generated accounts share a printed password
+		o.scale.slug = "bench-dash-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+		o.scale.seed = 1
+		fmt.Fprintf(e.stderr, "bench dashboard: generating %s: %d reps, %d events\n", o.scale.slug, o.scale.reps, o.scale.events)
+		if _, _, err := generateScale(ctx, e, db.store, ch, o.scale); err != nil {
+			return err
+		}
+		slug = o.scale.slug
+	}
+	if r.org, err = db.store.OrgBySlug(ctx, slug); err != nil {
+		return err
+	}
+	users, err := r.signIn(ctx, db.store)
+	if err != nil {
+		return err
+	}
+	if err := r.loadTargets(ctx); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: web.New(web.Deps{Store: db.store, ClickHouse: ch, Logger: quietLog(slog.New(slog.NewTextHandler(io.Discard, nil)))}).Handler(),
+		ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	r.base = "http://" + ln.Addr().String()
+	r.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: len(users) + 4}}
+
+	var count uint64
+	if err := ch.QueryRow(ctx, `SELECT count() FROM events WHERE org_id = ?`, uint64(r.org.ID)).Scan(&count); err != nil {
+		return fmt.Errorf("count the organisation's events: %w", err)
+	}
+	events := int64(count)
+	fmt.Fprintf(e.stderr, "bench dashboard: %s: %s events; %d managers and %d admins for %s, %s between loads, %d live events/s\n",
+		r.org.Slug, thousands(events), o.managers, o.admins, o.duration, o.think, o.eventsPerSec)
+
+	runCtx, stop := context.WithTimeout(ctx, o.duration)
+	defer stop()
+	var wg sync.WaitGroup
+	var freshness []time.Duration
+	var stale int
+	wg.Add(3)
+	go func() { defer wg.Done(); r.writeLive(runCtx) }()
+	go func() { defer wg.Done(); r.ship(runCtx) }()
+	go func() { defer wg.Done(); freshness, stale = r.probe(runCtx, users[len(users)-1]) }()
+	ticker := startCountTicker(e.stderr, "bench dashboard", "page loads", 0, &r.loads)
+	start := time.Now()
+	var browsing sync.WaitGroup
+	for i, u := range users {
+		browsing.Add(1)
+		go func() {
+			defer browsing.Done()
+			r.browse(runCtx, u, rand.New(rand.NewPCG(uint64(i), 7)))
+		}()
+	}
+	browsing.Wait()
+	elapsed := time.Since(start)
+	wg.Wait()
+	ticker.Stop()
+	// What the live writer left in the outbox goes too: no shipper of
+	// another process should find it.
+	for {
+		n, err := tracking.Ship(ctx, r.pool, r.ch, 50_000, nil)
+		if err != nil {
+			return fmt.Errorf("ship the last live events: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return r.report(e, elapsed, events, freshness, stale)
+}
+
+// signIn starts the sessions of the managers and admins, through the
+// store's sign-in with the demo's password.
+func (r *dashRun) signIn(ctx context.Context, store *lessons.Store) ([]dashUser, error) {
+	var out []dashUser
+	add := func(email string, admin bool) error {
+		u, err := store.Authenticate(ctx, email, scalePassword)
+		if err != nil {
+			return fmt.Errorf("sign in as %s (made by morsel demo --org-slug, password %s): %w", email, scalePassword, err)
+		}
+		sess, err := store.StartSession(ctx, u)
+		if err != nil {
+			return err
+		}
+		out = append(out, dashUser{name: email, session: sess.Token, admin: admin, teams: u.TeamIDs})
+		return nil
+	}
+	for i := range r.o.managers {
+		if err := add(fmt.Sprintf("manager%d@%s.morsel.test", i+1, r.org.Slug), false); err != nil {
+			return nil, err
+		}
+	}
+	for i := range r.o.admins {
+		email := "admin@" + r.org.Slug + ".morsel.test"
+		if i > 0 {
+			email = fmt.Sprintf("admin%d@%s.morsel.test", i+1, r.org.Slug)
+		}
+		if err := add(email, true); err != nil {
+			return nil, err
+		}
+	}
+	if r.o.admins == 0 { // the probes read as an admin
+		if err := add("admin@"+r.org.Slug+".morsel.test", true); err != nil {
+			return nil, err
+		}
+	}
+	courses, err := store.Courses(ctx, r.org.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range courses {
+		r.courses = append(r.courses, c.ID)
+	}
+	return out, nil
+}
+
+// loadTargets finds assignments sent and not done, for the live events and
+// the probes.
+func (r *dashRun) loadTargets(ctx context.Context) error {
+	rows, err := r.ch.Query(ctx, `
+		SELECT rep_id, enrollment_id, course_id, assignment_id, lesson_id
+		FROM assignment_progress FINAL
+		WHERE org_id = ? AND deleted = 0 AND toUInt32(sent_at) > 0 AND toUInt32(completed_at) = 0
+		LIMIT 20000`, uint64(r.org.ID))
+	if err != nil {
+		return fmt.Errorf("find assignments in progress: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t [5]uint64
+		if err := rows.Scan(&t[0], &t[1], &t[2], &t[3], &t[4]); err != nil {
+			return err
+		}
+		r.targets = append(r.targets, dashTarget{int64(t[0]), int64(t[1]), int64(t[2]), int64(t[3]), int64(t[4])})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(r.targets) < 100 {
+		return fmt.Errorf("organisation %s has %d assignments in progress: too few to write live events to", r.org.Slug, len(r.targets))
+	}
+	rand.Shuffle(len(r.targets), func(i, j int) { r.targets[i], r.targets[j] = r.targets[j], r.targets[i] })
+	return nil
+}
+
+var (
+	nextLinkRE = regexp.MustCompile(`href="(/dashboard/reps\?[^"]*)" rel="next"`)
+	repIDRE    = regexp.MustCompile(`data-rep="(\d+)"`)
+	sortCols   = []string{"name", "team", "course", "progress", "quiz", "video", "activity", "due", "status"}
+	statuses   = []string{"done", "on_track", "behind", "overdue", "opted_out", "undeliverable"}
+	letters    = "abcdeghjklmnoprst"
+)
+
+// browse is one user going through the dashboard until ctx ends.
+func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
+	var next string // the last table's next page
+	var reps []string
+	for ctx.Err() == nil {
+		var page, path string
+		var fragment bool
+		switch x := rng.IntN(100); {
+		case x < 20:
+			page, path = "overview", "/dashboard"
+			if len(u.teams) > 1 && rng.IntN(2) == 0 {
+				path += "?team=" + strconv.FormatInt(u.teams[rng.IntN(len(u.teams))], 10)
+			}
+		case x < 35:
+			page, path = "rep_table", "/dashboard/reps?sort="+sortCols[rng.IntN(len(sortCols))]
+			if rng.IntN(2) == 0 {
+				path += "&dir=desc"
+			}
+		case x < 50:
+			q := []string{"status=" + statuses[rng.IntN(len(statuses))]}
+			if rng.IntN(2) == 0 && len(r.courses) > 0 {
+				q = append(q, "course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10))
+			}
+			if rng.IntN(3) == 0 {
+				q = append(q, "due="+strconv.Itoa(1+rng.IntN(14)))
+			}
+			if len(u.teams) > 0 && rng.IntN(2) == 0 {
+				q = append(q, "team="+strconv.FormatInt(u.teams[rng.IntN(len(u.teams))], 10))
+			}
+			q = append(q, "sort="+sortCols[rng.IntN(len(sortCols))])
+			page, path, fragment = "rep_table_filtered", "/dashboard/reps?"+strings.Join(q, "&"), rng.IntN(2) == 0
+		case x < 62 && next != "":
+			page, path, fragment = "rep_table_next_page", next, true
+		case x < 85:
+			// Typing one letter, then a second: two requests, as the box sends them.
+			q := string(letters[rng.IntN(len(letters))])
+			r.load(ctx, u, "search", "/dashboard/search?q="+q, true)
+			page, path, fragment = "search", "/dashboard/search?q="+q+string(letters[rng.IntN(len(letters))]), true
+		default:
+			if len(reps) == 0 {
+				page, path = "rep_table", "/dashboard/reps"
+				break
+			}
+			page, path = "rep_page", "/dashboard/reps/"+reps[rng.IntN(len(reps))]
+		}
+		body := r.load(ctx, u, page, path, fragment)
+		if strings.HasPrefix(page, "rep_table") {
+			next = ""
+			if m := nextLinkRE.FindSubmatch(body); m != nil {
+				next = strings.ReplaceAll(string(m[1]), "&amp;", "&")
+			}
+			if ms := repIDRE.FindAllSubmatch(body, -1); len(ms) > 0 {
+				reps = reps[:0]
+				for _, m := range ms {
+					reps = append(reps, string(m[1]))
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(r.o.think):
+		}
+	}
+}
+
+// load fetches one page as u and records how long it took.
+func (r *dashRun) load(ctx context.Context, u dashUser, page, path string, fragment bool) []byte {
+	req, err := http.NewRequestWithContext(ctx, "GET", r.base+path, nil)
+	if err != nil {
+		return nil
+	}
+	req.AddCookie(&http.Cookie{Name: "morsel_session", Value: u.session})
+	if fragment {
+		req.Header.Set("HX-Request", "true")
+	}
+	start := time.Now()
+	res, err := r.client.Do(req)
+	var body []byte
+	if err == nil {
+		body, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil && res.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s: %s", path, res.Status)
+		}
+	}
+	took := time.Since(start)
+	if ctx.Err() != nil {
+		return nil // cut off by the end of the run: not a figure
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.errors[page]++
+		r.lastError = err.Error()
+		return nil
+	}
+	r.latencies[page] = append(r.latencies[page], took)
+	r.loads.Add(1)
+	return body
+}
+
+// writeLive appends live events to the outbox, as the app does: segment
+// pings of assignments in progress, in one transaction per tenth of a second.
+func (r *dashRun) writeLive(ctx context.Context) {
+	if r.o.eventsPerSec == 0 {
+		return
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	per := max(1, r.o.eventsPerSec/10)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Now().UTC()
+		events := make([]tracking.Event, per)
+		for i := range events {
+			t := r.targets[rng.IntN(len(r.targets)/2)] // the second half is for the probes
+			seg := rng.IntN(4)
+			events[i] = tracking.Event{OrgID: r.org.ID, RepID: t.rep, Key: fmt.Sprintf("seg/%d/%d", t.assignment, seg), Kind: tracking.KindSegmentWatched,
+				OccurredAt: now, CourseID: t.course, EnrollmentID: t.enrollment, AssignmentID: t.assignment, LessonID: t.lesson, Value: float64(seg)}
+		}
+		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, events...) })
+		if err == nil {
+			r.written.Add(int64(len(events)))
+		}
+	}
+}
+
+// ship moves the outbox to ClickHouse every second, as the scheduler's
+// periodic shipping job does (tracking.Ship, the same batches).
+func (r *dashRun) ship(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for ctx.Err() == nil {
+			n, err := tracking.Ship(ctx, r.pool, r.ch, 50_000, nil)
+			if err != nil || n < 50_000 {
+				break
+			}
+		}
+	}
+}
+
+var doneRE = regexp.MustCompile(`data-enrollment="(\d+)" data-done="(\d+)"`)
+
+// probe, once a second, completes an assignment in progress through the
+// outbox and times until the rep's page shows one more lesson done.
+func (r *dashRun) probe(ctx context.Context, admin dashUser) ([]time.Duration, int) {
+	var out []time.Duration
+	stale := 0
+	targets := r.targets[len(r.targets)/2:]
+	seen := map[int64]bool{}
+	for i := 0; ctx.Err() == nil && i < len(targets); i++ {
+		t := targets[i]
+		if seen[t.enrollment] {
+			continue
+		}
+		seen[t.enrollment] = true
+		path := "/dashboard/reps/" + strconv.FormatInt(t.rep, 10)
+		before, ok := r.doneOf(ctx, admin, path, t.enrollment)
+		if !ok {
+			continue
+		}
+		e := tracking.Event{OrgID: r.org.ID, RepID: t.rep, Key: fmt.Sprintf("done/%d", t.assignment), Kind: tracking.KindLessonCompleted,
+			OccurredAt: time.Now().UTC(), CourseID: t.course, EnrollmentID: t.enrollment, AssignmentID: t.assignment, LessonID: t.lesson}
+		if err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, e) }); err != nil {
+			continue
+		}
+		written := time.Now()
+		shown := false
+		for ctx.Err() == nil && time.Since(written) < 30*time.Second {
+			if done, ok := r.doneOf(ctx, admin, path, t.enrollment); ok && done > before {
+				out = append(out, time.Since(written))
+				shown = true
+				break
+			}
+			time.Sleep(20 * time.Millisecond) // polling the page, as a browser refresh would
+		}
+		if !shown && ctx.Err() == nil {
+			stale++
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return out, stale
+}
+
+// doneOf reads the lessons done of one enrollment on a rep's page.
+func (r *dashRun) doneOf(ctx context.Context, admin dashUser, path string, enrollment int64) (int, bool) {
+	req, err := http.NewRequestWithContext(ctx, "GET", r.base+path, nil)
+	if err != nil {
+		return 0, false
+	}
+	req.AddCookie(&http.Cookie{Name: "morsel_session", Value: admin.session})
+	res, err := r.client.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		return 0, false
+	}
+	for _, m := range doneRE.FindAllSubmatch(body, -1) {
+		if string(m[1]) == strconv.FormatInt(enrollment, 10) {
+			n, _ := strconv.Atoi(string(m[2]))
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// pageFigures are the figures of one page, or of all.
+type pageFigures struct {
+	Loads       int     `json:"loads"`
+	LoadsPerSec float64 `json:"loads_per_sec"`
+	P50         float64 `json:"p50_ms"`
+	P95         float64 `json:"p95_ms"`
+	P99         float64 `json:"p99_ms"`
+	Max         float64 `json:"max_ms"`
+	Errors      int     `json:"errors"`
+}
+
+func figuresOf(ds []time.Duration, errors int, elapsed time.Duration) pageFigures {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	f := pageFigures{Loads: len(ds), LoadsPerSec: round(float64(len(ds))/elapsed.Seconds(), 1), Errors: errors}
+	if len(ds) > 0 {
+		f.P50, f.P95, f.P99, f.Max = ms(percentile(ds, 0.50)), ms(percentile(ds, 0.95)), ms(percentile(ds, 0.99)), ms(ds[len(ds)-1])
+	}
+	return f
+}
+
+func (r *dashRun) report(e *env, elapsed time.Duration, events int64, freshness []time.Duration, stale int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	type result struct {
+		pageFigures
+		Pages           map[string]pageFigures `json:"pages"`
+		Events          int64                  `json:"events"`
+		Reps            int                    `json:"reps"`
+		Users           int                    `json:"users"`
+		LiveEvents      int64                  `json:"live_events_written"`
+		FreshnessP50    float64                `json:"freshness_p50_ms"`
+		FreshnessP99    float64                `json:"freshness_p99_ms"`
+		FreshnessMax    float64                `json:"freshness_max_ms"`
+		FreshnessProbes int                    `json:"freshness_probes"`
+		FreshnessStale  int                    `json:"freshness_stale"`
+		DurationSec     float64                `json:"duration_sec"`
+	}
+	res := result{Pages: map[string]pageFigures{}, Events: events, Users: r.o.managers + r.o.admins,
+		LiveEvents: r.written.Load(), FreshnessProbes: len(freshness), FreshnessStale: stale, DurationSec: round(elapsed.Seconds(), 1)}
+	var all []time.Duration
+	allErrors := 0
+	for _, p := range dashPages {
+		res.Pages[p] = figuresOf(slices.Clone(r.latencies[p]), r.errors[p], elapsed)
+		all = append(all, r.latencies[p]...)
+		allErrors += r.errors[p]
+	}
+	res.pageFigures = figuresOf(all, allErrors, elapsed)
+	fs := figuresOf(slices.Clone(freshness), 0, elapsed)
+	res.FreshnessP50, res.FreshnessP99, res.FreshnessMax = fs.P50, fs.P99, fs.Max
+	var reps uint64
+	_ = r.ch.QueryRow(context.Background(), `SELECT count() FROM rep_summary FINAL WHERE org_id = ? AND deleted = 0`, uint64(r.org.ID)).Scan(&reps)
+	res.Reps = int(reps)
+
+	fmt.Fprintf(e.stdout, "\nbench dashboard: %s, %d reps, %s events, %d users, %.0f s\n", r.org.Slug, res.Reps, thousands(events), res.Users, elapsed.Seconds())
+	fmt.Fprintf(e.stdout, "%-22s %8s %8s %8s %8s %8s %8s %7s\n", "page", "loads", "loads/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
+	for _, p := range append(slices.Clone(dashPages), "all") {
+		f := res.pageFigures
+		if p != "all" {
+			f = res.Pages[p]
+		}
+		fmt.Fprintf(e.stdout, "%-22s %8d %8.1f %8.1f %8.1f %8.1f %8.1f %7d\n", p, f.Loads, f.LoadsPerSec, f.P50, f.P95, f.P99, f.Max, f.Errors)
+	}
+	fmt.Fprintf(e.stdout, "freshness (an event written to the outbox until the rep's page shows it): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d probes (%d never shown)\n",
+		res.FreshnessP50, res.FreshnessP99, res.FreshnessMax, len(freshness), stale)
+	fmt.Fprintf(e.stdout, "live events written meanwhile: %s\n", thousands(res.LiveEvents))
+	if r.lastError != "" {
+		fmt.Fprintf(e.stdout, "last error: %s\n", r.lastError)
+	}
+	if r.o.asJSON {
+		if err := printJSON(e.stdout, res); err != nil {
+			return err
+		}
+	}
+	if allErrors > 0 {
+		return errors.New(strconv.Itoa(allErrors) + " page loads failed")
+	}
+	return nil
+}
