@@ -1,15 +1,17 @@
 package scheduler
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/lessons"
@@ -85,15 +87,24 @@ func TestBatcherCallerGivesUpBeforeQueueing(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
-// A message whose recording fails does not hold back the others in its batch:
-// the batch is recorded one by one, and only that message fails.
-func TestRecordAcceptedIsolatesAFailingMessage(t *testing.T) {
+// acceptanceFixture is a scheduler (not started) on a fresh database with
+// six reps enrolled in a course of three text lessons, their first lessons
+// scheduled; acceptances makes the provider's acceptance of messages.
+type acceptanceFixture struct {
+	pool *pgxpool.Pool
+	s    *Scheduler
+	ids  []int64 // the six first lessons
+	logs *bytes.Buffer
+}
+
+func newAcceptanceFixture(t *testing.T) acceptanceFixture {
+	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.Postgres(t)
 	store := lessons.NewStore(pool)
 	store.PublicURL = "https://morsel.test"
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := New(pool, store, nil, Config{NudgeAfter: time.Hour}, log, true)
+	logs := &bytes.Buffer{}
+	s, err := New(pool, store, nil, Config{NudgeAfter: time.Hour}, slog.New(slog.NewTextHandler(logs, nil)), true)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.loads.close(); s.accepts.close() })
 
@@ -122,10 +133,33 @@ func TestRecordAcceptedIsolatesAFailingMessage(t *testing.T) {
 	}
 	_, err = store.Enroll(ctx, org.ID, lessons.EnrollRequest{CourseID: v.CourseID, RepIDs: repIDs})
 	require.NoError(t, err)
+	f := acceptanceFixture{pool: pool, s: s, logs: logs}
+	require.NoError(t, pool.QueryRow(ctx, `SELECT array_agg(id ORDER BY id) FROM messages WHERE status = 'scheduled'`).Scan(&f.ids))
+	require.Len(t, f.ids, 6)
+	return f
+}
 
-	var ids []int64
-	require.NoError(t, pool.QueryRow(ctx, `SELECT array_agg(id ORDER BY id) FROM messages WHERE status = 'scheduled'`).Scan(&ids))
-	require.Len(t, ids, 6)
+// acceptances are the provider's acceptances of the fixture's messages.
+func (f acceptanceFixture) acceptances(t *testing.T) []acceptance {
+	t.Helper()
+	found, err := f.s.store.OutboundMessages(context.Background(), f.ids)
+	require.NoError(t, err)
+	loc, err := lessons.Location("America/New_York")
+	require.NoError(t, err)
+	var as []acceptance
+	for i, id := range f.ids {
+		as = append(as, acceptance{o: found[id], sid: fmt.Sprintf("SM%032d", i), loc: loc})
+	}
+	return as
+}
+
+// A message whose recording fails does not hold back the others in its batch:
+// the batch is recorded one by one, and only that message fails.
+func TestRecordAcceptedIsolatesAFailingMessage(t *testing.T) {
+	ctx := context.Background()
+	f := newAcceptanceFixture(t)
+	pool, s, ids := f.pool, f.s, f.ids
+	var err error
 	bad := ids[2]
 	// A fault in the database itself, for one message only.
 	_, err = pool.Exec(ctx, fmt.Sprintf(`
@@ -137,15 +171,7 @@ func TestRecordAcceptedIsolatesAFailingMessage(t *testing.T) {
 		CREATE TRIGGER fail_one BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION fail_one();`, bad))
 	require.NoError(t, err)
 
-	found, err := store.OutboundMessages(ctx, ids)
-	require.NoError(t, err)
-	loc, err := lessons.Location("America/New_York")
-	require.NoError(t, err)
-	var as []acceptance
-	for i, id := range ids {
-		as = append(as, acceptance{o: found[id], sid: fmt.Sprintf("SM%032d", i), loc: loc})
-	}
-	_, fails := s.recordAccepted(ctx, as)
+	_, fails := s.recordAccepted(ctx, f.acceptances(t))
 	for i, id := range ids {
 		if id == bad {
 			require.Error(t, fails[i])
@@ -168,6 +194,26 @@ func TestRecordAcceptedIsolatesAFailingMessage(t *testing.T) {
 	var status string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT status FROM messages WHERE id = $1`, bad).Scan(&status))
 	require.Equal(t, "scheduled", status, "the failing message is left for its job's retry")
+}
+
+// A batch of sent messages whose assignment has its nudge queued already (a
+// quiz's second question) is recorded at once: the nudge is not queued twice.
+func TestRecordAcceptedKeepsOneNudgePerAssignment(t *testing.T) {
+	ctx := context.Background()
+	f := newAcceptanceFixture(t)
+	as := f.acceptances(t)
+	_, err := f.s.client.Insert(ctx, NudgeArgs{AssignmentID: as[1].o.AssignmentID}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	_, fails := f.s.recordAccepted(ctx, as)
+	for i := range fails {
+		require.NoError(t, fails[i])
+	}
+	require.NotContains(t, f.logs.String(), "one by one", "the batch went in whole")
+	var nudges, assignments int
+	require.NoError(t, f.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT args->>'assignment_id') FROM river_job WHERE kind = 'nudge'`).
+		Scan(&nudges, &assignments))
+	require.Equal(t, 6, nudges)
+	require.Equal(t, 6, assignments)
 }
 
 func int64sToText(ids []int64) []string {

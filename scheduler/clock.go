@@ -20,11 +20,9 @@ type Clock struct {
 	offset time.Duration
 }
 
-// NewClock returns a clock that reads start now.
+// NewClock returns a clock that reads start now, in the past or the future.
 func NewClock(start time.Time) *Clock {
-	c := &Clock{}
-	c.Set(start)
-	return c
+	return &Clock{offset: time.Until(start)}
 }
 
 // Now returns the clock's time.

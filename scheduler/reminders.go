@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -60,15 +61,26 @@ func (s *Scheduler) queueNudges(ctx context.Context, tx pgx.Tx, sent []acceptanc
 		return nil
 	}
 	var params []river.InsertManyParams
+	queued := map[int64]bool{} // a quiz's questions go out together: one nudge for them
 	for _, a := range sent {
-		if a.o.AssignmentID == 0 || (a.o.Purpose != lessons.PurposeLesson && a.o.Purpose != lessons.PurposeQuestion) {
+		if a.o.AssignmentID == 0 || (a.o.Purpose != lessons.PurposeLesson && a.o.Purpose != lessons.PurposeQuestion) || queued[a.o.AssignmentID] {
 			continue
 		}
+		queued[a.o.AssignmentID] = true
 		at := lessons.InWindow(a.o.Window, a.loc, s.cfg.Now().Add(s.cfg.NudgeAfter))
 		params = append(params, river.InsertManyParams{Args: NudgeArgs{AssignmentID: a.o.AssignmentID},
 			InsertOpts: &river.InsertOpts{ScheduledAt: at}})
 	}
-	return s.insertJobs(ctx, tx, params, "nudge")
+	// One nudge per assignment, however many of its messages are sent: a
+	// quiz's second question finds the first one's nudge queued. Only
+	// InsertManyTx skips a unique job that exists (InsertManyFastTx fails).
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := s.client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("queue %d nudge jobs: %w", len(params), err)
+	}
+	return nil
 }
 
 type nudgeWorker struct {

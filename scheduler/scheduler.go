@@ -35,6 +35,10 @@ type Config struct {
 	// FetchCooldown is how often the SMS queue may fetch jobs (default 5 ms):
 	// River's default of 100 ms caps a queue near 1,000 jobs/s.
 	FetchCooldown time.Duration
+	// FetchPollInterval is how often each queue looks for jobs it was not
+	// told of (default 1 s); a replay of the past on a moved clock sets it
+	// short, since its jobs fall due without an insert to announce them.
+	FetchPollInterval time.Duration
 	// StatusCallback is the URL the provider posts delivery statuses to.
 	StatusCallback string
 	// DefaultFrom and DefaultMessagingServiceSID send for organisations that
@@ -85,6 +89,9 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	if cfg.SMSWorkers <= 0 {
 		cfg.SMSWorkers = 1000
 	}
+	if cfg.FetchPollInterval <= 0 {
+		cfg.FetchPollInterval = time.Second
+	}
 	if cfg.FetchCooldown <= 0 {
 		cfg.FetchCooldown = 5 * time.Millisecond
 	}
@@ -118,9 +125,9 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 		}
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{
-			QueueSMS:         {MaxWorkers: cfg.SMSWorkers, FetchCooldown: cfg.FetchCooldown, FetchPollInterval: time.Second},
-			QueueReplies:     {MaxWorkers: 50, FetchCooldown: 10 * time.Millisecond},
-			QueueMaintenance: {MaxWorkers: 10},
+			QueueSMS:         {MaxWorkers: cfg.SMSWorkers, FetchCooldown: cfg.FetchCooldown, FetchPollInterval: cfg.FetchPollInterval},
+			QueueReplies:     {MaxWorkers: 50, FetchCooldown: min(10*time.Millisecond, cfg.FetchPollInterval), FetchPollInterval: cfg.FetchPollInterval},
+			QueueMaintenance: {MaxWorkers: 10, FetchCooldown: min(100*time.Millisecond, cfg.FetchPollInterval), FetchPollInterval: cfg.FetchPollInterval},
 		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)

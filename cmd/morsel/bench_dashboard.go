@@ -10,7 +10,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -48,6 +50,8 @@ type dashOptions struct {
 	managers, admins int
 	duration, think  time.Duration
 	eventsPerSec     int
+	pages            string // comma-separated; "": all
+	cpuProfile       string
 	asJSON           bool
 }
 
@@ -62,6 +66,8 @@ func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *e
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to load the pages")
 	fs.DurationVar(&o.think, "think", 200*time.Millisecond, "each user's pause between page loads")
 	fs.IntVar(&o.eventsPerSec, "events-per-sec", 200, "live events written to the outbox a second meanwhile")
+	fs.StringVar(&o.pages, "pages", "", "load only these pages, comma-separated (default: all of "+strings.Join(dashPages, ", ")+")")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load and the server to this file")
 	fs.BoolVar(&o.asJSON, "json", false, "print the figures as one JSON object on the last line")
 	return func(ctx context.Context, e *env, _ []string) error { return benchDashboard(ctx, e, *cfg, o) }
 }
@@ -103,6 +109,11 @@ type dashTarget struct {
 func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) error {
 	if o.managers < 1 || o.admins < 0 || o.duration <= 0 || o.think < 0 || o.eventsPerSec < 0 {
 		return usageError{"--managers must be 1 or more, --duration positive, and --admins, --think and --events-per-sec not negative"}
+	}
+	for _, p := range splitList(o.pages) {
+		if !slices.Contains(dashPages, p) {
+			return usageError{fmt.Sprintf("--pages names %q: the pages are %s", p, strings.Join(dashPages, ", "))}
+		}
 	}
 	db, err := openBenchDB(ctx, e, cfg, "bench dashboard", 40, nil)
 	if err != nil {
@@ -165,6 +176,17 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 	go func() { defer wg.Done(); r.writeLive(runCtx) }()
 	go func() { defer wg.Done(); r.ship(runCtx) }()
 	go func() { defer wg.Done(); freshness, stale = r.probe(runCtx, users[len(users)-1]) }()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ticker := startCountTicker(e.stderr, "bench dashboard", "page loads", 0, &r.loads)
 	start := time.Now()
 	var browsing sync.WaitGroup
@@ -267,6 +289,10 @@ func (r *dashRun) loadTargets(ctx context.Context) error {
 	return nil
 }
 
+// pageChoice draws each page alone, for --pages: a number its case of
+// browse's switch takes.
+var pageChoice = map[string]int{"overview": 0, "rep_table": 20, "rep_table_filtered": 35, "rep_table_next_page": 50, "search": 70, "rep_page": 90}
+
 var (
 	nextLinkRE = regexp.MustCompile(`href="(/dashboard/reps\?[^"]*)" rel="next"`)
 	repIDRE    = regexp.MustCompile(`data-rep="(\d+)"`)
@@ -279,10 +305,15 @@ var (
 func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 	var next string // the last table's next page
 	var reps []string
+	only := splitList(r.o.pages)
 	for ctx.Err() == nil {
 		var page, path string
 		var fragment bool
-		switch x := rng.IntN(100); {
+		x := rng.IntN(100)
+		if len(only) > 0 {
+			x = pageChoice[only[rng.IntN(len(only))]]
+		}
+		switch {
 		case x < 20:
 			page, path = "overview", "/dashboard"
 			if len(u.teams) > 1 && rng.IntN(2) == 0 {

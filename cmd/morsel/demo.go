@@ -70,12 +70,16 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	}
 	publicURL = strings.TrimSuffix(publicURL, "/")
 	cfg.PublicURL = publicURL
-	if _, err := newScheduler(e, cfg, pool, nil, store, false); err != nil {
+	store.PublicURL = publicURL
+
+	ch, err := openClickHouse(ctx, cfg)
+	if err != nil {
 		return err
 	}
-
+	defer ch.Close()
 	org, err := store.CreateOrg(ctx, lessons.Org{Slug: "demo", Name: "Demo Sales Co",
 		HelpText: "Demo Sales Co training. Reply with a letter to answer, STOP to opt out."})
+	fresh := err == nil
 	if errs.CodeOf(err) == errs.Conflict {
 		org, err = store.OrgBySlug(ctx, "demo")
 	}
@@ -98,7 +102,7 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	if err != nil {
 		return err
 	}
-	var required lessons.CourseVersion
+	var required, second lessons.CourseVersion
 	for _, f := range files {
 		v, err := loadDemoCourse(ctx, store, org.ID, f.Name())
 		if err != nil {
@@ -106,6 +110,8 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 		}
 		if v.Spec.Slug == "calling-compliance" {
 			required = v
+		} else {
+			second = v
 		}
 	}
 	teams, err := store.Teams(ctx, org.ID)
@@ -116,19 +122,23 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	for _, t := range teams {
 		teamIDs = append(teamIDs, t.ID)
 	}
-	enrolled, err := store.Enroll(ctx, org.ID, lessons.EnrollRequest{CourseID: required.CourseID, TeamIDs: teamIDs})
-	if err != nil {
-		return fmt.Errorf("demo enrollments: %w", err)
+	enrolled := 0
+	if fresh {
+		// Weeks of training, played through the scheduler: every page has
+		// something to show at once.
+		if enrolled, err = playDemoHistory(ctx, e, cfg, pool, ch, org, required, second, teamIDs); err != nil {
+			return err
+		}
 	}
 	_, key, err := store.CreateAPIKey(ctx, org.ID, "demo")
 	if err != nil {
 		return err
 	}
 
-	fmt.Fprintf(e.stdout, "\nDemo data is in organisation %q: 2 courses, %d teams, %d reps (%d newly enrolled in %q).\n",
-		org.Slug, len(teams), demoRepCount, len(enrolled.Enrollments), required.Spec.Title)
+	fmt.Fprintf(e.stdout, "\nDemo data is in organisation %q: 2 courses, %d teams, %d reps (%d newly enrolled, with %d days of history).\n",
+		org.Slug, len(teams), demoRepCount, enrolled, demoHistoryDays)
 	fmt.Fprintf(e.stdout, "Open %s and sign in; as the admin or trainer, the phone simulator at %s/simulator shows every rep's texts (reply as a rep there).\n", publicURL, publicURL)
-	fmt.Fprintf(e.stdout, "The first lessons go out at the courses' next cadence slot in each rep's time zone.\nLogins (%s/signin):\n", publicURL)
+	fmt.Fprintf(e.stdout, "Managers see their teams' progress at %s/dashboard; a few reps get a nudge within the first minute, and the next lessons go out at the courses' cadence slots in each rep's time zone.\nLogins (%s/signin):\n", publicURL, publicURL)
 	for _, l := range demoLogins {
 		fmt.Fprintf(e.stdout, "  %-8s %-26s password %s\n", l.role, l.email, l.password)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/migrations/dbtest"
+	"github.com/morselhq/morsel/tracking"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server's goroutines.
@@ -71,8 +72,29 @@ func TestMigrateDemoServe(t *testing.T) {
 	res = morsel(ctx, environ, "demo")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Contains(t, res.stdout, "admin@demo.morsel.test")
-	require.Contains(t, res.stdout, "200 newly enrolled")
+	require.Regexp(t, `\(\d{3} newly enrolled, with 16 days of history\)`, res.stdout)
+	require.Contains(t, res.stderr, "demo history: 16 of 16 days")
 	require.Contains(t, res.stdout, "Logins (http://localhost:8080/signin)")
+	// Weeks of history, through the live path: every kind of rep the
+	// dashboard shows, and figures that agree with the raw events.
+	check := morsel(ctx, environ, "check-analytics", "--org", "demo")
+	require.Equal(t, 0, check.code, check.stdout+check.stderr)
+	require.Regexp(t, `every figure matches the raw events \(200 reps, \d{3} enrollments, 2 courses checked\)`, check.stdout)
+	ch, err := tracking.OpenClickHouse(ctx, environ["CLICKHOUSE_URL"])
+	require.NoError(t, err)
+	defer ch.Close()
+	var finished, overdue, optedOut, invalid, partVideo, wrong uint64
+	require.NoError(t, ch.QueryRow(ctx, `
+		SELECT countIf(lessons_total > 0 AND lessons_done >= lessons_total),
+			countIf(lessons_done < lessons_total AND toUInt32(due_at) BETWEEN 1 AND toUInt32(now())),
+			countIf(opted_out = 1), countIf(phone_invalid = 1),
+			countIf(segments_watched > 0 AND segments_watched < segments_total), countIf(correct < answers)
+		FROM enrollment_progress FINAL WHERE deleted = 0`).Scan(&finished, &overdue, &optedOut, &invalid, &partVideo, &wrong))
+	for name, n := range map[string]uint64{"done": finished, "overdue": overdue, "opted out": optedOut, "invalid phone": invalid,
+		"video partly watched": partVideo, "a wrong answer": wrong} {
+		require.NotZero(t, n, "some enrollments are %s", name)
+	}
+
 	public := maps.Clone(environ)
 	public["PUBLIC_URL"] = "https://morsel.example/"
 	res = morsel(ctx, public, "demo")
@@ -85,7 +107,7 @@ func TestMigrateDemoServe(t *testing.T) {
 
 	res = morsel(ctx, environ, "enroll", "--org", "demo", "--course", "pricing-basics", "--team", "North,West")
 	require.Equal(t, 0, res.code, res.stderr)
-	require.Regexp(t, `enrolled \d+ reps in pricing-basics \(0 were enrolled already\)`, res.stdout)
+	require.Regexp(t, `enrolled \d+ reps in pricing-basics \(\d+ were enrolled already\)`, res.stdout)
 	res = morsel(ctx, environ, "enroll", "--org", "demo", "--course", "pricing-basics", "--team", "North")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Contains(t, res.stdout, "enrolled 0 reps")

@@ -101,6 +101,22 @@ func TestAudit(t *testing.T) {
 	require.Empty(t, res.Differences)
 	require.Equal(t, reports.AuditResult{Reps: 3, Enrollments: 6, Courses: 2}, res, "the removed rep's rows are recounted too, but not on the overview")
 
+	// The chart: rep 1 finished course 7 three days ago, nobody else did.
+	ov, err := r.Overview(ctx, reports.Scope{OrgID: org, All: true}, 0)
+	require.NoError(t, err)
+	require.Len(t, ov.Courses, 2)
+	finished := now.Add(-3 * 24 * time.Hour).Format(time.DateOnly)
+	for _, d := range ov.Courses[0].Completions {
+		want := 0
+		if d.Day.Format(time.DateOnly) >= finished {
+			want = 1
+		}
+		require.Equal(t, want, d.Count, "course 7 complete by the end of %s", d.Day.Format(time.DateOnly))
+	}
+	require.Len(t, ov.Courses[0].Completions, reports.ChartDays)
+	require.Equal(t, now.Format(time.DateOnly), ov.Courses[0].Completions[reports.ChartDays-1].Day.Format(time.DateOnly), "the chart ends today")
+	require.Zero(t, ov.Courses[1].Completions[reports.ChartDays-1].Count)
+
 	tests := []struct {
 		name                       string
 		table, where, column, expr string

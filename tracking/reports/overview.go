@@ -128,10 +128,12 @@ func courseFigures(rows []tracking.EnrollmentProgress, now time.Time) []CourseFi
 		switch {
 		case p.Finished():
 			c.Completed++
-			for i := range c.Completions {
-				if p.CompletedAt.Before(c.Completions[i].Day.AddDate(0, 0, 1)) {
-					c.Completions[i].Count++
-				}
+			// Counted on its day, then summed up below: complete by the end
+			// of that day and every later one.
+			if day := int(p.CompletedAt.Sub(first).Hours()) / 24; p.CompletedAt.Before(first) {
+				c.Completions[0].Count++
+			} else if day < ChartDays {
+				c.Completions[day].Count++
 			}
 		case p.Opened > 0 || p.Done > 0:
 			c.InProgress++
@@ -150,7 +152,11 @@ func courseFigures(rows []tracking.EnrollmentProgress, now time.Time) []CourseFi
 	}
 	out := make([]CourseFigures, 0, len(order))
 	for _, id := range order {
-		out = append(out, *byCourse[id])
+		c := byCourse[id]
+		for i := 1; i < ChartDays; i++ {
+			c.Completions[i].Count += c.Completions[i-1].Count
+		}
+		out = append(out, *c)
 	}
 	return out
 }

@@ -1,0 +1,409 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	mathrand "math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/scheduler"
+	"github.com/morselhq/morsel/tracking"
+)
+
+// The demo's history: its reps were enrolled weeks ago, and those weeks are
+// played through the real scheduler on a clock that starts in the past and
+// catches up with now. Lessons go out on their cadence through the River
+// workers; simulated reps open them, watch the videos (segment events into
+// the outbox, as the lesson page's pings), answer the quiz questions by
+// SMS (some wrong), text STOP, or have a number that cannot take SMS. Every
+// event takes the live path: outbox, shipper, rollups.
+
+const (
+	demoHistoryDays = 16
+	demoSimulatorTo = "+15005550006" // where the phone simulator's replies go (web.simulatorTo)
+	demoNudges      = 4              // reps nudged within a minute of the demo starting
+	demoStep        = 2 * time.Hour  // the least step of the play
+	demoShipEvery   = 6 * time.Hour  // of the past, between shipments of the outbox
+)
+
+// demoSender is the phone simulator, except that some numbers are
+// landlines: the provider refuses them for good, as Twilio does.
+type demoSender struct {
+	scheduler.Simulator
+	landlines map[string]bool
+}
+
+func (d demoSender) Send(ctx context.Context, m scheduler.SMS) (scheduler.Accepted, error) {
+	if d.landlines[m.To] {
+		return scheduler.Accepted{}, &scheduler.SendError{Kind: scheduler.Permanent, Code: lessons.ErrorLandline,
+			Message: "Landline or unreachable carrier"}
+	}
+	return d.Simulator.Send(ctx, m)
+}
+
+// demoAction is something a simulated rep does at a time.
+type demoAction struct {
+	at time.Time
+	do func(context.Context) error
+}
+
+type demoPlayer struct {
+	e       *env
+	pool    *pgxpool.Pool
+	ch      driver.Conn
+	store   *lessons.Store
+	sched   *scheduler.Scheduler
+	clock   *scheduler.Clock
+	org     lessons.Org
+	rng     *mathrand.Rand
+	persona map[int64]persona // by rep
+	handled map[int64]bool    // messages the reps have seen
+	stopped map[int64]bool    // reps who texted STOP
+	pending []demoAction
+	seenTo  time.Time       // messages sent before it were seen
+	shipped time.Time       // the outbox was last shipped
+	answers map[int64][]int // course version's lesson id -> the correct choice of each question
+}
+
+// playDemoHistory enrolls the reps demoHistoryDays ago and plays the weeks
+// since; it returns the enrollments made.
+func playDemoHistory(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, org lessons.Org,
+	required, second lessons.CourseVersion, teamIDs []int64) (int, error) {
+	now := time.Now().UTC()
+	start := now.Add(-demoHistoryDays * 24 * time.Hour)
+	p := &demoPlayer{e: e, pool: pool, ch: ch, org: org, clock: scheduler.NewClock(start), seenTo: start, rng: mathrand.New(mathrand.NewPCG(7, 7)),
+		persona: map[int64]persona{}, handled: map[int64]bool{}, stopped: map[int64]bool{}, answers: map[int64][]int{}}
+	p.store = lessons.NewStore(pool)
+	p.store.Now, p.store.PublicURL = p.clock.Now, cfg.PublicURL
+	landlines := map[string]bool{}
+	for after := int64(0); ; {
+		reps, err := p.store.Reps(ctx, org.ID, lessons.RepFilter{AfterID: after, Limit: 1000})
+		if err != nil {
+			return 0, err
+		}
+		if len(reps) == 0 {
+			break
+		}
+		for _, r := range reps {
+			pr := pickPersona(p.rng)
+			p.persona[r.ID] = pr
+			if pr.badPhone {
+				landlines[r.Phone] = true
+			}
+		}
+		after = reps[len(reps)-1].ID
+	}
+	for _, v := range []lessons.CourseVersion{required, second} {
+		for _, l := range v.Spec.Lessons {
+			for _, q := range l.Questions {
+				p.answers[l.ID] = append(p.answers[l.ID], q.Correct)
+			}
+		}
+	}
+	sched, err := scheduler.New(pool, p.store, demoSender{landlines: landlines}, scheduler.Config{
+		SMSWorkers: 50, DefaultMPS: 0, Now: p.clock.Now, FetchPollInterval: 20 * time.Millisecond, Test: river.TestConfig{Time: p.clock},
+		StatusCallback: cfg.PublicURL + "/webhooks/twilio/status", DefaultFrom: cfg.TwilioFrom,
+		DefaultMessagingServiceSID: cfg.TwilioMessagingServiceSID,
+	}, quietLog(e.log), true)
+	if err != nil {
+		return 0, err
+	}
+	p.sched = sched
+	if err := p.sched.Start(ctx); err != nil {
+		return 0, err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		p.sched.Stop(stopCtx)
+	}()
+
+	// Teams start in waves, so that some are done, some halfway and some
+	// just begun: the required course for each team a week apart, the
+	// second course for all but the last team.
+	type wave struct {
+		at     time.Time
+		course int64
+		teams  []int64
+	}
+	var waves []wave
+	for i, team := range teamIDs {
+		waves = append(waves, wave{start.Add(time.Duration(i*6) * 24 * time.Hour), required.CourseID, []int64{team}})
+	}
+	if len(teamIDs) > 1 {
+		waves = append(waves, wave{start.Add(4 * 24 * time.Hour), second.CourseID, teamIDs[:len(teamIDs)-1]})
+	}
+	slices.SortFunc(waves, func(a, b wave) int { return a.at.Compare(b.at) })
+	n := 0
+	last := time.Now()
+	for t := start; t.Before(now); {
+		for len(waves) > 0 && !waves[0].at.After(t) {
+			p.clock.Set(waves[0].at)
+			res, err := p.store.Enroll(ctx, org.ID, lessons.EnrollRequest{CourseID: waves[0].course, TeamIDs: waves[0].teams})
+			if err != nil {
+				return 0, fmt.Errorf("demo enrollments: %w", err)
+			}
+			n += len(res.Enrollments)
+			waves = waves[1:]
+		}
+		if err := p.step(ctx, t, false); err != nil {
+			return 0, err
+		}
+		if time.Since(last) > time.Second {
+			fmt.Fprintf(e.stderr, "\rdemo history: %d of %d days", int(t.Sub(start).Hours()/24), demoHistoryDays)
+			last = time.Now()
+		}
+		end := now
+		if len(waves) > 0 {
+			end = minTime(end, waves[0].at)
+		}
+		t = p.next(ctx, t, end)
+	}
+	if err := p.step(ctx, time.Now(), true); err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(e.stderr, "\rdemo history: %d of %d days\n", demoHistoryDays, demoHistoryDays)
+	return n, p.nudgeSoon(ctx)
+}
+
+// next is when the play goes on after t: the next job due or the next
+// thing a rep does, whichever comes first, at least demoStep on and no
+// later than end.
+func (p *demoPlayer) next(ctx context.Context, t, end time.Time) time.Time {
+	next := end
+	var job *time.Time
+	if err := p.pool.QueryRow(ctx, `SELECT min(scheduled_at) FROM river_job WHERE state IN ('scheduled', 'retryable')`).Scan(&job); err == nil && job != nil {
+		next = minTime(next, *job)
+	}
+	if len(p.pending) > 0 {
+		next = minTime(next, p.pending[0].at)
+	}
+	// What falls due within demoStep of each other is played together:
+	// a rep's reply may come up to that much later than planned.
+	return minTime(maxTime(next, t.Add(demoStep)), end)
+}
+
+// step moves the clock to t, has the reps do what they planned to by then,
+// lets the workers do what is due (lessons, replies), looks at what the
+// reps got, and now and then ships the events, so that watched videos
+// complete as the shipper makes them.
+func (p *demoPlayer) step(ctx context.Context, t time.Time, last bool) error {
+	p.clock.Set(t)
+	for len(p.pending) > 0 && !p.pending[0].at.After(p.clock.Now()) {
+		a := p.pending[0]
+		p.pending = p.pending[1:]
+		if err := a.do(ctx); err != nil {
+			return err
+		}
+	}
+	if err := p.settle(ctx); err != nil {
+		return err
+	}
+	if err := p.see(ctx); err != nil {
+		return err
+	}
+	if !last && p.clock.Now().Sub(p.shipped) < demoShipEvery {
+		return nil
+	}
+	p.shipped = p.clock.Now()
+	for {
+		n, err := tracking.Ship(ctx, p.pool, p.ch, 50_000, func(ctx context.Context, tx pgx.Tx, events []tracking.Event) error {
+			return p.store.RecordWatched(ctx, tx, lessons.WatchedSegments(events))
+		})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+// settle makes the jobs due by the clock available and waits until none is
+// left to run (see the scheduler tests' advance).
+func (p *demoPlayer) settle(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for idle := 0; idle < 2; {
+		now := p.clock.Now()
+		if _, err := p.sched.ReleaseDue(ctx, now); err != nil {
+			return err
+		}
+		var busy int
+		err := p.pool.QueryRow(ctx, `SELECT count(*) FROM river_job
+			WHERE state IN ('available', 'running') OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, now).Scan(&busy)
+		if err != nil {
+			return err
+		}
+		if busy == 0 {
+			idle++
+			continue
+		}
+		idle = 0
+		if time.Now().After(deadline) {
+			return fmt.Errorf("demo history: %d jobs still busy after a minute", busy)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// see looks at the messages the reps got since the last step and plans
+// what each does about them.
+func (p *demoPlayer) see(ctx context.Context) error {
+	rows, err := p.pool.Query(ctx, `
+		SELECT m.id, m.rep_id, m.purpose, coalesce(m.question, 0), m.sent_at, r.phone, coalesce(k.token, ''),
+			coalesce(l.id, 0), coalesce(l.kind, ''), coalesce(l.video_seconds, 0)
+		FROM messages m
+		JOIN reps r ON r.id = m.rep_id
+		LEFT JOIN assignments a ON a.id = m.assignment_id
+		LEFT JOIN course_lessons l ON l.id = a.lesson_id
+		LEFT JOIN lesson_links k ON k.assignment_id = m.assignment_id
+		WHERE m.org_id = $1 AND m.direction = 'outbound' AND m.status IN ('sent', 'delivered')
+			AND m.purpose IN ('lesson', 'question') AND m.sent_at >= $2
+		ORDER BY m.id`, p.org.ID, p.seenTo.Add(-time.Minute))
+	if err != nil {
+		return fmt.Errorf("demo history: read the messages: %w", err)
+	}
+	p.seenTo = p.clock.Now()
+	type seen struct {
+		id, rep      int64
+		purpose      string
+		question     int
+		sent         time.Time
+		phone, token string
+		lesson       int64
+		kind         string
+		videoSeconds int
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (seen, error) {
+		var s seen
+		return s, r.Scan(&s.id, &s.rep, &s.purpose, &s.question, &s.sent, &s.phone, &s.token, &s.lesson, &s.kind, &s.videoSeconds)
+	})
+	if err != nil {
+		return fmt.Errorf("demo history: read the messages: %w", err)
+	}
+	for _, m := range ms {
+		if p.handled[m.id] || p.stopped[m.rep] {
+			continue
+		}
+		p.handled[m.id] = true
+		pr := p.persona[m.rep]
+		at := m.sent.Add(time.Duration(p.rng.Int64N(int64(pr.delay)+1)) + time.Minute)
+		if pr.optOut && p.rng.IntN(6) == 0 {
+			p.stopped[m.rep] = true
+			p.later(at, func(ctx context.Context) error { return p.reply(ctx, m.phone, "STOP") })
+			continue
+		}
+		if p.rng.Float64() >= pr.doProb {
+			continue
+		}
+		switch {
+		case m.purpose == string(lessons.PurposeQuestion):
+			choice := 0
+			if q := p.answers[m.lesson]; m.question < len(q) {
+				choice = q[m.question]
+				if p.rng.IntN(5) == 0 { // one answer in five is wrong
+					choice = (choice + 1) % 2
+				}
+			}
+			p.later(at, func(ctx context.Context) error { return p.reply(ctx, m.phone, lessons.ChoiceLetter(choice)) })
+		case m.token != "" && m.kind == string(lessons.KindVideo):
+			p.later(at, func(ctx context.Context) error { return p.watch(ctx, m.token, m.videoSeconds) })
+		case m.token != "":
+			p.later(at, func(ctx context.Context) error {
+				_, err := p.store.OpenLesson(ctx, m.token)
+				return err
+			})
+		}
+	}
+	return nil
+}
+
+// later plans what a rep does at a time; the plans stay in time order.
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func (p *demoPlayer) later(at time.Time, do func(context.Context) error) {
+	i, _ := slices.BinarySearchFunc(p.pending, at, func(a demoAction, t time.Time) int { return a.at.Compare(t) })
+	p.pending = slices.Insert(p.pending, i, demoAction{at: at, do: do})
+}
+
+// reply texts body from the rep's phone, as the phone simulator does.
+func (p *demoPlayer) reply(ctx context.Context, from, body string) error {
+	b := make([]byte, 16)
+	rand.Read(b)
+	to := p.org.SMSFrom
+	if to == "" {
+		to = demoSimulatorTo
+	}
+	return p.sched.Receive(ctx, lessons.InboundSMS{SID: "SIM" + hex.EncodeToString(b), From: from, To: to, Body: body})
+}
+
+// watch opens a video lesson and plays it, all of it or the first part,
+// writing the segment events the page's pings would.
+func (p *demoPlayer) watch(ctx context.Context, token string, seconds int) error {
+	v, err := p.store.OpenLesson(ctx, token)
+	if err != nil {
+		return err
+	}
+	segments := max(1, (seconds+tracking.SegmentSeconds-1)/tracking.SegmentSeconds)
+	watched := segments
+	if p.rng.IntN(3) == 0 {
+		watched = 1 + p.rng.IntN(segments) // left before the end
+	}
+	now := p.clock.Now()
+	events := make([]tracking.Event, watched)
+	for i := range events {
+		events[i] = tracking.Event{OrgID: v.OrgID, RepID: v.RepID, Key: fmt.Sprintf("seg/%d/%d", v.AssignmentID, i),
+			Kind: tracking.KindSegmentWatched, OccurredAt: now.Add(time.Duration(i+1) * tracking.SegmentSeconds * time.Second),
+			CourseID: v.CourseID, EnrollmentID: v.EnrollmentID, AssignmentID: v.AssignmentID, LessonID: v.LessonID, Value: float64(i)}
+	}
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, events...) })
+}
+
+// nudgeSoon queues a nudge, due within the first minute, for a few reps
+// with a lesson sent and not done: the phone simulator shows traffic as
+// soon as the app serves.
+func (p *demoPlayer) nudgeSoon(ctx context.Context) error {
+	rows, err := p.pool.Query(ctx, `
+		SELECT a.id FROM assignments a
+		JOIN enrollments e ON e.id = a.enrollment_id
+		JOIN reps r ON r.id = e.rep_id
+		WHERE e.org_id = $1 AND a.status = 'sent' AND e.status = 'active' AND r.status = 'active'
+			AND r.opted_out_at IS NULL AND r.phone_invalid_at IS NULL
+			AND NOT EXISTS (SELECT FROM messages m WHERE m.assignment_id = a.id AND m.purpose = 'nudge')
+		ORDER BY a.id LIMIT $2`, p.org.ID, demoNudges)
+	if err != nil {
+		return fmt.Errorf("demo nudges: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return fmt.Errorf("demo nudges: %w", err)
+	}
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		for i, id := range ids {
+			at := time.Now().Add(time.Duration(15+10*i) * time.Second)
+			if _, err := p.sched.Client().InsertTx(ctx, tx, scheduler.NudgeArgs{AssignmentID: id}, &river.InsertOpts{ScheduledAt: at}); err != nil {
+				return fmt.Errorf("demo nudges: %w", err)
+			}
+		}
+		return nil
+	})
+}
