@@ -113,16 +113,11 @@ func init() {
 }
 
 func migrate(ctx context.Context, e *env, cfg Config) error {
-	pool, err := openPostgres(ctx, cfg)
+	pool, ch, done, err := openDatabases(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	ch, err := openClickHouse(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
+	defer done()
 	pg, err := migrations.MigratePostgres(ctx, pool, e.log)
 	if err != nil {
 		return err

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -86,6 +90,19 @@ func openBenchDB(ctx context.Context, e *env, cfg Config, name string, maxConns 
 
 func (db *benchDB) close() { db.pool.Close() }
 
+// openBenchClickHouse opens CLICKHOUSE_URL and applies the migrations it lacks.
+func openBenchClickHouse(ctx context.Context, e *env, cfg Config) (driver.Conn, error) {
+	ch, err := openClickHouse(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrations.MigrateClickHouse(ctx, ch, quietLog(e.log)); err != nil {
+		ch.Close()
+		return nil, err
+	}
+	return ch, nil
+}
+
 // createBenchOrg creates the bench's own organisation, bench-<unix nanos>.
 func createBenchOrg(ctx context.Context, e *env, store *lessons.Store, name string) (lessons.Org, error) {
 	slug := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 10)
@@ -95,6 +112,34 @@ func createBenchOrg(ctx context.Context, e *env, store *lessons.Store, name stri
 	}
 	fmt.Fprintf(e.stderr, "%s: created organisation %s (id %d) for this run\n", name, o.Slug, o.ID)
 	return o, nil
+}
+
+// addBench registers a bench defined in a file of its own: before "bench"
+// itself, which lists them and would match first (commands are matched in
+// order).
+func addBench(c command) {
+	if i := slices.IndexFunc(commands, func(c command) bool { return c.name == "bench" }); i >= 0 {
+		commands = slices.Insert(commands, i, c)
+		return
+	}
+	commands = append(commands, c)
+}
+
+// startCPUProfile profiles this process into the file at path until the
+// returned stop is called; with path empty it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // printJSON prints v as one line of JSON.

@@ -10,9 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
-	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -35,13 +33,8 @@ import (
 // outbox and the shipper, and probes time how long a new event takes to show.
 
 func init() {
-	c := command{name: "bench dashboard", summary: "Load the manager dashboard with many signed-in managers while events arrive: latency per page, loads/s, freshness",
-		setup: benchDashboardSetup}
-	if i := slices.IndexFunc(commands, func(c command) bool { return c.name == "bench" }); i >= 0 {
-		commands = slices.Insert(commands, i, c)
-		return
-	}
-	commands = append(commands, c)
+	addBench(command{name: "bench dashboard", summary: "Load the manager dashboard with many signed-in managers while events arrive: latency per page, loads/s, freshness",
+		setup: benchDashboardSetup})
 }
 
 type dashOptions struct {
@@ -120,7 +113,7 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 		return err
 	}
 	defer db.close()
-	ch, err := openClickHouse(ctx, cfg)
+	ch, err := openBenchClickHouse(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
@@ -176,17 +169,11 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 	go func() { defer wg.Done(); r.writeLive(runCtx) }()
 	go func() { defer wg.Done(); r.ship(runCtx) }()
 	go func() { defer wg.Done(); freshness, stale = r.probe(runCtx, users[len(users)-1]) }()
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	ticker := startCountTicker(e.stderr, "bench dashboard", "page loads", 0, &r.loads)
 	start := time.Now()
 	var browsing sync.WaitGroup

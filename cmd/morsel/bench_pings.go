@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,7 +24,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/morselhq/morsel/lessons"
-	"github.com/morselhq/morsel/migrations"
 	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/tracking"
 )
@@ -49,15 +47,8 @@ const (
 )
 
 func init() {
-	c := command{name: "bench pings", summary: "Post video pings to a real server from many watchers: throughput, latency, losses (--kill: through a crash)",
-		setup: benchPingsSetup}
-	// "bench" itself lists the benches and must come after them: commands
-	// are matched in order.
-	if i := slices.IndexFunc(commands, func(c command) bool { return c.name == "bench" }); i >= 0 {
-		commands = slices.Insert(commands, i, c)
-		return
-	}
-	commands = append(commands, c)
+	addBench(command{name: "bench pings", summary: "Post video pings to a real server from many watchers: throughput, latency, losses (--kill: through a crash)",
+		setup: benchPingsSetup})
 }
 
 type pingsOptions struct {
@@ -154,14 +145,11 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 		return err
 	}
 	defer db.close()
-	ch, err := openClickHouse(ctx, cfg)
+	ch, err := openBenchClickHouse(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer ch.Close()
-	if _, err := migrations.MigrateClickHouse(ctx, ch, quietLog(e.log)); err != nil {
-		return err
-	}
 
 	org, err := db.store.CreateOrg(ctx, lessons.Org{Slug: "bench-pings-" + strconv.FormatInt(time.Now().UnixNano(), 10),
 		Name: "Morsel " + name, SMSFrom: "+15005550006"})
@@ -209,24 +197,16 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 	if o.kill {
 		killer = startKiller(e, srv.(*serveProcess), time.Duration(float64(o.duration)*killAt))
 	}
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
 	}
 	cpu0 := readPingsCPU(ctx, db, srv.pid())
 	ticker := startTicker(e.stderr, load.progress)
 	took := load.run()
 	ticker.Stop()
 	cpu1 := readPingsCPU(ctx, db, srv.pid())
-	if o.cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if killer != nil {
 		if err := killer.wait(); err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 	"os"
 	"regexp"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -214,22 +213,14 @@ func benchSMS(ctx context.Context, e *env, cfg Config, o smsOptions) (err error)
 
 	qBefore, statBefore := r.queries.snapshot(), r.pool.Stat()
 	total := int64(o.reps * o.steps)
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
 	}
 	ticker := startCountTicker(e.stderr, name, "messages accepted", total, &r.sender.accepted)
 	err = r.drive(ctx)
 	ticker.Stop()
-	if o.cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if err != nil {
 		return err
 	}

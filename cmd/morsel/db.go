@@ -48,6 +48,20 @@ func openClickHouse(ctx context.Context, cfg Config) (driver.Conn, error) {
 	return tracking.OpenClickHouse(pingCtx, cfg.ClickHouseURL)
 }
 
+// openDatabases opens Postgres and ClickHouse; done closes both.
+func openDatabases(ctx context.Context, cfg Config) (*pgxpool.Pool, driver.Conn, func(), error) {
+	pool, err := openPostgres(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ch, err := openClickHouse(ctx, cfg)
+	if err != nil {
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	return pool, ch, func() { ch.Close(); pool.Close() }, nil
+}
+
 // openStore opens Postgres and returns the lessons store on it.
 func openStore(ctx context.Context, cfg Config) (*lessons.Store, func(), error) {
 	pool, err := openPostgres(ctx, cfg)

@@ -59,11 +59,11 @@ func init() {
 }
 
 func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
-	pool, err := openPostgres(ctx, cfg)
+	pool, ch, done, err := openDatabases(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer done()
 	store := lessons.NewStore(pool)
 	if publicURL == "" {
 		publicURL = cfg.publicURL()
@@ -71,12 +71,6 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	publicURL = strings.TrimSuffix(publicURL, "/")
 	cfg.PublicURL = publicURL
 	store.PublicURL = publicURL
-
-	ch, err := openClickHouse(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
 	org, err := store.CreateOrg(ctx, lessons.Org{Slug: "demo", Name: "Demo Sales Co",
 		HelpText: "Demo Sales Co training. Reply with a letter to answer, STOP to opt out."})
 	fresh := err == nil

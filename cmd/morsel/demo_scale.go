@@ -54,16 +54,11 @@ func demoScale(ctx context.Context, e *env, cfg Config, o scaleOptions) error {
 	if o.events < 0 {
 		return usageError{fmt.Sprintf("--events is %d; it must be 0 (the history's own size) or more", o.events)}
 	}
-	pool, err := openPostgres(ctx, cfg)
+	pool, ch, done, err := openDatabases(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	ch, err := openClickHouse(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
+	defer done()
 	store := lessons.NewStore(pool)
 	// The accounts share the password printed below: a costly hash would only
 	// slow the load down.

@@ -36,16 +36,11 @@ func init() {
 const shutdownGrace = 25 * time.Second
 
 func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) error {
-	pool, err := openPostgres(ctx, cfg)
+	pool, ch, done, err := openDatabases(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	ch, err := openClickHouse(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
+	defer done()
 	store := lessons.NewStore(pool)
 	sched, err := newScheduler(e, cfg, pool, ch, store, withWorkers)
 	if err != nil {
