@@ -235,6 +235,9 @@ func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	p := pages.RepsPage{State: st, Page: page}
 	if fragment(r) {
+		// The address bar gets the table's own URL, not the form's fields
+		// with their empty values.
+		w.Header().Set("HX-Push-Url", st.URL())
 		s.render(w, r, http.StatusOK, pages.RepsResults(p))
 		return nil
 	}

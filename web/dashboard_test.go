@@ -380,6 +380,9 @@ func TestDashboardTableAndSearch(t *testing.T) {
 	}
 	res = b.get("/dashboard/reps?sort=quiz&dir=desc", b.admin)
 	require.Equal(t, "101", rowReps(res.body)[0], "the one right answer first")
+	res = b.get("/dashboard/reps?team=&course=&status=behind&due=", b.admin, "HX-Request", "true")
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	require.Equal(t, "/dashboard/reps?status=behind", res.header.Get("HX-Push-Url"), "the form's empty fields stay out of the address")
 	res = b.get("/dashboard/reps?status=behind", b.admin)
 	require.Equal(t, []string{"103"}, rowReps(res.body))
 	res = b.get("/dashboard/reps?team="+strconv.FormatInt(b.south, 10)+"&sort=activity&dir=desc", b.admin)
