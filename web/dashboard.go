@@ -234,13 +234,6 @@ func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return err
 	}
 	p := pages.RepsPage{State: st, Page: page}
-	if fragment(r) {
-		// The address bar gets the table's own URL, not the form's fields
-		// with their empty values.
-		w.Header().Set("HX-Push-Url", st.URL())
-		s.render(w, r, http.StatusOK, pages.RepsResults(p))
-		return nil
-	}
 	if p.Dash, err = s.dash(ctx, u, "Reps", "reps"); err != nil {
 		return err
 	}
@@ -250,6 +243,13 @@ func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	for _, c := range courses {
 		p.Courses = append(p.Courses, pages.Option{ID: c.ID, Name: c.Title})
+	}
+	if fragment(r) {
+		// The address bar gets the table's own URL, not the form's fields
+		// with their empty values.
+		w.Header().Set("HX-Push-Url", st.URL())
+		s.render(w, r, http.StatusOK, pages.RepsResults(p))
+		return nil
 	}
 	s.render(w, r, http.StatusOK, pages.Reps(p))
 	return nil

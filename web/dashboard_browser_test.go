@@ -58,8 +58,8 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 }
 
 // waitPage polls a JavaScript predicate until it is true, like waitFor, but
-// through a navigation: an evaluation the navigation interrupts is tried
-// again in the new document.
+// through a navigation (an evaluation that a navigation interrupts is tried
+// again in the new document), and says where the page is when it times out.
 func waitPage(t *testing.T, ctx context.Context, limit time.Duration, js string) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -74,7 +74,10 @@ func waitPage(t *testing.T, ctx context.Context, limit time.Duration, js string)
 		last = err
 		time.Sleep(100 * time.Millisecond) // the polling interval
 	}
-	require.FailNow(t, "timed out", "wait for %s (last error: %v)", js, last)
+	evalCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	at, err := chromedp.Run(evalCtx, chromedp.Evaluate[string](`location.href + ' ' + document.readyState`))
+	require.FailNow(t, "timed out", "wait for %s (last error: %v; at %s %v)", js, last, at, err)
 }
 
 // The rows of the rep table, as their data-rep attributes.
@@ -147,7 +150,7 @@ func TestDashboardBrowser(t *testing.T) {
 	eval[bool](t, ctx, `document.querySelector('#results').dataset.before = 'filter'; true`)
 	step(t, ctx, limit, chromedp.SetValue(chromedp.CSS(`[data-testid=filter-status]`), "on_track"))
 	eval[bool](t, ctx, `document.querySelector('[data-testid=filter-status]').dispatchEvent(new Event('change', {bubbles: true}))`)
-	waitFor(t, ctx, limit, `location.search === '?status=on_track' && !document.querySelector('#results').dataset.before`)
+	waitPage(t, ctx, limit, `location.search === '?status=on_track' && !document.querySelector('#results').dataset.before`)
 	require.Equal(t, repIDs(1, 50), eval[string](t, ctx, repsJS), "the reps on track: the extra ones")
 	require.Equal(t, "true", eval[string](t, ctx,
 		`String([...document.querySelectorAll('#results [data-col=status]')].every(c => c.textContent.trim() === 'On track'))`))
@@ -158,7 +161,7 @@ func TestDashboardBrowser(t *testing.T) {
 	// Sort by due date, clicking its header: the latest extra reps are due
 	// first.
 	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=sort-due]`)))
-	waitFor(t, ctx, limit, `new URLSearchParams(location.search).get('sort') === 'due' && document.querySelector('[data-testid=sort-due]').parentElement.getAttribute('aria-sort') === 'ascending'`)
+	waitPage(t, ctx, limit, `new URLSearchParams(location.search).get('sort') === 'due' && document.querySelector('[data-testid=sort-due]').parentElement.getAttribute('aria-sort') === 'ascending'`)
 	require.Equal(t, "on_track", eval[string](t, ctx, `new URLSearchParams(location.search).get('status')`), "sorting keeps the filter")
 	require.Equal(t, repIDs(55, 6), eval[string](t, ctx, repsJS), "by due date: Extra Pal 55 to 06")
 	require.True(t, eval[bool](t, ctx, `!!document.querySelector('#results a[rel=next]') && !document.querySelector('#results a[rel=prev]')`))
@@ -166,7 +169,7 @@ func TestDashboardBrowser(t *testing.T) {
 
 	// The next page: the last five.
 	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`#results a[rel=next]`)))
-	waitFor(t, ctx, limit, `new URLSearchParams(location.search).has('after') && document.querySelectorAll('#results [data-testid=rep-row]').length === 5`)
+	waitPage(t, ctx, limit, `new URLSearchParams(location.search).has('after') && document.querySelectorAll('#results [data-testid=rep-row]').length === 5`)
 	q := eval[string](t, ctx, `location.search`)
 	require.Contains(t, q, "status=on_track")
 	require.Contains(t, q, "sort=due")
@@ -179,7 +182,7 @@ func TestDashboardBrowser(t *testing.T) {
 	// matches at most), "lo" North's three, not South's Lou Reed.
 	step(t, ctx, limit, chromedp.SendKeys(chromedp.CSS(`[data-testid=search-box]`), "lo"))
 	const matchesJS = `JSON.stringify([...document.querySelectorAll('#search-results [data-testid=match]')].map(m => m.dataset.rep).sort())`
-	waitFor(t, ctx, limit, matchesJS+` === '["101","102","103"]'`)
+	waitPage(t, ctx, limit, matchesJS+` === '["101","102","103"]'`)
 	require.Equal(t, "lo", eval[string](t, ctx, `document.querySelector('[data-testid=search-box]').value`))
 	require.Equal(t, "Lola Kim", eval[string](t, ctx, `document.querySelector('#search-results [data-testid=match] a').textContent`),
 		"a name that starts with the letters first")
@@ -203,4 +206,12 @@ func TestDashboardBrowser(t *testing.T) {
 	require.Equal(t, repIDs(5, 1), eval[string](t, ctx, repsJS))
 	require.Equal(t, "ascending", eval[string](t, ctx, `document.querySelector('[data-testid=sort-due]').parentElement.getAttribute('aria-sort')`))
 	screenshot(t, ctx, dir, "08-back.png")
+
+	// A filter changed after a sort in the table's head keeps the sort.
+	eval[bool](t, ctx, `document.querySelector('#results').dataset.before = 'all'; true`)
+	step(t, ctx, limit, chromedp.SetValue(chromedp.CSS(`[data-testid=filter-status]`), ""))
+	eval[bool](t, ctx, `document.querySelector('[data-testid=filter-status]').dispatchEvent(new Event('change', {bubbles: true}))`)
+	waitPage(t, ctx, limit, `!document.querySelector('#results').dataset.before`)
+	require.Equal(t, "?sort=due", eval[string](t, ctx, `location.search`), "every status, still by due date, from the first page")
+	require.Equal(t, "", eval[string](t, ctx, `document.querySelector('[data-testid=filter-status]').value`))
 }
