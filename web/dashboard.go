@@ -48,7 +48,7 @@ func (s *Server) scopeOf(ctx context.Context, u lessons.User) (reports.Scope, er
 
 // dash is the frame of a dashboard page for u, with the teams they may pick.
 func (s *Server) dash(ctx context.Context, u lessons.User, title, nav string) (pages.Dash, error) {
-	d := pages.Dash{Account: account(u), Title: title, Nav: nav, Script: htmxAsset.url, Simulator: s.simulator}
+	d := pages.Dash{Account: account(u), Title: title, Nav: nav, Script: htmxAsset.url, Simulator: s.simulator, Now: s.store.Now()}
 	if u.Role == lessons.RoleManager {
 		for i, id := range u.TeamIDs {
 			d.Teams = append(d.Teams, pages.Option{ID: id, Name: u.Teams[i]})
@@ -271,6 +271,7 @@ func (s *Server) search(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return err
 	}
 	p := pages.SearchPage{Matches: matches, Contacts: scope.Contacts}
+	p.Now = s.store.Now()
 	p.Search = strings.TrimSpace(q)
 	if fragment(r) {
 		s.render(w, r, http.StatusOK, pages.SearchResults(p))

@@ -22,6 +22,8 @@ type Dash struct {
 	Team    int64 // the team selected; 0: all in scope
 	// Simulator links the phone simulator (no Twilio account: messages stay in the app).
 	Simulator bool
+	// Now is the server's clock, for "3 days ago".
+	Now time.Time
 }
 
 // Option is one choice of a select.

@@ -1367,7 +1367,7 @@ func RepsResults(p RepsPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = repRows(p.Page.Rows, time.Now(), &p.State).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = repRows(p.Page.Rows, p.Now, &p.State).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1616,9 +1616,9 @@ func SearchResults(p SearchPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var83 string
-			templ_7745c5c3_Var83, templ_7745c5c3_Err = templ.JoinStringErrs(ago(m.LastActivityAt, time.Now()))
+			templ_7745c5c3_Var83, templ_7745c5c3_Err = templ.JoinStringErrs(ago(m.LastActivityAt, p.Now))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/dashboard.templ`, Line: 287, Col: 139}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/dashboard.templ`, Line: 287, Col: 134}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var83))
 			if templ_7745c5c3_Err != nil {
@@ -1763,7 +1763,7 @@ func Rep(p RepPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = repRows(p.Story.Enrollments, time.Now(), nil).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = repRows(p.Story.Enrollments, p.Now, nil).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
