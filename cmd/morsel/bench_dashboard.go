@@ -92,6 +92,7 @@ type dashRun struct {
 	lastError string
 	loads     atomic.Int64
 	written   atomic.Int64
+	cores     pingsCores // CPU used while the pages loaded
 }
 
 // dashTarget is an assignment sent and not done, of a rep in progress.
@@ -175,6 +176,7 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 	}
 	defer stopProfile()
 	ticker := startCountTicker(e.stderr, "bench dashboard", "page loads", 0, &r.loads)
+	cpu0 := readPingsCPU(ctx, db, 0)
 	start := time.Now()
 	var browsing sync.WaitGroup
 	for i, u := range users {
@@ -186,6 +188,7 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 	}
 	browsing.Wait()
 	elapsed := time.Since(start)
+	r.cores = readPingsCPU(ctx, db, 0).since(cpu0, elapsed)
 	wg.Wait()
 	ticker.Stop()
 	// What the live writer left in the outbox goes too: no shipper of
@@ -552,9 +555,14 @@ func (r *dashRun) report(e *env, elapsed time.Duration, events int64, freshness 
 		FreshnessProbes int                    `json:"freshness_probes"`
 		FreshnessStale  int                    `json:"freshness_stale"`
 		DurationSec     float64                `json:"duration_sec"`
+		CoresBusy       float64                `json:"cores_busy"`
+		CoresMorsel     float64                `json:"cores_morsel"` // the server and the load, one process
+		CoresClickHouse float64                `json:"cores_clickhouse"`
+		CoresPostgres   float64                `json:"cores_postgres"`
 	}
 	res := result{Pages: map[string]pageFigures{}, Events: events, Users: r.o.managers + r.o.admins,
-		LiveEvents: r.written.Load(), FreshnessProbes: len(freshness), FreshnessStale: stale, DurationSec: round(elapsed.Seconds(), 1)}
+		LiveEvents: r.written.Load(), FreshnessProbes: len(freshness), FreshnessStale: stale, DurationSec: round(elapsed.Seconds(), 1),
+		CoresBusy: r.cores.busy, CoresMorsel: r.cores.self, CoresClickHouse: r.cores.clickhouse, CoresPostgres: r.cores.postgres}
 	var all []time.Duration
 	allErrors := 0
 	for _, p := range dashPages {
@@ -581,6 +589,8 @@ func (r *dashRun) report(e *env, elapsed time.Duration, events int64, freshness 
 	fmt.Fprintf(e.stdout, "freshness (an event written to the outbox until the rep's page shows it): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d probes (%d never shown)\n",
 		res.FreshnessP50, res.FreshnessP99, res.FreshnessMax, len(freshness), stale)
 	fmt.Fprintf(e.stdout, "live events written meanwhile: %s\n", thousands(res.LiveEvents))
+	fmt.Fprintf(e.stdout, "CPU (cores): ClickHouse %.2f, morsel (server and load) %.2f, Postgres %.2f, machine %.2f\n",
+		res.CoresClickHouse, res.CoresMorsel, res.CoresPostgres, res.CoresBusy)
 	if r.lastError != "" {
 		fmt.Fprintf(e.stdout, "last error: %s\n", r.lastError)
 	}

@@ -41,7 +41,7 @@ func TestDemoAtScale(t *testing.T) {
 	res = morsel(ctx, environ, "bench", "dashboard", "--org", "big", "--managers", "2", "--admins", "1", "--duration", "4s", "--think", "20ms", "--json")
 	require.Equal(t, 0, res.code, res.stdout+res.stderr)
 	fig := lastJSON(t, res.stdout)
-	for _, k := range []string{"p50_ms", "p95_ms", "p99_ms", "loads_per_sec", "freshness_p50_ms"} {
+	for _, k := range []string{"p50_ms", "p95_ms", "p99_ms", "loads_per_sec", "freshness_p50_ms", "cores_clickhouse", "cores_morsel"} {
 		require.Greater(t, fig[k], 0.0, k)
 	}
 	require.EqualValues(t, 0, fig["errors"])
