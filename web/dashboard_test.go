@@ -434,4 +434,22 @@ func TestDashboardClickHouseDown(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusNoContent, res.StatusCode, "a ping still works")
+
+	// ClickHouse back: the shipper moves what waited in Postgres, and the
+	// dashboard has it all, the lesson opened and the segment watched.
+	ingester.Stop() // its batch goes to the outbox
+	ch := dbtest.ClickHouse(t)
+	for {
+		n, err := tracking.Ship(context.Background(), lb.pool, ch, 1000, nil)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	up := web.New(web.Deps{Store: lb.store, ClickHouse: ch, Logger: quiet})
+	page := servePage(up, "GET", fmt.Sprintf("/dashboard/reps/%d", lb.repID), sess.Token, nil)
+	require.Equal(t, http.StatusOK, page.status, "%s", page.body)
+	require.Contains(t, string(page.body), fmt.Sprintf(`data-enrollment="%d" data-done="1"`, lb.enrollmentID), "the text lesson opened while ClickHouse was down")
+	require.Regexp(t, `data-testid="watched">1 of \d+<`, string(page.body), "the segment pinged while ClickHouse was down")
+	require.Contains(t, string(page.body), fmt.Sprintf(`data-key="open/%d"`, lb.assignments["intro"]))
 }
