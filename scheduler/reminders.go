@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -71,16 +70,9 @@ func (s *Scheduler) queueNudges(ctx context.Context, tx pgx.Tx, sent []acceptanc
 		params = append(params, river.InsertManyParams{Args: NudgeArgs{AssignmentID: a.o.AssignmentID},
 			InsertOpts: &river.InsertOpts{ScheduledAt: at}})
 	}
-	// One nudge per assignment, however many of its messages are sent: a
-	// quiz's second question finds the first one's nudge queued. Only
-	// InsertManyTx skips a unique job that exists (InsertManyFastTx fails).
-	if len(params) == 0 {
-		return nil
-	}
-	if _, err := s.client.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("queue %d nudge jobs: %w", len(params), err)
-	}
-	return nil
+	// A quiz's second question finds the first one's nudge queued: NudgeArgs
+	// is unique, and insertJobs skips the one that exists.
+	return s.insertJobs(ctx, tx, params, "nudge")
 }
 
 type nudgeWorker struct {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -199,11 +200,28 @@ func (s *Scheduler) insertJobs(ctx context.Context, tx pgx.Tx, params []river.In
 			return fmt.Errorf("queue %s job: %w", what, err)
 		}
 	default:
-		if _, err := s.client.InsertManyFastTx(ctx, tx, params); err != nil {
+		// COPY is the fast way, but fails where a unique job exists already;
+		// InsertManyTx skips that one.
+		insert := func() error { _, err := s.client.InsertManyFastTx(ctx, tx, params); return err }
+		if slices.ContainsFunc(params, isUnique) {
+			insert = func() error { _, err := s.client.InsertManyTx(ctx, tx, params); return err }
+		}
+		if err := insert(); err != nil {
 			return fmt.Errorf("queue %d %s jobs: %w", len(params), what, err)
 		}
 	}
 	return nil
+}
+
+// isUnique says whether a job is unique, by its own options or its args'
+// (River merges the two).
+func isUnique(p river.InsertManyParams) bool {
+	unique := func(u river.UniqueOpts) bool { return u.ByArgs || u.ByPeriod != 0 || u.ByQueue || len(u.ByState) > 0 }
+	if p.InsertOpts != nil && unique(p.InsertOpts.UniqueOpts) {
+		return true
+	}
+	a, ok := p.Args.(river.JobArgsWithInsertOpts)
+	return ok && unique(a.InsertOpts().UniqueOpts)
 }
 
 // atLeast passes on only records of its level or higher.

@@ -27,42 +27,40 @@ const reportTimeout = 3 * time.Second
 
 var dashboardRoles = []lessons.Role{lessons.RoleAdmin, lessons.RoleManager, lessons.RoleTrainer}
 
-// scopeOf is what u may see. Its teams are those a manager manages, or
-// for the others the organisation's, read from Postgres.
-func (s *Server) scopeOf(ctx context.Context, u lessons.User) (reports.Scope, error) {
-	scope := reports.Scope{OrgID: u.OrgID, Contacts: u.Role != lessons.RoleTrainer}
-	if u.Role == lessons.RoleManager {
-		scope.Teams = u.TeamIDs
-		return scope, nil
-	}
-	scope.All = true
-	teams, err := s.store.Teams(ctx, u.OrgID)
-	if err != nil {
-		return scope, err
-	}
-	for _, t := range teams {
-		scope.Teams = append(scope.Teams, t.ID)
-	}
-	return scope, nil
+// viewer is the user of a dashboard request with what they may see: the
+// scope, and the teams they may pick (those a manager manages, else the
+// organisation's, read from Postgres once per request).
+type viewer struct {
+	user  lessons.User
+	scope reports.Scope
+	teams []pages.Option
 }
 
-// dash is the frame of a dashboard page for u, with the teams they may pick.
-func (s *Server) dash(ctx context.Context, u lessons.User, title, nav string) (pages.Dash, error) {
-	d := pages.Dash{Account: account(u), Title: title, Nav: nav, Script: htmxAsset.url, Simulator: s.simulator, Now: s.store.Now()}
+func (s *Server) viewerOf(ctx context.Context, u lessons.User) (viewer, error) {
+	v := viewer{user: u, scope: reports.Scope{OrgID: u.OrgID, Contacts: u.Role != lessons.RoleTrainer}}
 	if u.Role == lessons.RoleManager {
+		v.scope.Teams = u.TeamIDs
 		for i, id := range u.TeamIDs {
-			d.Teams = append(d.Teams, pages.Option{ID: id, Name: u.Teams[i]})
+			v.teams = append(v.teams, pages.Option{ID: id, Name: u.Teams[i]})
 		}
-		return d, nil
+		return v, nil
 	}
+	v.scope.All = true
 	teams, err := s.store.Teams(ctx, u.OrgID)
 	if err != nil {
-		return d, err
+		return v, err
 	}
 	for _, t := range teams {
-		d.Teams = append(d.Teams, pages.Option{ID: t.ID, Name: t.Name})
+		v.scope.Teams = append(v.scope.Teams, t.ID)
+		v.teams = append(v.teams, pages.Option{ID: t.ID, Name: t.Name})
 	}
-	return d, nil
+	return v, nil
+}
+
+// dash is the frame of a dashboard page for v.
+func (s *Server) dash(v viewer, title, nav string) pages.Dash {
+	return pages.Dash{Account: account(v.user), Title: title, Nav: nav, Script: htmxAsset.url, Simulator: s.simulator,
+		Now: s.store.Now(), Teams: v.teams}
 }
 
 // reportsFor returns the reports reader, or nil when ClickHouse is not set.
@@ -101,9 +99,9 @@ func (b badParam) Error() string {
 	return fmt.Sprintf("The parameter %q is %q; it must be %s.", b.name, b.value, b.want)
 }
 
-// dashboardPage serves a dashboard page: the scope and a bounded context
+// dashboardPage serves a dashboard page: the viewer and a bounded context
 // for fn, its errors answered as dashboardError says.
-func (s *Server) dashboardPage(fn func(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error) http.Handler {
+func (s *Server) dashboardPage(fn func(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error) http.Handler {
 	return s.page(func(w http.ResponseWriter, r *http.Request, u lessons.User) {
 		rep := s.reportsFor()
 		if rep == nil {
@@ -112,7 +110,11 @@ func (s *Server) dashboardPage(fn func(ctx context.Context, w http.ResponseWrite
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), reportTimeout)
 		defer cancel()
-		if err := fn(ctx, w, r, u, rep); err != nil {
+		v, err := s.viewerOf(ctx, u)
+		if err == nil {
+			err = fn(ctx, w, r, v, rep)
+		}
+		if err != nil {
 			s.dashboardError(w, r, u, err)
 		}
 	}, dashboardRoles...)
@@ -135,23 +137,16 @@ func teamParam(q url.Values, scope reports.Scope) (int64, error) {
 }
 
 // overview answers GET /dashboard.
-func (s *Server) overview(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
-	scope, err := s.scopeOf(ctx, u)
+func (s *Server) overview(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
+	team, err := teamParam(r.URL.Query(), v.scope)
 	if err != nil {
 		return err
 	}
-	team, err := teamParam(r.URL.Query(), scope)
+	o, err := rep.Overview(ctx, v.scope, team)
 	if err != nil {
 		return err
 	}
-	o, err := rep.Overview(ctx, scope, team)
-	if err != nil {
-		return err
-	}
-	d, err := s.dash(ctx, u, "Training overview", "overview")
-	if err != nil {
-		return err
-	}
+	d := s.dash(v, "Training overview", "overview")
 	d.Team = team
 	s.render(w, r, http.StatusOK, pages.Overview(pages.OverviewPage{Dash: d, Overview: o}))
 	return nil
@@ -220,24 +215,18 @@ func fragment(r *http.Request) bool {
 
 // repTable answers GET /dashboard/reps: the whole page, or with htmx the
 // results alone.
-func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
-	scope, err := s.scopeOf(ctx, u)
+func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
+	st, tq, err := repsState(r.URL.Query(), v.scope)
 	if err != nil {
 		return err
 	}
-	st, tq, err := repsState(r.URL.Query(), scope)
-	if err != nil {
-		return err
-	}
-	page, err := rep.Table(ctx, scope, tq)
+	page, err := rep.Table(ctx, v.scope, tq)
 	if err != nil {
 		return err
 	}
 	p := pages.RepsPage{State: st, Page: page}
-	if p.Dash, err = s.dash(ctx, u, "Reps", "reps"); err != nil {
-		return err
-	}
-	courses, err := s.store.Courses(ctx, u.OrgID)
+	p.Dash = s.dash(v, "Reps", "reps")
+	courses, err := s.store.Courses(ctx, v.user.OrgID)
 	if err != nil {
 		return err
 	}
@@ -257,46 +246,32 @@ func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Re
 
 // search answers GET /dashboard/search?q=: with htmx the matches alone (the
 // search box fills them in as the user types), else a page of them.
-func (s *Server) search(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
-	scope, err := s.scopeOf(ctx, u)
-	if err != nil {
-		return err
-	}
+func (s *Server) search(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
 	q := r.URL.Query().Get("q")
 	if len(q) > 4*reports.MaxSearchRunes {
-		return badParam{"q", q[:16] + "…", fmt.Sprintf("at most %d characters", reports.MaxSearchRunes)}
+		return badParam{"q", strings.ToValidUTF8(q[:16], "") + "…", fmt.Sprintf("at most %d characters", reports.MaxSearchRunes)}
 	}
-	matches, err := rep.Search(ctx, scope, q)
+	matches, err := rep.Search(ctx, v.scope, q)
 	if err != nil {
 		return err
 	}
-	p := pages.SearchPage{Matches: matches, Contacts: scope.Contacts}
-	p.Now = s.store.Now()
+	p := pages.SearchPage{Dash: s.dash(v, "Find a rep", "search"), Matches: matches, Contacts: v.scope.Contacts}
 	p.Search = strings.TrimSpace(q)
 	if fragment(r) {
 		s.render(w, r, http.StatusOK, pages.SearchResults(p))
 		return nil
 	}
-	search := p.Search
-	if p.Dash, err = s.dash(ctx, u, "Find a rep", "search"); err != nil {
-		return err
-	}
-	p.Search = search
 	s.render(w, r, http.StatusOK, pages.Search(p))
 	return nil
 }
 
 // repPage answers GET /dashboard/reps/{id}.
-func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Request, u lessons.User, rep *reports.Reports) error {
+func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return reports.ErrNotFound
 	}
-	scope, err := s.scopeOf(ctx, u)
-	if err != nil {
-		return err
-	}
-	story, err := rep.Story(ctx, scope, id)
+	story, err := rep.Story(ctx, v.scope, id)
 	if err != nil {
 		return err
 	}
@@ -313,7 +288,7 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 			list = append(list, id)
 		}
 	}
-	names, err := s.store.LessonNames(ctx, u.OrgID, list)
+	names, err := s.store.LessonNames(ctx, v.user.OrgID, list)
 	if err != nil {
 		return err
 	}
@@ -324,9 +299,7 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/dashboard") {
 		p.Back = localPath(ref.RequestURI())
 	}
-	if p.Dash, err = s.dash(ctx, u, story.Rep.Name, "rep"); err != nil {
-		return err
-	}
+	p.Dash = s.dash(v, story.Rep.Name, "rep")
 	s.render(w, r, http.StatusOK, pages.Rep(p))
 	return nil
 }

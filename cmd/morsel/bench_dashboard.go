@@ -25,6 +25,7 @@ import (
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/tracking"
+	"github.com/morselhq/morsel/tracking/reports"
 	"github.com/morselhq/morsel/web"
 )
 
@@ -286,9 +287,7 @@ var pageChoice = map[string]int{"overview": 0, "rep_table": 20, "rep_table_filte
 var (
 	nextLinkRE = regexp.MustCompile(`href="(/dashboard/reps\?[^"]*)" rel="next"`)
 	repIDRE    = regexp.MustCompile(`data-rep="(\d+)"`)
-	sortCols   = []string{"name", "team", "course", "progress", "quiz", "video", "activity", "due", "status"}
-	statuses   = []string{"done", "on_track", "behind", "overdue", "opted_out", "undeliverable"}
-	letters    = "abcdeghjklmnoprst"
+	letters    = "abcdeghjklmnoprst" // that start names
 )
 
 // browse is one user going through the dashboard until ctx ends.
@@ -310,12 +309,12 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 				path += "?team=" + strconv.FormatInt(u.teams[rng.IntN(len(u.teams))], 10)
 			}
 		case x < 35:
-			page, path = "rep_table", "/dashboard/reps?sort="+sortCols[rng.IntN(len(sortCols))]
+			page, path = "rep_table", "/dashboard/reps?sort="+string(reports.Columns[rng.IntN(len(reports.Columns))])
 			if rng.IntN(2) == 0 {
 				path += "&dir=desc"
 			}
 		case x < 50:
-			q := []string{"status=" + statuses[rng.IntN(len(statuses))]}
+			q := []string{"status=" + reports.Statuses[rng.IntN(len(reports.Statuses))].String()}
 			if rng.IntN(2) == 0 && len(r.courses) > 0 {
 				q = append(q, "course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10))
 			}
@@ -325,7 +324,7 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 			if len(u.teams) > 0 && rng.IntN(2) == 0 {
 				q = append(q, "team="+strconv.FormatInt(u.teams[rng.IntN(len(u.teams))], 10))
 			}
-			q = append(q, "sort="+sortCols[rng.IntN(len(sortCols))])
+			q = append(q, "sort="+string(reports.Columns[rng.IntN(len(reports.Columns))]))
 			page, path, fragment = "rep_table_filtered", "/dashboard/reps?"+strings.Join(q, "&"), rng.IntN(2) == 0
 		case x < 62 && next != "":
 			page, path, fragment = "rep_table_next_page", next, true
@@ -363,24 +362,8 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 
 // load fetches one page as u and records how long it took.
 func (r *dashRun) load(ctx context.Context, u dashUser, page, path string, fragment bool) []byte {
-	req, err := http.NewRequestWithContext(ctx, "GET", r.base+path, nil)
-	if err != nil {
-		return nil
-	}
-	req.AddCookie(&http.Cookie{Name: "morsel_session", Value: u.session})
-	if fragment {
-		req.Header.Set("HX-Request", "true")
-	}
 	start := time.Now()
-	res, err := r.client.Do(req)
-	var body []byte
-	if err == nil {
-		body, err = io.ReadAll(res.Body)
-		res.Body.Close()
-		if err == nil && res.StatusCode != http.StatusOK {
-			err = fmt.Errorf("%s: %s", path, res.Status)
-		}
-	}
+	body, err := r.get(ctx, u, path, fragment)
 	took := time.Since(start)
 	if ctx.Err() != nil {
 		return nil // cut off by the end of the run: not a figure
@@ -395,6 +378,29 @@ func (r *dashRun) load(ctx context.Context, u dashUser, page, path string, fragm
 	r.latencies[page] = append(r.latencies[page], took)
 	r.loads.Add(1)
 	return body
+}
+
+// get fetches a page as u, as htmx does when fragment is set; anything but
+// a 200 is an error.
+func (r *dashRun) get(ctx context.Context, u dashUser, path string, fragment bool) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", r.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.AddCookie(&http.Cookie{Name: "morsel_session", Value: u.session})
+	if fragment {
+		req.Header.Set("HX-Request", "true")
+	}
+	res, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s", path, res.Status)
+	}
+	return body, err
 }
 
 // writeLive appends live events to the outbox, as the app does: segment
@@ -496,18 +502,8 @@ func (r *dashRun) probe(ctx context.Context, admin dashUser) ([]time.Duration, i
 
 // doneOf reads the lessons done of one enrollment on a rep's page.
 func (r *dashRun) doneOf(ctx context.Context, admin dashUser, path string, enrollment int64) (int, bool) {
-	req, err := http.NewRequestWithContext(ctx, "GET", r.base+path, nil)
+	body, err := r.get(ctx, admin, path, false)
 	if err != nil {
-		return 0, false
-	}
-	req.AddCookie(&http.Cookie{Name: "morsel_session", Value: admin.session})
-	res, err := r.client.Do(req)
-	if err != nil {
-		return 0, false
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode != http.StatusOK {
 		return 0, false
 	}
 	for _, m := range doneRE.FindAllSubmatch(body, -1) {

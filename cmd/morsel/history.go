@@ -227,13 +227,12 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 				reply := h.id()
 				h.emit(emit, tracking.Event{OrgID: h.org, RepID: r.id, Key: fmt.Sprintf("reply/%d", reply), Kind: tracking.KindReply,
 					OccurredAt: at.Add(time.Minute), EnrollmentID: e.id})
-				correct := rng.Float64() < 0.8
-				score := 0.0
-				if correct {
-					score, right = 1, right+1
+				score, choice := 0.0, 0 // wrong: A; right: B
+				if rng.Float64() < 0.8 {
+					score, choice, right = 1, 1, right+1
 				}
 				h.step(emit, ev, tracking.KindGraded, fmt.Sprintf("grade/%d/%d/%d", ev.AssignmentID, q, msg), at.Add(time.Minute), score,
-					fmt.Sprintf(`{"question":%d,"choice":%d,"purpose":"lesson"}`, q, map[bool]int{true: 1, false: 0}[correct]))
+					fmt.Sprintf(`{"question":%d,"choice":%d,"purpose":"lesson"}`, q, choice))
 				h.message(emit, ev, at.Add(time.Minute+5*time.Second), lessons.PurposeFeedback, tracking.KindMessageDelivered)
 				at = at.Add(2 * time.Minute)
 			}
