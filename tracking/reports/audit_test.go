@@ -142,3 +142,36 @@ func TestAudit(t *testing.T) {
 		require.Contains(t, res.Differences, tt.want, "%s: %v", tt.name, res.Differences)
 	}
 }
+
+// The reps most at risk: the same due date counts as the same, wherever
+// the reps are, and then the least progress comes first.
+func TestAtRiskOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ch := dbtest.ClickHouse(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	due := now.Add(-2 * 24 * time.Hour).Format(time.DateOnly)
+	var events []tracking.Event
+	for _, r := range []struct {
+		rep  int64
+		zone string
+		done int
+	}{{1, "UTC", 1}, {2, "America/Los_Angeles", 0}, {3, "Asia/Tokyo", 1}} {
+		events = append(events,
+			tracking.RepFacts{OrgID: org, RepID: r.rep, TeamID: 5, Team: "North", Status: "active", Name: fmt.Sprint("Rep ", r.rep), TimeZone: r.zone}.Event(now.Add(-10*24*time.Hour)),
+			tracking.EnrollmentFacts{OrgID: org, RepID: r.rep, EnrollmentID: r.rep * 10, CourseID: 7, CourseVersionID: 7, CourseTitle: "Course 7",
+				Status: "active", EnrolledAt: now.Add(-10 * 24 * time.Hour), DueOn: due, Lessons: 2}.Event(now.Add(-10*24*time.Hour)))
+		for a := range r.done {
+			events = append(events, tracking.Event{OrgID: org, RepID: r.rep, Key: fmt.Sprintf("done/%d", r.rep*100+int64(a)), Kind: tracking.KindLessonCompleted,
+				OccurredAt: now.Add(-5 * 24 * time.Hour), CourseID: 7, EnrollmentID: r.rep * 10, AssignmentID: r.rep*100 + int64(a)})
+		}
+	}
+	require.NoError(t, tracking.WriteClickHouse(ctx, ch, events))
+	ov, err := reports.New(ch, func() time.Time { return now }).Overview(ctx, reports.Scope{OrgID: org, All: true}, 0)
+	require.NoError(t, err)
+	var order []int64
+	for _, r := range ov.AtRisk {
+		order = append(order, r.RepID)
+	}
+	require.Equal(t, []int64{2, 1, 3}, order, "nothing done first, then by rep")
+}

@@ -93,10 +93,13 @@ func (r *Reports) Overview(ctx context.Context, s Scope, team int64) (Overview, 
 		a, b := out.Courses[i], out.Courses[j]
 		return a.Title < b.Title || a.Title == b.Title && a.CourseID < b.CourseID
 	})
-	// The most at risk: the earliest due first (so the overdue, the most
-	// overdue first), then the least progress.
+	// The most at risk: the earliest due date first (so the overdue, the
+	// most overdue first), then the least progress. The date as the page
+	// shows it, not the instant: reps due the same day are in several zones.
 	slices.SortFunc(atRisk, func(a, b Row) int {
-		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.Done*b.Lessons, b.Done*a.Lessons),
+		ad, _ := a.DueOn()
+		bd, _ := b.DueOn()
+		return cmp.Or(ad.Compare(bd), cmp.Compare(a.Done*b.Lessons, b.Done*a.Lessons),
 			cmp.Compare(a.RepID, b.RepID), cmp.Compare(a.EnrollmentID, b.EnrollmentID))
 	})
 	out.AtRisk = atRisk[:min(len(atRisk), AtRiskRows)]
