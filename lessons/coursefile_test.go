@@ -915,7 +915,39 @@ func FuzzParseCourseFile(f *testing.F) {
 			return
 		}
 		requireCourseSpecInvariants(t, spec)
+		requireRoundTrip(t, spec)
 	})
+}
+
+// requireRoundTrip checks that spec written as a course file reads back as
+// spec, and that writing it again gives the same bytes.
+func requireRoundTrip(t *testing.T, spec CourseSpec) {
+	t.Helper()
+	data, err := MarshalCourseFile(spec)
+	require.NoError(t, err)
+	again, err := ParseCourseFile(bytes.NewReader(data))
+	require.NoError(t, err, "the written file:\n%s", data)
+	require.Equal(t, spec, again)
+	data2, err := MarshalCourseFile(again)
+	require.NoError(t, err)
+	require.Equal(t, string(data), string(data2))
+}
+
+func TestMarshalCourseFileRoundTrip(t *testing.T) {
+	sample, err := os.ReadFile(filepath.Join("testdata", "course-sample.json"))
+	require.NoError(t, err)
+	for name, file := range map[string]string{
+		"sample":         string(sample),
+		"every days":     courseFileJSON(`"cadence":{"every_days":2,"times":["18:30"]},"completion":{"text":"done_button","video_percent":75}`),
+		"rules":          courseFileWithRules(`{"mastery_mark":90,"remedial":[{"quiz":"quiz-1","lessons":["again"]}],"review_days":[1,3,7],"retake":"missed","max_retakes":0}`),
+		"quotes and <&>": courseFileJSON(`"description":"\u201cquoted\u201d <b>&amp;</b> \\ back"`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			spec, err := ParseCourseFile(strings.NewReader(file))
+			require.NoError(t, err)
+			requireRoundTrip(t, spec)
+		})
+	}
 }
 
 // requireCourseSpecInvariants checks what every parsed course file must satisfy.

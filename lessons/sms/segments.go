@@ -103,3 +103,37 @@ func utf16Units(r rune) int {
 	}
 	return 1
 }
+
+// FirstUCS2 returns the index, in characters, of the first character of body
+// that GSM-7 cannot carry, the one that makes the whole message UCS-2, and the
+// character; -1 and 0 when every character fits.
+func FirstUCS2(body string) (int, rune) {
+	i := 0
+	for _, r := range body {
+		if !IsGSM7(r) {
+			return i, r
+		}
+		i++
+	}
+	return -1, 0
+}
+
+// gsmReplacements are the GSM-7 stand-ins for characters that word
+// processors and phones put in text in place of plain ones.
+var gsmReplacements = map[rune]string{
+	'\u2018': "'", '\u2019': "'", '\u201A': "'", '\u201B': "'", '\u2032': "'", // single quotes, prime
+	'\u201C': `"`, '\u201D': `"`, '\u201E': `"`, '\u201F': `"`, '\u2033': `"`, // double quotes
+	'\u00AB': `"`, '\u00BB': `"`,
+	'\u2010': "-", '\u2011': "-", '\u2012': "-", '\u2013': "-", '\u2014': "-", '\u2015': "-", '\u2212': "-", // dashes, minus
+	'\u00A0': " ", '\u2002': " ", '\u2003': " ", '\u2009': " ", '\u202F': " ", '\t': " ", // spaces
+	'\u2026': "...", '\u2022': "-", '\u00B7': "-", // ellipsis, bullets
+	'\u200B': "", '\uFEFF': "", // invisible: zero-width space, byte order mark
+}
+
+// Replacement returns the GSM-7 text that can stand in for r without changing
+// what the message says (a straight quote for a curly one, a hyphen for a
+// dash, a space for a non-breaking one), and whether there is one.
+func Replacement(r rune) (string, bool) {
+	s, ok := gsmReplacements[r]
+	return s, ok
+}

@@ -5,71 +5,44 @@ import (
 	"testing"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/morselhq/morsel/lessons/sms/smstest"
 )
 
+// TestSegments checks the shared vectors, which the Twilio emulator and the
+// course editor are tested against too.
 func TestSegments(t *testing.T) {
 	t.Parallel()
-
-	a := func(n int) string { return strings.Repeat("a", n) }
-	c := func(n int) string { return strings.Repeat("ç", n) } // not in GSM 03.38
-	euro := func(n int) string { return strings.Repeat("€", n) }
-
-	tests := []struct {
-		name     string
-		body     string
-		encoding Encoding
-		segments int
-	}{
-		{"empty", "", GSM7, 0},
-		{"one char", "a", GSM7, 1},
-		{"160 plain", a(160), GSM7, 1},
-		{"161 plain", a(161), GSM7, 2},
-		{"306 plain", a(306), GSM7, 2},
-		{"307 plain", a(307), GSM7, 3},
-		{"70 UCS-2", c(70), UCS2, 1},
-		{"71 UCS-2", c(71), UCS2, 2},
-		{"134 UCS-2", c(134), UCS2, 2},
-		{"135 UCS-2", c(135), UCS2, 3},
-		{"one non-GSM char makes it all UCS-2", a(69) + "ç", UCS2, 1},
-		{"one non-GSM char in 71", a(70) + "ç", UCS2, 2},
-
-		{"accents in the GSM set", "é à ñ Ü è ù ì ò Ç Ä Ö Å Æ ß É ä ö å æ ø Ø", GSM7, 1},
-		{"lower c cedilla is not GSM", "ça va", UCS2, 1},
-		{"capital C cedilla is GSM", "Ça va", GSM7, 1},
-		{"e circumflex is not GSM", "fête", UCS2, 1},
-		{"a acute is not GSM", "más", UCS2, 1},
-		{"Greek capitals in the set", "ΔΦΓΛΩΠΨΣΘΞ", GSM7, 1},
-		{"Greek small letter is not", "α", UCS2, 1},
-		{"currency and inverted marks", "£$¥¤¡¿§@_", GSM7, 1},
-		{"newline and carriage return", "line one\r\nline two\n", GSM7, 1},
-		{"tab is not GSM", "a\tb", UCS2, 1},
-		{"curly quote is not GSM", "it’s", UCS2, 1},
-
-		{"emoji forces UCS-2", "Nice 🙂", UCS2, 1},
-		{"emoji counts 2 units: 68 + 2 = 70", a(68) + "🙂", UCS2, 1},
-		{"emoji counts 2 units: 69 + 2 = 71", a(69) + "🙂", UCS2, 2},
-		// 66 + 2 + 66 = 134 units would fit in 2 parts if the pair were split.
-		{"surrogate pair not split", a(66) + "🙂" + a(66), UCS2, 3},
-		{"surrogate pair fits exactly", a(65) + "🙂" + a(67), UCS2, 2},
-
-		{"extension chars count double", "{}[]~^|\\€", GSM7, 1},
-		{"80 euro = 160 septets", euro(80), GSM7, 1},
-		{"81 euro = 162 septets", euro(81), GSM7, 2},
-		{"159 plain + euro = 161 septets", a(159) + "€", GSM7, 2},
-		{"152 plain + euro = 154 septets, single", a(152) + "€", GSM7, 1},
-		// 152 + 2 + 152 = 306 septets would fit in 2 parts if the escape were split.
-		{"escape not split at the boundary", a(152) + "€" + a(152), GSM7, 3},
-		{"escape fits exactly", a(151) + "€" + a(153), GSM7, 2},
-		{"form feed is in the extension table", a(159) + "\f", GSM7, 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			encoding, segments := Segments(tt.body)
-			if encoding != tt.encoding || segments != tt.segments {
-				t.Errorf("Segments = %s, %d; want %s, %d", encoding, segments, tt.encoding, tt.segments)
+	for _, v := range smstest.Vectors() {
+		t.Run(v.Name, func(t *testing.T) {
+			encoding, segments := Segments(v.Body)
+			if string(encoding) != v.Encoding || segments != v.Segments {
+				t.Errorf("Segments = %s, %d; want %s, %d", encoding, segments, v.Encoding, v.Segments)
+			}
+			at, r := FirstUCS2(v.Body)
+			if at != v.FirstUCS2 {
+				t.Errorf("FirstUCS2 = %d, want %d", at, v.FirstUCS2)
+			}
+			if at < 0 {
+				return
+			}
+			repl, ok := Replacement(r)
+			if repl != v.Replacement || ok != (v.Replacement != "") {
+				t.Errorf("Replacement(%q) = %q, %t; want %q", r, repl, ok, v.Replacement)
 			}
 		})
+	}
+}
+
+func TestReplacementsAreGSM(t *testing.T) {
+	t.Parallel()
+	for r, s := range gsmReplacements {
+		if IsGSM7(r) {
+			t.Errorf("%q has a replacement but is GSM-7 already", r)
+		}
+		if at, _ := FirstUCS2(s); at >= 0 {
+			t.Errorf("replacement %q for %q is not GSM-7", s, r)
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/lessons/sms/smstest"
 )
 
 func TestSegmentCount(t *testing.T) {
@@ -32,6 +34,13 @@ func TestSegmentCount(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tt.want, segmentCount(tt.body))
 		})
+	}
+	// The vectors the sender and the course editor are tested against.
+	for _, v := range smstest.Vectors() {
+		if v.Body == "" {
+			continue // Twilio refuses an empty body
+		}
+		require.Equal(t, v.Segments, segmentCount(v.Body), v.Name)
 	}
 }
 
