@@ -142,6 +142,9 @@ type Course struct {
 	Slug      string
 	Title     string
 	CreatedAt time.Time
+	// ArchivedAt is when the course was archived: kept with its history and
+	// enrollments, it takes no new enrollments and no edits. Nil when active.
+	ArchivedAt *time.Time
 }
 
 // CourseVersion is one version of a course's content.

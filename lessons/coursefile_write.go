@@ -75,6 +75,23 @@ var courseFileDays = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 // settings left at zero come back as their defaults): exporting a course and
 // importing the file gives the course again.
 func MarshalCourseFile(spec CourseSpec) ([]byte, error) {
+	f, err := courseFileOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, fmt.Errorf("write course file %q: %w", spec.Slug, err)
+	}
+	return b.Bytes(), nil
+}
+
+// courseFileOf returns spec in the shape of a course file; an error for a
+// weekday out of range, which no checked spec has.
+func courseFileOf(spec CourseSpec) (courseFile, error) {
 	text, video := spec.completionOrDefault()
 	f := courseFile{
 		Slug: spec.Slug, Title: spec.Title, Description: spec.Description,
@@ -88,9 +105,11 @@ func MarshalCourseFile(spec CourseSpec) ([]byte, error) {
 	if spec.Rules.RetakeMissedOnly {
 		f.Rules.Retake = "missed"
 	}
+	var err error
 	for _, d := range spec.Cadence.Weekdays {
 		if d < time.Sunday || d > time.Saturday {
-			return nil, fmt.Errorf("course %q: weekday %d out of range", spec.Slug, d)
+			err = fmt.Errorf("course %q: weekday %d out of range", spec.Slug, d)
+			continue
 		}
 		f.Cadence.Days = append(f.Cadence.Days, courseFileDays[d])
 	}
@@ -103,14 +122,7 @@ func MarshalCourseFile(spec CourseSpec) ([]byte, error) {
 		}
 		f.Lessons = append(f.Lessons, lf)
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
-		return nil, fmt.Errorf("write course file %q: %w", spec.Slug, err)
-	}
-	return b.Bytes(), nil
+	return f, err
 }
 
 func clockStrings(times []ClockTime) []string {

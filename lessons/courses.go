@@ -27,65 +27,71 @@ type CourseSummary struct {
 // zero take their defaults.
 func (s *Store) SaveCourse(ctx context.Context, orgID int64, spec CourseSpec, publish bool) (CourseVersion, error) {
 	var v CourseVersion
-	textCompletion, videoPercent := spec.completionOrDefault()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		now := s.Now()
 		var courseID int64
 		err := tx.QueryRow(ctx, `
 			INSERT INTO courses (org_id, slug, title, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (org_id, slug) DO UPDATE SET title = excluded.title
-			RETURNING id`, orgID, spec.Slug, spec.Title, now).Scan(&courseID)
+			RETURNING id`, orgID, spec.Slug, spec.Title, s.Now()).Scan(&courseID)
 		if err != nil {
 			return dbError(err, fmt.Sprintf("course %q", spec.Slug))
 		}
-		var versionID int64
-		var number int
-		err = tx.QueryRow(ctx, `SELECT id, number FROM course_versions WHERE course_id = $1 AND status = 'draft' FOR UPDATE`, courseID).Scan(&versionID, &number)
-		switch {
-		case err == pgx.ErrNoRows:
-			err = tx.QueryRow(ctx, `
-				INSERT INTO course_versions (org_id, course_id, number, title, description, pass_mark, due_days,
-					cadence_weekdays, cadence_every_days, cadence_times, window_start, window_end, rules, created_at,
-					text_completion, video_complete_percent)
-				SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
-				FROM course_versions WHERE course_id = $2
-				RETURNING id, number`,
-				orgID, courseID, spec.Title, spec.Description, spec.PassMark, spec.DueDays,
-				weekdaysToDB(spec.Cadence.Weekdays), spec.Cadence.EveryDays, clockTimesToDB(spec.Cadence.Times),
-				int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules, now, textCompletion, videoPercent).Scan(&versionID, &number)
-			if err != nil {
-				return dbError(err, "course version")
-			}
-		case err != nil:
-			return fmt.Errorf("find draft: %w", err)
-		default:
-			if _, err := tx.Exec(ctx, `DELETE FROM course_lessons WHERE course_version_id = $1`, versionID); err != nil {
-				return fmt.Errorf("clear draft: %w", err)
-			}
-			_, err := tx.Exec(ctx, `
-				UPDATE course_versions SET title = $2, description = $3, pass_mark = $4, due_days = $5,
-					cadence_weekdays = $6, cadence_every_days = $7, cadence_times = $8, window_start = $9, window_end = $10,
-					rules = $11, text_completion = $12, video_complete_percent = $13
-				WHERE id = $1`,
-				versionID, spec.Title, spec.Description, spec.PassMark, spec.DueDays,
-				weekdaysToDB(spec.Cadence.Weekdays), spec.Cadence.EveryDays, clockTimesToDB(spec.Cadence.Times),
-				int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules, textCompletion, videoPercent)
-			if err != nil {
-				return dbError(err, "course version")
-			}
-		}
-		if err := insertLessons(ctx, tx, versionID, spec.Lessons); err != nil {
-			return err
-		}
-		if publish {
-			if _, err := tx.Exec(ctx, `UPDATE course_versions SET status = 'published', published_at = $2 WHERE id = $1`, versionID, now); err != nil {
-				return dbError(err, "course version")
-			}
-		}
-		v, err = courseVersion(ctx, tx, orgID, versionID)
+		v, err = s.saveDraft(ctx, tx, orgID, courseID, spec, publish)
 		return err
 	})
 	return v, err
+}
+
+// saveDraft stores spec as the draft of the course, a new version when there
+// is no draft yet, and with publish publishes it.
+func (s *Store) saveDraft(ctx context.Context, tx pgx.Tx, orgID, courseID int64, spec CourseSpec, publish bool) (CourseVersion, error) {
+	now := s.Now()
+	textCompletion, videoPercent := spec.completionOrDefault()
+	var versionID int64
+	var number int
+	err := tx.QueryRow(ctx, `SELECT id, number FROM course_versions WHERE course_id = $1 AND status = 'draft' FOR UPDATE`, courseID).Scan(&versionID, &number)
+	switch {
+	case err == pgx.ErrNoRows:
+		err = tx.QueryRow(ctx, `
+			INSERT INTO course_versions (org_id, course_id, number, title, description, pass_mark, due_days,
+				cadence_weekdays, cadence_every_days, cadence_times, window_start, window_end, rules, created_at,
+				text_completion, video_complete_percent)
+			SELECT $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+			FROM course_versions WHERE course_id = $2
+			RETURNING id, number`,
+			orgID, courseID, spec.Title, spec.Description, spec.PassMark, spec.DueDays,
+			weekdaysToDB(spec.Cadence.Weekdays), spec.Cadence.EveryDays, clockTimesToDB(spec.Cadence.Times),
+			int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules, now, textCompletion, videoPercent).Scan(&versionID, &number)
+		if err != nil {
+			return CourseVersion{}, dbError(err, "course version")
+		}
+	case err != nil:
+		return CourseVersion{}, fmt.Errorf("find draft: %w", err)
+	default:
+		if _, err := tx.Exec(ctx, `DELETE FROM course_lessons WHERE course_version_id = $1`, versionID); err != nil {
+			return CourseVersion{}, fmt.Errorf("clear draft: %w", err)
+		}
+		_, err := tx.Exec(ctx, `
+			UPDATE course_versions SET title = $2, description = $3, pass_mark = $4, due_days = $5,
+				cadence_weekdays = $6, cadence_every_days = $7, cadence_times = $8, window_start = $9, window_end = $10,
+				rules = $11, text_completion = $12, video_complete_percent = $13
+			WHERE id = $1`,
+			versionID, spec.Title, spec.Description, spec.PassMark, spec.DueDays,
+			weekdaysToDB(spec.Cadence.Weekdays), spec.Cadence.EveryDays, clockTimesToDB(spec.Cadence.Times),
+			int(spec.SendWindow.Start), int(spec.SendWindow.End), spec.Rules, textCompletion, videoPercent)
+		if err != nil {
+			return CourseVersion{}, dbError(err, "course version")
+		}
+	}
+	if err := insertLessons(ctx, tx, versionID, spec.Lessons); err != nil {
+		return CourseVersion{}, err
+	}
+	if publish {
+		if _, err := tx.Exec(ctx, `UPDATE course_versions SET status = 'published', published_at = $2 WHERE id = $1`, versionID, now); err != nil {
+			return CourseVersion{}, dbError(err, "course version")
+		}
+	}
+	return courseVersion(ctx, tx, orgID, versionID)
 }
 
 func insertLessons(ctx context.Context, tx pgx.Tx, versionID int64, lessons []Lesson) error {
@@ -136,7 +142,7 @@ func (s *Store) PublishCourse(ctx context.Context, orgID, courseID int64) (Cours
 // Courses lists the organisation's courses by title.
 func (s *Store) Courses(ctx context.Context, orgID int64) ([]CourseSummary, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT c.id, c.org_id, c.slug, c.title, c.created_at,
+		SELECT c.id, c.org_id, c.slug, c.title, c.created_at, c.archived_at,
 			coalesce(max(v.number), 0),
 			coalesce(max(v.number) FILTER (WHERE v.status = 'published'), 0),
 			bool_or(v.status = 'draft') IS TRUE,
@@ -149,14 +155,14 @@ func (s *Store) Courses(ctx context.Context, orgID int64) ([]CourseSummary, erro
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (CourseSummary, error) {
 		var c CourseSummary
-		return c, r.Scan(&c.ID, &c.OrgID, &c.Slug, &c.Title, &c.CreatedAt, &c.LatestVersion, &c.PublishedVersion, &c.HasDraft, &c.LessonCount)
+		return c, r.Scan(&c.ID, &c.OrgID, &c.Slug, &c.Title, &c.CreatedAt, &c.ArchivedAt, &c.LatestVersion, &c.PublishedVersion, &c.HasDraft, &c.LessonCount)
 	})
 }
 
 func course(ctx context.Context, q pgx.Tx, orgID, id int64) (Course, error) {
 	var c Course
-	err := q.QueryRow(ctx, `SELECT id, org_id, slug, title, created_at FROM courses WHERE org_id = $1 AND id = $2`, orgID, id).
-		Scan(&c.ID, &c.OrgID, &c.Slug, &c.Title, &c.CreatedAt)
+	err := q.QueryRow(ctx, `SELECT id, org_id, slug, title, created_at, archived_at FROM courses WHERE org_id = $1 AND id = $2`, orgID, id).
+		Scan(&c.ID, &c.OrgID, &c.Slug, &c.Title, &c.CreatedAt, &c.ArchivedAt)
 	return c, dbError(err, fmt.Sprintf("course %d", id))
 }
 

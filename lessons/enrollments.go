@@ -93,6 +93,13 @@ func (s *Store) Enroll(ctx context.Context, orgID int64, req EnrollRequest) (Enr
 		if err != nil {
 			return err
 		}
+		var archived bool
+		if err := tx.QueryRow(ctx, `SELECT archived_at IS NOT NULL FROM courses WHERE id = $1`, req.CourseID).Scan(&archived); err != nil {
+			return fmt.Errorf("read course: %w", err)
+		}
+		if archived {
+			return errs.Errorf(errs.Conflict, "The course is archived: restore it to enroll reps in it.")
+		}
 		due := req.DueOn
 		if due.IsZero() {
 			var days int

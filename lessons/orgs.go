@@ -30,7 +30,10 @@ type Org struct {
 	// AdvancedOptOut: Twilio Advanced Opt-Out answers STOP, START and HELP
 	// itself, so Morsel records them but sends no second confirmation.
 	AdvancedOptOut bool
-	CreatedAt      time.Time
+	// SegmentPrice is what one SMS segment costs the organisation, for the
+	// course editor's cost figures.
+	SegmentPrice Price
+	CreatedAt    time.Time
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -61,9 +64,9 @@ func (s *Store) CreateOrg(ctx context.Context, o Org) (Org, error) {
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO organisations (slug, name, sms_from, sms_messaging_service_sid, help_text, twilio_advanced_opt_out)
 		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), coalesce(nullif($5, ''), 'Morsel training messages. Reply STOP to opt out.'), $6)
-		RETURNING id, help_text, created_at`,
+		RETURNING id, help_text, created_at, sms_segment_price_micros, sms_currency`,
 		o.Slug, strings.TrimSpace(o.Name), o.SMSFrom, o.SMSMessagingServiceSID, o.HelpText, o.AdvancedOptOut,
-	).Scan(&o.ID, &o.HelpText, &o.CreatedAt)
+	).Scan(&o.ID, &o.HelpText, &o.CreatedAt, &o.SegmentPrice.Micros, &o.SegmentPrice.Currency)
 	if err != nil {
 		return Org{}, dbError(err, fmt.Sprintf("organisation %q", o.Slug))
 	}
@@ -71,11 +74,12 @@ func (s *Store) CreateOrg(ctx context.Context, o Org) (Org, error) {
 }
 
 const orgColumns = `id, slug, name, coalesce(sms_from, ''), coalesce(sms_messaging_service_sid, ''), help_text,
-	twilio_advanced_opt_out, created_at`
+	twilio_advanced_opt_out, created_at, sms_segment_price_micros, sms_currency`
 
 func scanOrg(row pgx.Row) (Org, error) {
 	var o Org
-	err := row.Scan(&o.ID, &o.Slug, &o.Name, &o.SMSFrom, &o.SMSMessagingServiceSID, &o.HelpText, &o.AdvancedOptOut, &o.CreatedAt)
+	err := row.Scan(&o.ID, &o.Slug, &o.Name, &o.SMSFrom, &o.SMSMessagingServiceSID, &o.HelpText, &o.AdvancedOptOut, &o.CreatedAt,
+		&o.SegmentPrice.Micros, &o.SegmentPrice.Currency)
 	return o, err
 }
 
