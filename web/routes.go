@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/morselhq/morsel/lessons"
+)
 
 // route is one entry of the routing table. API routes need an API key and are
 // described in openapi.json; a test holds the two to each other.
@@ -55,6 +59,14 @@ func (s *Server) routes() []route {
 		{"GET", "/dashboard/reps", s.dashboardPage(s.repTable), false},
 		{"GET", "/dashboard/reps/{id}", s.dashboardPage(s.repPage), false},
 		{"GET", "/dashboard/search", s.dashboardPage(s.search), false},
+
+		{"GET", "/courses", s.page(s.coursesPage, authorRoles...), false},
+		{"POST", "/courses", s.forms.Handler(s.page(s.createCourse, authorRoles...)), false},
+		{"POST", "/courses/import", s.forms.Handler(s.page(s.importCourse, authorRoles...)), false},
+		{"POST", "/courses/price", s.forms.Handler(s.page(s.setSegmentPrice, lessons.RoleAdmin)), false},
+		{"GET", "/courses/{id}/export", s.page(s.exportCourse, authorRoles...), false},
+		{"POST", "/courses/{id}/duplicate", s.forms.Handler(s.page(s.duplicateCourse, authorRoles...)), false},
+		{"POST", "/courses/{id}/archive", s.forms.Handler(s.page(s.archiveCourse, authorRoles...)), false},
 
 		{"GET", "/l/{token}", h(s.lessonPage), false},
 		{"POST", "/l/{token}/done", h(s.lessonDone), false},

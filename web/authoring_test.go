@@ -1,0 +1,157 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/web"
+)
+
+// uploadFile posts file as the form field "file" to path as the session's user.
+func uploadFile(t *testing.T, srv *web.Server, path, session, name string, file []byte) response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", name)
+	require.NoError(t, err)
+	_, err = fw.Write(file)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	req := httptest.NewRequest("POST", path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(&http.Cookie{Name: "morsel_session", Value: session})
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+func TestCoursesPage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	srv := b.server
+	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
+	admin := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleAdmin, "ada@acme.test", "correct horse 2"))
+	manager := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleManager, "max@acme.test", "correct horse 3", "North"))
+	rival := sessionOf(t, b, newUser(t, b, b.other.ID, lessons.RoleTrainer, "tom@globex.test", "correct horse 4"))
+
+	// Roles: managers may not author; nobody signed out may.
+	require.Equal(t, http.StatusForbidden, servePage(srv, "GET", "/courses", manager, nil).status)
+	require.Equal(t, http.StatusSeeOther, servePage(srv, "GET", "/courses", "", nil).status)
+	require.Equal(t, http.StatusForbidden, postForm(srv, "/courses", manager, url.Values{"title": {"Sneaky"}}).status)
+
+	// Create: the slug is made from the title; the form's problems are the checker's.
+	res := postForm(srv, "/courses", trainer, url.Values{"title": {"Discount policy (2027)"}})
+	require.Equal(t, http.StatusSeeOther, res.status, "%s", res.body)
+	page := servePage(srv, "GET", res.header.Get("Location"), trainer, nil)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, string(page.body), "Created “Discount policy (2027)”.")
+	require.Contains(t, string(page.body), `data-slug="discount-policy-2027"`)
+
+	for _, tt := range []struct {
+		name  string
+		form  url.Values
+		field string
+		want  string
+	}{
+		{"no title", url.Values{"title": {" "}, "slug": {"x"}}, "title", "must not be blank"},
+		{"bad slug", url.Values{"title": {"T"}, "slug": {"Not A Slug"}}, "slug", `must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit; got "Not A Slug"`},
+		{"title too long", url.Values{"title": {strings.Repeat("t", 201)}}, "title", "at most 200"},
+		{"slug taken", url.Values{"title": {"Again"}, "slug": {"discount-policy-2027"}}, "slug", `"discount-policy-2027" is taken by another course`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := postForm(srv, "/courses", trainer, tt.form)
+			require.Equal(t, http.StatusUnprocessableEntity, res.status)
+			require.Contains(t, string(res.body), `data-problem="`+tt.field+`"`)
+			require.True(t, strings.Contains(string(res.body), template.HTMLEscapeString(tt.want)), "want %q on the page", tt.want)
+			require.Contains(t, string(res.body), `aria-invalid`)
+		})
+	}
+	courses, err := b.store.Courses(ctx, b.org.ID)
+	require.NoError(t, err)
+	require.Len(t, courses, 1, "nothing stored by a refused form")
+	id := courses[0].ID
+
+	// Import: a file with problems is refused whole, its problems by path.
+	sample, err := os.ReadFile(filepath.Join("..", "lessons", "testdata", "course-sample.json"))
+	require.NoError(t, err)
+	broken := strings.Replace(string(sample), `"pass_mark": 80`, `"pass_mark": "eighty"`, 1)
+	broken = strings.Replace(broken, `"correct": "C"`, `"correct": "Z"`, 1)
+	res = uploadFile(t, srv, "/courses/import", trainer, "broken.json", []byte(broken))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, string(res.body), "broken.json: The course file has 2 problems.")
+	require.Contains(t, string(res.body), "<code>pass_mark</code>")
+	require.Contains(t, string(res.body), "<code>lessons[3].questions[0].correct</code>")
+	res = uploadFile(t, srv, "/courses/import", trainer, "big.json", bytes.Repeat([]byte(" "), 2<<20))
+	require.Equal(t, http.StatusBadRequest, res.status)
+	require.Contains(t, string(res.body), "larger than 1 MiB")
+	courses, err = b.store.Courses(ctx, b.org.ID)
+	require.NoError(t, err)
+	require.Len(t, courses, 1)
+
+	// A good file imports as a draft; its export reads back as the same course.
+	res = uploadFile(t, srv, "/courses/import", trainer, "sample.json", sample)
+	require.Equal(t, http.StatusSeeOther, res.status, "%s", res.body)
+	want, err := lessons.ParseCourseFile(bytes.NewReader(sample))
+	require.NoError(t, err)
+	courses, err = b.store.Courses(ctx, b.org.ID)
+	require.NoError(t, err)
+	var imported int64
+	for _, c := range courses {
+		if c.Slug == want.Slug {
+			imported = c.ID
+		}
+	}
+	require.NotZero(t, imported)
+	exp := servePage(srv, "GET", "/courses/"+itoa(imported)+"/export", trainer, nil)
+	require.Equal(t, http.StatusOK, exp.status)
+	require.Contains(t, exp.header.Get("Content-Disposition"), `filename="discount-policy-v1.json"`)
+	got, err := lessons.ParseCourseFile(bytes.NewReader(exp.body))
+	require.NoError(t, err)
+	require.Equal(t, want, got, "export, then import: the same course")
+	require.Equal(t, http.StatusNotFound, servePage(srv, "GET", "/courses/"+itoa(imported)+"/export", rival, nil).status)
+	require.Equal(t, http.StatusNotFound, servePage(srv, "GET", "/courses/"+itoa(imported)+"/export?version=9", trainer, nil).status)
+
+	// Duplicate and archive; another organisation's course is not found.
+	res = postForm(srv, "/courses/"+itoa(id)+"/duplicate", trainer, nil)
+	require.Equal(t, http.StatusSeeOther, res.status, "%s", res.body)
+	res = postForm(srv, "/courses/"+itoa(id)+"/duplicate", trainer, nil)
+	require.Equal(t, http.StatusSeeOther, res.status, "%s", res.body)
+	require.Equal(t, http.StatusNotFound, postForm(srv, "/courses/"+itoa(id)+"/duplicate", rival, nil).status)
+	require.Equal(t, http.StatusNotFound, postForm(srv, "/courses/"+itoa(id)+"/archive", rival, url.Values{"archived": {"1"}}).status)
+	res = postForm(srv, "/courses/"+itoa(id)+"/archive", trainer, url.Values{"archived": {"1"}})
+	require.Equal(t, http.StatusSeeOther, res.status)
+	page = servePage(srv, "GET", "/courses", trainer, nil)
+	for _, slug := range []string{"discount-policy-2027-copy", "discount-policy-2027-copy-2"} {
+		require.Contains(t, string(page.body), `data-slug="`+slug+`"`)
+	}
+	require.Equal(t, 1, strings.Count(string(page.body), `data-testid="archived"`))
+	require.NotContains(t, string(servePage(srv, "GET", "/courses", rival, nil).body), "discount-policy")
+
+	// The segment price: admins only, checked.
+	require.Equal(t, http.StatusForbidden, postForm(srv, "/courses/price", trainer, url.Values{"segment_price": {"0.01"}, "currency": {"USD"}}).status)
+	res = postForm(srv, "/courses/price", admin, url.Values{"segment_price": {"0.01,5"}, "currency": {"EURO"}})
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, string(res.body), `data-problem="segment_price"`)
+	res = postForm(srv, "/courses/price", admin, url.Values{"segment_price": {"0.0125"}, "currency": {"eur"}})
+	require.Equal(t, http.StatusSeeOther, res.status, "%s", res.body)
+	org, err := b.store.Org(ctx, b.org.ID)
+	require.NoError(t, err)
+	require.Equal(t, lessons.Price{Micros: 12500, Currency: "EUR"}, org.SegmentPrice)
+	require.Contains(t, string(servePage(srv, "GET", "/courses", trainer, nil).body), "EUR 0.0125")
+}
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }
