@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -243,7 +244,7 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 		} else {
 			token := newLinkToken()
 			batch.links = append(batch.links, link{token: token, assignmentID: n.assignmentID, repID: n.repID})
-			m.Purpose, m.Body = PurposeLesson, LessonText(v.Spec.Title, n.step, n.steps, *l, s.PublicURL+"/l/"+token)
+			m.Purpose, m.Body = PurposeLesson, LessonText(v.Spec.Title, n.step, n.steps, *l, lessonLink(s.PublicURL, token))
 		}
 		batch.add(m)
 	}
@@ -697,6 +698,18 @@ func messageEvent(kind string, id, orgID, repID int64, enrollmentID, assignmentI
 		e.AssignmentID = *assignmentID
 	}
 	return e
+}
+
+// linkTokenLen is the length of a lesson link token: 16 bytes in base64.
+const linkTokenLen = 22
+
+// lessonLink is the link to a lesson page in a message.
+func lessonLink(publicURL, token string) string { return publicURL + "/l/" + token }
+
+// SampleLessonLink is a lesson link as long as the real ones, for measuring
+// a message before it is sent.
+func SampleLessonLink(publicURL string) string {
+	return lessonLink(publicURL, strings.Repeat("A", linkTokenLen))
 }
 
 // newLinkToken returns an unguessable lesson link token: 128 random bits.

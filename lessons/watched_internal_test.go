@@ -65,3 +65,9 @@ func TestWatchedBitsAndFlags(t *testing.T) {
 	require.Equal(t, []bool{true, false, true, true, false, false}, watchedFlags(b, 6), "segments past the bits are not watched")
 	require.Equal(t, []bool{false, false}, watchedFlags(pgtype.Bits{}, 2), "no progress yet")
 }
+
+func TestSampleLessonLink(t *testing.T) {
+	if got, want := len(SampleLessonLink("https://m.example")), len(lessonLink("https://m.example", newLinkToken())); got != want {
+		t.Fatalf("sample link is %d long, real links %d", got, want)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -155,3 +156,103 @@ func TestCoursesPage(t *testing.T) {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+func TestCourseEditor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	srv := b.server
+	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
+	rival := sessionOf(t, b, newUser(t, b, b.other.ID, lessons.RoleAdmin, "tom@globex.test", "correct horse 2"))
+	sample, err := os.ReadFile(filepath.Join("..", "lessons", "testdata", "course-sample.json"))
+	require.NoError(t, err)
+	// A curly apostrophe in the first lesson's body.
+	curly := strings.Replace(string(sample), "Every 1% of discount", "Every 1% of discount’s cost", 1)
+	require.NotEqual(t, string(sample), curly)
+	require.Equal(t, http.StatusSeeOther, uploadFile(t, srv, "/courses/import", trainer, "c.json", []byte(curly)).status)
+	courses, err := b.store.Courses(ctx, b.org.ID)
+	require.NoError(t, err)
+	id := itoa(courses[0].ID)
+	base := "/courses/" + id
+
+	page := servePage(srv, "GET", base, trainer, nil)
+	require.Equal(t, http.StatusOK, page.status)
+	body := string(page.body)
+	require.Equal(t, 10, strings.Count(body, `data-testid="lesson-row"`))
+	require.Equal(t, 8+3, strings.Count(body, `data-testid="message"`), "8 lesson messages and 3 questions")
+	require.Contains(t, body, "“’” (character")
+	require.Contains(t, body, "forces UCS-2")
+	require.Contains(t, body, template.HTMLEscapeString("“'” would keep it GSM-7"))
+	require.Contains(t, body, "Discount policy 1/10: Why discounts matter", "the message as sent, with its step")
+	require.Contains(t, body, "/l/AAAAAAAAAAAAAAAAAAAAAA", "a link as long as the real ones")
+	require.Equal(t, http.StatusNotFound, servePage(srv, "GET", base, rival, nil).status)
+	require.Equal(t, http.StatusNotFound, postForm(srv, base+"/settings", rival, url.Values{"title": {"x"}}).status)
+
+	// Settings: refused whole with the checker's messages at the fields.
+	good := url.Values{"title": {"Discount policy"}, "pass_mark": {"85"}, "due_days": {"21"}, "cadence_kind": {"days"},
+		"cadence.days": {"mon", "thu"}, "cadence.times": {"09:30, 16:00"}, "send_window.start": {"08:30"}, "send_window.end": {"18:00"},
+		"completion.text": {"open"}, "completion.video_percent": {"90"}, "rules.mastery_mark": {"0"}, "rules.max_retakes": {"2"},
+		"rules.retake": {"all"}, "rules.review_days": {""}}
+	bad := url.Values{}
+	for k, v := range good {
+		bad[k] = v
+	}
+	bad.Set("pass_mark", "seventy")
+	bad.Set("cadence.times", "07:30")
+	bad.Set("rules.max_retakes", "9")
+	res := postForm(srv, base+"/settings", trainer, bad)
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	for field, msg := range map[string]string{
+		"pass_mark":         `must be a whole number, got "seventy"`,
+		"cadence.times":     `"07:30" is outside the send window 08:30-18:00`,
+		"rules.max_retakes": "must be",
+	} {
+		require.Contains(t, string(res.body), `data-problem="`+field+`"`, field)
+		require.True(t, strings.Contains(string(res.body), template.HTMLEscapeString(msg)), "%s: want %q", field, msg)
+	}
+	require.Contains(t, string(res.body), `value="seventy"`, "the form keeps what was typed")
+	_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, 80, versions[0].Spec.PassMark, "nothing stored")
+
+	res = postForm(srv, base+"/settings", trainer, good)
+	require.Equal(t, http.StatusSeeOther, res.status, "%s", res.body)
+	_, versions, err = b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+	require.NoError(t, err)
+	require.Len(t, versions, 1)
+	spec := versions[0].Spec
+	require.Equal(t, 85, spec.PassMark)
+	require.Equal(t, []time.Weekday{time.Monday, time.Thursday}, spec.Cadence.Weekdays)
+
+	// Publish, then edit: a new draft, version 1 untouched, the diff shown.
+	require.Equal(t, http.StatusSeeOther, postForm(srv, base+"/publish", trainer, nil).status)
+	require.Equal(t, http.StatusSeeOther, postForm(srv, base+"/lessons/intro/move", trainer, url.Values{"dir": {"down"}}).status)
+	require.Equal(t, http.StatusSeeOther, postForm(srv, base+"/lessons/tiers-video/delete", trainer, nil).status)
+	require.Equal(t, http.StatusNotFound, postForm(srv, base+"/lessons/nope/delete", trainer, nil).status)
+	_, versions, err = b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+	require.NoError(t, err)
+	require.Len(t, versions, 2)
+	draft, v1 := versions[0], versions[1]
+	require.Equal(t, lessons.VersionPublished, v1.Status)
+	require.Len(t, v1.Spec.Lessons, 10)
+	require.Equal(t, "intro", v1.Spec.Lessons[0].Key)
+	require.Len(t, draft.Spec.Lessons, 9)
+	require.Equal(t, []string{"tiers", "intro"}, []string{draft.Spec.Lessons[0].Key, draft.Spec.Lessons[1].Key})
+	body = string(servePage(srv, "GET", base, trainer, nil).body)
+	require.Contains(t, body, "Removed: Tiers in two minutes")
+	require.Contains(t, body, "Lessons reordered")
+	require.Contains(t, body, "Publish version 2")
+
+	// The last lesson cannot go: a course has at least one.
+	for _, l := range draft.Spec.Lessons[:len(draft.Spec.Lessons)-1] {
+		require.Equal(t, http.StatusSeeOther, postForm(srv, base+"/lessons/"+l.Key+"/delete", trainer, nil).status, l.Key)
+	}
+	last := draft.Spec.Lessons[len(draft.Spec.Lessons)-1].Key
+	res = postForm(srv, base+"/lessons/"+last+"/delete", trainer, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, string(res.body), "lessons: ")
+	require.Equal(t, http.StatusSeeOther, postForm(srv, base+"/discard", trainer, nil).status)
+	_, versions, err = b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+	require.NoError(t, err)
+	require.Len(t, versions, 1)
+}

@@ -76,3 +76,76 @@ func versionLabel(c lessons.CourseSummary) string {
 		return "version " + strconv.Itoa(c.PublishedVersion) + " published"
 	}
 }
+
+// EditorPage is /courses/{id}: a course's draft (or its published content
+// until the first change), its settings, lessons and messages.
+type EditorPage struct {
+	Dash
+	Course    lessons.Course
+	Version   lessons.CourseVersion
+	Published *lessons.CourseVersion // nil: never published
+	Diff      *lessons.CourseDiff    // the draft against Published; nil when there is no draft or nothing published
+	Settings  SettingsForm
+	Problems  []errs.Detail
+	Messages  []Measured
+	Price     lessons.Price
+	Cohort    int
+}
+
+// SettingsForm is the settings form's values by field name (the course file
+// path: "pass_mark", "cadence.times") and the cadence days ticked.
+type SettingsForm struct {
+	Values map[string]string
+	Days   []string
+}
+
+// SettingsFields are the settings form's fields but the cadence days.
+var SettingsFields = []string{"title", "description", "pass_mark", "due_days", "cadence_kind", "cadence.every_days",
+	"cadence.times", "send_window.start", "send_window.end", "completion.text", "completion.video_percent",
+	"rules.mastery_mark", "rules.max_retakes", "rules.retake", "rules.review_days"}
+
+// Measured is one SMS as it will be sent, measured by the sender's counting.
+type Measured struct {
+	Key, Label, Text string
+	Encoding         string
+	Chars, Segments  int
+	Remedial         bool   // sent only to reps who fail a quiz
+	Char             string // the first character that forces UCS-2; "" when none
+	At               int    // its index in Text, in characters
+	Replacement      string // the GSM-7 stand-in for Char
+	CanReplace       bool
+}
+
+// PerRep is the segments one rep on the normal path is sent, every answer
+// right the first time (remedial lessons and retakes cost more).
+func (p EditorPage) PerRep() int {
+	n := 0
+	for _, m := range p.Messages {
+		if !m.Remedial {
+			n += m.Segments
+		}
+	}
+	return n
+}
+
+// Segments returns the segments of the lesson's messages.
+func (p EditorPage) Segments(key string) (n int, ucs2 bool) {
+	for _, m := range p.Messages {
+		if m.Key == key {
+			n += m.Segments
+			ucs2 = ucs2 || m.Char != ""
+		}
+	}
+	return n, ucs2
+}
+
+func (p EditorPage) base() string { return "/courses/" + strconv.FormatInt(p.Course.ID, 10) }
+
+func (f SettingsForm) day(d string) bool {
+	for _, x := range f.Days {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
