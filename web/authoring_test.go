@@ -256,3 +256,95 @@ func TestCourseEditor(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, versions, 1)
 }
+
+func TestLessonEditor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	srv := b.server
+	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
+	manager := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleManager, "max@acme.test", "correct horse 2", "North"))
+	require.Equal(t, http.StatusSeeOther, postForm(srv, "/courses", trainer, url.Values{"title": {"Pricing"}}).status)
+	courses, err := b.store.Courses(ctx, b.org.ID)
+	require.NoError(t, err)
+	base := "/courses/" + itoa(courses[0].ID)
+
+	page := servePage(srv, "GET", base+"/lessons/new?kind=quiz", trainer, nil)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, string(page.body), `name="key" id="f-key" value="lesson-2"`)
+	require.Equal(t, http.StatusForbidden, servePage(srv, "GET", base+"/lessons/new?kind=quiz", manager, nil).status)
+
+	quiz := url.Values{"kind": {"quiz"}, "key": {"check"}, "title": {"Check"}, "questions": {"1"},
+		"questions[0].prompt": {"Who approves 8%?"}, "questions[0].choices[0]": {"You"}, "questions[0].choices[1]": {"Your lead"},
+		"questions[0].correct": {"B"}, "questions[0].explanation": {"6-10% is your lead’s call."}}
+
+	// Measure while typing: the question as sent, and the curly quote named.
+	m := url.Values{}
+	for k, v := range quiz {
+		m[k] = v
+	}
+	m.Set("action", "measure")
+	m.Set("questions[0].prompt", "Who approves 8%? It’s")
+	res := postForm(srv, base+"/lessons", trainer, m)
+	require.Equal(t, http.StatusOK, res.status)
+	require.Contains(t, string(res.body), `data-encoding="UCS-2"`)
+	require.Contains(t, string(res.body), "Q1/1: Who approves 8%? It’s A) You B) Your lead. Reply A or B")
+	require.Contains(t, string(res.body), `data-testid="replace"`)
+	require.NotContains(t, string(res.body), "<html", "the measure alone")
+	m.Set("action", "replace")
+	m.Set("char", "’")
+	res = postForm(srv, base+"/lessons", trainer, m)
+	require.Equal(t, http.StatusOK, res.status)
+	require.Contains(t, string(res.body), template.HTMLEscapeString("Who approves 8%? It's"))
+	require.Contains(t, string(res.body), template.HTMLEscapeString("6-10% is your lead's call."))
+	require.Contains(t, string(res.body), `data-encoding="GSM-7"`)
+
+	// Validation: the checker's messages at the fields; nothing stored.
+	for _, tt := range []struct {
+		name, field, value, want string
+	}{
+		{"one choice", "questions[0].choices[1]", "", "must have at least 2 choices, got 1"},
+		{"a letter with no choice", "questions[0].correct", "E", `"E" is not one of the choices A-B`},
+		{"key used", "key", "welcome", `"welcome" is already used by lessons[0]`},
+		{"bad key", "key", "Check Me", "must be 1-40 lower-case letters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := url.Values{}
+			for k, v := range quiz {
+				f[k] = v
+			}
+			f.Set(tt.field, tt.value)
+			res := postForm(srv, base+"/lessons", trainer, f)
+			require.Equal(t, http.StatusUnprocessableEntity, res.status)
+			require.True(t, strings.Contains(string(res.body), template.HTMLEscapeString(tt.want)), "want %q", tt.want)
+		})
+	}
+	_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+	require.NoError(t, err)
+	require.Len(t, versions[0].Spec.Lessons, 1)
+
+	// Saved: the quiz is the course's second lesson; then edited in place.
+	res = postForm(srv, base+"/lessons", trainer, quiz)
+	require.Equal(t, http.StatusSeeOther, res.status, "%s", res.body)
+	_, versions, err = b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+	require.NoError(t, err)
+	ls := versions[0].Spec.Lessons
+	require.Len(t, ls, 2)
+	require.Equal(t, lessons.Question{ID: ls[1].Questions[0].ID, Prompt: "Who approves 8%?", Choices: []string{"You", "Your lead"}, Correct: 1,
+		Explanation: "6-10% is your lead’s call."}, ls[1].Questions[0])
+	page = servePage(srv, "GET", base+"/lessons/check", trainer, nil)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, string(page.body), `value="Your lead"`)
+	edit := url.Values{}
+	for k, v := range quiz {
+		edit[k] = v
+	}
+	edit.Set("title", "Quick check")
+	edit.Set("questions[0].choices[2]", "Finance")
+	require.Equal(t, http.StatusSeeOther, postForm(srv, base+"/lessons/check", trainer, edit).status)
+	_, versions, err = b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+	require.NoError(t, err)
+	ls = versions[0].Spec.Lessons
+	require.Equal(t, "Quick check", ls[1].Title)
+	require.Equal(t, []string{"You", "Your lead", "Finance"}, ls[1].Questions[0].Choices)
+}

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"net/url"
 	"strconv"
 
 	"github.com/morselhq/morsel/lessons"
@@ -148,4 +149,45 @@ func (f SettingsForm) day(d string) bool {
 		}
 	}
 	return false
+}
+
+// LessonForm is the lesson form's values by field name (the course file
+// path inside the lesson: "title", "questions[0].choices[1]") and how many
+// questions it has.
+type LessonForm struct {
+	Values    map[string]string
+	Questions int
+}
+
+// LessonEditPage is /courses/{id}/lessons/{key} (or /new).
+type LessonEditPage struct {
+	Dash
+	CourseID    int64
+	CourseTitle string
+	New         bool
+	OldKey      string // the lesson's key as stored; "" for a new one
+	Form        LessonForm
+	Problems    []errs.Detail
+	Messages    []Measured // the lesson's SMS as typed
+}
+
+// Action is where the form posts.
+func (p LessonEditPage) Action() string {
+	base := "/courses/" + strconv.FormatInt(p.CourseID, 10)
+	if p.New {
+		return base + "/lessons"
+	}
+	return base + "/lessons/" + url.PathEscape(p.OldKey)
+}
+
+func (p LessonEditPage) kind() string { return p.Form.Values["kind"] }
+
+// questionField names field of question i: "questions[2].prompt".
+func questionField(i int, field string) string { return "questions[" + strconv.Itoa(i) + "]." + field }
+
+func choiceField(i, j int) string { return questionField(i, "choices["+strconv.Itoa(j)+"]") }
+
+// lessonFields are the lesson form's fields, for the problems shown elsewhere.
+func (p LessonEditPage) lessonFields() []string {
+	return []string{"key", "kind", "title", "body", "video_url", "video_seconds", "optional", "remedial", "questions"}
 }
