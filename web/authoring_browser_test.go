@@ -1,0 +1,95 @@
+package web_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/sms"
+)
+
+// TestAuthoringBrowser: a trainer creates a course in headless Chromium,
+// adds a quiz, sees the segment count change while typing a curly quote,
+// replaces it with one click, saves and publishes. Each step is saved as a
+// screenshot under the test's artifacts (go test ./web -run
+// TestAuthoringBrowser -artifacts -outputdir DIR).
+func TestAuthoringBrowser(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1")
+	srv := httptest.NewServer(b.server.Handler())
+	t.Cleanup(srv.Close)
+	dir := t.ArtifactDir()
+	ctx := newBrowser(t)
+	const limit = 15 * time.Second
+
+	step(t, ctx, limit, chromedp.Navigate(srv.URL+"/courses"))
+	waitPage(t, ctx, limit, `location.pathname === '/signin' && !!document.querySelector('[data-testid=signin]')`)
+	step(t, ctx, limit,
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "tess@acme.test"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse 1"),
+		chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
+	)
+	waitPage(t, ctx, limit, `location.pathname === '/courses' && !!document.querySelector('[data-testid=new-course]')`)
+	step(t, ctx, limit,
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=new-course] input[name=title]`), "Onboarding"),
+		chromedp.Click(chromedp.CSS(`[data-testid=new-course] button[type=submit]`)),
+	)
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=notice]') && !!document.querySelector('[data-slug=onboarding]')`)
+	screenshot(t, ctx, dir, "01-courses.png")
+
+	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-slug=onboarding] [data-testid=open-course]`)))
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=add-quiz]') && !!window.htmx`)
+	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=add-quiz]`)))
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=lesson-form]') && !!window.htmx`)
+	step(t, ctx, limit,
+		chromedp.SendKeys(chromedp.CSS(`input[name=title]`), "Check"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="questions[0].choices[0]"]`), "You"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="questions[0].choices[1]"]`), "Your lead"),
+		chromedp.Click(chromedp.CSS(`input[name="questions[0].correct"][value=B]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="questions[0].prompt"]`), "Who approves 8%"),
+	)
+	figures := `document.querySelector('[data-testid=measure-figures]')`
+	waitFor(t, ctx, limit, figures+` && `+figures+`.textContent.includes('GSM-7') && document.querySelector('pre.sms').textContent.includes('Who approves 8%')`)
+	require.Equal(t, 1, shownSegments(t, ctx))
+	screenshot(t, ctx, dir, "02-quiz-gsm7.png")
+
+	// A curly apostrophe: the count changes as it is typed.
+	step(t, ctx, limit, chromedp.SendKeys(chromedp.CSS(`input[name="questions[0].prompt"]`), "? It’s your lead’s call, isn’t it, when a discount is between six and ten percent"))
+	waitFor(t, ctx, limit, figures+`.dataset.encoding === 'UCS-2'`)
+	ucs2 := shownSegments(t, ctx)
+	require.Greater(t, ucs2, 1, "over 70 UCS-2 characters")
+	require.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=ucs2]').textContent`), "’")
+	screenshot(t, ctx, dir, "03-quiz-ucs2.png")
+
+	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=replace]`)))
+	waitPage(t, ctx, limit, figures+` && `+figures+`.dataset.encoding === 'GSM-7'`)
+	require.Less(t, shownSegments(t, ctx), ucs2, "GSM-7 again: fewer segments")
+	require.Contains(t, eval[string](t, ctx, `document.querySelector('input[name="questions[0].prompt"]').value`), "It's your lead's call")
+	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=save-lesson]`)))
+	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=lesson-row]').length === 2`)
+	screenshot(t, ctx, dir, "04-editor.png")
+
+	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=publish-button]`)))
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=version-state]') && document.querySelector('[data-testid=version-state]').textContent.includes('published') && !document.querySelector('[data-testid=publish]')`)
+	screenshot(t, ctx, dir, "05-published.png")
+}
+
+// shownSegments returns the segments the lesson form shows for its first
+// message, checked against the sender's count of the message it shows.
+func shownSegments(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	text := eval[string](t, ctx, `document.querySelector('pre.sms').textContent`)
+	shown, err := strconv.Atoi(eval[string](t, ctx, `document.querySelector('[data-testid=measure-figures]').dataset.segments`))
+	require.NoError(t, err)
+	enc, segs := sms.Segments(text)
+	require.Equal(t, segs, shown, "the segments of %q", text)
+	require.Equal(t, string(enc), eval[string](t, ctx, `document.querySelector('[data-testid=measure-figures]').dataset.encoding`))
+	return shown
+}
