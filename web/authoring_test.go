@@ -193,13 +193,7 @@ func TestCourseEditor(t *testing.T) {
 		"cadence.days": {"mon", "thu"}, "cadence.times": {"09:30, 16:00"}, "send_window.start": {"08:30"}, "send_window.end": {"18:00"},
 		"completion.text": {"open"}, "completion.video_percent": {"90"}, "rules.mastery_mark": {"0"}, "rules.max_retakes": {"2"},
 		"rules.retake": {"all"}, "rules.review_days": {""}}
-	bad := url.Values{}
-	for k, v := range good {
-		bad[k] = v
-	}
-	bad.Set("pass_mark", "seventy")
-	bad.Set("cadence.times", "07:30")
-	bad.Set("rules.max_retakes", "9")
+	bad := withForm(good, "pass_mark", "seventy", "cadence.times", "07:30", "rules.max_retakes", "9")
 	res := postForm(srv, base+"/settings", trainer, bad)
 	require.Equal(t, http.StatusUnprocessableEntity, res.status)
 	for field, msg := range map[string]string{
@@ -279,12 +273,7 @@ func TestLessonEditor(t *testing.T) {
 		"questions[0].correct": {"B"}, "questions[0].explanation": {"6-10% is your lead’s call."}}
 
 	// Measure while typing: the question as sent, and the curly quote named.
-	m := url.Values{}
-	for k, v := range quiz {
-		m[k] = v
-	}
-	m.Set("action", "measure")
-	m.Set("questions[0].prompt", "Who approves 8%? It’s")
+	m := withForm(quiz, "action", "measure", "questions[0].prompt", "Who approves 8%? It’s")
 	res := postForm(srv, base+"/lessons", trainer, m)
 	require.Equal(t, http.StatusOK, res.status)
 	require.Contains(t, string(res.body), `data-encoding="UCS-2"`)
@@ -309,12 +298,7 @@ func TestLessonEditor(t *testing.T) {
 		{"bad key", "key", "Check Me", "must be 1-40 lower-case letters"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := url.Values{}
-			for k, v := range quiz {
-				f[k] = v
-			}
-			f.Set(tt.field, tt.value)
-			res := postForm(srv, base+"/lessons", trainer, f)
+			res := postForm(srv, base+"/lessons", trainer, withForm(quiz, tt.field, tt.value))
 			require.Equal(t, http.StatusUnprocessableEntity, res.status)
 			require.True(t, strings.Contains(string(res.body), template.HTMLEscapeString(tt.want)), "want %q", tt.want)
 		})
@@ -335,16 +319,23 @@ func TestLessonEditor(t *testing.T) {
 	page = servePage(srv, "GET", base+"/lessons/check", trainer, nil)
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, string(page.body), `value="Your lead"`)
-	edit := url.Values{}
-	for k, v := range quiz {
-		edit[k] = v
-	}
-	edit.Set("title", "Quick check")
-	edit.Set("questions[0].choices[2]", "Finance")
+	edit := withForm(quiz, "title", "Quick check", "questions[0].choices[2]", "Finance")
 	require.Equal(t, http.StatusSeeOther, postForm(srv, base+"/lessons/check", trainer, edit).status)
 	_, versions, err = b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
 	require.NoError(t, err)
 	ls = versions[0].Spec.Lessons
 	require.Equal(t, "Quick check", ls[1].Title)
 	require.Equal(t, []string{"You", "Your lead", "Finance"}, ls[1].Questions[0].Choices)
+}
+
+// withForm returns a copy of form with the name, value pairs set.
+func withForm(form url.Values, pairs ...string) url.Values {
+	out := make(url.Values, len(form))
+	for k, v := range form {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out.Set(pairs[i], pairs[i+1])
+	}
+	return out
 }

@@ -280,6 +280,22 @@ func (s *Server) saveEdit(w http.ResponseWriter, r *http.Request, u lessons.User
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", e.course.ID), http.StatusSeeOther)
 }
 
+// editableLesson is the course being edited and the index of its lesson
+// {key}; on an error it answers the request and returns false.
+func (s *Server) editableLesson(w http.ResponseWriter, r *http.Request, u lessons.User) (editable, int, bool) {
+	e, err := s.editable(r, u)
+	if err != nil {
+		s.pageError(w, r, err)
+		return e, 0, false
+	}
+	i, err := lessonIndex(r, e.version.Spec)
+	if err != nil {
+		s.pageError(w, r, err)
+		return e, 0, false
+	}
+	return e, i, true
+}
+
 // lessonIndex finds the lesson {key} of spec.
 func lessonIndex(r *http.Request, spec lessons.CourseSpec) (int, error) {
 	key := r.PathValue("key")
@@ -293,14 +309,8 @@ func lessonIndex(r *http.Request, spec lessons.CourseSpec) (int, error) {
 // moveLesson answers POST /courses/{id}/lessons/{key}/move: dir=up or down,
 // or to=N (the 0-based place, for drag and drop).
 func (s *Server) moveLesson(w http.ResponseWriter, r *http.Request, u lessons.User) {
-	e, err := s.editable(r, u)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	i, err := lessonIndex(r, e.version.Spec)
-	if err != nil {
-		s.pageError(w, r, err)
+	e, i, ok := s.editableLesson(w, r, u)
+	if !ok {
 		return
 	}
 	to := i
@@ -329,14 +339,8 @@ func (s *Server) moveLesson(w http.ResponseWriter, r *http.Request, u lessons.Us
 
 // deleteLesson answers POST /courses/{id}/lessons/{key}/delete.
 func (s *Server) deleteLesson(w http.ResponseWriter, r *http.Request, u lessons.User) {
-	e, err := s.editable(r, u)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	i, err := lessonIndex(r, e.version.Spec)
-	if err != nil {
-		s.pageError(w, r, err)
+	e, i, ok := s.editableLesson(w, r, u)
+	if !ok {
 		return
 	}
 	spec, err := editSpec(e.version.Spec, func(f map[string]any) {

@@ -195,14 +195,8 @@ func freeKey(spec lessons.CourseSpec) string {
 
 // editLesson answers GET /courses/{id}/lessons/{key}.
 func (s *Server) editLesson(w http.ResponseWriter, r *http.Request, u lessons.User) {
-	e, err := s.editable(r, u)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	i, err := lessonIndex(r, e.version.Spec)
-	if err != nil {
-		s.pageError(w, r, err)
+	e, i, ok := s.editableLesson(w, r, u)
+	if !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, pages.LessonEditor(s.lessonPageOf(u, e, i, formOf(e.version.Spec.Lessons[i]), nil)))
