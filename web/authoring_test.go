@@ -188,6 +188,19 @@ func TestCourseEditor(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, servePage(srv, "GET", base, rival, nil).status)
 	require.Equal(t, http.StatusNotFound, postForm(srv, base+"/settings", rival, url.Values{"title": {"x"}}).status)
 
+	// The preview: a sample rep's dated messages, in their zone.
+	page = servePage(srv, "GET", base+"/preview?tz=Asia/Tokyo&start=2027-03-08", trainer, nil)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Equal(t, 8+3, strings.Count(string(page.body), `data-testid="planned"`))
+	require.Contains(t, string(page.body), `<time datetime="2027-03-08T09:30:00+09:00">Mon 8 Mar 09:30</time>`, "Monday's first slot")
+	require.Contains(t, string(page.body), `<time datetime="2027-03-08T16:00:00+09:00">Mon 8 Mar 16:00</time>`, "then the second")
+	require.Contains(t, string(page.body), `<time datetime="2027-03-10T09:30:00+09:00">`, "Wednesday next")
+	for _, q := range []string{"tz=Mars/Olympus", "tz=Local", "start=2027-13-01"} {
+		res := servePage(srv, "GET", base+"/preview?"+q, trainer, nil)
+		require.Equal(t, http.StatusBadRequest, res.status, q)
+		require.Contains(t, string(res.body), `role="alert"`, q)
+	}
+
 	// Settings: refused whole with the checker's messages at the fields.
 	good := url.Values{"title": {"Discount policy"}, "pass_mark": {"85"}, "due_days": {"21"}, "cadence_kind": {"days"},
 		"cadence.days": {"mon", "thu"}, "cadence.times": {"09:30, 16:00"}, "send_window.start": {"08:30"}, "send_window.end": {"18:00"},

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/lessons/errs"
@@ -374,4 +375,45 @@ func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request, u lessons.
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", e.course.ID), http.StatusSeeOther)
+}
+
+// previewCourse answers GET /courses/{id}/preview?tz=...&start=YYYY-MM-DD:
+// the dated messages a rep in the zone enrolled at 08:00 on the start date
+// would get, every answer right, as the scheduler sends them.
+func (s *Server) previewCourse(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	e, err := s.editable(r, u)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	p := pages.PreviewPage{Dash: s.authorDash(u, "Schedule of "+e.version.Spec.Title), CourseID: e.course.ID,
+		Zone: q.Get("tz"), Start: q.Get("start")}
+	if p.Zone == "" {
+		p.Zone = "America/New_York"
+	}
+	loc, err := lessons.Location(p.Zone)
+	if err != nil || len(p.Zone) > 64 || p.Zone == "Local" {
+		p.Problem = fmt.Sprintf("%q is not a time zone such as Europe/London.", p.Zone)
+		s.render(w, r, http.StatusBadRequest, pages.Preview(p))
+		return
+	}
+	now := s.store.Now().In(loc)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	if p.Start != "" {
+		d, err := time.ParseInLocation(time.DateOnly, p.Start, loc)
+		if err != nil {
+			p.Problem = fmt.Sprintf("%q is not a date as YYYY-MM-DD.", p.Start)
+			s.render(w, r, http.StatusBadRequest, pages.Preview(p))
+			return
+		}
+		day = d
+	}
+	p.Start = day.Format(time.DateOnly)
+	enrolled := day.Add(8 * time.Hour)
+	for _, m := range lessons.PlanCourse(e.version.Spec, loc, enrolled, lessons.SampleLessonLink(s.store.PublicURL)) {
+		enc, segs := sms.Segments(m.Body)
+		p.Messages = append(p.Messages, pages.PlannedMessage{At: m.At.In(loc), Body: m.Body, Encoding: string(enc), Segments: segs})
+	}
+	s.render(w, r, http.StatusOK, pages.Preview(p))
 }

@@ -74,6 +74,7 @@ func (s *Server) routes() []route {
 		{"POST", "/courses/{id}/lessons/{key}/delete", s.forms.Handler(s.page(s.deleteLesson, authorRoles...)), false},
 		{"POST", "/courses/{id}/publish", s.forms.Handler(s.page(s.publishDraft, authorRoles...)), false},
 		{"POST", "/courses/{id}/discard", s.forms.Handler(s.page(s.discardDraft, authorRoles...)), false},
+		{"GET", "/courses/{id}/preview", s.page(s.previewCourse, authorRoles...), false},
 		{"GET", "/courses/{id}/export", s.page(s.exportCourse, authorRoles...), false},
 		{"POST", "/courses/{id}/duplicate", s.forms.Handler(s.page(s.duplicateCourse, authorRoles...)), false},
 		{"POST", "/courses/{id}/archive", s.forms.Handler(s.page(s.archiveCourse, authorRoles...)), false},

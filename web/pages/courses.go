@@ -3,6 +3,7 @@ package pages
 import (
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/lessons/errs"
@@ -190,4 +191,21 @@ func choiceField(i, j int) string { return questionField(i, "choices["+strconv.I
 // lessonFields are the lesson form's fields, for the problems shown elsewhere.
 func (p LessonEditPage) lessonFields() []string {
 	return []string{"key", "kind", "title", "body", "video_url", "video_seconds", "optional", "remedial", "questions"}
+}
+
+// PreviewPage is /courses/{id}/preview: a sample rep's schedule.
+type PreviewPage struct {
+	Dash
+	CourseID    int64
+	Zone, Start string
+	Problem     string
+	Messages    []PlannedMessage
+}
+
+// PlannedMessage is one SMS of the preview, at the rep's local time.
+type PlannedMessage struct {
+	At       time.Time
+	Body     string
+	Encoding string
+	Segments int
 }
