@@ -79,6 +79,20 @@ func TestAuthoringBrowser(t *testing.T) {
 	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=publish-button]`)))
 	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=version-state]') && document.querySelector('[data-testid=version-state]').textContent.includes('published') && !document.querySelector('[data-testid=publish]')`)
 	screenshot(t, ctx, dir, "05-published.png")
+
+	// The preview, and the pages on a phone.
+	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=preview-link]`)))
+	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=planned]').length === 2`)
+	screenshot(t, ctx, dir, "06-preview.png")
+	step(t, ctx, limit, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	screenshot(t, ctx, dir, "07-preview-phone.png")
+	step(t, ctx, limit, chromedp.Navigate(srv.URL+"/courses"))
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-slug=onboarding]')`)
+	screenshot(t, ctx, dir, "08-courses-phone.png")
+	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-slug=onboarding] [data-testid=open-course]`)))
+	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=lesson-row]').length === 2`)
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 390, "the editor fits a phone's width")
+	screenshot(t, ctx, dir, "09-editor-phone.png")
 }
 
 // shownSegments returns the segments the lesson form shows for its first

@@ -155,10 +155,11 @@ func (s *Server) lessonPageOf(u lessons.User, e editable, index int, form pages.
 		title = e.version.Spec.Lessons[index].Title
 	}
 	return pages.LessonEditPage{Dash: s.authorDash(u, title), CourseID: e.course.ID, CourseTitle: spec.Title,
-		New: index >= len(e.version.Spec.Lessons), OldKey: r0(e.version.Spec.Lessons, index), Form: form, Problems: problems, Messages: msgs}
+		New: index >= len(e.version.Spec.Lessons), OldKey: keyAt(e.version.Spec.Lessons, index), Form: form, Problems: problems, Messages: msgs}
 }
 
-func r0(ls []lessons.Lesson, i int) string {
+// keyAt is the key of lesson i, "" past the end (a new lesson).
+func keyAt(ls []lessons.Lesson, i int) string {
 	if i < len(ls) {
 		return ls[i].Key
 	}
