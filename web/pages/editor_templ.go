@@ -1351,7 +1351,7 @@ func editorStyle() templ.Component {
 			templ_7745c5c3_Var65 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 122, "<style>\n\t\tpre.sms { white-space: pre-wrap; font: .85rem/1.35 ui-monospace, monospace; margin: .25rem 0 0; max-width: 28rem; }\n\t\tfieldset { border: 1px solid #e5e7eb; border-radius: .375rem; display: grid; gap: .5rem; }\n\t\tlabel.inline { display: inline-flex; gap: .35rem; font-weight: 400; align-items: center; }\n\t\t.days { display: flex; flex-wrap: wrap; gap: .75rem; }\n\t\t.stack.wide-form { max-width: 36rem; margin-top: 1.5rem; }\n\t\t.stack select { font: inherit; padding: .4rem; }\n\t</style>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 122, "<style>\n\t\tpre.sms { white-space: pre-wrap; overflow-wrap: anywhere; font: .85rem/1.35 ui-monospace, monospace; margin: .25rem 0 0; max-width: 28rem; }\n\t\tfieldset { border: 1px solid #e5e7eb; border-radius: .375rem; display: grid; gap: .5rem; }\n\t\tlabel.inline { display: inline-flex; gap: .35rem; font-weight: 400; align-items: center; }\n\t\t.days { display: flex; flex-wrap: wrap; gap: .75rem; }\n\t\t.stack.wide-form { max-width: 36rem; margin-top: 1.5rem; }\n\t\t.stack select { font: inherit; padding: .4rem; }\n\t</style>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
