@@ -17,6 +17,7 @@ type EnrollmentStatus string
 // The enrollment statuses.
 const (
 	EnrollmentActive    EnrollmentStatus = "active"
+	EnrollmentPaused    EnrollmentStatus = "paused" // the rep gets nothing until it is resumed
 	EnrollmentCompleted EnrollmentStatus = "completed"
 	EnrollmentCancelled EnrollmentStatus = "cancelled"
 )
@@ -68,7 +69,9 @@ type EnrollRequest struct {
 	CourseID int64
 	RepIDs   []int64
 	TeamIDs  []int64
-	DueOn    time.Time // zero: the course's due_days from today
+	DueOn    time.Time // zero: the course's due_days from the start
+	StartOn  time.Time // a calendar date: the first lesson goes out on or after it, in the rep's time zone; zero: now
+	Limit    TeamLimit // reps outside it are refused
 }
 
 // EnrollResult says what an enrollment request did.
@@ -100,28 +103,44 @@ func (s *Store) Enroll(ctx context.Context, orgID int64, req EnrollRequest) (Enr
 		if archived {
 			return errs.Errorf(errs.Conflict, "The course is archived: restore it to enroll reps in it.")
 		}
-		due := req.DueOn
+		today := now.UTC().Truncate(24 * time.Hour)
+		start := dateOf(req.StartOn)
+		if !start.IsZero() && start.Before(today) {
+			return errs.InvalidInput("the start date is in the past", []errs.Detail{{Path: "start_on", Message: start.Format(time.DateOnly) + " is before today"}})
+		}
+		due := dateOf(req.DueOn)
 		if due.IsZero() {
 			var days int
 			if err := tx.QueryRow(ctx, `SELECT due_days FROM course_versions WHERE id = $1`, versionID).Scan(&days); err != nil {
 				return fmt.Errorf("read due days: %w", err)
 			}
-			due = now.UTC().AddDate(0, 0, days)
+			due = dateOf(later(today, start).AddDate(0, 0, days))
 		}
-		due = time.Date(due.Year(), due.Month(), due.Day(), 0, 0, 0, 0, time.UTC)
-		if today := now.UTC().Truncate(24 * time.Hour); due.Before(today) {
+		if due.Before(today) {
 			return errs.InvalidInput("the due date is in the past", []errs.Detail{{Path: "due_on", Message: due.Format(time.DateOnly) + " is before today"}})
+		}
+		if due.Before(start) {
+			return errs.InvalidInput("the due date is before the start date", []errs.Detail{{Path: "due_on",
+				Message: fmt.Sprintf("%s is before the start date %s", due.Format(time.DateOnly), start.Format(time.DateOnly))}})
 		}
 		if err := checkEnrollable(ctx, tx, orgID, req); err != nil {
 			return err
 		}
+		var startOn *time.Time
+		if !start.IsZero() {
+			startOn = &start
+		}
+		// A start date begins at midnight in the rep's time zone; today's is
+		// no later than now.
 		rows, err := tx.Query(ctx, `
-			INSERT INTO enrollments (org_id, rep_id, course_version_id, enrolled_at, due_on)
-			SELECT $1, r.id, $4, $5, $6 FROM reps r
+			INSERT INTO enrollments (org_id, rep_id, course_version_id, enrolled_at, due_on, starts_at)
+			SELECT $1, r.id, $4, $5, $6, CASE WHEN $7::date > ($5::timestamptz AT TIME ZONE r.time_zone)::date
+				THEN $7::date::timestamp AT TIME ZONE r.time_zone END
+			FROM reps r
 			WHERE r.org_id = $1 AND r.status = 'active' AND (r.id = ANY($2) OR r.team_id = ANY($3))
 			ORDER BY r.id
 			ON CONFLICT (rep_id, course_version_id) DO NOTHING
-			RETURNING id, rep_id`, orgID, req.RepIDs, req.TeamIDs, versionID, now, due)
+			RETURNING id, rep_id`, orgID, req.RepIDs, req.TeamIDs, versionID, now, due, startOn)
 		if err != nil {
 			return dbError(err, "enrollment")
 		}
@@ -165,16 +184,24 @@ func (s *Store) Enroll(ctx context.Context, orgID int64, req EnrollRequest) (Enr
 	return res, nil
 }
 
+// dateOf is the calendar date of t, at midnight UTC; zero stays zero.
+func dateOf(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
 // checkEnrollable names the requested reps and teams the organisation does not
-// have, and the reps that were removed.
+// have, the reps that were removed, and those outside the request's limit.
 func checkEnrollable(ctx context.Context, tx pgx.Tx, orgID int64, req EnrollRequest) error {
 	var details []errs.Detail
 	rows, err := tx.Query(ctx, `
-		SELECT 'rep_ids', id, coalesce((SELECT status FROM reps r WHERE r.org_id = $1 AND r.id = u.id), '')
-		FROM unnest($2::bigint[]) u(id)
+		SELECT 'rep_ids', u.id, coalesce(r.status, ''), coalesce(r.team_id, 0)
+		FROM unnest($2::bigint[]) u(id) LEFT JOIN reps r ON r.org_id = $1 AND r.id = u.id
 		UNION ALL
-		SELECT 'team_ids', id, CASE WHEN EXISTS (SELECT FROM teams t WHERE t.org_id = $1 AND t.id = u.id) THEN 'active' ELSE '' END
-		FROM unnest($3::bigint[]) u(id)`, orgID, req.RepIDs, req.TeamIDs)
+		SELECT 'team_ids', u.id, CASE WHEN t.id IS NULL THEN '' ELSE 'active' END, u.id
+		FROM unnest($3::bigint[]) u(id) LEFT JOIN teams t ON t.org_id = $1 AND t.id = u.id`, orgID, req.RepIDs, req.TeamIDs)
 	if err != nil {
 		return fmt.Errorf("check reps: %w", err)
 	}
@@ -182,11 +209,17 @@ func checkEnrollable(ctx context.Context, tx pgx.Tx, orgID int64, req EnrollRequ
 	code := errs.Invalid
 	for rows.Next() {
 		var field, status string
-		var id int64
-		if err := rows.Scan(&field, &id, &status); err != nil {
+		var id, team int64
+		if err := rows.Scan(&field, &id, &status, &team); err != nil {
 			return fmt.Errorf("check reps: %w", err)
 		}
 		switch {
+		case status != "" && !req.Limit.Allows(team) && field == "rep_ids":
+			details = append(details, errs.Detail{Path: field, Message: fmt.Sprintf("rep %d is not in one of your teams", id)})
+			code = errs.Forbidden
+		case status != "" && !req.Limit.Allows(team):
+			details = append(details, errs.Detail{Path: field, Message: fmt.Sprintf("team %d is not one of your teams", id)})
+			code = errs.Forbidden
 		case status == "" && field == "rep_ids":
 			details = append(details, errs.Detail{Path: field, Message: fmt.Sprintf("rep %d not found", id)})
 			code = errs.NotFound

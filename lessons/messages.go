@@ -97,6 +97,8 @@ type Outbound struct {
 	SMSService   string
 	SMSMPS       float64 // -1 when the organisation sets none
 	Window       SendWindow
+	// EnrollmentStatus is the status of the message's enrollment, if it has one.
+	EnrollmentStatus EnrollmentStatus
 }
 
 // Sendable says whether the rep may receive the message now, and if not, why.
@@ -108,6 +110,10 @@ func (o Outbound) Sendable() (bool, string) {
 		return false, "the rep opted out"
 	case o.PhoneInvalid:
 		return false, "the rep's phone number cannot receive SMS"
+	case o.EnrollmentStatus == EnrollmentPaused:
+		return false, "the enrollment was paused"
+	case o.EnrollmentStatus == EnrollmentCancelled:
+		return false, "the enrollment was cancelled"
 	}
 	return true, ""
 }
@@ -133,7 +139,7 @@ func (s *Store) OutboundMessages(ctx context.Context, ids []int64) (map[int64]Ou
 			m.purpose, m.body, m.encoding, m.segments, m.status, coalesce(m.provider_sid, ''), m.scheduled_at, m.created_at,
 			r.phone, r.time_zone, r.status, r.opted_out_at IS NOT NULL, r.phone_invalid_at IS NOT NULL,
 			coalesce(g.sms_from, ''), coalesce(g.sms_messaging_service_sid, ''), coalesce(g.sms_mps, -1)::float8,
-			v.window_start, v.window_end
+			v.window_start, v.window_end, coalesce(e.status, '')
 		FROM messages m
 		JOIN reps r ON r.id = m.rep_id
 		JOIN organisations g ON g.id = m.org_id
@@ -152,7 +158,7 @@ func (s *Store) OutboundMessages(ctx context.Context, ids []int64) (map[int64]Ou
 		err := rows.Scan(&o.ID, &o.OrgID, &o.RepID, &o.EnrollmentID, &o.AssignmentID, &o.Question,
 			&o.Purpose, &o.Body, &o.Encoding, &o.Segments, &o.Status, &o.ProviderSID, &o.ScheduledAt, &o.CreatedAt,
 			&o.To, &o.TimeZone, &status, &o.OptedOut, &o.PhoneInvalid,
-			&o.SMSFrom, &o.SMSService, &o.SMSMPS, &start, &end)
+			&o.SMSFrom, &o.SMSService, &o.SMSMPS, &start, &end, &o.EnrollmentStatus)
 		if err != nil {
 			return nil, fmt.Errorf("read outbound messages: %w", err)
 		}
@@ -186,7 +192,7 @@ func (s *Store) ScheduleFirstSteps(ctx context.Context, tx pgx.Tx, enrollments [
 // Enrollments with nothing pending are left as they are.
 func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int64, after *time.Time) ([]Step, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT e.id, e.org_id, e.rep_id, e.course_version_id, e.enrolled_at, r.time_zone,
+		SELECT e.id, e.org_id, e.rep_id, e.course_version_id, coalesce(e.starts_at, e.enrolled_at), r.time_zone,
 			a.id, a.lesson_id, coalesce(a.questions[1], 0),
 			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped' AND x.position <= a.position),
 			(SELECT count(*) FROM assignments x WHERE x.enrollment_id = e.id AND x.status <> 'skipped')
@@ -202,7 +208,7 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 	}
 	type next struct {
 		enrollmentID, orgID, repID, versionID int64
-		enrolledAt                            time.Time
+		enrolledAt                            time.Time // or when it starts, if later
 		tz                                    string
 		assignmentID, lessonID                int64
 		firstQuestion, step, steps            int
@@ -531,7 +537,30 @@ func (s *Store) MarkFailed(ctx context.Context, tx pgx.Tx, id int64, code int, r
 	if err := tracking.Append(ctx, tx, messageEvent(tracking.KindMessageFailed, id, orgID, repID, enrollmentID, assignmentID, now, detail)); err != nil {
 		return err
 	}
+	if unreachableCode(code) && enrollmentID != nil {
+		// Held like a cancelled message: the step goes out again once the rep
+		// opts back in or their number is corrected.
+		if _, err := tx.Exec(ctx, `UPDATE messages SET held = true WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("hold message %d: %w", id, err)
+		}
+		if assignmentID != nil {
+			_, err := tx.Exec(ctx, `UPDATE assignments SET status = 'pending', scheduled_at = NULL WHERE id = $1 AND status = 'scheduled'`, *assignmentID)
+			if err != nil {
+				return fmt.Errorf("put assignment %d back: %w", *assignmentID, err)
+			}
+		}
+	}
 	return repUnreachable(ctx, tx, repID, code, reason, now)
+}
+
+// unreachableCode says whether a provider's error code is about the rep's
+// number (opted out at the carrier, not a mobile number) rather than the message.
+func unreachableCode(code int) bool {
+	switch code {
+	case ErrorUnsubscribed, ErrorInvalidNumber, ErrorNotMobile, ErrorLandline:
+		return true
+	}
+	return false
 }
 
 // repUnreachable records what a provider's error code says of the rep's
@@ -553,13 +582,15 @@ func repUnreachable(ctx context.Context, tx pgx.Tx, repID int64, code int, reaso
 	return appendRepFacts(ctx, tx, now, repID)
 }
 
-// CancelMessage records that a scheduled message will not be sent, and why;
-// its lesson goes back to pending so that it is sent if the rep opts back in.
+// CancelMessage records that a scheduled message cannot be sent now, and why.
+// It is held: when the enrollment continues (the rep opts back in, the pause
+// ends), a lesson goes out again as its step goes back to pending, and a
+// quiz's message is sent again.
 func (s *Store) CancelMessage(ctx context.Context, tx pgx.Tx, id int64, reason string) error {
 	now := s.Now()
 	var assignmentID *int64
 	err := tx.QueryRow(ctx, `
-		UPDATE messages SET status = 'cancelled', error_message = $2, updated_at = $3
+		UPDATE messages SET status = 'cancelled', error_message = $2, updated_at = $3, held = true
 		WHERE id = $1 AND status = 'scheduled' RETURNING assignment_id`, id, reason, now).Scan(&assignmentID)
 	if err == pgx.ErrNoRows {
 		return nil

@@ -79,7 +79,7 @@ func (s *Store) DueReminders(ctx context.Context, tx pgx.Tx, enrollments []Enrol
 func (s *Store) RemindDue(ctx context.Context, tx pgx.Tx, r Reminder) ([]Step, error) {
 	now := s.Now()
 	if r.DaysBefore == 0 {
-		_, err := tx.Exec(ctx, `UPDATE enrollments SET overdue_at = $2 WHERE id = $1 AND status = 'active' AND overdue_at IS NULL`, r.EnrollmentID, now)
+		_, err := tx.Exec(ctx, `UPDATE enrollments SET overdue_at = $2 WHERE id = $1 AND status IN ('active', 'paused') AND overdue_at IS NULL`, r.EnrollmentID, now)
 		if err != nil {
 			return nil, fmt.Errorf("flag enrollment %d overdue: %w", r.EnrollmentID, err)
 		}

@@ -86,7 +86,7 @@ func (s *Store) ProcessReply(ctx context.Context, tx pgx.Tx, id int64) ([]Step, 
 		if err != nil {
 			return nil, err
 		}
-		resumed, err := s.resume(ctx, tx, r.repID)
+		resumed, err := s.resume(ctx, tx, r.repID, now)
 		return append(steps, resumed...), err
 	case KeywordHelp:
 		if !r.advancedOptOut {
@@ -182,30 +182,12 @@ func (s *Store) optOut(ctx context.Context, tx pgx.Tx, orgID, repID int64, now t
 	if err := appendRepFacts(ctx, tx, now, repID); err != nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE rep_id = $1 AND direction = 'outbound' AND status = 'scheduled'`, repID)
-	if err != nil {
-		return fmt.Errorf("find scheduled messages: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return fmt.Errorf("find scheduled messages: %w", err)
-	}
-	for _, id := range ids {
-		if err := s.CancelMessage(ctx, tx, id, "the rep opted out"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.holdScheduled(ctx, tx, "rep_id", repID, "the rep opted out")
 }
 
-// resume schedules the next lesson of each active enrollment of the rep that
-// has nothing under way: nothing scheduled, and no quiz waiting for answers.
-func (s *Store) resume(ctx context.Context, tx pgx.Tx, repID int64) ([]Step, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT e.id FROM enrollments e
-		WHERE e.rep_id = $1 AND e.status = 'active' AND NOT EXISTS (
-			SELECT FROM assignments a JOIN course_lessons l ON l.id = a.lesson_id
-			WHERE a.enrollment_id = e.id AND (a.status = 'scheduled' OR (a.status = 'sent' AND l.kind = 'quiz')))`, repID)
+// resume continues each active enrollment of the rep who opted back in.
+func (s *Store) resume(ctx context.Context, tx pgx.Tx, repID int64, now time.Time) ([]Step, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM enrollments WHERE rep_id = $1 AND status = 'active'`, repID)
 	if err != nil {
 		return nil, fmt.Errorf("find enrollments to resume: %w", err)
 	}
@@ -216,7 +198,7 @@ func (s *Store) resume(ctx context.Context, tx pgx.Tx, repID int64) ([]Step, err
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return s.scheduleNext(ctx, tx, ids, nil)
+	return s.continueEnrollments(ctx, tx, ids, now)
 }
 
 // openQuestion finds the question a reply from the rep answers.

@@ -28,6 +28,9 @@ type Store struct {
 	// OnEnroll, when set, runs inside the transaction that creates enrollments,
 	// so that what they cause (the first send) commits with them or not at all.
 	OnEnroll func(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) error
+	// QueueSteps, when set, queues the sends of steps that a change outside
+	// the scheduler causes (an enrollment resumed), inside its transaction.
+	QueueSteps func(ctx context.Context, tx pgx.Tx, steps []Step) error
 
 	// published caches published course versions, which never change.
 	published sync.Map // version id -> *CourseVersion
@@ -41,6 +44,14 @@ func NewStore(pool *pgxpool.Pool) *Store {
 // Pool returns the store's connection pool, for packages that add their own
 // work to lessons' transactions.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// queue queues steps through QueueSteps, if set.
+func (s *Store) queue(ctx context.Context, tx pgx.Tx, steps []Step) error {
+	if s.QueueSteps == nil || len(steps) == 0 {
+		return nil
+	}
+	return s.QueueSteps(ctx, tx, steps)
+}
 
 // inTx runs fn in one transaction and commits it if fn returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {

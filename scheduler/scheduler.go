@@ -137,6 +137,7 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	}
 	s.client = client
 	store.OnEnroll = s.scheduleFirstSteps
+	store.QueueSteps = s.queueSteps
 	return s, nil
 }
 

@@ -70,7 +70,8 @@ type enrollRequest struct {
 	CourseID int64   `json:"course_id"`
 	RepIDs   []int64 `json:"rep_ids"`
 	TeamIDs  []int64 `json:"team_ids"`
-	DueOn    string  `json:"due_on"` // YYYY-MM-DD; empty: the course's due_days from today
+	DueOn    string  `json:"due_on"`   // YYYY-MM-DD; empty: the course's due_days from the start
+	StartOn  string  `json:"start_on"` // YYYY-MM-DD; empty: now
 }
 
 type enrollResultJSON struct {
@@ -100,12 +101,18 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request, orgID int64) err
 			}
 		}
 	}
-	if req.DueOn != "" {
-		d, err := time.Parse(time.DateOnly, req.DueOn)
-		if err != nil {
-			details = append(details, errs.Detail{Path: "due_on", Message: fmt.Sprintf("must be a date as YYYY-MM-DD, got %q", req.DueOn)})
+	for _, f := range []struct {
+		path, value string
+		into        *time.Time
+	}{{"due_on", req.DueOn, &in.DueOn}, {"start_on", req.StartOn, &in.StartOn}} {
+		if f.value == "" {
+			continue
 		}
-		in.DueOn = d
+		d, err := time.Parse(time.DateOnly, f.value)
+		if err != nil {
+			details = append(details, errs.Detail{Path: f.path, Message: fmt.Sprintf("must be a date as YYYY-MM-DD, got %q", f.value)})
+		}
+		*f.into = d
 	}
 	if details != nil {
 		return errs.InvalidInput("The enrollment request is not valid.", details)
