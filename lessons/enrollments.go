@@ -3,6 +3,7 @@ package lessons
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,99 +88,158 @@ type EnrollResult struct {
 // due date in the past, and Conflict when the course has no published version.
 func (s *Store) Enroll(ctx context.Context, orgID int64, req EnrollRequest) (EnrollResult, error) {
 	var res EnrollResult
-	if len(req.RepIDs) == 0 && len(req.TeamIDs) == 0 {
-		return res, errs.InvalidInput("name the reps or teams to enroll", []errs.Detail{{Path: "rep_ids", Message: "give rep_ids or team_ids"}})
-	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		now := s.Now()
-		versionID, err := publishedVersionID(ctx, tx, orgID, req.CourseID)
-		if err != nil {
-			return err
-		}
-		var archived bool
-		if err := tx.QueryRow(ctx, `SELECT archived_at IS NOT NULL FROM courses WHERE id = $1`, req.CourseID).Scan(&archived); err != nil {
-			return fmt.Errorf("read course: %w", err)
-		}
-		if archived {
-			return errs.Errorf(errs.Conflict, "The course is archived: restore it to enroll reps in it.")
-		}
-		today := now.UTC().Truncate(24 * time.Hour)
-		start := dateOf(req.StartOn)
-		if !start.IsZero() && start.Before(today) {
-			return errs.InvalidInput("the start date is in the past", []errs.Detail{{Path: "start_on", Message: start.Format(time.DateOnly) + " is before today"}})
-		}
-		due := dateOf(req.DueOn)
-		if due.IsZero() {
-			var days int
-			if err := tx.QueryRow(ctx, `SELECT due_days FROM course_versions WHERE id = $1`, versionID).Scan(&days); err != nil {
-				return fmt.Errorf("read due days: %w", err)
-			}
-			due = dateOf(later(today, start).AddDate(0, 0, days))
-		}
-		if due.Before(today) {
-			return errs.InvalidInput("the due date is in the past", []errs.Detail{{Path: "due_on", Message: due.Format(time.DateOnly) + " is before today"}})
-		}
-		if due.Before(start) {
-			return errs.InvalidInput("the due date is before the start date", []errs.Detail{{Path: "due_on",
-				Message: fmt.Sprintf("%s is before the start date %s", due.Format(time.DateOnly), start.Format(time.DateOnly))}})
-		}
-		if err := checkEnrollable(ctx, tx, orgID, req); err != nil {
-			return err
-		}
-		var startOn *time.Time
-		if !start.IsZero() {
-			startOn = &start
-		}
-		// A start date begins at midnight in the rep's time zone; today's is
-		// no later than now.
-		rows, err := tx.Query(ctx, `
-			INSERT INTO enrollments (org_id, rep_id, course_version_id, enrolled_at, due_on, starts_at)
-			SELECT $1, r.id, $4, $5, $6, CASE WHEN $7::date > ($5::timestamptz AT TIME ZONE r.time_zone)::date
-				THEN $7::date::timestamp AT TIME ZONE r.time_zone END
-			FROM reps r
-			WHERE r.org_id = $1 AND r.status = 'active' AND (r.id = ANY($2) OR r.team_id = ANY($3))
-			ORDER BY r.id
-			ON CONFLICT (rep_id, course_version_id) DO NOTHING
-			RETURNING id, rep_id`, orgID, req.RepIDs, req.TeamIDs, versionID, now, due, startOn)
-		if err != nil {
-			return dbError(err, "enrollment")
-		}
-		res.Enrollments, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Enrollment, error) {
-			e := Enrollment{OrgID: orgID, CourseID: req.CourseID, CourseVersionID: versionID,
-				Status: EnrollmentActive, EnrolledAt: now, DueOn: due}
-			return e, r.Scan(&e.ID, &e.RepID)
-		})
-		if err != nil {
-			return dbError(err, "enrollment")
-		}
-		var requested int
-		err = tx.QueryRow(ctx, `SELECT count(*) FROM reps WHERE org_id = $1 AND status = 'active' AND (id = ANY($2) OR team_id = ANY($3))`,
-			orgID, req.RepIDs, req.TeamIDs).Scan(&requested)
-		if err != nil {
-			return fmt.Errorf("count reps: %w", err)
-		}
-		res.AlreadyEnrolled = requested - len(res.Enrollments)
-		ids := make([]int64, len(res.Enrollments))
-		for i, e := range res.Enrollments {
-			ids[i] = e.ID
-		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO assignments (enrollment_id, lesson_id, position)
-			SELECT e, l.id, l.position FROM unnest($1::bigint[]) e, course_lessons l
-			WHERE l.course_version_id = $2 AND NOT l.remedial`, ids, versionID)
-		if err != nil {
-			return dbError(err, "assignment")
-		}
-		if err := appendEnrollmentFacts(ctx, tx, now, ids...); err != nil {
-			return err
-		}
-		if s.OnEnroll != nil && len(res.Enrollments) > 0 {
-			return s.OnEnroll(ctx, tx, res.Enrollments)
-		}
-		return nil
+		var err error
+		res, err = s.enroll(ctx, tx, orgID, req)
+		return err
 	})
 	if err != nil {
 		return EnrollResult{}, err
+	}
+	return res, nil
+}
+
+// ImportAndEnroll imports the reps (as ImportReps) and enrolls them with the
+// reps of req's teams (as Enroll; req's RepIDs are replaced), in one
+// transaction: a file of new hires is stored and enrolled, or nothing is.
+// With a limit, every rep must name one of its teams, which exist already.
+func (s *Store) ImportAndEnroll(ctx context.Context, orgID int64, reps []RepInput, req EnrollRequest) (ImportResult, EnrollResult, error) {
+	var imported ImportResult
+	var enrolled EnrollResult
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if req.Limit.Limited {
+			if err := checkTeamNames(ctx, tx, orgID, reps, req.Limit); err != nil {
+				return err
+			}
+		}
+		var ids []int64
+		var err error
+		if imported, ids, err = s.importReps(ctx, tx, orgID, reps); err != nil {
+			return err
+		}
+		req.RepIDs = ids
+		enrolled, err = s.enroll(ctx, tx, orgID, req)
+		return err
+	})
+	if err != nil {
+		return ImportResult{}, EnrollResult{}, err
+	}
+	return imported, enrolled, nil
+}
+
+// checkTeamNames refuses reps whose team is not one of the limit's.
+func checkTeamNames(ctx context.Context, tx pgx.Tx, orgID int64, reps []RepInput, limit TeamLimit) error {
+	rows, err := tx.Query(ctx, `SELECT name FROM teams WHERE org_id = $1 AND id = ANY($2)`, orgID, limit.Teams)
+	if err != nil {
+		return fmt.Errorf("read teams: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("read teams: %w", err)
+	}
+	var details []errs.Detail
+	for i, r := range reps {
+		if !slices.Contains(names, r.Team) {
+			details = append(details, errs.Detail{Path: fmt.Sprintf("reps[%d].team", i),
+				Message: fmt.Sprintf("%q is not one of your teams", r.Team)})
+		}
+	}
+	if len(details) > 0 {
+		return &errs.Error{Code: errs.Forbidden, Message: "Some reps are not in your teams.", Details: details}
+	}
+	return nil
+}
+
+// enroll is Enroll inside tx.
+func (s *Store) enroll(ctx context.Context, tx pgx.Tx, orgID int64, req EnrollRequest) (EnrollResult, error) {
+	var res EnrollResult
+	if len(req.RepIDs) == 0 && len(req.TeamIDs) == 0 {
+		return res, errs.InvalidInput("name the reps or teams to enroll", []errs.Detail{{Path: "rep_ids", Message: "give rep_ids or team_ids"}})
+	}
+	now := s.Now()
+	versionID, err := publishedVersionID(ctx, tx, orgID, req.CourseID)
+	if err != nil {
+		return EnrollResult{}, err
+	}
+	var archived bool
+	if err := tx.QueryRow(ctx, `SELECT archived_at IS NOT NULL FROM courses WHERE id = $1`, req.CourseID).Scan(&archived); err != nil {
+		return EnrollResult{}, fmt.Errorf("read course: %w", err)
+	}
+	if archived {
+		return EnrollResult{}, errs.Errorf(errs.Conflict, "The course is archived: restore it to enroll reps in it.")
+	}
+	today := now.UTC().Truncate(24 * time.Hour)
+	start := dateOf(req.StartOn)
+	if !start.IsZero() && start.Before(today) {
+		return EnrollResult{}, errs.InvalidInput("the start date is in the past", []errs.Detail{{Path: "start_on", Message: start.Format(time.DateOnly) + " is before today"}})
+	}
+	due := dateOf(req.DueOn)
+	if due.IsZero() {
+		var days int
+		if err := tx.QueryRow(ctx, `SELECT due_days FROM course_versions WHERE id = $1`, versionID).Scan(&days); err != nil {
+			return EnrollResult{}, fmt.Errorf("read due days: %w", err)
+		}
+		due = dateOf(later(today, start).AddDate(0, 0, days))
+	}
+	if due.Before(today) {
+		return EnrollResult{}, errs.InvalidInput("the due date is in the past", []errs.Detail{{Path: "due_on", Message: due.Format(time.DateOnly) + " is before today"}})
+	}
+	if due.Before(start) {
+		return EnrollResult{}, errs.InvalidInput("the due date is before the start date", []errs.Detail{{Path: "due_on",
+			Message: fmt.Sprintf("%s is before the start date %s", due.Format(time.DateOnly), start.Format(time.DateOnly))}})
+	}
+	if err := checkEnrollable(ctx, tx, orgID, req); err != nil {
+		return EnrollResult{}, err
+	}
+	var startOn *time.Time
+	if !start.IsZero() {
+		startOn = &start
+	}
+	// A start date begins at midnight in the rep's time zone; today's is
+	// no later than now.
+	rows, err := tx.Query(ctx, `
+		INSERT INTO enrollments (org_id, rep_id, course_version_id, enrolled_at, due_on, starts_at)
+		SELECT $1, r.id, $4, $5, $6, CASE WHEN $7::date > ($5::timestamptz AT TIME ZONE r.time_zone)::date
+			THEN $7::date::timestamp AT TIME ZONE r.time_zone END
+		FROM reps r
+		WHERE r.org_id = $1 AND r.status = 'active' AND (r.id = ANY($2) OR r.team_id = ANY($3))
+		ORDER BY r.id
+		ON CONFLICT (rep_id, course_version_id) DO NOTHING
+		RETURNING id, rep_id`, orgID, req.RepIDs, req.TeamIDs, versionID, now, due, startOn)
+	if err != nil {
+		return EnrollResult{}, dbError(err, "enrollment")
+	}
+	res.Enrollments, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Enrollment, error) {
+		e := Enrollment{OrgID: orgID, CourseID: req.CourseID, CourseVersionID: versionID,
+			Status: EnrollmentActive, EnrolledAt: now, DueOn: due}
+		return e, r.Scan(&e.ID, &e.RepID)
+	})
+	if err != nil {
+		return EnrollResult{}, dbError(err, "enrollment")
+	}
+	var requested int
+	err = tx.QueryRow(ctx, `SELECT count(*) FROM reps WHERE org_id = $1 AND status = 'active' AND (id = ANY($2) OR team_id = ANY($3))`,
+		orgID, req.RepIDs, req.TeamIDs).Scan(&requested)
+	if err != nil {
+		return EnrollResult{}, fmt.Errorf("count reps: %w", err)
+	}
+	res.AlreadyEnrolled = requested - len(res.Enrollments)
+	ids := make([]int64, len(res.Enrollments))
+	for i, e := range res.Enrollments {
+		ids[i] = e.ID
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO assignments (enrollment_id, lesson_id, position)
+		SELECT e, l.id, l.position FROM unnest($1::bigint[]) e, course_lessons l
+		WHERE l.course_version_id = $2 AND NOT l.remedial`, ids, versionID)
+	if err != nil {
+		return EnrollResult{}, dbError(err, "assignment")
+	}
+	if err := appendEnrollmentFacts(ctx, tx, now, ids...); err != nil {
+		return EnrollResult{}, err
+	}
+	if s.OnEnroll != nil && len(res.Enrollments) > 0 {
+		return res, s.OnEnroll(ctx, tx, res.Enrollments)
 	}
 	return res, nil
 }

@@ -69,9 +69,16 @@ var (
 // progress, if not nil, is called now and then with the bytes read so far.
 // An error reading r is returned wrapped, not as errs.Invalid.
 func ParseRepsCSV(r io.Reader, defaultRegion string, progress func(bytesRead int64)) ([]RepInput, error) {
+	reps, _, err := ParseRepsCSVLines(r, defaultRegion, progress)
+	return reps, err
+}
+
+// ParseRepsCSVLines is ParseRepsCSV that also returns the line of the file
+// each rep was on, for checks of its own that name the line.
+func ParseRepsCSVLines(r io.Reader, defaultRegion string, progress func(bytesRead int64)) ([]RepInput, []int, error) {
 	region := strings.ToUpper(strings.TrimSpace(defaultRegion))
 	if !phonenumbers.GetSupportedRegions()[region] {
-		return nil, errs.InvalidInput("The default phone region is not valid.", []errs.Detail{{
+		return nil, nil, errs.InvalidInput("The default phone region is not valid.", []errs.Detail{{
 			Path:    "region",
 			Message: fmt.Sprintf("%s is not a known region; expected an ISO 3166 code such as \"US\"", repQuote(defaultRegion)),
 		}})
@@ -80,7 +87,7 @@ func ParseRepsCSV(r io.Reader, defaultRegion string, progress func(bytesRead int
 	br := bufio.NewReaderSize(&repCountingReader{r: r, progress: progress, reported: -1}, 64<<10)
 	b, err := br.Peek(len(utf8BOM))
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("reading rep CSV: %w", err)
+		return nil, nil, fmt.Errorf("reading rep CSV: %w", err)
 	}
 	if bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
@@ -92,18 +99,18 @@ func ParseRepsCSV(r io.Reader, defaultRegion string, progress func(bytesRead int
 
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, repCSVInvalid([]errs.Detail{{Path: "header", Message: "the file is empty; expected the header " + repHeader}}, 1)
+		return nil, nil, repCSVInvalid([]errs.Detail{{Path: "header", Message: "the file is empty; expected the header " + repHeader}}, 1)
 	}
 	if err != nil {
 		d, err := repCSVReadError(err)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, repCSVInvalid([]errs.Detail{d}, 1)
+		return nil, nil, repCSVInvalid([]errs.Detail{d}, 1)
 	}
 	cols, details := repCSVHeader(header)
 	if len(details) > 0 {
-		return nil, repCSVInvalid(details, len(details))
+		return nil, nil, repCSVInvalid(details, len(details))
 	}
 
 	p := newRepParser(cols, region)
@@ -116,7 +123,7 @@ func ParseRepsCSV(r io.Reader, defaultRegion string, progress func(bytesRead int
 		if err != nil {
 			d, err := repCSVReadError(err)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			p.syntax = &d // the reader cannot resync after a syntax error
 			break
@@ -327,7 +334,7 @@ func (p *repParser) addPhone(raw string) int {
 
 // finish waits for the phone checks, finds repeated numbers, and returns the
 // reps or every problem in file order.
-func (p *repParser) finish() ([]RepInput, error) {
+func (p *repParser) finish() ([]RepInput, []int, error) {
 	p.stop()
 	var details []errs.Detail
 	total := 0
@@ -338,7 +345,7 @@ func (p *repParser) finish() ([]RepInput, error) {
 		}
 	}
 	firstLine := make(map[string]int, len(p.rows))
-	reps := make([]RepInput, 0, len(p.rows))
+	reps, lines := make([]RepInput, 0, len(p.rows)), make([]int, 0, len(p.rows))
 	for i := range p.rows {
 		row := &p.rows[i]
 		if row.problem != "" {
@@ -363,16 +370,16 @@ func (p *repParser) finish() ([]RepInput, error) {
 			}
 		}
 		if ok {
-			reps = append(reps, row.rep)
+			reps, lines = append(reps, row.rep), append(lines, row.line)
 		}
 	}
 	if p.syntax != nil {
 		report(p.syntax.Path, p.syntax.Message)
 	}
 	if total > 0 {
-		return nil, repCSVInvalid(details, total)
+		return nil, nil, repCSVInvalid(details, total)
 	}
-	return reps, nil
+	return reps, lines, nil
 }
 
 // check fills in the E.164 form or the problem of each number in the batch.

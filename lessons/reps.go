@@ -49,8 +49,23 @@ type ImportResult struct {
 // A rep who had been removed and is imported again becomes active again.
 func (s *Store) ImportReps(ctx context.Context, orgID int64, reps []RepInput) (ImportResult, error) {
 	var res ImportResult
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		res, _, err = s.importReps(ctx, tx, orgID, reps)
+		return err
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+// importReps is ImportReps inside tx; it also returns the reps' ids, in the
+// order given.
+func (s *Store) importReps(ctx context.Context, tx pgx.Tx, orgID int64, reps []RepInput) (ImportResult, []int64, error) {
+	var res ImportResult
 	if len(reps) == 0 {
-		return res, errs.InvalidInput("there are no reps to import", nil)
+		return res, nil, errs.InvalidInput("there are no reps to import", nil)
 	}
 	n := len(reps)
 	names, phones, emails, zones, teams := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*int64, n)
@@ -62,52 +77,47 @@ func (s *Store) ImportReps(ctx context.Context, orgID int64, reps []RepInput) (I
 			teamNames = append(teamNames, r.Team)
 		}
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		now := s.Now()
-		var inserted bool
-		var repID int64
-		teamIDs, created, err := ensureTeams(ctx, tx, orgID, teamNames)
-		if err != nil {
-			return err
+	now := s.Now()
+	var inserted bool
+	var repID int64
+	teamIDs, created, err := ensureTeams(ctx, tx, orgID, teamNames)
+	if err != nil {
+		return res, nil, err
+	}
+	res.TeamsCreated = created
+	for i, r := range reps {
+		names[i], phones[i], emails[i], zones[i] = r.Name, r.Phone, r.Email, r.TimeZone
+		if id, ok := teamIDs[r.Team]; ok {
+			teams[i] = &id
 		}
-		res.TeamsCreated = created
-		for i, r := range reps {
-			names[i], phones[i], emails[i], zones[i] = r.Name, r.Phone, r.Email, r.TimeZone
-			if id, ok := teamIDs[r.Team]; ok {
-				teams[i] = &id
-			}
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO reps (org_id, name, phone, email, time_zone, team_id, created_at, updated_at)
+		SELECT $1, name, phone, email, tz, team, $7, $7
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY AS u(name, phone, email, tz, team, i)
+		ORDER BY i
+		ON CONFLICT (org_id, phone) DO UPDATE SET
+			name = excluded.name, email = excluded.email, time_zone = excluded.time_zone,
+			team_id = excluded.team_id, status = 'active', updated_at = excluded.updated_at
+		RETURNING xmax = 0, id`,
+		orgID, names, phones, emails, zones, teams, now)
+	if err != nil {
+		return res, nil, dbError(err, "rep")
+	}
+	ids := make([]int64, 0, len(reps))
+	_, err = pgx.ForEachRow(rows, []any{&inserted, &repID}, func() error {
+		if inserted {
+			res.Created++
+		} else {
+			res.Updated++
 		}
-		rows, err := tx.Query(ctx, `
-			INSERT INTO reps (org_id, name, phone, email, time_zone, team_id, created_at, updated_at)
-			SELECT $1, name, phone, email, tz, team, $7, $7
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS u(name, phone, email, tz, team)
-			ON CONFLICT (org_id, phone) DO UPDATE SET
-				name = excluded.name, email = excluded.email, time_zone = excluded.time_zone,
-				team_id = excluded.team_id, status = 'active', updated_at = excluded.updated_at
-			RETURNING xmax = 0, id`,
-			orgID, names, phones, emails, zones, teams, now)
-		if err != nil {
-			return dbError(err, "rep")
-		}
-		ids := make([]int64, 0, len(reps))
-		_, err = pgx.ForEachRow(rows, []any{&inserted, &repID}, func() error {
-			if inserted {
-				res.Created++
-			} else {
-				res.Updated++
-			}
-			ids = append(ids, repID)
-			return nil
-		})
-		if err != nil {
-			return dbError(err, "rep")
-		}
-		return appendRepFacts(ctx, tx, now, ids...)
+		ids = append(ids, repID)
+		return nil
 	})
 	if err != nil {
-		return ImportResult{}, err
+		return res, nil, dbError(err, "rep")
 	}
-	return res, nil
+	return res, ids, appendRepFacts(ctx, tx, now, ids...)
 }
 
 // RepFilter narrows a rep listing.

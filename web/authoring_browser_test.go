@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -93,6 +95,47 @@ func TestAuthoringBrowser(t *testing.T) {
 	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=lesson-row]').length === 2`)
 	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 390, "the editor fits a phone's width")
 	screenshot(t, ctx, dir, "09-editor-phone.png")
+
+	// An admin enrolls the East team and a file of new hires: a bad file is
+	// refused by line, a good one is uploaded with its progress shown.
+	step(t, ctx, limit, chromedp.EmulateViewport(1280, 900))
+	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=signout]`)))
+	waitPage(t, ctx, limit, `!document.querySelector('[data-testid=signout]')`)
+	_, err := b.store.ImportReps(context.Background(), b.org.ID, []lessons.RepInput{
+		{Name: "Ada East", Phone: "+12125550101", Team: "East", TimeZone: "America/New_York"},
+		{Name: "Bo East", Phone: "+12125550102", Team: "East", TimeZone: "America/New_York"},
+	})
+	require.NoError(t, err)
+	newUser(t, b, b.org.ID, lessons.RoleAdmin, "ada@acme.test", "correct horse 2")
+	step(t, ctx, limit, chromedp.Navigate(srv.URL+"/enroll"))
+	waitPage(t, ctx, limit, `location.pathname === '/signin' && !!document.querySelector('[data-testid=signin]')`)
+	step(t, ctx, limit,
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ada@acme.test"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse 2"),
+		chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
+	)
+	waitPage(t, ctx, limit, `location.pathname === '/enroll' && !!document.querySelector('[data-testid=enroll-form]')`)
+	badFile, goodFile := filepath.Join(t.TempDir(), "bad.csv"), filepath.Join(t.TempDir(), "hires.csv")
+	require.NoError(t, os.WriteFile(badFile, []byte("name,phone,team,timezone\nCy New,555-0199,East,America/New_York\n"), 0o600))
+	require.NoError(t, os.WriteFile(goodFile, []byte("name,phone,team,timezone\nCy New,+12125550103,East,America/Chicago\n"), 0o600))
+	step(t, ctx, limit,
+		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=file]`), []string{badFile}),
+		chromedp.Click(chromedp.CSS(`[data-testid=enroll]`)),
+	)
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=csv-problems]')`)
+	require.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=csv-problems]').textContent`), "line 2, column phone")
+	screenshot(t, ctx, dir, "10-enroll-bad-file.png")
+	step(t, ctx, limit,
+		chromedp.Click(chromedp.CSS(`[data-testid=teams] input[type=checkbox]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=file]`), []string{goodFile}),
+		chromedp.Click(chromedp.CSS(`[data-testid=enroll]`)),
+	)
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=enrolled]')`)
+	require.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=enrolled]').textContent`), "3 reps enrolled in Onboarding")
+	screenshot(t, ctx, dir, "11-enrolled.png")
+	var enrolled int
+	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM enrollments WHERE status = 'active'`).Scan(&enrolled))
+	require.Equal(t, 3, enrolled)
 }
 
 // shownSegments returns the segments the lesson form shows for its first

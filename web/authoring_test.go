@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"html/template"
-	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,19 +22,7 @@ import (
 // uploadFile posts file as the form field "file" to path as the session's user.
 func uploadFile(t *testing.T, srv *web.Server, path, session, name string, file []byte) response {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, err := mw.CreateFormFile("file", name)
-	require.NoError(t, err)
-	_, err = fw.Write(file)
-	require.NoError(t, err)
-	require.NoError(t, mw.Close())
-	req := httptest.NewRequest("POST", path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.AddCookie(&http.Cookie{Name: "morsel_session", Value: session})
-	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, req)
-	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	return postMultipart(t, srv, path, session, nil, name, file)
 }
 
 func TestCoursesPage(t *testing.T) {

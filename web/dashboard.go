@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -299,7 +300,48 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/dashboard") {
 		p.Back = localPath(ref.RequestURI())
 	}
+	if slices.Contains(enrollRoles, v.user.Role) {
+		if p.Manage, err = s.managedEnrollments(ctx, v.user.OrgID, story); err != nil {
+			return err
+		}
+	}
+	p.Notice = enrollmentNotice(r.URL.Query().Get("notice"))
 	p.Dash = s.dash(v, story.Rep.Name, "rep")
 	s.render(w, r, http.StatusOK, pages.Rep(p))
 	return nil
+}
+
+// managedEnrollments lists the rep's enrollments as they stand in Postgres,
+// where pausing changes them, named by course as the story names them.
+func (s *Server) managedEnrollments(ctx context.Context, orgID int64, story reports.Story) ([]pages.ManagedEnrollment, error) {
+	es, err := s.store.Enrollments(ctx, orgID, lessons.EnrollmentFilter{RepID: story.Rep.RepID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	titles := map[int64]string{}
+	for _, row := range story.Enrollments {
+		titles[row.CourseID] = row.Course
+	}
+	out := make([]pages.ManagedEnrollment, len(es))
+	for i, e := range es {
+		title, ok := titles[e.CourseID]
+		if !ok {
+			title = fmt.Sprintf("course %d", e.CourseID)
+		}
+		out[i] = pages.ManagedEnrollment{ID: e.ID, Course: title, Status: e.Status, DueOn: e.DueOn}
+	}
+	return out, nil
+}
+
+// enrollmentNotice says what an enrollment button did.
+func enrollmentNotice(kind string) string {
+	switch kind {
+	case "paused":
+		return "Paused: the rep gets nothing of the course until it is resumed."
+	case "resumed":
+		return "Resumed: the course goes on where it stopped."
+	case "cancelled":
+		return "Cancelled: the rep gets nothing more of the course."
+	}
+	return ""
 }

@@ -79,6 +79,12 @@ func (s *Server) routes() []route {
 		{"POST", "/courses/{id}/duplicate", s.forms.Handler(s.page(s.duplicateCourse, authorRoles...)), false},
 		{"POST", "/courses/{id}/archive", s.forms.Handler(s.page(s.archiveCourse, authorRoles...)), false},
 
+		{"GET", "/enroll", s.page(s.enrollPage, enrollRoles...), false},
+		{"POST", "/enroll", s.forms.Handler(s.page(s.enrollReps, enrollRoles...)), false},
+		{"POST", "/enrollments/{id}/pause", s.forms.Handler(s.page(s.changeEnrollment(s.store.PauseEnrollment, "paused"), enrollRoles...)), false},
+		{"POST", "/enrollments/{id}/resume", s.forms.Handler(s.page(s.changeEnrollment(s.store.ResumeEnrollment, "resumed"), enrollRoles...)), false},
+		{"POST", "/enrollments/{id}/cancel", s.forms.Handler(s.page(s.changeEnrollment(s.store.Unenroll, "cancelled"), enrollRoles...)), false},
+
 		{"GET", "/l/{token}", h(s.lessonPage), false},
 		{"POST", "/l/{token}/done", h(s.lessonDone), false},
 		{"POST", "/l/{token}/answer", h(s.lessonAnswer), false},

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/tracking/reports"
 )
 
@@ -153,6 +154,18 @@ type RepPage struct {
 	Story   reports.Story
 	Lessons map[int64]LessonInfo
 	Back    string // the page to go back to
+	Notice  string
+	// Manage lists the rep's enrollments as Postgres has them, with buttons
+	// to pause, resume and cancel them, for users who may (nil: none).
+	Manage []ManagedEnrollment
+}
+
+// ManagedEnrollment is one enrollment on the rep page's controls.
+type ManagedEnrollment struct {
+	ID     int64
+	Course string
+	Status lessons.EnrollmentStatus
+	DueOn  time.Time
 }
 
 // LessonInfo names a lesson on the rep page.

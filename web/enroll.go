@@ -1,0 +1,215 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
+	"github.com/morselhq/morsel/web/pages"
+)
+
+// enrollRoles may enroll, pause and cancel: admins anyone, managers the reps
+// of their own teams.
+var enrollRoles = []lessons.Role{lessons.RoleAdmin, lessons.RoleManager}
+
+// enrollUploadMax bounds the enrollment form with its CSV file: a rep import's
+// bound and room for the other fields.
+const enrollUploadMax = maxImportBody + 64<<10
+
+// limitOf is whom the user may enroll and pause: a manager, their teams' reps.
+func limitOf(u lessons.User) lessons.TeamLimit {
+	if u.Role == lessons.RoleManager {
+		return lessons.TeamLimit{Limited: true, Teams: u.TeamIDs}
+	}
+	return lessons.TeamLimit{}
+}
+
+// enrollPage answers GET /enroll: the enrollment form, for ?course= if given.
+func (s *Server) enrollPage(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	f := pages.EnrollForm{Region: "US"}
+	f.CourseID, _ = strconv.ParseInt(r.URL.Query().Get("course"), 10, 64)
+	s.renderEnroll(w, r, u, http.StatusOK, pages.EnrollPage{Form: f})
+}
+
+// renderEnroll fills p with the courses that take enrollments and the teams
+// the user may enroll, and shows it.
+func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, u lessons.User, status int, p pages.EnrollPage) {
+	courses, err := s.store.Courses(r.Context(), u.OrgID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	teams, err := s.store.Teams(r.Context(), u.OrgID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	limit := limitOf(u)
+	for _, c := range courses {
+		if p.Done != nil && c.ID == p.Done.CourseID {
+			p.Done.Course = c.Title
+		}
+	}
+	p.Courses = slices.DeleteFunc(courses, func(c lessons.CourseSummary) bool { return c.PublishedVersion == 0 || c.ArchivedAt != nil })
+	p.Teams = slices.DeleteFunc(teams, func(t lessons.Team) bool { return !limit.Allows(t.ID) })
+	p.Limited = limit.Limited
+	p.Dash = pages.Dash{Account: account(u), Title: "Enroll reps", Nav: "enroll", Script: htmxAsset.url,
+		Simulator: s.simulator, Now: s.store.Now()}
+	s.render(w, r, status, pages.Enroll(p))
+}
+
+// enrollReps answers POST /enroll: the teams picked and the reps of a CSV
+// file (imported first, in the same transaction) enrolled in the course.
+// Every problem is shown with the form, by field or by line of the file, and
+// then nothing is saved.
+func (s *Server) enrollReps(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	r.Body = http.MaxBytesReader(w, r.Body, enrollUploadMax)
+	p := pages.EnrollPage{}
+	if err := r.ParseMultipartForm(4 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		var tooBig *http.MaxBytesError
+		msg := "The form could not be read: " + err.Error()
+		if errors.As(err, &tooBig) {
+			msg = fmt.Sprintf("The upload is larger than %d MiB, the most a rep file may be: split it and upload the parts one by one.", maxImportBody>>20)
+		}
+		p.Problems = []errs.Detail{{Path: "file", Message: msg}}
+		s.renderEnroll(w, r, u, http.StatusRequestEntityTooLarge, p)
+		return
+	}
+	req, form, details := enrollRequestOf(r)
+	req.Limit = limitOf(u)
+	p.Form = form
+	file, header, err := r.FormFile("file")
+	switch {
+	case err == nil:
+		defer file.Close()
+		p.File = header.Filename
+	case !errors.Is(err, http.ErrMissingFile):
+		details = append(details, errs.Detail{Path: "file", Message: "could not be read: " + err.Error()})
+	case len(req.TeamIDs) == 0:
+		details = append(details, errs.Detail{Path: "team_ids", Message: "Pick a team, or choose a CSV file of new hires."})
+	}
+	if len(details) > 0 {
+		p.Message, p.Problems = "", details
+		s.renderEnroll(w, r, u, http.StatusUnprocessableEntity, p)
+		return
+	}
+
+	var imported lessons.ImportResult
+	var res lessons.EnrollResult
+	if file != nil {
+		var reps []lessons.RepInput
+		var lines []int
+		reps, lines, err = lessons.ParseRepsCSVLines(file, form.Region, nil)
+		if err == nil && req.Limit.Limited {
+			err = checkManagerTeams(reps, lines, u.Teams)
+		}
+		if err == nil {
+			imported, res, err = s.store.ImportAndEnroll(r.Context(), u.OrgID, reps, req)
+		}
+	} else {
+		res, err = s.store.Enroll(r.Context(), u.OrgID, req)
+	}
+	if e := errs.As(err); e != nil && e.Code != errs.Internal && e.Code != errs.Unavailable {
+		p.Message, p.Problems = e.Message, e.Details
+		if len(e.Details) == 0 {
+			p.Problems = []errs.Detail{{Message: e.Message}}
+		}
+		s.renderEnroll(w, r, u, http.StatusUnprocessableEntity, p)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p.Done = &pages.EnrollOutcome{CourseID: req.CourseID, Enrolled: len(res.Enrollments), AlreadyEnrolled: res.AlreadyEnrolled,
+		Created: imported.Created, Updated: imported.Updated}
+	if len(res.Enrollments) > 0 {
+		p.Done.DueOn = res.Enrollments[0].DueOn.Format("Mon 2 Jan 2006")
+	}
+	p.Form = pages.EnrollForm{CourseID: req.CourseID, Region: form.Region}
+	s.renderEnroll(w, r, u, http.StatusOK, p)
+}
+
+// enrollRequestOf reads the enrollment form's fields, and what is wrong with them.
+func enrollRequestOf(r *http.Request) (lessons.EnrollRequest, pages.EnrollForm, []errs.Detail) {
+	var req lessons.EnrollRequest
+	var details []errs.Detail
+	form := pages.EnrollForm{Region: strings.TrimSpace(r.FormValue("region")),
+		StartOn: strings.TrimSpace(r.FormValue("start_on")), DueOn: strings.TrimSpace(r.FormValue("due_on"))}
+	if form.Region == "" {
+		form.Region = "US"
+	}
+	id, err := strconv.ParseInt(r.FormValue("course_id"), 10, 64)
+	if err != nil || id <= 0 {
+		details = append(details, errs.Detail{Path: "course_id", Message: "Choose a course."})
+	}
+	req.CourseID, form.CourseID = id, id
+	for _, v := range r.Form["team_ids"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			details = append(details, errs.Detail{Path: "team_ids", Message: fmt.Sprintf("%q is not a team", v)})
+			continue
+		}
+		req.TeamIDs = append(req.TeamIDs, id)
+	}
+	form.TeamIDs = req.TeamIDs
+	for _, f := range []struct {
+		path, value string
+		into        *time.Time
+	}{{"start_on", form.StartOn, &req.StartOn}, {"due_on", form.DueOn, &req.DueOn}} {
+		if f.value == "" {
+			continue
+		}
+		d, err := time.Parse(time.DateOnly, f.value)
+		if err != nil {
+			details = append(details, errs.Detail{Path: f.path, Message: fmt.Sprintf("%q is not a date as YYYY-MM-DD", f.value)})
+		}
+		*f.into = d
+	}
+	return req, form, details
+}
+
+// checkManagerTeams refuses, by line, the reps of a manager's file that are
+// not in one of the manager's teams.
+func checkManagerTeams(reps []lessons.RepInput, lines []int, teams []string) error {
+	var details []errs.Detail
+	for i, rep := range reps {
+		if slices.Contains(teams, rep.Team) {
+			continue
+		}
+		msg := fmt.Sprintf("%q is not one of your teams (%s)", rep.Team, strings.Join(teams, ", "))
+		if rep.Team == "" {
+			msg = fmt.Sprintf("is required: one of your teams (%s)", strings.Join(teams, ", "))
+		}
+		details = append(details, errs.Detail{Path: fmt.Sprintf("line %d, column team", lines[i]), Message: msg})
+	}
+	if len(details) > 0 {
+		return &errs.Error{Code: errs.Forbidden, Message: "Some reps are not in your teams; nothing was saved.", Details: details}
+	}
+	return nil
+}
+
+// changeEnrollment answers POST /enrollments/{id}/pause, /resume and /cancel,
+// then goes back to the rep's page.
+func (s *Server) changeEnrollment(change func(ctx context.Context, orgID, id int64, l lessons.TeamLimit) (lessons.Enrollment, error), done string) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, u lessons.User) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil || id <= 0 {
+			s.pageError(w, r, errs.Errorf(errs.NotFound, "no enrollment %q", r.PathValue("id")))
+			return
+		}
+		e, err := change(r.Context(), u.OrgID, id, limitOf(u))
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, fmt.Sprintf("/dashboard/reps/%d?notice=%s", e.RepID, done), http.StatusSeeOther)
+	}
+}
