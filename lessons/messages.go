@@ -382,6 +382,9 @@ func (s *Store) MarkAcceptedMany(ctx context.Context, tx pgx.Tx, accepted []Acce
 	for i, a := range accepted {
 		ids[i], sids[i] = a.ID, a.SID
 	}
+	if err := lockSIDs(ctx, tx, sids...); err != nil {
+		return nil, nil, err
+	}
 	rows, err := tx.Query(ctx, `
 		UPDATE messages m SET status = 'queued', provider_sid = u.sid, sent_at = $3, updated_at = $3
 		FROM unnest($1::bigint[], $2::text[]) AS u(id, sid)
@@ -607,7 +610,8 @@ func (s *Store) CancelMessage(ctx context.Context, tx pgx.Tx, id int64, reason s
 // RecordStatus applies a provider status callback. Callbacks arrive out of
 // order: a status never replaces one that is further along. A callback for a
 // sid not yet recorded (it can overtake the send's own commit) is kept and
-// applied when the sid is. It reports whether the message changed.
+// applied when the sid is (lockSIDs says why none is left behind). It
+// reports whether the message changed.
 func (s *Store) RecordStatus(ctx context.Context, sid string, status MessageStatus, code int, reason string) (bool, error) {
 	rank, ok := statusRank[status]
 	if !ok || status == MessageScheduled || status == MessageCancelled {
@@ -616,6 +620,9 @@ func (s *Store) RecordStatus(ctx context.Context, sid string, status MessageStat
 	changed := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.Now()
+		if err := lockSIDs(ctx, tx, sid); err != nil {
+			return err
+		}
 		var d delivery
 		err := tx.QueryRow(ctx, `
 			UPDATE messages SET status = $2, error_code = nullif($3, 0), error_message = $4, updated_at = $5,
@@ -648,6 +655,21 @@ func (s *Store) RecordStatus(ctx context.Context, sid string, status MessageStat
 		return false, fmt.Errorf("record status of %s: %w", sid, err)
 	}
 	return changed, nil
+}
+
+// lockSIDs takes a transaction-long lock on each provider sid, in one order.
+// The send that records a sid and a status callback for it take the same
+// lock, so that the callback either commits first and is parked, where the
+// send's next statement finds it, or waits for the send to commit and then
+// finds the message. Without it a callback arriving between the two parks
+// itself after the send looked and is never applied.
+func lockSIDs(ctx context.Context, tx pgx.Tx, sids ...string) error {
+	_, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(hashtextextended(s, 0)))
+		FROM (SELECT DISTINCT s FROM unnest($1::text[]) s ORDER BY s) q`, sids)
+	if err != nil {
+		return fmt.Errorf("lock %d provider sids: %w", len(sids), err)
+	}
+	return nil
 }
 
 // rankSQL is statusRank in SQL.
