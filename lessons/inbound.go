@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/morselhq/morsel/lessons/errs"
 	"github.com/morselhq/morsel/lessons/sms"
 	"github.com/morselhq/morsel/tracking"
 )
@@ -17,16 +18,29 @@ type InboundSMS struct {
 	To                  string // our number
 	MessagingServiceSID string // set when the number belongs to a messaging service
 	Body                string
+	// OrgID and RepID, when set, name the rep a page that knew them took the
+	// reply from (the lesson page, the simulator): no lookup by phone.
+	OrgID, RepID int64
 }
 
 // RecordInbound stores an inbound message once per sid, inside tx, and reports
 // whether it is new. The sender is the rep with that phone in the organisation
 // that owns the To number or messaging service; where organisations share the
-// default sender, the one that last wrote to that phone. Unknown senders are
-// stored too, without a rep.
+// default sender, the one that last wrote to that phone (ProcessReply then
+// decides whom the reply is for). Unknown senders are stored too, without a
+// rep. A message naming its rep (in.RepID) is stored as that rep's.
 func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (int64, bool, error) {
 	var orgID, repID *int64
-	err := tx.QueryRow(ctx, `
+	known := in.RepID != 0
+	var err error
+	if known {
+		err = tx.QueryRow(ctx, `SELECT org_id, id FROM reps WHERE org_id = $1 AND id = $2 AND phone = $3`, in.OrgID, in.RepID, in.From).
+			Scan(&orgID, &repID)
+		if err == pgx.ErrNoRows {
+			return 0, false, errs.Errorf(errs.NotFound, "rep %d of organisation %d with phone %s not found", in.RepID, in.OrgID, in.From)
+		}
+	} else {
+		err = tx.QueryRow(ctx, `
 		SELECT o.id, r.id
 		FROM organisations o
 		LEFT JOIN reps r ON r.org_id = o.id AND r.phone = $1
@@ -36,6 +50,7 @@ func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (in
 			r.id IS NOT NULL DESC,
 			(SELECT max(m.id) FROM messages m WHERE m.rep_id = r.id) DESC NULLS LAST
 		LIMIT 1`, in.From, in.To, in.MessagingServiceSID).Scan(&orgID, &repID)
+	}
 	if err != nil && err != pgx.ErrNoRows {
 		return 0, false, fmt.Errorf("find the sender of %s: %w", in.SID, err)
 	}
@@ -44,10 +59,10 @@ func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (in
 	var id int64
 	err = tx.QueryRow(ctx, `
 		INSERT INTO messages (org_id, rep_id, direction, purpose, from_number, to_number, body, encoding, segments,
-			status, provider_sid, created_at, updated_at)
-		VALUES ($1, $2, 'inbound', 'reply', $3, $4, $5, $6, $7, 'received', $8, $9, $9)
+			status, provider_sid, created_at, updated_at, known_sender)
+		VALUES ($1, $2, 'inbound', 'reply', $3, $4, $5, $6, $7, 'received', $8, $9, $9, $10)
 		ON CONFLICT (provider_sid) DO NOTHING
-		RETURNING id`, orgID, repID, in.From, in.To, in.Body, enc, segments, in.SID, now).Scan(&id)
+		RETURNING id`, orgID, repID, in.From, in.To, in.Body, enc, segments, in.SID, now, known).Scan(&id)
 	if err == pgx.ErrNoRows {
 		return 0, false, nil // a replay: stored already
 	}

@@ -1,8 +1,10 @@
 package lessons
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,11 +13,10 @@ import (
 	"github.com/morselhq/morsel/tracking"
 )
 
-// reply is an inbound message with what answering it needs.
+// reply is an inbound message from one rep with what answering it needs.
 type reply struct {
 	id, orgID, repID int64
 	body             string
-	repActive        bool
 	optedOut         bool
 	helpText         string
 	advancedOptOut   bool
@@ -35,71 +36,180 @@ type openQuestion struct {
 // ProcessReply acts on an inbound message inside tx: STOP, START and HELP, or
 // an answer to the open quiz question, which it grades. It returns the
 // messages to send, for the scheduler to queue in the same transaction.
+//
+// Organisations without a sender of their own share the default one, and a
+// phone may be a rep of several of them. A carrier blocks a sender, not an
+// organisation, so STOP, START and HELP apply to each of them. An answer goes
+// to the one organisation with a question open, or, with several, to the one
+// whose name starts the reply; else the rep is asked which. A reply given on
+// a page that knew the rep (known_sender) answers that rep's question only.
 func (s *Store) ProcessReply(ctx context.Context, tx pgx.Tx, id int64) ([]Step, error) {
-	var r reply
-	var repStatus *RepStatus
-	err := tx.QueryRow(ctx, `
-		SELECT m.id, coalesce(m.org_id, 0), coalesce(m.rep_id, 0), m.body, r.status, r.opted_out_at IS NOT NULL,
-			coalesce(o.help_text, ''), coalesce(o.twilio_advanced_opt_out, false), coalesce(o.name, '')
-		FROM messages m LEFT JOIN reps r ON r.id = m.rep_id LEFT JOIN organisations o ON o.id = m.org_id
-		WHERE m.id = $1 AND m.direction = 'inbound'`, id).
-		Scan(&r.id, &r.orgID, &r.repID, &r.body, &repStatus, &r.optedOut, &r.helpText, &r.advancedOptOut, &r.orgName)
+	var body string
+	var known bool
+	err := tx.QueryRow(ctx, `SELECT body, known_sender FROM messages WHERE id = $1 AND direction = 'inbound'`, id).Scan(&body, &known)
 	if err != nil {
 		return nil, dbError(err, fmt.Sprintf("inbound message %d", id))
 	}
-	r.repActive = repStatus != nil && *repStatus == RepActive
-	if !r.repActive {
-		return nil, nil // unknown or removed: kept, not answered
+	rs, err := recipients(ctx, tx, id)
+	if err != nil || len(rs) == 0 {
+		return nil, err // unknown or removed: kept, not answered
 	}
 	now := s.Now()
+	switch kw := ParseKeyword(body); kw {
+	case KeywordStop, KeywordHelp:
+		return s.keyword(ctx, tx, kw, rs, now)
+	case KeywordStart:
+		if slices.ContainsFunc(rs, func(r reply) bool { return r.optedOut }) {
+			return s.keyword(ctx, tx, kw, rs, now)
+		} // else "Yes" from a rep who never left may answer a question
+	}
+	if known {
+		rs = rs[:1]
+	}
+	r, q, found, open, err := s.addressee(ctx, tx, rs, &body)
+	if err != nil {
+		return nil, err
+	}
+	if r.repID == 0 { // questions open in several organisations, none named
+		slices.SortFunc(open, func(a, b reply) int { return cmp.Compare(a.orgID, b.orgID) })
+		names := make([]string, len(open))
+		for i, r := range open {
+			names[i] = r.orgName
+		}
+		var batch messageBatch
+		batch.add(Message{OrgID: open[0].orgID, RepID: open[0].repID, Outbound: true, Purpose: PurposeHelp, ScheduledAt: now, CreatedAt: now,
+			Status: MessageScheduled, Body: fmt.Sprintf("You have quiz questions open from %s. Reply with the name first, e.g. %q.",
+				strings.Join(names, " and "), open[0].orgName+" B")})
+		return batch.insert(ctx, tx, now)
+	}
+	if r.repID != rs[0].repID {
+		if _, err := tx.Exec(ctx, `UPDATE messages SET org_id = $2, rep_id = $3 WHERE id = $1`, id, r.orgID, r.repID); err != nil {
+			return nil, fmt.Errorf("attribute reply %d: %w", id, err)
+		}
+	}
+	r.id, r.body = id, body
+	return s.answer(ctx, tx, r, q, found, now)
+}
+
+// recipients returns the reps an inbound message is from: the one it was
+// recorded for first, then, where that rep's organisation uses the shared
+// sender, the active reps with that phone in the other organisations that do.
+func recipients(ctx context.Context, tx pgx.Tx, id int64) ([]reply, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT r.id, r.org_id, r.opted_out_at IS NOT NULL, coalesce(o.help_text, ''), coalesce(o.twilio_advanced_opt_out, false), o.name
+		FROM messages m
+		JOIN reps first ON first.id = m.rep_id
+		JOIN organisations fo ON fo.id = first.org_id
+		JOIN reps r ON r.id = first.id OR (fo.sms_from IS NULL AND fo.sms_messaging_service_sid IS NULL AND r.phone = first.phone)
+		JOIN organisations o ON o.id = r.org_id
+		WHERE m.id = $1 AND r.status = 'active'
+			AND (r.id = first.id OR (o.sms_from IS NULL AND o.sms_messaging_service_sid IS NULL))
+		ORDER BY r.id = first.id DESC, r.org_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find who sent reply %d: %w", id, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (reply, error) {
+		var r reply
+		return r, row.Scan(&r.repID, &r.orgID, &r.optedOut, &r.helpText, &r.advancedOptOut, &r.orgName)
+	})
+}
+
+// keyword applies STOP, START or HELP for each of the reps, each
+// organisation answering for itself.
+func (s *Store) keyword(ctx context.Context, tx pgx.Tx, kw Keyword, rs []reply, now time.Time) ([]Step, error) {
+	var steps []Step
+	for _, r := range rs {
+		var batch messageBatch
+		say := func(purpose MessagePurpose, body string) {
+			if !r.advancedOptOut { // Twilio answers for itself
+				batch.add(Message{OrgID: r.orgID, RepID: r.repID, Outbound: true, Purpose: purpose, Body: body,
+					ScheduledAt: now, CreatedAt: now, Status: MessageScheduled})
+			}
+		}
+		switch kw {
+		case KeywordStop:
+			if err := s.optOut(ctx, tx, r.orgID, r.repID, now); err != nil {
+				return nil, err
+			}
+			say(PurposeConfirmation, fmt.Sprintf("You're unsubscribed from %s training texts. Reply START to resume.", r.orgName))
+		case KeywordStart:
+			if !r.optedOut {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE reps SET opted_out_at = NULL, updated_at = $2 WHERE id = $1`, r.repID, now); err != nil {
+				return nil, fmt.Errorf("opt rep %d in: %w", r.repID, err)
+			}
+			if err := tracking.Append(ctx, tx, optEvent(tracking.KindOptedIn, r.orgID, r.repID, now)); err != nil {
+				return nil, err
+			}
+			if err := appendRepFacts(ctx, tx, now, r.repID); err != nil {
+				return nil, err
+			}
+			say(PurposeConfirmation, fmt.Sprintf("You're back on %s training texts. Reply STOP to opt out.", r.orgName))
+		case KeywordHelp:
+			say(PurposeHelp, r.helpText)
+		}
+		sent, err := batch.insert(ctx, tx, now)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, sent...)
+		if kw == KeywordStart {
+			resumed, err := s.resume(ctx, tx, r.repID, now)
+			if err != nil {
+				return nil, err
+			}
+			steps = append(steps, resumed...)
+		}
+	}
+	return steps, nil
+}
+
+// addressee picks which rep a reply answers, and their open question if
+// found: the one rep whose organisation has a question open, or of several,
+// the one whose name starts the body (then cut from it); with none, the first.
+// When several have one open and none is named it returns a zero reply and
+// the reps with one open.
+func (s *Store) addressee(ctx context.Context, tx pgx.Tx, rs []reply, body *string) (reply, openQuestion, bool, []reply, error) {
+	var open []reply
+	var questions []openQuestion
+	for _, r := range rs {
+		if r.optedOut {
+			continue
+		}
+		q, found, err := s.openQuestion(ctx, tx, r.repID)
+		if err != nil {
+			return reply{}, openQuestion{}, false, nil, err
+		}
+		if found {
+			open, questions = append(open, r), append(questions, q)
+		}
+	}
+	switch len(open) {
+	case 0:
+		return rs[0], openQuestion{}, false, nil, nil
+	case 1:
+		return open[0], questions[0], true, nil, nil
+	}
+	text := strings.TrimSpace(*body)
+	for i, r := range open {
+		if n := len(r.orgName); len(text) > n && strings.EqualFold(text[:n], r.orgName) {
+			*body = strings.TrimLeft(text[n:], " :,-")
+			return r, questions[i], true, nil, nil
+		}
+	}
+	return reply{}, openQuestion{}, false, open, nil
+}
+
+// answer grades a reply to the rep's open question, if there is one.
+func (s *Store) answer(ctx context.Context, tx pgx.Tx, r reply, q openQuestion, found bool, now time.Time) ([]Step, error) {
 	var batch messageBatch
 	say := func(purpose MessagePurpose, body string) {
 		batch.add(Message{OrgID: r.orgID, RepID: r.repID, Outbound: true, Purpose: purpose, Body: body,
 			ScheduledAt: now, CreatedAt: now, Status: MessageScheduled})
 	}
-	switch ParseKeyword(r.body) {
-	case KeywordStop:
-		if err := s.optOut(ctx, tx, r.orgID, r.repID, now); err != nil {
-			return nil, err
-		}
-		if !r.advancedOptOut {
-			say(PurposeConfirmation, fmt.Sprintf("You're unsubscribed from %s training texts. Reply START to resume.", r.orgName))
-		}
-		return batch.insert(ctx, tx, now)
-	case KeywordStart:
-		if !r.optedOut {
-			break // "Yes" from a rep who never left may answer a question
-		}
-		if _, err := tx.Exec(ctx, `UPDATE reps SET opted_out_at = NULL, updated_at = $2 WHERE id = $1`, r.repID, now); err != nil {
-			return nil, fmt.Errorf("opt rep %d in: %w", r.repID, err)
-		}
-		if err := tracking.Append(ctx, tx, optEvent(tracking.KindOptedIn, r.orgID, r.repID, now)); err != nil {
-			return nil, err
-		}
-		if err := appendRepFacts(ctx, tx, now, r.repID); err != nil {
-			return nil, err
-		}
-		if !r.advancedOptOut {
-			say(PurposeConfirmation, fmt.Sprintf("You're back on %s training texts. Reply STOP to opt out.", r.orgName))
-		}
-		steps, err := batch.insert(ctx, tx, now)
-		if err != nil {
-			return nil, err
-		}
-		resumed, err := s.resume(ctx, tx, r.repID, now)
-		return append(steps, resumed...), err
-	case KeywordHelp:
-		if !r.advancedOptOut {
-			say(PurposeHelp, r.helpText)
-		}
-		return batch.insert(ctx, tx, now)
-	}
 	if r.optedOut {
 		return nil, nil // an opted-out rep's answers are kept, not graded
-	}
-	q, found, err := s.openQuestion(ctx, tx, r.repID)
-	if err != nil {
-		return nil, err
 	}
 	if !found {
 		say(PurposeHelp, "There's no question open right now: your next lesson is on its way. Reply HELP for help, STOP to opt out.")

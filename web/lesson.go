@@ -114,6 +114,7 @@ func (s *Server) lessonAnswer(w http.ResponseWriter, r *http.Request) {
 	}
 	in, err := replySMS("WEB", v.RepPhone, org, lessons.ChoiceLetter(choice))
 	if err == nil {
+		in.OrgID, in.RepID = v.OrgID, v.RepID // the link names the rep: no lookup by phone
 		err = s.receive(r.Context(), in)
 	}
 	if err != nil {

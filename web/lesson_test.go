@@ -429,7 +429,7 @@ func TestLessonAnswer(t *testing.T) {
 	got := inbox.received()
 	require.Len(t, got, 1)
 	require.Regexp(t, `^WEB[0-9a-f]{32}$`, got[0].SID)
-	require.Equal(t, lessons.InboundSMS{SID: got[0].SID, From: "+12025550140", To: "+15005550006", Body: "C"}, got[0])
+	require.Equal(t, lessons.InboundSMS{SID: got[0].SID, From: "+12025550140", To: "+15005550006", Body: "C", OrgID: b.orgID, RepID: b.repID}, got[0])
 
 	doc := lessonDoc(t, b.get(t, res.header.Get("Location"), phoneUA))
 	require.Equal(t, "Answer received: your feedback arrives by text.", doc.Find(`[data-testid="answer-received"]`).Text())

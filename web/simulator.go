@@ -104,6 +104,7 @@ func (s *Server) simulatorReply(w http.ResponseWriter, r *http.Request, u lesson
 	body := r.PostForm.Get("body")
 	in, err := simulatedSMS(rep.Phone, org, body)
 	if err == nil {
+		in.OrgID, in.RepID = org.ID, rep.ID // the page knows the rep: no lookup by phone
 		err = s.receive(r.Context(), in)
 	}
 	if e := errs.As(err); e != nil && e.Code == errs.Invalid {

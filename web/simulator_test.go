@@ -267,9 +267,9 @@ func TestSimulator(t *testing.T) {
 		require.Len(t, got, 3)
 		sid := regexp.MustCompile(`^SIM[0-9a-f]{32}$`)
 		for i, want := range []lessons.InboundSMS{
-			{From: "+12012345678", To: "+15005550006", Body: "A"},
-			{From: "+12012345678", To: "+15005550006", Body: long},
-			{From: "+12012345678", To: "+15005550009", Body: "STOP"},
+			{From: "+12012345678", To: "+15005550006", Body: "A", OrgID: b.org.ID, RepID: ava},
+			{From: "+12012345678", To: "+15005550006", Body: long, OrgID: b.org.ID, RepID: ava},
+			{From: "+12012345678", To: "+15005550009", Body: "STOP", OrgID: b.other.ID, RepID: otto}, // the page names the rep: no lookup by the shared phone
 		} {
 			require.Regexp(t, sid, got[i].SID)
 			want.SID = got[i].SID
