@@ -46,7 +46,10 @@ type ImportResult struct {
 
 // ImportReps creates or updates reps by phone number, all in one transaction:
 // either every rep is stored or none is. Teams named but missing are created.
-// A rep who had been removed and is imported again becomes active again.
+// A rep who had been removed and is imported again becomes active again. A
+// rep whose number could not take SMS (21211, 21614, 30006), imported with
+// the same email and another number, gets that number, and their courses go
+// on from the step that did not go out.
 func (s *Store) ImportReps(ctx context.Context, orgID int64, reps []RepInput) (ImportResult, error) {
 	var res ImportResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -91,7 +94,22 @@ func (s *Store) importReps(ctx context.Context, tx pgx.Tx, orgID int64, reps []R
 			teams[i] = &id
 		}
 	}
+	// A rep whose number could not take SMS, imported with their email and
+	// a new number, has the number corrected; their courses continue below.
 	rows, err := tx.Query(ctx, `
+		UPDATE reps r SET phone = u.phone, phone_invalid_at = NULL, phone_invalid_reason = '', updated_at = $4
+		FROM (SELECT DISTINCT ON (email) email, phone FROM unnest($2::text[], $3::text[]) u(email, phone) WHERE email <> '') u
+		WHERE r.org_id = $1 AND r.email = u.email AND r.phone <> u.phone AND r.phone_invalid_at IS NOT NULL
+			AND NOT EXISTS (SELECT FROM reps o WHERE o.org_id = $1 AND o.phone = u.phone)
+		RETURNING r.id`, orgID, emails, phones, now)
+	if err != nil {
+		return res, nil, dbError(err, "rep")
+	}
+	corrected, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return res, nil, dbError(err, "rep")
+	}
+	rows, err = tx.Query(ctx, `
 		INSERT INTO reps (org_id, name, phone, email, time_zone, team_id, created_at, updated_at)
 		SELECT $1, name, phone, email, tz, team, $7, $7
 		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY AS u(name, phone, email, tz, team, i)
@@ -117,7 +135,19 @@ func (s *Store) importReps(ctx context.Context, tx pgx.Tx, orgID int64, reps []R
 	if err != nil {
 		return res, nil, dbError(err, "rep")
 	}
-	return res, ids, appendRepFacts(ctx, tx, now, ids...)
+	if err := appendRepFacts(ctx, tx, now, ids...); err != nil {
+		return res, nil, err
+	}
+	for _, id := range corrected {
+		steps, err := s.resume(ctx, tx, id, now)
+		if err != nil {
+			return res, nil, err
+		}
+		if err := s.queue(ctx, tx, steps); err != nil {
+			return res, nil, err
+		}
+	}
+	return res, ids, nil
 }
 
 // RepFilter narrows a rep listing.

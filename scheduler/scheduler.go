@@ -191,8 +191,18 @@ func (s *Scheduler) queueSteps(ctx context.Context, tx pgx.Tx, steps []lessons.S
 	return s.insertJobs(ctx, tx, params, "send")
 }
 
-// insertJobs inserts the jobs in tx: one alone, many in one statement.
+// insertJobs inserts the jobs in tx: one alone, many in one statement. A job
+// due by now is inserted available, to be worked at once: River holds any job
+// given a ScheduledAt until its scheduler's next pass, up to seconds later.
 func (s *Scheduler) insertJobs(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams, what string) error {
+	now := s.cfg.Now()
+	for i, p := range params {
+		if p.InsertOpts != nil && !p.InsertOpts.ScheduledAt.IsZero() && !p.InsertOpts.ScheduledAt.After(now) {
+			opts := *p.InsertOpts
+			opts.ScheduledAt = time.Time{}
+			params[i].InsertOpts = &opts
+		}
+	}
 	switch len(params) {
 	case 0:
 		return nil

@@ -181,3 +181,32 @@ func TestCarrierOptOutThenStartResumes(t *testing.T) {
 	require.True(t, strings.HasPrefix(b.last(1)[0], "Q1/5:"), b.last(1))
 	require.Len(t, received(b.emu)[nyPhone], 3, "each once")
 }
+
+// A lesson refused because the number is not a mobile one goes out, once, at
+// the next slot after an import corrects the number (matched by email).
+func TestCorrectedNumberResumes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, faultStart, twilioemu.Options{})
+	ctx := context.Background()
+	ny := mustLoc(t, "America/New_York")
+	v := b.course(t, 3)
+	_, err := b.store.ImportReps(ctx, b.org.ID, []lessons.RepInput{{Name: "Pat", Phone: nyPhone, Email: "pat@acme.test", TimeZone: "America/New_York"}})
+	require.NoError(t, err)
+	reps, err := b.store.Reps(ctx, b.org.ID, lessons.RepFilter{})
+	require.NoError(t, err)
+	b.enroll(t, v.CourseID, reps)
+	b.emu.Fail(twilioemu.Fault{Kind: twilioemu.FaultNotMobile, To: nyPhone})
+	b.advance(t, time.Date(2027, 3, 8, 9, 5, 0, 0, ny))
+	b.advance(t, time.Date(2027, 3, 9, 9, 5, 0, 0, ny))
+	require.Empty(t, received(b.emu))
+
+	const mobile = "+12125550199"
+	res, err := b.store.ImportReps(ctx, b.org.ID, []lessons.RepInput{{Name: "Pat", Phone: mobile, Email: "pat@acme.test", TimeZone: "America/New_York"}})
+	require.NoError(t, err)
+	require.Equal(t, lessons.ImportResult{Updated: 1}, res, "the same rep, with the corrected number")
+	b.advance(t, time.Date(2027, 3, 10, 9, 5, 0, 0, ny))
+	b.advance(t, time.Date(2027, 3, 11, 9, 5, 0, 0, ny))
+	b.advance(t, time.Date(2027, 3, 12, 9, 5, 0, 0, ny))
+	require.Equal(t, []string{"Lesson 1", "Lesson 2", "Lesson 3"}, lessonTitles(received(b.emu)[mobile]), "from the refused lesson on, each once")
+	require.Empty(t, received(b.emu)[nyPhone])
+}
