@@ -207,7 +207,7 @@ func (s *Store) continueEnrollments(ctx context.Context, tx pgx.Tx, enrollmentID
 	if len(idle) == 0 {
 		return steps, nil
 	}
-	next, err := s.scheduleNext(ctx, tx, idle, nil)
+	next, err := s.scheduleNext(ctx, tx, idle, nil, false)
 	return append(steps, next...), err
 }
 

@@ -35,6 +35,7 @@ type Enrollment struct {
 	DueOn           time.Time // a calendar date, at midnight UTC
 	CompletedAt     *time.Time
 	Score           *float64 // percent, once graded
+	StartNow        bool     // as enrolled: the first step at once (not stored)
 }
 
 // AssignmentStatus is where one lesson of an enrollment is.
@@ -72,6 +73,7 @@ type EnrollRequest struct {
 	TeamIDs  []int64
 	DueOn    time.Time // zero: the course's due_days from the start
 	StartOn  time.Time // a calendar date: the first lesson goes out on or after it, in the rep's time zone; zero: now
+	StartNow bool      // the first lesson at once if the send window is open, else when it opens; the rest at the cadence
 	Limit    TeamLimit // reps outside it are refused
 }
 
@@ -170,6 +172,9 @@ func (s *Store) enroll(ctx context.Context, tx pgx.Tx, orgID int64, req EnrollRe
 	}
 	today := now.UTC().Truncate(24 * time.Hour)
 	start := dateOf(req.StartOn)
+	if req.StartNow && start.After(today) {
+		return EnrollResult{}, errs.InvalidInput("start now or on a later date, not both", []errs.Detail{{Path: "start_on", Message: "must be empty or today to start now"}})
+	}
 	if !start.IsZero() && start.Before(today) {
 		return EnrollResult{}, errs.InvalidInput("the start date is in the past", []errs.Detail{{Path: "start_on", Message: start.Format(time.DateOnly) + " is before today"}})
 	}
@@ -211,7 +216,7 @@ func (s *Store) enroll(ctx context.Context, tx pgx.Tx, orgID int64, req EnrollRe
 	}
 	res.Enrollments, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Enrollment, error) {
 		e := Enrollment{OrgID: orgID, CourseID: req.CourseID, CourseVersionID: versionID,
-			Status: EnrollmentActive, EnrolledAt: now, DueOn: due}
+			Status: EnrollmentActive, EnrolledAt: now, DueOn: due, StartNow: req.StartNow}
 		return e, r.Scan(&e.ID, &e.RepID)
 	})
 	if err != nil {

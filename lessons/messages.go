@@ -180,17 +180,30 @@ func (s *Store) OutboundMessages(ctx context.Context, ids []int64) (map[int64]Ou
 // course's first cadence slot in the rep's time zone, inside tx. It returns the
 // steps for the scheduler to queue in the same transaction.
 func (s *Store) ScheduleFirstSteps(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) ([]Step, error) {
-	ids := make([]int64, len(enrollments))
-	for i, e := range enrollments {
-		ids[i] = e.ID
+	var ids, now []int64
+	for _, e := range enrollments {
+		if e.StartNow {
+			now = append(now, e.ID)
+		} else {
+			ids = append(ids, e.ID)
+		}
 	}
-	return s.scheduleNext(ctx, tx, ids, nil)
+	steps, err := s.scheduleNext(ctx, tx, ids, nil, false)
+	if err != nil || len(now) == 0 {
+		return steps, err
+	}
+	started, err := s.scheduleNext(ctx, tx, now, nil, true)
+	return append(steps, started...), err
 }
 
 // scheduleNext schedules the next pending lesson of each enrollment: at the
-// first cadence slot after `after` (or after enrollment, when after is nil).
+// first cadence slot after `after` (or after enrollment, when after is nil),
+// or with immediate, now if the send window is open, else when it opens.
 // Enrollments with nothing pending are left as they are.
-func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int64, after *time.Time) ([]Step, error) {
+func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int64, after *time.Time, immediate bool) ([]Step, error) {
+	if len(enrollmentIDs) == 0 {
+		return nil, nil
+	}
 	rows, err := tx.Query(ctx, `
 		SELECT e.id, e.org_id, e.rep_id, e.course_version_id, coalesce(e.starts_at, e.enrolled_at), r.time_zone,
 			a.id, a.lesson_id, coalesce(a.questions[1], 0),
@@ -235,6 +248,8 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 		// Interval cadences count their days from the enrollment.
 		var at time.Time
 		switch c, w := v.Spec.Cadence, v.Spec.SendWindow; {
+		case immediate:
+			at = InWindow(w, loc, now)
 		case after != nil:
 			at = NextStepTime(c, w, loc, n.enrolledAt, *after)
 		case now.After(n.enrolledAt):
@@ -445,7 +460,7 @@ func (s *Store) MarkAcceptedMany(ctx context.Context, tx pgx.Tx, accepted []Acce
 		}
 	}
 	if len(lessonEnrollments) > 0 {
-		if steps, err = s.scheduleNext(ctx, tx, lessonEnrollments, &now); err != nil {
+		if steps, err = s.scheduleNext(ctx, tx, lessonEnrollments, &now, false); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -476,7 +491,7 @@ func (s *Store) afterFeedback(ctx context.Context, tx pgx.Tx, enrollmentID, assi
 		return nil, fmt.Errorf("read assignment %d: %w", assignmentID, err)
 	}
 	if status == AssignmentCompleted {
-		return s.scheduleNext(ctx, tx, []int64{enrollmentID}, &now)
+		return s.scheduleNext(ctx, tx, []int64{enrollmentID}, &now, false)
 	}
 	v, err := s.version(ctx, tx, versionID)
 	if err != nil {

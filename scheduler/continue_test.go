@@ -210,3 +210,48 @@ func TestCorrectedNumberResumes(t *testing.T) {
 	require.Equal(t, []string{"Lesson 1", "Lesson 2", "Lesson 3"}, lessonTitles(received(b.emu)[mobile]), "from the refused lesson on, each once")
 	require.Empty(t, received(b.emu)[nyPhone])
 }
+
+// Enrolled to start now, a rep gets the first lesson at once when their send
+// window is open, else when it opens; the rest follow the cadence.
+func TestStartNow(t *testing.T) {
+	t.Parallel()
+	ny := mustLoc(t, "America/New_York")
+	tests := []struct {
+		name      string
+		enrollAt  time.Time
+		firstAt   time.Time // when lesson 1 is due
+		secondAt  time.Time // and lesson 2
+		notBefore time.Time // nothing is sent before this
+	}{
+		{"window open", time.Date(2027, 3, 9, 10, 5, 0, 0, ny), time.Date(2027, 3, 9, 10, 5, 0, 0, ny), time.Date(2027, 3, 10, 9, 0, 0, 0, ny), time.Time{}},
+		{"window closed", time.Date(2027, 3, 9, 22, 30, 0, 0, ny), time.Date(2027, 3, 10, 8, 0, 0, 0, ny), time.Date(2027, 3, 10, 9, 0, 0, 0, ny),
+			time.Date(2027, 3, 10, 7, 59, 0, 0, ny)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, tt.enrollAt.UTC(), twilioemu.Options{})
+			ctx := context.Background()
+			v := b.course(t, 3)
+			reps := b.reps(t, nyPhone, "America/New_York")
+			_, err := b.store.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: v.CourseID, RepIDs: []int64{reps[0].ID}, StartNow: true})
+			require.NoError(t, err)
+			if !tt.notBefore.IsZero() {
+				b.advance(t, tt.notBefore)
+				require.Empty(t, received(b.emu), "not while the window is closed")
+			}
+			b.advance(t, tt.firstAt)
+			require.Equal(t, []string{"Lesson 1"}, lessonTitles(received(b.emu)[nyPhone]))
+			b.advance(t, tt.secondAt.Add(-time.Minute))
+			require.Len(t, received(b.emu)[nyPhone], 1, "the rest at the cadence")
+			b.advance(t, tt.secondAt)
+			require.Equal(t, []string{"Lesson 1", "Lesson 2"}, lessonTitles(received(b.emu)[nyPhone]))
+		})
+	}
+	b := setup(t, faultStart, twilioemu.Options{})
+	v := b.course(t, 1)
+	reps := b.reps(t, nyPhone, "America/New_York")
+	_, err := b.store.Enroll(context.Background(), b.org.ID, lessons.EnrollRequest{CourseID: v.CourseID, RepIDs: []int64{reps[0].ID},
+		StartNow: true, StartOn: faultStart.AddDate(0, 0, 3)})
+	require.Equal(t, errs.Invalid, errs.CodeOf(err), "now and later at once: %v", err)
+}

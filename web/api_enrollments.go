@@ -72,6 +72,7 @@ type enrollRequest struct {
 	TeamIDs  []int64 `json:"team_ids"`
 	DueOn    string  `json:"due_on"`   // YYYY-MM-DD; empty: the course's due_days from the start
 	StartOn  string  `json:"start_on"` // YYYY-MM-DD; empty: now
+	StartNow bool    `json:"start_now"`
 }
 
 type enrollResultJSON struct {
@@ -86,7 +87,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request, orgID int64) err
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	in := lessons.EnrollRequest{CourseID: req.CourseID, RepIDs: req.RepIDs, TeamIDs: req.TeamIDs}
+	in := lessons.EnrollRequest{CourseID: req.CourseID, RepIDs: req.RepIDs, TeamIDs: req.TeamIDs, StartNow: req.StartNow}
 	var details []errs.Detail
 	if req.CourseID <= 0 {
 		details = append(details, errs.Detail{Path: "course_id", Message: "is required: a positive course id"})

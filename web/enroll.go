@@ -160,6 +160,8 @@ func enrollRequestOf(r *http.Request) (lessons.EnrollRequest, pages.EnrollForm, 
 		req.TeamIDs = append(req.TeamIDs, id)
 	}
 	form.TeamIDs = req.TeamIDs
+	req.StartNow = r.FormValue("start_now") != ""
+	form.StartNow = req.StartNow
 	for _, f := range []struct {
 		path, value string
 		into        *time.Time

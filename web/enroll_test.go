@@ -168,6 +168,8 @@ func TestEnrollValidation(t *testing.T) {
 		{"start in the past", b.admin, url.Values{"course_id": {course}, "team_ids": {east}, "start_on": {day(-3)}}, "start_on", day(-3) + " is before today"},
 		{"due before start", b.admin, url.Values{"course_id": {course}, "team_ids": {east}, "start_on": {day(5)}, "due_on": {day(4)}}, "due_on",
 			day(4) + " is before the start date " + day(5)},
+		{"start now and later", b.admin, url.Values{"course_id": {course}, "team_ids": {east}, "start_on": {day(3)}, "start_now": {"1"}}, "start_on",
+			"must be empty or today to start now"},
 		{"another organisation's course", b.admin, url.Values{"course_id": {"999999"}, "team_ids": {east}}, "", "not found"},
 		{"a manager, another team", b.manager, url.Values{"course_id": {course}, "team_ids": {itoa(b.west)}}, "team_ids", "is not one of your teams"},
 	}

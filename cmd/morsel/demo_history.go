@@ -131,16 +131,17 @@ func playDemoHistory(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool
 	// just begun: the required course for each team a week apart, the
 	// second course for all but the last team.
 	type wave struct {
-		at     time.Time
-		course int64
-		teams  []int64
+		at       time.Time
+		course   int64
+		teams    []int64
+		startNow bool // the first lesson at once, as a trainer enrolling today's hires does
 	}
 	var waves []wave
 	for i, team := range teamIDs {
-		waves = append(waves, wave{start.Add(time.Duration(i*6) * 24 * time.Hour), required.CourseID, []int64{team}})
+		waves = append(waves, wave{start.Add(time.Duration(i*6) * 24 * time.Hour), required.CourseID, []int64{team}, false})
 	}
 	if len(teamIDs) > 1 {
-		waves = append(waves, wave{start.Add(4 * 24 * time.Hour), second.CourseID, teamIDs[:len(teamIDs)-1]})
+		waves = append(waves, wave{start.Add(4 * 24 * time.Hour), second.CourseID, teamIDs[:len(teamIDs)-1], true})
 	}
 	slices.SortFunc(waves, func(a, b wave) int { return a.at.Compare(b.at) })
 	n := 0
@@ -148,7 +149,7 @@ func playDemoHistory(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool
 	for t := start; t.Before(now); {
 		for len(waves) > 0 && !waves[0].at.After(t) {
 			p.clock.Set(waves[0].at)
-			res, err := p.store.Enroll(ctx, org.ID, lessons.EnrollRequest{CourseID: waves[0].course, TeamIDs: waves[0].teams})
+			res, err := p.store.Enroll(ctx, org.ID, lessons.EnrollRequest{CourseID: waves[0].course, TeamIDs: waves[0].teams, StartNow: waves[0].startNow})
 			if err != nil {
 				return 0, fmt.Errorf("demo enrollments: %w", err)
 			}

@@ -13,22 +13,31 @@ func init() {
 	commands = append(commands, command{name: "enroll", summary: "Enroll reps (by phone or team) in a course's published version; the first lessons are scheduled at once",
 		setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			cfg.databaseFlags(fs)
-			var org, course, teams, phones, due string
+			var org, course, teams, phones, due, start string
+			var startNow bool
 			fs.StringVar(&org, "org", "", "organisation slug (required)")
 			fs.StringVar(&course, "course", "", "course slug (required)")
 			fs.StringVar(&teams, "team", "", "teams to enroll, comma-separated")
 			fs.StringVar(&phones, "rep", "", "reps to enroll by phone (E.164), comma-separated")
-			fs.StringVar(&due, "due", "", "due date, YYYY-MM-DD (default: the course's due_days from today)")
+			fs.StringVar(&due, "due", "", "due date, YYYY-MM-DD (default: the course's due_days from the start)")
+			fs.StringVar(&start, "start", "", "start date, YYYY-MM-DD: the first lesson at the first send time on or after it (default: the next send time)")
+			fs.BoolVar(&startNow, "start-now", false, "send the first lesson at once if the rep's send window is open, else when it opens; the rest at the cadence")
 			fs.StringVar(&cfg.PublicURL, "public-url", "http://localhost:8080", "where reps open lessons, for the links in the messages")
 			return func(ctx context.Context, e *env, _ []string) error {
 				if course == "" || (teams == "" && phones == "") {
 					return usageError{"--course and at least one --team or --rep are required"}
 				}
-				var dueOn time.Time
-				if due != "" {
+				var dueOn, startOn time.Time
+				for _, d := range []struct {
+					flag, value string
+					into        *time.Time
+				}{{"due", due, &dueOn}, {"start", start, &startOn}} {
+					if d.value == "" {
+						continue
+					}
 					var err error
-					if dueOn, err = time.Parse(time.DateOnly, due); err != nil {
-						return usageError{fmt.Sprintf("--due %q is not a date as YYYY-MM-DD", due)}
+					if *d.into, err = time.Parse(time.DateOnly, d.value); err != nil {
+						return usageError{fmt.Sprintf("--%s %q is not a date as YYYY-MM-DD", d.flag, d.value)}
 					}
 				}
 				pool, err := openPostgres(ctx, *cfg)
@@ -48,7 +57,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				req.DueOn = dueOn
+				req.DueOn, req.StartOn, req.StartNow = dueOn, startOn, startNow
 				res, err := store.Enroll(ctx, o.ID, req)
 				if err != nil {
 					return err

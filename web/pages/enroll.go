@@ -31,6 +31,7 @@ type EnrollForm struct {
 	CourseID       int64
 	TeamIDs        []int64
 	StartOn, DueOn string // YYYY-MM-DD or empty
+	StartNow       bool
 	Region         string
 }
 
