@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -138,8 +139,25 @@ func TestRequestLogAndPanics(t *testing.T) {
 		}
 	}
 	out := logs.String()
-	require.Contains(t, out, "msg=\"http request\" method=GET path=/fine status=418 duration=")
-	require.Contains(t, out, "msg=\"http request\" method=GET path=/boom status=500")
+	require.NotContains(t, out, "path=/fine", "a request that went well is logged at debug")
+	require.Contains(t, out, "level=ERROR msg=\"http request\" method=GET route=\"\" path=/boom status=500")
 	require.Contains(t, out, "msg=\"panic in handler\"")
 	require.Contains(t, out, "panic=boom")
+}
+
+// At debug every request is logged, by route, and a lesson link's token
+// never is.
+func TestRequestLogAtDebug(t *testing.T) {
+	t.Parallel()
+	logs := &logBuffer{}
+	b := setup(t)
+	srv := web.New(web.Deps{Store: b.store, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	const token = "c2VjcmV0LXRva2VuLW9mLWEtcmVw"
+	for _, path := range []string{"/healthz", "/l/" + token} {
+		httptestRecord(srv.Handler(), "GET", path)
+	}
+	out := logs.String()
+	require.Contains(t, out, `level=DEBUG msg="http request" method=GET route="GET /healthz" path=/healthz status=200`)
+	require.Contains(t, out, `level=DEBUG msg="http request" method=GET route="GET /l/{token}" status=404`)
+	require.NotContains(t, out, token)
 }

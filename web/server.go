@@ -129,6 +129,13 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// slowRequest is how long a request may take before it is logged as slow.
+const slowRequest = time.Second
+
+// logRequests logs each request: server errors at error level and slow
+// requests at warn, always; the rest at debug, so that a flood of pings does
+// not fill the disk. The route is logged, and the path only where it carries
+// no secret: a lesson link's token is one.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -137,12 +144,23 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
-			slog.Int64("bytes", rec.bytes))
+		took := time.Since(start)
+		level, msg := slog.LevelDebug, "http request"
+		switch {
+		case rec.status >= 500:
+			level = slog.LevelError
+		case took >= slowRequest:
+			level, msg = slog.LevelWarn, "slow http request"
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			return
+		}
+		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("route", r.Pattern)}
+		if !strings.Contains(r.Pattern, "{token}") {
+			attrs = append(attrs, slog.String("path", r.URL.Path))
+		}
+		attrs = append(attrs, slog.Int("status", rec.status), slog.Duration("duration", took), slog.Int64("bytes", rec.bytes))
+		s.log.LogAttrs(r.Context(), level, msg, attrs...)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -114,6 +115,7 @@ type pingsFigures struct {
 	Restarts     int     `json:"restarts"`
 	DowntimeMs   float64 `json:"downtime_ms"` // from the kill until the new server was ready
 	ShipWaitMs   float64 `json:"ship_wait_ms"`
+	LogBytes     int64   `json:"log_bytes"` // what the server logged during the bench
 	// CPU in cores over the load, as /proc tells; the bench process is the
 	// load and, without --kill or --process, the server.
 	CoresBusy       float64 `json:"cpu_cores_busy"`
@@ -201,11 +203,11 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 	if err != nil {
 		return err
 	}
-	cpu0 := readPingsCPU(ctx, db, srv.pid())
+	cpu0, log0 := readPingsCPU(ctx, db, srv.pid()), srv.logBytes()
 	ticker := startTicker(e.stderr, load.progress)
 	took := load.run()
 	ticker.Stop()
-	cpu1 := readPingsCPU(ctx, db, srv.pid())
+	cpu1, log1 := readPingsCPU(ctx, db, srv.pid()), srv.logBytes()
 	stopProfile()
 	if killer != nil {
 		if err := killer.wait(); err != nil {
@@ -215,7 +217,7 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 	}
 
 	fig := load.figures(took)
-	fig.Org, fig.Watchers, fig.Conns = org.Slug, o.watchers, o.conns
+	fig.Org, fig.Watchers, fig.Conns, fig.LogBytes = org.Slug, o.watchers, o.conns, log1-log0
 	cpu1.since(cpu0, took).fill(&fig)
 	if killer != nil {
 		fig.Kills, fig.Restarts, fig.DowntimeMs = killer.kills, killer.restarts, ms(killer.downtime)
@@ -497,6 +499,7 @@ func reportPings(w io.Writer, f pingsFigures, o pingsOptions) {
 	}
 	fmt.Fprintf(w, "  ClickHouse holds %s segments of %s acknowledged (distinct); %d lost, after %.1f s of shipping\n",
 		thousands(f.Stored), thousands(f.Keys), f.Lost, f.ShipWaitMs/1000)
+	fmt.Fprintf(w, "  the server logged %s bytes\n", thousands(f.LogBytes))
 	fmt.Fprintf(w, "  CPU cores used during the load: %.2f in all: bench %.2f, server %.2f, Postgres %.2f, ClickHouse %.2f, other %.2f\n",
 		f.CoresBusy, f.CoresBench, f.CoresServer, f.CoresPostgres, f.CoresClickHouse, f.CoresOther)
 	verdict := "met"
@@ -513,10 +516,20 @@ type pingServer interface {
 	kind() string
 	pid() int // the process to count the server's CPU time of; 0: this one
 	stop() error
+	logBytes() int64 // what the server logged so far
+}
+
+// byteCounter counts what is written to it, and drops it.
+type byteCounter struct{ n atomic.Int64 }
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return len(p), nil
 }
 
 // serveInProcess runs serve, as `morsel serve` does, in this process.
 type serveInProcess struct {
+	logged  byteCounter // what the server logged
 	address string
 	cancel  context.CancelFunc
 	done    chan error
@@ -530,10 +543,15 @@ func startServeInProcess(ctx context.Context, e *env, cfg Config) (*serveInProce
 		return nil, err
 	}
 	addrc := make(chan string, 1)
-	se := &env{stdout: io.Discard, stderr: e.stderr, getenv: e.getenv, log: quietLog(e.log),
+	s := &serveInProcess{done: make(chan error, 1)}
+	// The server logs as serve does (info and up), counted, not shown; its
+	// warnings and errors show on the bench's own log too.
+	logged := slog.NewTextHandler(&s.logged, nil)
+	se := &env{stdout: io.Discard, stderr: e.stderr, getenv: e.getenv,
+		log:       slog.New(slog.NewMultiHandler(logged, quietLog(e.log).Handler())),
 		listening: func(a string) { addrc <- a }}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &serveInProcess{cancel: cancel, done: make(chan error, 1)}
+	s.cancel = cancel
 	go func() { s.done <- serve(sctx, se, cfg, true, true) }()
 	select {
 	case s.address = <-addrc:
@@ -551,9 +569,10 @@ func startServeInProcess(ctx context.Context, e *env, cfg Config) (*serveInProce
 	return s, nil
 }
 
-func (s *serveInProcess) addr() string { return s.address }
-func (s *serveInProcess) kind() string { return "morsel serve in this process, with its workers" }
-func (s *serveInProcess) pid() int     { return 0 }
+func (s *serveInProcess) addr() string    { return s.address }
+func (s *serveInProcess) kind() string    { return "morsel serve in this process, with its workers" }
+func (s *serveInProcess) pid() int        { return 0 }
+func (s *serveInProcess) logBytes() int64 { return s.logged.n.Load() }
 
 func (s *serveInProcess) stop() error {
 	s.once.Do(func() {
@@ -655,6 +674,15 @@ func (p *serveProcess) kill() (uint64, error) {
 }
 
 func (p *serveProcess) addr() string { return p.address }
+
+// logBytes is the size of the server's log file, of every run of it.
+func (p *serveProcess) logBytes() int64 {
+	fi, err := os.Stat(p.logPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
 func (p *serveProcess) kind() string { return "morsel serve, a process of its own" }
 
 func (p *serveProcess) pid() int {
