@@ -112,6 +112,10 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 3 * time.Minute, // a killed worker's jobs come back this soon
 		Test:                 cfg.Test,
+		// The client's FetchCooldown also spaces its insert notifications per
+		// queue: at River's 100 ms default, a job inserted within 100 ms of
+		// another waits for the next poll (FetchPollInterval), up to 1 s.
+		FetchCooldown: cfg.FetchCooldown,
 	}
 	if work {
 		workers := river.NewWorkers()

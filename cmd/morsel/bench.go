@@ -33,6 +33,8 @@ func init() {
 			setup: benchImportSetup},
 		command{name: "bench sms", summary: "Send lessons through the River workers to a Twilio emulator: throughput, latency, losses",
 			setup: benchSMSSetup},
+		command{name: "bench replies", summary: "Post signed quiz replies to the webhook: time until the provider accepts the feedback",
+			setup: benchRepliesSetup},
 		command{name: "bench", summary: "List the benches",
 			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				return func(_ context.Context, e *env, args []string) error {
@@ -105,8 +107,12 @@ func openBenchClickHouse(ctx context.Context, e *env, cfg Config) (driver.Conn, 
 
 // createBenchOrg creates the bench's own organisation, bench-<unix nanos>.
 func createBenchOrg(ctx context.Context, e *env, store *lessons.Store, name string) (lessons.Org, error) {
-	slug := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	o, err := store.CreateOrg(ctx, lessons.Org{Slug: slug, Name: "Morsel " + name, SMSFrom: "+15005550006"})
+	now := time.Now().UnixNano()
+	slug := "bench-" + strconv.FormatInt(now, 10)
+	// A sender of its own: replies to it reach this run's reps, not an
+	// earlier run's with the same generated phones.
+	from := fmt.Sprintf("+1500%07d", now/1000%10_000_000)
+	o, err := store.CreateOrg(ctx, lessons.Org{Slug: slug, Name: "Morsel " + name, SMSFrom: from})
 	if err != nil {
 		return lessons.Org{}, fmt.Errorf("create the bench organisation: %w", err)
 	}

@@ -438,18 +438,22 @@ func (r *smsRun) waitIdle(ctx context.Context, target int64) error {
 
 // cleanUp deletes the jobs of the bench's organisation (sends, nudges and
 // due-date reminders) and its events not yet shipped.
-func (r *smsRun) cleanUp(ctx context.Context) error {
-	_, err := r.pool.Exec(ctx, `
+func (r *smsRun) cleanUp(ctx context.Context) error { return cleanUpBench(ctx, r.pool, r.org.ID) }
+
+// cleanUpBench deletes the jobs and the events of a bench's organisation:
+// jobs on a clock days ahead that a worker on the real clock would run then.
+func cleanUpBench(ctx context.Context, pool *pgxpool.Pool, orgID int64) error {
+	_, err := pool.Exec(ctx, `
 		DELETE FROM river_job WHERE
-			(kind = $2 AND (args->>'message_id')::bigint IN (SELECT id FROM messages WHERE org_id = $1))
+			(kind IN ($2, $5) AND (args->>'message_id')::bigint IN (SELECT id FROM messages WHERE org_id = $1))
 			OR (kind = $3 AND (args->>'assignment_id')::bigint IN (
 				SELECT a.id FROM assignments a JOIN enrollments e ON e.id = a.enrollment_id WHERE e.org_id = $1))
 			OR (kind = $4 AND (args->>'enrollment_id')::bigint IN (SELECT id FROM enrollments WHERE org_id = $1))`,
-		r.org.ID, scheduler.SendArgs{}.Kind(), scheduler.NudgeArgs{}.Kind(), scheduler.RemindArgs{}.Kind())
+		orgID, scheduler.SendArgs{}.Kind(), scheduler.NudgeArgs{}.Kind(), scheduler.RemindArgs{}.Kind(), scheduler.ReplyArgs{}.Kind())
 	if err != nil {
 		return fmt.Errorf("delete the bench's jobs: %w", err)
 	}
-	if _, err := r.pool.Exec(ctx, `DELETE FROM event_outbox WHERE org_id = $1`, r.org.ID); err != nil {
+	if _, err := pool.Exec(ctx, `DELETE FROM event_outbox WHERE org_id = $1`, orgID); err != nil {
 		return fmt.Errorf("delete the bench's events: %w", err)
 	}
 	return nil

@@ -74,6 +74,21 @@ func TestBenchSMSRefusesABusyDatabase(t *testing.T) {
 }
 
 // bench import migrates an empty database first, then imports twice.
+// bench replies at a tiny size: every signed reply gets its feedback, timed.
+func TestBenchReplies(t *testing.T) {
+	t.Parallel()
+	environ := map[string]string{"DATABASE_URL": dbtest.PostgresURL(t)}
+	res := morsel(context.Background(), environ, "bench", "replies", "--reps", "30", "--rate", "60", "--json")
+	require.Equal(t, 0, res.code, res.stderr)
+	fig := lastJSON(t, res.stdout)
+	require.EqualValues(t, 30, fig["replies"])
+	require.EqualValues(t, 0, fig["lost"])
+	require.EqualValues(t, 0, fig["rejected"])
+	require.Greater(t, fig["p50_ms"], 0.0)
+	require.GreaterOrEqual(t, fig["p99_ms"], fig["p50_ms"])
+	require.Contains(t, res.stderr, "30 questions sent", "progress goes to stderr")
+}
+
 func TestBenchImport(t *testing.T) {
 	t.Parallel()
 	environ := map[string]string{"DATABASE_URL": dbtest.EmptyPostgresURL(t)}
