@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/morselhq/morsel/lessons"
@@ -135,6 +136,11 @@ func benchReplies(ctx context.Context, e *env, cfg Config, o repliesOptions) (er
 	}
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	err = emu.WaitForMessages(wctx, len(reps))
+	if err == nil {
+		// The provider has them; a reply may only be read as an answer once
+		// the send is recorded too.
+		err = waitRecorded(wctx, db.pool, org.ID)
+	}
 	cancel()
 	if err != nil {
 		return fmt.Errorf("the %d questions were not all sent: %w", len(reps), err)
@@ -159,6 +165,24 @@ func benchReplies(ctx context.Context, e *env, cfg Config, o repliesOptions) (er
 		return fmt.Errorf("%d replies without feedback, %d webhooks refused", fig.Lost, fig.Rejected)
 	}
 	return nil
+}
+
+// waitRecorded waits until no message of the organisation is left scheduled.
+func waitRecorded(ctx context.Context, pool *pgxpool.Pool, orgID int64) error {
+	for {
+		var left int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE org_id = $1 AND status = 'scheduled'`, orgID).Scan(&left); err != nil {
+			return err
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d sends not recorded: %w", left, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // prepareReplies stores a course of one quiz question and enrolls n reps in
