@@ -39,6 +39,14 @@ func QuestionText(l Lesson, i int) string {
 	return b.String()
 }
 
+// FeedbackText is the SMS that grades an answer to the question.
+func FeedbackText(q Question, correct bool) string {
+	if correct {
+		return strings.TrimSpace("Correct! " + q.Explanation)
+	}
+	return strings.TrimSpace(fmt.Sprintf("Not quite: the answer is %s) %s. %s", ChoiceLetter(q.Correct), q.Choices[q.Correct], q.Explanation))
+}
+
 func videoLength(seconds int) string {
 	if seconds < 90 {
 		return fmt.Sprintf("%d s", seconds)

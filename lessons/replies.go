@@ -255,12 +255,8 @@ func (s *Store) answer(ctx context.Context, tx pgx.Tx, r reply, q openQuestion, 
 	if err != nil {
 		return nil, err
 	}
-	feedback := "Correct! " + question.Explanation
-	if !correct {
-		feedback = fmt.Sprintf("Not quite: the answer is %s) %s. %s", ChoiceLetter(question.Correct), question.Choices[question.Correct], question.Explanation)
-	}
 	batch.add(Message{OrgID: r.orgID, RepID: r.repID, EnrollmentID: q.enrollmentID, AssignmentID: q.assignmentID,
-		Question: q.question, Outbound: true, Purpose: PurposeFeedback, Body: strings.TrimSpace(feedback),
+		Question: q.question, Outbound: true, Purpose: PurposeFeedback, Body: FeedbackText(question, correct),
 		ScheduledAt: now, CreatedAt: now, Status: MessageScheduled})
 	switch q.purpose {
 	case PurposeQuestion:

@@ -84,8 +84,14 @@ func TestAuthoringBrowser(t *testing.T) {
 
 	// The preview, and the pages on a phone.
 	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=preview-link]`)))
-	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=planned]').length === 2`)
+	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=planned]').length === 3`)
 	screenshot(t, ctx, dir, "06-preview.png")
+	step(t, ctx, limit,
+		chromedp.SetValue(chromedp.CSS(`[data-testid=answers]`), "wrong"),
+		chromedp.Click(chromedp.CSS(`[data-testid=preview-form] button[type=submit]`)),
+	)
+	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=planned]').length === 5 && !!document.querySelector('[data-testid=reason]')`)
+	screenshot(t, ctx, dir, "06-preview-wrong.png")
 	step(t, ctx, limit, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 	screenshot(t, ctx, dir, "07-preview-phone.png")
 	step(t, ctx, limit, chromedp.Navigate(srv.URL+"/courses"))

@@ -177,11 +177,16 @@ func TestCourseEditor(t *testing.T) {
 	// The preview: a sample rep's dated messages, in their zone.
 	page = servePage(srv, "GET", base+"/preview?tz=Asia/Tokyo&start=2027-03-08", trainer, nil)
 	require.Equal(t, http.StatusOK, page.status)
-	require.Equal(t, 8+3, strings.Count(string(page.body), `data-testid="planned"`))
+	require.Equal(t, 8+3*2, strings.Count(string(page.body), `data-testid="planned"`), "the lessons, each question and its feedback")
+	wrong := servePage(srv, "GET", base+"/preview?tz=Asia/Tokyo&start=2027-03-08&answers=wrong", trainer, nil)
+	require.Equal(t, http.StatusOK, wrong.status)
+	require.Greater(t, strings.Count(string(wrong.body), `data-testid="planned"`), 8+3*2, "a retake on the remedial path")
+	require.Contains(t, string(wrong.body), `data-testid="reason"`, "each added step says why")
+	require.Contains(t, string(wrong.body), "Not quite: the answer is")
 	require.Contains(t, string(page.body), `<time datetime="2027-03-08T09:30:00+09:00">Mon 8 Mar 09:30</time>`, "Monday's first slot")
 	require.Contains(t, string(page.body), `<time datetime="2027-03-08T16:00:00+09:00">Mon 8 Mar 16:00</time>`, "then the second")
 	require.Contains(t, string(page.body), `<time datetime="2027-03-10T09:30:00+09:00">`, "Wednesday next")
-	for _, q := range []string{"tz=Mars/Olympus", "tz=Local", "start=2027-13-01"} {
+	for _, q := range []string{"tz=Mars/Olympus", "tz=Local", "start=2027-13-01", "answers=maybe"} {
 		res := servePage(srv, "GET", base+"/preview?"+q, trainer, nil)
 		require.Equal(t, http.StatusBadRequest, res.status, q)
 		require.Contains(t, string(res.body), `role="alert"`, q)

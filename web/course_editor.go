@@ -377,9 +377,10 @@ func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request, u lessons.
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", e.course.ID), http.StatusSeeOther)
 }
 
-// previewCourse answers GET /courses/{id}/preview?tz=...&start=YYYY-MM-DD:
+// previewCourse answers GET /courses/{id}/preview?tz=...&start=YYYY-MM-DD&answers=right|wrong:
 // the dated messages a rep in the zone enrolled at 08:00 on the start date
-// would get, every answer right, as the scheduler sends them.
+// would get, every answer right or each quiz's first try wrong (the remedial
+// path), as the scheduler sends them.
 func (s *Server) previewCourse(w http.ResponseWriter, r *http.Request, u lessons.User) {
 	e, err := s.editable(r, u)
 	if err != nil {
@@ -388,7 +389,16 @@ func (s *Server) previewCourse(w http.ResponseWriter, r *http.Request, u lessons
 	}
 	q := r.URL.Query()
 	p := pages.PreviewPage{Dash: s.authorDash(u, "Schedule of "+e.version.Spec.Title), CourseID: e.course.ID,
-		Zone: q.Get("tz"), Start: q.Get("start")}
+		Zone: q.Get("tz"), Start: q.Get("start"), Wrong: q.Get("answers") == "wrong"}
+	if a := q.Get("answers"); a != "" && a != "right" && a != "wrong" {
+		p.Problem = fmt.Sprintf("answers: %q is neither right nor wrong.", a)
+		s.render(w, r, http.StatusBadRequest, pages.Preview(p))
+		return
+	}
+	answers := lessons.PlanAllRight
+	if p.Wrong {
+		answers = lessons.PlanFirstTryWrong
+	}
 	if p.Zone == "" {
 		p.Zone = "America/New_York"
 	}
@@ -411,9 +421,10 @@ func (s *Server) previewCourse(w http.ResponseWriter, r *http.Request, u lessons
 	}
 	p.Start = day.Format(time.DateOnly)
 	enrolled := day.Add(8 * time.Hour)
-	for _, m := range lessons.PlanCourse(e.version.Spec, loc, enrolled, lessons.SampleLessonLink(s.store.PublicURL)) {
+	for _, m := range lessons.PlanCourse(e.version.Spec, loc, enrolled, lessons.SampleLessonLink(s.store.PublicURL), answers) {
 		enc, segs := sms.Segments(m.Body)
-		p.Messages = append(p.Messages, pages.PlannedMessage{At: m.At.In(loc), Body: m.Body, Encoding: string(enc), Segments: segs})
+		p.Messages = append(p.Messages, pages.PlannedMessage{At: m.At.In(loc), Body: m.Body, Encoding: string(enc), Segments: segs,
+			Reason: m.Reason})
 	}
 	s.render(w, r, http.StatusOK, pages.Preview(p))
 }

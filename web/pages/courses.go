@@ -198,6 +198,7 @@ type PreviewPage struct {
 	Dash
 	CourseID    int64
 	Zone, Start string
+	Wrong       bool // each quiz's first try answered wrong
 	Problem     string
 	Messages    []PlannedMessage
 }
@@ -208,4 +209,5 @@ type PlannedMessage struct {
 	Body     string
 	Encoding string
 	Segments int
+	Reason   string // why a rule put its step in the path
 }
