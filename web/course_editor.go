@@ -139,7 +139,7 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, u lessons.
 
 // measureCourse measures every SMS the course sends on the normal path, as
 // the sender composes it: a lesson's message with its step and link, each
-// quiz question with its choices.
+// quiz question with its choices and the feedback on a right answer.
 func measureCourse(spec lessons.CourseSpec, link string) []pages.Measured {
 	steps := 0
 	for _, l := range spec.Lessons {
@@ -154,8 +154,10 @@ func measureCourse(spec lessons.CourseSpec, link string) []pages.Measured {
 			step++
 		}
 		if l.Kind == lessons.KindQuiz {
-			for i := range l.Questions {
-				out = append(out, measure(l.Key, fmt.Sprintf("%s, question %d", l.Title, i+1), lessons.QuestionText(l, i), l.Remedial))
+			for i, q := range l.Questions {
+				out = append(out,
+					measure(l.Key, fmt.Sprintf("%s, question %d", l.Title, i+1), lessons.QuestionText(l, i), l.Remedial),
+					measure(l.Key, fmt.Sprintf("%s, feedback %d (right)", l.Title, i+1), lessons.FeedbackText(q, true), l.Remedial))
 			}
 			continue
 		}
