@@ -344,3 +344,73 @@ func withForm(form url.Values, pairs ...string) url.Values {
 	}
 	return out
 }
+
+// remedialCourse has two quizzes and a remedial lesson for the first.
+const remedialCourse = `{
+  "slug": "discounts", "title": "Discounts", "pass_mark": 70,
+  "cadence": {"days": ["mon", "wed"], "times": ["09:00"]},
+  "rules": {"remedial": [{"quiz": "quiz", "lessons": ["tiers-again"]}]},
+  "lessons": [
+    {"key": "intro", "kind": "text", "title": "Intro", "body": "Discounts cost margin."},
+    {"key": "quiz", "kind": "quiz", "title": "Check", "questions": [
+      {"prompt": "Who approves 8%?", "choices": ["You", "Your lead"], "correct": "B", "explanation": "6-10% is your lead's."}
+    ]},
+    {"key": "tiers-again", "kind": "text", "title": "The tiers, again", "remedial": true, "body": "5% you, 10% lead."},
+    {"key": "quiz2", "kind": "quiz", "title": "Check again", "questions": [
+      {"prompt": "Who approves 20%?", "choices": ["Your lead", "Your manager"], "correct": "B"}
+    ]},
+    {"key": "wrap", "kind": "text", "title": "Wrap-up", "body": "Well done."}
+  ]
+}`
+
+func TestRemedialRulesInSettings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
+	require.Equal(t, http.StatusSeeOther, uploadFile(t, b.server, "/courses/import", trainer, "c.json", []byte(remedialCourse)).status)
+	courses, err := b.store.Courses(ctx, b.org.ID)
+	require.NoError(t, err)
+	base := "/courses/" + itoa(courses[0].ID)
+	rules := func() []lessons.RemedialRule {
+		_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+		require.NoError(t, err)
+		return versions[len(versions)-1].Spec.Rules.Remedial
+	}
+	box := func(quiz string) string {
+		return `<input type="checkbox" name="remedial.` + quiz + `" value="tiers-again"`
+	}
+	page := string(servePage(b.server, "GET", base, trainer, nil).body)
+	require.Contains(t, page, box("quiz")+" checked>")
+	require.Contains(t, page, box("quiz2")+">", "offered for the other quiz, not picked")
+
+	good := url.Values{"title": {"Discounts"}, "pass_mark": {"70"}, "due_days": {"14"}, "cadence_kind": {"days"},
+		"cadence.days": {"mon", "wed"}, "cadence.times": {"09:00"}, "send_window.start": {"08:00"}, "send_window.end": {"20:00"},
+		"completion.text": {"open"}, "completion.video_percent": {"90"}, "rules.mastery_mark": {"0"}, "rules.max_retakes": {"2"},
+		"rules.retake": {"all"}, "rules.review_days": {""}, "remedial.quiz2": {"tiers-again"}}
+	res := postForm(b.server, base+"/settings", trainer, good)
+	require.Equal(t, http.StatusSeeOther, res.status, "%s", res.body)
+	require.Equal(t, []lessons.RemedialRule{{Quiz: "quiz2", Lessons: []string{"tiers-again"}}}, rules())
+	page = string(servePage(b.server, "GET", base, trainer, nil).body)
+	require.Contains(t, page, box("quiz2")+" checked>")
+	require.Contains(t, page, box("quiz")+">")
+
+	// Refused with the checker's messages, nothing stored.
+	tests := []struct {
+		name      string
+		form      url.Values
+		problem   string // the page shows it
+		highlight bool   // at the remedial rules
+	}{
+		{"a lesson that is not remedial", withForm(good, "remedial.quiz2", "wrap"), "rules.remedial[0].lessons[0]", true},
+		{"a remedial lesson no quiz sends", func() url.Values { f := withForm(good); f.Del("remedial.quiz2"); return f }(),
+			template.HTMLEscapeString(`lessons[2].remedial: "tiers-again" is marked remedial but no rule in rules.remedial assigns it`), false},
+	}
+	for _, tt := range tests {
+		res := postForm(b.server, base+"/settings", trainer, tt.form)
+		require.Equal(t, http.StatusUnprocessableEntity, res.status, tt.name)
+		require.Contains(t, string(res.body), tt.problem, tt.name)
+		require.Equal(t, tt.highlight, strings.Contains(string(res.body), `data-problem="rules.remedial"`), tt.name)
+		require.Equal(t, []lessons.RemedialRule{{Quiz: "quiz2", Lessons: []string{"tiers-again"}}}, rules(), tt.name)
+	}
+}

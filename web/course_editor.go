@@ -193,6 +193,10 @@ func settingsForm(spec lessons.CourseSpec) pages.SettingsForm {
 	if spec.Rules.RetakeMissedOnly {
 		v["rules.retake"] = "missed"
 	}
+	remedial := map[string][]string{}
+	for _, rule := range spec.Rules.Remedial {
+		remedial[rule.Quiz] = append(remedial[rule.Quiz], rule.Lessons...)
+	}
 	if spec.Cadence.EveryDays > 0 {
 		v["cadence_kind"], v["cadence.every_days"] = "every", strconv.Itoa(spec.Cadence.EveryDays)
 	}
@@ -200,7 +204,7 @@ func settingsForm(spec lessons.CourseSpec) pages.SettingsForm {
 	for _, d := range spec.Cadence.Weekdays {
 		days = append(days, strings.ToLower(d.String()[:3]))
 	}
-	return pages.SettingsForm{Values: v, Days: days}
+	return pages.SettingsForm{Values: v, Days: days, Remedial: remedial}
 }
 
 func joinClock(times []lessons.ClockTime) string {
@@ -230,9 +234,20 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, u lessons.
 		s.pageError(w, r, errs.Errorf(errs.Invalid, "The form could not be read."))
 		return
 	}
-	form := pages.SettingsForm{Values: map[string]string{}, Days: r.PostForm["cadence.days"]}
+	form := pages.SettingsForm{Values: map[string]string{}, Days: r.PostForm["cadence.days"], Remedial: map[string][]string{}}
 	for _, k := range pages.SettingsFields {
 		form.Values[k] = r.PostFormValue(k)
+	}
+	remedial := []any{}
+	for _, l := range e.version.Spec.Lessons {
+		if picked := r.PostForm["remedial."+l.Key]; l.Kind == lessons.KindQuiz && len(picked) > 0 {
+			form.Remedial[l.Key] = picked
+			keys := make([]any, len(picked))
+			for i, k := range picked {
+				keys[i] = k
+			}
+			remedial = append(remedial, map[string]any{"quiz": l.Key, "lessons": keys})
+		}
 	}
 	val := form.Values
 	spec, err := editSpec(e.version.Spec, func(f map[string]any) {
@@ -257,6 +272,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, u lessons.
 		}
 		rules["mastery_mark"], rules["max_retakes"] = formNumber(val["rules.mastery_mark"]), formNumber(val["rules.max_retakes"])
 		rules["retake"], rules["review_days"] = val["rules.retake"], formList(val["rules.review_days"], formNumber)
+		rules["remedial"] = remedial
 		f["rules"] = rules
 	})
 	s.saveEdit(w, r, u, e, spec, err, form)

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -97,8 +98,25 @@ type EditorPage struct {
 // SettingsForm is the settings form's values by field name (the course file
 // path: "pass_mark", "cadence.times") and the cadence days ticked.
 type SettingsForm struct {
-	Values map[string]string
-	Days   []string
+	Values   map[string]string
+	Days     []string
+	Remedial map[string][]string // quiz key: its remedial lessons' keys
+}
+
+// HasRemedial says whether the quiz's rule sends the remedial lesson.
+func (f SettingsForm) HasRemedial(quiz, lesson string) bool { return slices.Contains(f.Remedial[quiz], lesson) }
+
+// quizzesAndRemedial returns the course's quizzes and its remedial lessons.
+func quizzesAndRemedial(ls []lessons.Lesson) (quizzes, remedial []lessons.Lesson) {
+	for _, l := range ls {
+		switch {
+		case l.Remedial:
+			remedial = append(remedial, l)
+		case l.Kind == lessons.KindQuiz:
+			quizzes = append(quizzes, l)
+		}
+	}
+	return quizzes, remedial
 }
 
 // SettingsFields are the settings form's fields but the cadence days.
