@@ -104,7 +104,9 @@ type SettingsForm struct {
 }
 
 // HasRemedial says whether the quiz's rule sends the remedial lesson.
-func (f SettingsForm) HasRemedial(quiz, lesson string) bool { return slices.Contains(f.Remedial[quiz], lesson) }
+func (f SettingsForm) HasRemedial(quiz, lesson string) bool {
+	return slices.Contains(f.Remedial[quiz], lesson)
+}
 
 // quizzesAndRemedial returns the course's quizzes and its remedial lessons.
 func quizzesAndRemedial(ls []lessons.Lesson) (quizzes, remedial []lessons.Lesson) {
