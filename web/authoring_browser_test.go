@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +79,21 @@ func TestAuthoringBrowser(t *testing.T) {
 	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=save-lesson]`)))
 	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=lesson-row]').length === 2`)
 	screenshot(t, ctx, dir, "04-editor.png")
+
+	// Drag the quiz onto the first row, then back: the order is stored each time.
+	order := `Array.from(document.querySelectorAll('[data-testid=lesson-row]')).map(r => r.dataset.key).join(',')`
+	before := eval[string](t, ctx, order)
+	drag := func(from, to int) {
+		eval[bool](t, ctx, fmt.Sprintf(`(() => { const rows = document.querySelectorAll('[data-testid=lesson-row]'), dt = new DataTransfer();
+			rows[%d].dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));
+			rows[%d].dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+			rows[%d].dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); return true })()`, from, to, to))
+	}
+	drag(1, 0)
+	keys := strings.Split(before, ",")
+	waitPage(t, ctx, limit, order+` === '`+keys[1]+`,`+keys[0]+`'`)
+	drag(1, 0)
+	waitPage(t, ctx, limit, order+` === '`+before+`'`)
 
 	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=publish-button]`)))
 	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=version-state]') && document.querySelector('[data-testid=version-state]').textContent.includes('published') && !document.querySelector('[data-testid=publish]')`)

@@ -414,3 +414,39 @@ func TestRemedialRulesInSettings(t *testing.T) {
 		require.Equal(t, []lessons.RemedialRule{{Quiz: "quiz2", Lessons: []string{"tiers-again"}}}, rules(), tt.name)
 	}
 }
+
+// A row dropped on another moves the lesson to that place (to=N); a place
+// that is not a number is refused and nothing moves.
+func TestMoveLessonTo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
+	require.Equal(t, http.StatusSeeOther, uploadFile(t, b.server, "/courses/import", trainer, "c.json", []byte(remedialCourse)).status)
+	courses, err := b.store.Courses(ctx, b.org.ID)
+	require.NoError(t, err)
+	base := "/courses/" + itoa(courses[0].ID)
+	order := func() []string {
+		_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+		require.NoError(t, err)
+		var keys []string
+		for _, l := range versions[0].Spec.Lessons {
+			keys = append(keys, l.Key)
+		}
+		return keys
+	}
+	tests := []struct {
+		lesson, to string
+		status     int
+		want       []string
+	}{
+		{"wrap", "1", http.StatusSeeOther, []string{"intro", "wrap", "quiz", "tiers-again", "quiz2"}},
+		{"intro", "99", http.StatusSeeOther, []string{"wrap", "quiz", "tiers-again", "quiz2", "intro"}},
+		{"intro", "top", http.StatusBadRequest, []string{"wrap", "quiz", "tiers-again", "quiz2", "intro"}},
+	}
+	for _, tt := range tests {
+		res := postForm(b.server, base+"/lessons/"+tt.lesson+"/move", trainer, url.Values{"to": {tt.to}})
+		require.Equal(t, tt.status, res.status, "%s to %s", tt.lesson, tt.to)
+		require.Equal(t, tt.want, order(), "%s to %s", tt.lesson, tt.to)
+	}
+}
