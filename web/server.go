@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -45,6 +47,9 @@ type Deps struct {
 	// simulator at /simulator to the organisation's admins and trainers.
 	// Off, it is a 404.
 	Simulator bool
+	// VideoCacheDir is where uploaded videos are copied from Postgres to be
+	// served; a directory under the system's temporary one when empty.
+	VideoCacheDir string
 	// ClickHouse is where events are reported from; the event corrections
 	// (/api/v1/events/..., DELETE /api/v1/reps/{id}/events) write to it. Nil:
 	// they answer 503.
@@ -67,6 +72,7 @@ type Server struct {
 	ch          driver.Conn
 	signIns     signInLimiter
 	forms       *http.CrossOriginProtection // for the forms of signed-in users
+	videoDir    string                      // where stored videos are copied to be served
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not
@@ -74,7 +80,10 @@ type Server struct {
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
 		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox,
-		simulator: d.Simulator, ch: d.ClickHouse, forms: http.NewCrossOriginProtection()}
+		simulator: d.Simulator, ch: d.ClickHouse, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
+	if s.videoDir == "" {
+		s.videoDir = filepath.Join(os.TempDir(), "morsel-videos")
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

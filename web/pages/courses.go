@@ -210,7 +210,11 @@ func choiceField(i, j int) string { return questionField(i, "choices["+strconv.I
 
 // lessonFields are the lesson form's fields, for the problems shown elsewhere.
 func (p LessonEditPage) lessonFields() []string {
-	return []string{"key", "kind", "title", "body", "video_url", "video_seconds", "optional", "remedial", "questions"}
+	fields := []string{"key", "kind", "title", "body", "video_url", "video_seconds", "optional", "remedial", "questions"}
+	if p.kind() == "video" && !p.New {
+		fields = append(fields, "video_file") // shown at the upload form
+	}
+	return fields
 }
 
 // PreviewPage is /courses/{id}/preview: a sample rep's schedule.
