@@ -101,8 +101,8 @@ func (s *Store) Enroll(ctx context.Context, orgID int64, req EnrollRequest) (Enr
 	return res, nil
 }
 
-// ImportAndEnroll imports the reps (as ImportReps) and enrolls them with the
-// reps of req's teams (as Enroll; req's RepIDs are replaced), in one
+// ImportAndEnroll imports the reps (as ImportReps) and enrolls them with
+// req's reps and the reps of its teams (as Enroll), in one
 // transaction: a file of new hires is stored and enrolled, or nothing is.
 // With a limit, every rep must name one of its teams, which exist already.
 func (s *Store) ImportAndEnroll(ctx context.Context, orgID int64, reps []RepInput, req EnrollRequest) (ImportResult, EnrollResult, error) {
@@ -119,7 +119,7 @@ func (s *Store) ImportAndEnroll(ctx context.Context, orgID int64, reps []RepInpu
 		if imported, ids, err = s.importReps(ctx, tx, orgID, reps); err != nil {
 			return err
 		}
-		req.RepIDs = ids
+		req.RepIDs = append(req.RepIDs, ids...)
 		enrolled, err = s.enroll(ctx, tx, orgID, req)
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,41 @@ func limitOf(u lessons.User) lessons.TeamLimit {
 func (s *Server) enrollPage(w http.ResponseWriter, r *http.Request, u lessons.User) {
 	f := pages.EnrollForm{Region: "US"}
 	f.CourseID, _ = strconv.ParseInt(r.URL.Query().Get("course"), 10, 64)
-	s.renderEnroll(w, r, u, http.StatusOK, pages.EnrollPage{Form: f})
+	p := pages.EnrollPage{Form: f}
+	if from := r.URL.Query().Get("from"); from != "" {
+		ids, err := s.filteredReps(r.Context(), u, from)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		p.Filter = &pages.EnrollFilter{Query: from, Reps: len(ids), Table: "/dashboard/reps?" + from}
+	}
+	s.renderEnroll(w, r, u, http.StatusOK, p)
+}
+
+// filteredReps returns the reps a filter of the rep table keeps for the user,
+// as the table reads them now; from is the table's query.
+func (s *Server) filteredReps(ctx context.Context, u lessons.User, from string) ([]int64, error) {
+	bad := errs.InvalidInput("The dashboard filter is not valid.", []errs.Detail{{Path: "from", Message: "open the form again from the rep table"}})
+	q, err := url.ParseQuery(from)
+	if err != nil || len(from) > 512 {
+		return nil, bad
+	}
+	rep := s.reportsFor()
+	if rep == nil {
+		return nil, errNoReports
+	}
+	ctx, cancel := context.WithTimeout(ctx, reportTimeout)
+	defer cancel()
+	v, err := s.viewerOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	_, tq, err := repsState(q, v.scope)
+	if err != nil {
+		return nil, bad
+	}
+	return rep.RepIDs(ctx, v.scope, tq.Filter)
 }
 
 // renderEnroll fills p with the courses that take enrollments and the teams
@@ -85,6 +120,18 @@ func (s *Server) enrollReps(w http.ResponseWriter, r *http.Request, u lessons.Us
 	req, form, details := enrollRequestOf(r)
 	req.Limit = limitOf(u)
 	p.Form = form
+	if from := r.FormValue("from"); from != "" {
+		ids, err := s.filteredReps(r.Context(), u, from)
+		if err != nil && errs.CodeOf(err) != errs.Invalid {
+			s.pageError(w, r, err)
+			return
+		}
+		if err != nil {
+			details = append(details, errs.As(err).Details...)
+		}
+		req.RepIDs = ids
+		p.Filter = &pages.EnrollFilter{Query: from, Reps: len(ids), Table: "/dashboard/reps?" + from}
+	}
 	file, header, err := r.FormFile("file")
 	switch {
 	case err == nil:
@@ -92,8 +139,10 @@ func (s *Server) enrollReps(w http.ResponseWriter, r *http.Request, u lessons.Us
 		p.File = header.Filename
 	case !errors.Is(err, http.ErrMissingFile):
 		details = append(details, errs.Detail{Path: "file", Message: "could not be read: " + err.Error()})
-	case len(req.TeamIDs) == 0:
+	case len(req.TeamIDs) == 0 && len(req.RepIDs) == 0 && p.Filter == nil:
 		details = append(details, errs.Detail{Path: "team_ids", Message: "Pick a team, or choose a CSV file of new hires."})
+	case len(req.TeamIDs) == 0 && len(req.RepIDs) == 0:
+		details = append(details, errs.Detail{Path: "from", Message: "The dashboard filter shows no rep now: pick a team or a file."})
 	}
 	if len(details) > 0 {
 		p.Message, p.Problems = "", details

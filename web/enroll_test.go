@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/lessons"
@@ -323,4 +324,51 @@ func TestPauseResumeCancelButtons(t *testing.T) {
 		}
 		require.Contains(t, body, "Paused: the rep gets nothing of the course until it is resumed.")
 	}
+}
+
+// Reps picked by a filter of the dashboard's rep table, in the user's scope.
+func TestEnrollByDashboardFilter(t *testing.T) {
+	t.Parallel()
+	b := setupEnroll(t)
+	ctx := context.Background()
+	_, err := b.store.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: b.course.CourseID, TeamIDs: []int64{b.east, b.west}})
+	require.NoError(t, err)
+	second, err := b.store.SaveCourse(ctx, b.org.ID, lessons.StarterCourse("follow-up", "Follow-up"), true)
+	require.NoError(t, err)
+	ch := dbtest.ClickHouse(t)
+	for {
+		n, err := tracking.Ship(ctx, b.pool, ch, 1000, nil)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	srv := web.New(web.Deps{Store: b.store, ClickHouse: ch, Logger: quiet})
+
+	// The rep table links to the form with its filters.
+	table := servePage(srv, "GET", "/dashboard/reps?team="+itoa(b.west)+"&sort=name", b.admin, nil)
+	require.Equal(t, http.StatusOK, table.status, "%s", table.body)
+	from := "team=" + itoa(b.west)
+	require.Contains(t, string(table.body), template.HTMLEscapeString("/enroll?"+url.Values{"from": {from}}.Encode()), "the filters, not the sort")
+
+	page := servePage(srv, "GET", "/enroll?"+url.Values{"from": {from}}.Encode(), b.admin, nil)
+	require.Equal(t, http.StatusOK, page.status, "%s", page.body)
+	require.Contains(t, string(page.body), "<strong>2 reps</strong> shown by")
+	res := postMultipart(t, srv, "/enroll", b.admin, url.Values{"course_id": {itoa(second.CourseID)}, "from": {from}}, "", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	require.Contains(t, string(res.body), "2 reps enrolled in Follow-up")
+	var names []string
+	rows, err := b.pool.Query(ctx, `SELECT r.name FROM enrollments e JOIN reps r ON r.id = e.rep_id
+		JOIN course_versions v ON v.id = e.course_version_id WHERE v.course_id = $1 ORDER BY r.name`, second.CourseID)
+	require.NoError(t, err)
+	names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{"Cy West", "Di West"}, names)
+
+	// A manager's filter reaches their teams only.
+	res = postMultipart(t, srv, "/enroll", b.manager, url.Values{"course_id": {itoa(second.CourseID)}, "from": {from}}, "", nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, string(res.body), "open the form again from the rep table")
+	page = servePage(srv, "GET", "/enroll?"+url.Values{"from": {"status=overdue"}}.Encode(), b.manager, nil)
+	require.Contains(t, string(page.body), "<strong>0 reps</strong> shown by", "nobody of East is overdue")
 }

@@ -142,17 +142,7 @@ func (r *Reports) Table(ctx context.Context, s Scope, q TableQuery) (TablePage, 
 	}
 	now := r.now().UTC()
 	args := []any{nowArg(now)}
-	where := []string{s.where(q.Team), liveSQL}
-	if q.Course != 0 {
-		where = append(where, fmt.Sprintf("course_id = %d", q.Course))
-	}
-	if q.Status != nil {
-		where = append(where, fmt.Sprintf("st = %d", *q.Status))
-	}
-	if q.DueWithin > 0 {
-		where = append(where, fmt.Sprintf("NOT %s AND toUInt32(due_at) > @now AND toUInt32(due_at) <= @now + %d",
-			finishedSQL, min(q.DueWithin, MaxDueWithin)*86400))
-	}
+	where := q.Filter.where(s)
 	// Reading backwards (the page before) flips the order, then the rows.
 	backwards := q.Before != nil && q.After == nil
 	desc := q.Desc != backwards
@@ -218,6 +208,55 @@ func (r *Reports) Table(ctx context.Context, s Scope, q TableQuery) (TablePage, 
 		}
 	}
 	return page, nil
+}
+
+// where is the filter's condition on enrollment_progress, in the scope; the
+// query binds @now.
+func (f Filter) where(s Scope) []string {
+	where := []string{s.where(f.Team), liveSQL}
+	if f.Course != 0 {
+		where = append(where, fmt.Sprintf("course_id = %d", f.Course))
+	}
+	if f.Status != nil {
+		where = append(where, fmt.Sprintf("st = %d", *f.Status))
+	}
+	if f.DueWithin > 0 {
+		where = append(where, fmt.Sprintf("NOT %s AND toUInt32(due_at) > @now AND toUInt32(due_at) <= @now + %d",
+			finishedSQL, min(f.DueWithin, MaxDueWithin)*86400))
+	}
+	return where
+}
+
+// MaxFilteredReps bounds the reps a filter gives RepIDs.
+const MaxFilteredReps = 100_000
+
+// RepIDs returns the distinct reps of the rows the filter keeps in the rep
+// table, in the scope, ascending: the reps a manager picks by a filter. More
+// than MaxFilteredReps is an error.
+func (r *Reports) RepIDs(ctx context.Context, s Scope, f Filter) ([]int64, error) {
+	rows, err := r.query(ctx, "read the filtered reps", `
+		SELECT DISTINCT rep_id FROM (SELECT rep_id, `+statusSQL+` AS st FROM enrollment_progress FINAL
+			WHERE `+strings.Join(f.where(s), " AND ")+`)
+		ORDER BY rep_id LIMIT `+strconv.Itoa(MaxFilteredReps+1), nowArg(r.now().UTC()))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			return nil, &Unavailable{fmt.Errorf("read the filtered reps: %w", err)}
+		}
+		ids = append(ids, int64(id))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, &Unavailable{fmt.Errorf("read the filtered reps: %w", err)}
+	}
+	if len(ids) > MaxFilteredReps {
+		return nil, fmt.Errorf("the filter keeps more than %d reps: narrow it", MaxFilteredReps)
+	}
+	return ids, nil
 }
 
 // from is the cursor a query continues from.

@@ -82,6 +82,13 @@ func (s RepsState) URL() string {
 	return "/dashboard/reps?" + v.Encode()
 }
 
+// EnrollURL is the enrollment form for the reps this state's filters keep.
+func (s RepsState) EnrollURL() string {
+	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due}
+	_, query, _ := strings.Cut(f.URL(), "?")
+	return "/enroll?" + url.Values{"from": {query}}.Encode()
+}
+
 // sorted is the state sorted by c, from the first page: ascending, or
 // descending when it already sorts ascending by c.
 func (s RepsState) sorted(c reports.Column) string {

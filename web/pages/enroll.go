@@ -10,7 +10,7 @@ import (
 )
 
 // EnrollFields are the enrollment form's fields, as problems name them.
-var EnrollFields = []string{"course_id", "team_ids", "file", "region", "start_on", "due_on"}
+var EnrollFields = []string{"course_id", "from", "team_ids", "file", "region", "start_on", "due_on"}
 
 // EnrollPage is /enroll: a course, the reps (teams or a CSV of new hires),
 // a start and a due date.
@@ -24,6 +24,14 @@ type EnrollPage struct {
 	File     string         // the CSV file's name, with its problems
 	Problems []errs.Detail  // by field or by CSV line
 	Done     *EnrollOutcome // what the last submission did
+	Filter   *EnrollFilter  // reps picked by a filter of the dashboard's rep table
+}
+
+// EnrollFilter is the reps a filter of the rep table keeps.
+type EnrollFilter struct {
+	Query string // the rep table's filter, as its URL has it
+	Reps  int
+	Table string // the rep table with the filter
 }
 
 // EnrollForm is the enrollment form as submitted.
