@@ -118,10 +118,16 @@ func TestAuthoringBrowser(t *testing.T) {
 	waitPage(t, ctx, limit, `document.querySelectorAll('[data-testid=lesson-row]').length === 2`)
 	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 390, "the editor fits a phone's width")
 	screenshot(t, ctx, dir, "09-editor-phone.png")
+	quizPage := eval[string](t, ctx, `document.querySelectorAll('[data-testid=edit-lesson]')[1].href`) + "/page"
+	step(t, ctx, limit, chromedp.Navigate(quizPage))
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=lesson-preview]') && !!document.querySelector('[data-testid=question-prompt]')`)
+	require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 390, "the lesson page fits a phone")
+	screenshot(t, ctx, dir, "09b-lesson-page-phone.png")
 
 	// An admin enrolls the East team and a file of new hires: a bad file is
 	// refused by line, a good one is uploaded with its progress shown.
-	step(t, ctx, limit, chromedp.EmulateViewport(1280, 900))
+	step(t, ctx, limit, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(srv.URL+"/courses"))
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=signout]')`)
 	step(t, ctx, limit, chromedp.Click(chromedp.CSS(`[data-testid=signout]`)))
 	waitPage(t, ctx, limit, `!document.querySelector('[data-testid=signout]')`)
 	_, err := b.store.ImportReps(context.Background(), b.org.ID, []lessons.RepInput{

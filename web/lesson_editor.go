@@ -10,6 +10,7 @@ import (
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/lessons/errs"
 	"github.com/morselhq/morsel/lessons/sms"
+	"github.com/morselhq/morsel/tracking"
 	"github.com/morselhq/morsel/web/pages"
 )
 
@@ -292,4 +293,36 @@ func replaceChar(f pages.LessonForm, c string) {
 			f.Values[k] = strings.ReplaceAll(v, c, repl)
 		}
 	}
+}
+
+// lessonPagePreview answers GET /courses/{id}/lessons/{key}/page: the lesson
+// page as a rep on the normal path first sees it (nothing watched or
+// answered), built by the rep's page's own code, with no forms and no
+// tracking.
+func (s *Server) lessonPagePreview(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	e, i, ok := s.editableLesson(w, r, u)
+	if !ok {
+		return
+	}
+	spec := e.version.Spec
+	l := spec.Lessons[i]
+	v := lessons.LessonView{RepName: "Sam Sample", CourseTitle: spec.Title, Lesson: l, Status: lessons.AssignmentSent,
+		TextCompletion: spec.TextCompletion, CompletePercent: spec.VideoCompletePercent,
+		Watched: make([]bool, tracking.SegmentCount(l.VideoSeconds))}
+	for j, other := range spec.Lessons {
+		if !other.Remedial {
+			v.Steps++
+			if j <= i {
+				v.Step++
+			}
+		}
+	}
+	v.Step = max(v.Step, 1)
+	for q := range l.Questions {
+		v.Questions = append(v.Questions, lessons.QuizStep{Index: q, Current: q == 0})
+	}
+	p := lessonPageOf(v)
+	p.Preview, p.Script, p.DoneButton, p.Answerable = true, "", false, false
+	lessonHeaders(w)
+	s.render(w, r, http.StatusOK, pages.Lesson(p))
 }

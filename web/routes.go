@@ -73,6 +73,7 @@ func (s *Server) routes() []route {
 		{"POST", "/courses/{id}/lessons/{key}/move", s.forms.Handler(s.page(s.moveLesson, authorRoles...)), false},
 		{"POST", "/courses/{id}/lessons/{key}/delete", s.forms.Handler(s.page(s.deleteLesson, authorRoles...)), false},
 		{"POST", "/courses/{id}/lessons/{key}/video", s.forms.Handler(s.page(s.uploadVideo, authorRoles...)), false},
+		{"GET", "/courses/{id}/lessons/{key}/page", s.page(s.lessonPagePreview, authorRoles...), false},
 		{"GET", "/videos/{name}", h(s.videoFile), false},
 		{"POST", "/courses/{id}/publish", s.forms.Handler(s.page(s.publishDraft, authorRoles...)), false},
 		{"POST", "/courses/{id}/discard", s.forms.Handler(s.page(s.discardDraft, authorRoles...)), false},

@@ -111,3 +111,42 @@ func freeBox(n int) []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(8+n))
 	return append(append(b, "free"...), make([]byte, n)...)
 }
+
+// The lesson page as a rep sees it, from the editor: each kind, no forms,
+// no tracking, and not for another organisation.
+func TestLessonPagePreview(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
+	rival := sessionOf(t, b, newUser(t, b, b.other.ID, lessons.RoleAdmin, "tom@globex.test", "correct horse 2"))
+	sample, err := os.ReadFile(filepath.Join("..", "lessons", "testdata", "course-sample.json"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSeeOther, uploadFile(t, b.server, "/courses/import", trainer, "c.json", sample).status)
+	courses, err := b.store.Courses(ctx, b.org.ID)
+	require.NoError(t, err)
+	base := "/courses/" + itoa(courses[0].ID)
+	tests := []struct {
+		key  string
+		want []string
+	}{
+		{"intro", []string{`data-kind="text"`, "step 1 of 10"}},
+		{"tiers-video", []string{`data-kind="video"`, "<video", "step 3 of 10"}},
+		{"quiz-1", []string{`data-kind="quiz"`, `data-testid="question-prompt"`}},
+	}
+	for _, tt := range tests {
+		res := servePage(b.server, "GET", base+"/lessons/"+tt.key+"/page", trainer, nil)
+		require.Equal(t, http.StatusOK, res.status, tt.key)
+		body := string(res.body)
+		require.Contains(t, body, `data-testid="lesson-preview"`, tt.key)
+		for _, w := range tt.want {
+			require.Contains(t, body, w, tt.key)
+		}
+		for _, never := range []string{"<form", "/t/pings"} {
+			require.NotContains(t, body, never, "%s: nothing to post, nothing recorded", tt.key)
+		}
+		require.Equal(t, http.StatusNotFound, servePage(b.server, "GET", base+"/lessons/"+tt.key+"/page", rival, nil).status, tt.key)
+	}
+	editor := string(servePage(b.server, "GET", base+"/lessons/intro", trainer, nil).body)
+	require.Contains(t, editor, `<iframe src="`+base+`/lessons/intro/page"`)
+}
