@@ -19,6 +19,17 @@ import (
 	"github.com/morselhq/morsel/web"
 )
 
+// importCourse imports a course file as the session's user and returns the
+// course's id and its editor's address.
+func importCourse(t *testing.T, b testBundle, session string, file []byte) (int64, string) {
+	t.Helper()
+	require.Equal(t, http.StatusSeeOther, uploadFile(t, b.server, "/courses/import", session, "c.json", file).status)
+	courses, err := b.store.Courses(context.Background(), b.org.ID)
+	require.NoError(t, err)
+	require.Len(t, courses, 1)
+	return courses[0].ID, "/courses/" + itoa(courses[0].ID)
+}
+
 // uploadFile posts file as the form field "file" to path as the session's user.
 func uploadFile(t *testing.T, srv *web.Server, path, session, name string, file []byte) response {
 	t.Helper()
@@ -368,12 +379,9 @@ func TestRemedialRulesInSettings(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
-	require.Equal(t, http.StatusSeeOther, uploadFile(t, b.server, "/courses/import", trainer, "c.json", []byte(remedialCourse)).status)
-	courses, err := b.store.Courses(ctx, b.org.ID)
-	require.NoError(t, err)
-	base := "/courses/" + itoa(courses[0].ID)
+	courseID, base := importCourse(t, b, trainer, []byte(remedialCourse))
 	rules := func() []lessons.RemedialRule {
-		_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+		_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courseID)
 		require.NoError(t, err)
 		return versions[len(versions)-1].Spec.Rules.Remedial
 	}
@@ -422,12 +430,9 @@ func TestMoveLessonTo(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
-	require.Equal(t, http.StatusSeeOther, uploadFile(t, b.server, "/courses/import", trainer, "c.json", []byte(remedialCourse)).status)
-	courses, err := b.store.Courses(ctx, b.org.ID)
-	require.NoError(t, err)
-	base := "/courses/" + itoa(courses[0].ID)
+	courseID, base := importCourse(t, b, trainer, []byte(remedialCourse))
 	order := func() []string {
-		_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+		_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courseID)
 		require.NoError(t, err)
 		var keys []string
 		for _, l := range versions[0].Spec.Lessons {

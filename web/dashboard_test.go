@@ -439,13 +439,7 @@ func TestDashboardClickHouseDown(t *testing.T) {
 	// dashboard has it all, the lesson opened and the segment watched.
 	ingester.Stop() // its batch goes to the outbox
 	ch := dbtest.ClickHouse(t)
-	for {
-		n, err := tracking.Ship(context.Background(), lb.pool, ch, 1000, nil)
-		require.NoError(t, err)
-		if n == 0 {
-			break
-		}
-	}
+	shipAll(t, lb.pool, ch)
 	up := web.New(web.Deps{Store: lb.store, ClickHouse: ch, Logger: quiet})
 	page := servePage(up, "GET", fmt.Sprintf("/dashboard/reps/%d", lb.repID), sess.Token, nil)
 	require.Equal(t, http.StatusOK, page.status, "%s", page.body)

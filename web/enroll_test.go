@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/lessons"
@@ -289,13 +291,7 @@ func TestPauseResumeCancelButtons(t *testing.T) {
 
 	// The rep page offers what each enrollment can do next.
 	ch := dbtest.ClickHouse(t)
-	for {
-		n, err := tracking.Ship(ctx, b.pool, ch, 1000, nil)
-		require.NoError(t, err)
-		if n == 0 {
-			break
-		}
-	}
+	shipAll(t, b.pool, ch)
 	dash := web.New(web.Deps{Store: b.store, ClickHouse: ch, Logger: quiet})
 	repOf := func(name string) int64 {
 		var id int64
@@ -336,13 +332,7 @@ func TestEnrollByDashboardFilter(t *testing.T) {
 	second, err := b.store.SaveCourse(ctx, b.org.ID, lessons.StarterCourse("follow-up", "Follow-up"), true)
 	require.NoError(t, err)
 	ch := dbtest.ClickHouse(t)
-	for {
-		n, err := tracking.Ship(ctx, b.pool, ch, 1000, nil)
-		require.NoError(t, err)
-		if n == 0 {
-			break
-		}
-	}
+	shipAll(t, b.pool, ch)
 	srv := web.New(web.Deps{Store: b.store, ClickHouse: ch, Logger: quiet})
 
 	// The rep table links to the form with its filters.
@@ -371,4 +361,16 @@ func TestEnrollByDashboardFilter(t *testing.T) {
 	require.Contains(t, string(res.body), "open the form again from the rep table")
 	page = servePage(srv, "GET", "/enroll?"+url.Values{"from": {"status=overdue"}}.Encode(), b.manager, nil)
 	require.Contains(t, string(page.body), "<strong>0 reps</strong> shown by", "nobody of East is overdue")
+}
+
+// shipAll ships the outbox to ClickHouse until it is empty, as the shipper does.
+func shipAll(t *testing.T, pool *pgxpool.Pool, ch driver.Conn) {
+	t.Helper()
+	for {
+		n, err := tracking.Ship(context.Background(), pool, ch, 1000, nil)
+		require.NoError(t, err)
+		if n == 0 {
+			return
+		}
+	}
 }

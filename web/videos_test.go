@@ -26,12 +26,9 @@ func TestVideoUpload(t *testing.T) {
 	rival := sessionOf(t, b, newUser(t, b, b.other.ID, lessons.RoleAdmin, "tom@globex.test", "correct horse 2"))
 	sample, err := os.ReadFile(filepath.Join("..", "lessons", "testdata", "course-sample.json"))
 	require.NoError(t, err)
-	require.Equal(t, http.StatusSeeOther, uploadFile(t, b.server, "/courses/import", trainer, "c.json", sample).status)
-	courses, err := b.store.Courses(ctx, b.org.ID)
-	require.NoError(t, err)
-	base := "/courses/" + itoa(courses[0].ID)
+	courseID, base := importCourse(t, b, trainer, sample)
 	lesson := func(key string) lessons.Lesson {
-		_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courses[0].ID)
+		_, versions, err := b.store.CourseVersions(ctx, b.org.ID, courseID)
 		require.NoError(t, err)
 		for _, l := range versions[0].Spec.Lessons {
 			if l.Key == key {
@@ -116,16 +113,12 @@ func freeBox(n int) []byte {
 // no tracking, and not for another organisation.
 func TestLessonPagePreview(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	b := setup(t)
 	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
 	rival := sessionOf(t, b, newUser(t, b, b.other.ID, lessons.RoleAdmin, "tom@globex.test", "correct horse 2"))
 	sample, err := os.ReadFile(filepath.Join("..", "lessons", "testdata", "course-sample.json"))
 	require.NoError(t, err)
-	require.Equal(t, http.StatusSeeOther, uploadFile(t, b.server, "/courses/import", trainer, "c.json", sample).status)
-	courses, err := b.store.Courses(ctx, b.org.ID)
-	require.NoError(t, err)
-	base := "/courses/" + itoa(courses[0].ID)
+	_, base := importCourse(t, b, trainer, sample)
 	tests := []struct {
 		key  string
 		want []string
