@@ -165,6 +165,16 @@ func TestAuthoringBrowser(t *testing.T) {
 	var enrolled int
 	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM enrollments WHERE status = 'active'`).Scan(&enrolled))
 	require.Equal(t, 3, enrolled)
+
+	// Every page of the flow fits a tablet held upright.
+	step(t, ctx, limit, chromedp.EmulateViewport(768, 1024))
+	for _, path := range []string{"/enroll", "/courses", strings.TrimPrefix(strings.TrimSuffix(quizPage, "/page"), srv.URL)} {
+		step(t, ctx, limit, chromedp.Navigate(srv.URL+path))
+		waitPage(t, ctx, limit, `document.readyState === 'complete' && !!document.querySelector('[data-testid=dash-nav]')`)
+		wide := eval[string](t, ctx, `Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > 768).slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + (e.dataset.testid || '')).join(' ')`)
+		require.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), 768, "%s fits a tablet: %s", path, wide)
+	}
+	screenshot(t, ctx, dir, "12-courses-tablet.png")
 }
 
 // shownSegments returns the segments the lesson form shows for its first
