@@ -117,6 +117,7 @@ type importResultJSON struct {
 // importReps answers POST /api/v1/reps/import: a rep CSV (text/csv) or JSON
 // (application/json), all stored or, on any problem, none.
 func (s *Server) importReps(w http.ResponseWriter, r *http.Request, orgID int64) error {
+	s.allowUpload(w)
 	q := newQuery(r)
 	region := q.text("region", "US")
 	if err := q.err(); err != nil {

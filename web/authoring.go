@@ -132,6 +132,7 @@ func slugOf(title string) string {
 // the draft of the course with its slug (a new course when there is none).
 // A file with problems is refused whole, its problems listed by path.
 func (s *Server) importCourse(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	s.allowUpload(w)
 	r.Body = http.MaxBytesReader(w, r.Body, courseFileUploadMax)
 	file, header, err := r.FormFile("file")
 	if err != nil {

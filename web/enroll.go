@@ -105,6 +105,7 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, u lessons.
 // Every problem is shown with the form, by field or by line of the file, and
 // then nothing is saved.
 func (s *Server) enrollReps(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	s.allowUpload(w)
 	r.Body = http.MaxBytesReader(w, r.Body, enrollUploadMax)
 	p := pages.EnrollPage{}
 	if err := r.ParseMultipartForm(4 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {

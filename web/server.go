@@ -73,6 +73,8 @@ type Server struct {
 	signIns     signInLimiter
 	forms       *http.CrossOriginProtection // for the forms of signed-in users
 	videoDir    string                      // where stored videos are copied to be served
+	// uploadTimeout is how long an upload may take to arrive (HTTPServer's Timeouts.Upload).
+	uploadTimeout time.Duration
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not

@@ -28,6 +28,7 @@ var videoName = regexp.MustCompile(`^[0-9a-f]{32}\.mp4$`)
 // lesson's video. A file that is not an MP4, or too large, is refused with
 // the lesson form and nothing changes.
 func (s *Server) uploadVideo(w http.ResponseWriter, r *http.Request, u lessons.User) {
+	s.allowUpload(w)
 	r.Body = http.MaxBytesReader(w, r.Body, videoUploadMax+64<<10)
 	e, i, ok := s.editableLesson(w, r, u)
 	if !ok {
@@ -122,6 +123,7 @@ func (s *Server) videoFile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.allowUpload(w) // a phone on a slow network reads a video for minutes
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
 	h.Set("Cache-Control", "public, max-age=31536000, immutable") // named by its content

@@ -59,7 +59,7 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 	errc := make(chan error, 2)
 	var srv *http.Server
 	if withWeb {
-		handler := web.New(web.Deps{
+		app := web.New(web.Deps{
 			Store:           store,
 			Logger:          e.log,
 			PublicURL:       cfg.PublicURL,
@@ -72,12 +72,12 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 				{Name: "postgres", Ping: pool.Ping},
 				{Name: "clickhouse", Ping: ch.Ping},
 			},
-		}).Handler()
+		})
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
-		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		srv = app.HTTPServer(web.DefaultTimeouts)
 		e.log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 		if e.listening != nil {
 			e.listening(ln.Addr().String())
