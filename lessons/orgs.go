@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
@@ -233,8 +234,8 @@ func (s *Store) Teams(ctx context.Context, orgID int64) ([]Team, error) {
 // CreateTeam stores a new team.
 func (s *Store) CreateTeam(ctx context.Context, orgID int64, name string) (Team, error) {
 	name = strings.TrimSpace(name)
-	if n := len(name); n == 0 || n > 100 {
-		return Team{}, errs.InvalidInput("the team is not valid", []errs.Detail{{Path: "name", Message: "must be 1-100 characters"}})
+	if n := utf8.RuneCountInString(name); n == 0 || n > repTeamMax {
+		return Team{}, errs.InvalidInput("the team is not valid", []errs.Detail{{Path: "name", Message: fmt.Sprintf("must be 1-%d characters", repTeamMax)}})
 	}
 	t := Team{OrgID: orgID, Name: name}
 	err := s.pool.QueryRow(ctx, `INSERT INTO teams (org_id, name) VALUES ($1, $2) RETURNING id`, orgID, name).Scan(&t.ID)

@@ -74,11 +74,34 @@ func dbError(err error, what string) error {
 			return &errs.Error{Code: errs.Conflict, Message: what + " already exists"}
 		case "23503": // foreign_key_violation
 			return &errs.Error{Code: errs.NotFound, Message: what + " refers to something that does not exist"}
-		case "23514", "22001", "22P02": // check_violation, string too long, bad text representation
-			return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("%s is not valid: %s", what, pg.Message)}
+		case "23514": // check_violation
+			if d, ok := constraintProblems[pg.ConstraintName]; ok {
+				return errs.InvalidInput(fmt.Sprintf("The %s is not valid.", what), []errs.Detail{d})
+			}
+			return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("The %s is not valid.", what)}
+		case "22001", "22P02", "22021": // string too long, bad text representation, a character the encoding lacks (NUL)
+			return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("The %s is not valid: a value is too long or holds a character such as NUL.", what)}
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// constraintProblems names, for the database's checks that input can fail,
+// the field and what it must be: the driver's own text never reaches a client.
+var constraintProblems = map[string]errs.Detail{
+	"teams_name_check":                              {Path: "team", Message: "must be 1 to 200 characters"},
+	"reps_name_check":                               {Path: "name", Message: "must be 1 to 200 characters"},
+	"reps_phone_check":                              {Path: "phone", Message: "must be a phone number in E.164 form, e.g. +14155550123"},
+	"users_name_check":                              {Path: "name", Message: "must be 1 to 200 characters"},
+	"users_email_check":                             {Path: "email", Message: "must be an email address in lower case"},
+	"api_keys_name_check":                           {Path: "name", Message: "must be 1 to 100 characters"},
+	"organisations_slug_check":                      {Path: "slug", Message: "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit"},
+	"organisations_name_check":                      {Path: "name", Message: "must be 1 to 200 characters"},
+	"organisations_help_text_check":                 {Path: "help_text", Message: "must be 1 to 320 characters"},
+	"organisations_sms_from_check":                  {Path: "sms_from", Message: "must be a phone number in E.164 form, e.g. +14155550123"},
+	"organisations_sms_messaging_service_sid_check": {Path: "sms_messaging_service_sid", Message: "must be MG and 32 hex digits"},
+	"courses_slug_check":                            {Path: "slug", Message: "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit"},
+	"courses_title_check":                           {Path: "title", Message: "must be 1 to 200 characters"},
 }
 
 // version returns a course version, from the cache when it is published.

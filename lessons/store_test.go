@@ -3,6 +3,7 @@ package lessons_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -338,4 +339,26 @@ func TestEnroll(t *testing.T) {
 		_, err := b.store.Enroll(ctx, tt.org, tt.req)
 		requireCode(t, err, tt.code)
 	}
+}
+
+// A team name as long as a rep file allows is stored; what the database
+// refuses is named by field, never in the driver's words.
+func TestDatabaseChecksNamed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	long := strings.Repeat("é", 150)
+	_, err := b.store.CreateTeam(ctx, b.org.ID, long)
+	require.NoError(t, err)
+	_, err = b.store.ImportReps(ctx, b.org.ID, []lessons.RepInput{{Name: "Pat", Phone: "+12125550101", Team: strings.Repeat("x", 200), TimeZone: "UTC"}})
+	require.NoError(t, err, "the parser's limit is the database's")
+	_, err = b.store.CreateTeam(ctx, b.org.ID, strings.Repeat("x", 201))
+	requireCode(t, err, errs.Invalid)
+
+	_, err = b.store.CreateOrg(ctx, lessons.Org{Slug: "globex", Name: "Globex", SMSFrom: "12"})
+	requireCode(t, err, errs.Invalid)
+	require.NotContains(t, err.Error(), "violates")
+	e := errs.As(err)
+	require.Len(t, e.Details, 1, "%v", err)
+	require.Equal(t, "sms_from", e.Details[0].Path)
 }

@@ -90,7 +90,7 @@ func TestHealth(t *testing.T) {
 		{"no checks", nil, http.StatusOK, `{"status": "ready", "checks": {}}`},
 		{"all up", []web.Check{ok, deadline}, http.StatusOK, `{"status": "ready", "checks": {"postgres": "ok", "slow": "ok"}}`},
 		{"one down", []web.Check{ok, down}, http.StatusServiceUnavailable,
-			`{"status": "unavailable", "checks": {"postgres": "ok", "clickhouse": "dial tcp 127.0.0.1:9000: connection refused"}}`},
+			`{"status": "unavailable", "checks": {"postgres": "ok", "clickhouse": "unavailable"}}`}, // the driver's text only in the log
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -253,7 +253,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	for i, c := range s.checks {
 		if err := results[i]; err != nil {
 			s.log.WarnContext(r.Context(), "readiness check failed", slog.String("check", c.Name), slog.Any("error", err))
-			body.Checks[c.Name] = err.Error()
+			body.Checks[c.Name] = "unavailable" // the detail is in the log, not for anyone who asks
 			body.Status, status = "unavailable", http.StatusServiceUnavailable
 			continue
 		}
