@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/morselhq/morsel/lessons/errs"
@@ -377,7 +378,24 @@ func (c *cfChecker) text(v *cfValue, path string, limit int) (s string, ok bool)
 		c.add(path, "must be at most %d characters, got %d", limit, n)
 		return "", false
 	}
+	if r, at, found := controlChar(s); found {
+		c.add(path, "has a control character (U+%04X) at character %d; only text, line breaks and tabs are allowed", r, at+1)
+		return "", false
+	}
 	return s, true
+}
+
+// controlChar finds the first control character of s but a line break or a
+// tab (a NUL, say), and its place in characters.
+func controlChar(s string) (rune, int, bool) {
+	at := 0
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			return r, at, true
+		}
+		at++
+	}
+	return 0, 0, false
 }
 
 // requiredText reads a string like text and also reports it absent or blank.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -236,6 +237,10 @@ func (s *Store) CreateTeam(ctx context.Context, orgID int64, name string) (Team,
 	name = strings.TrimSpace(name)
 	if n := utf8.RuneCountInString(name); n == 0 || n > repTeamMax {
 		return Team{}, errs.InvalidInput("the team is not valid", []errs.Detail{{Path: "name", Message: fmt.Sprintf("must be 1-%d characters", repTeamMax)}})
+	}
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return Team{}, errs.InvalidInput("the team is not valid", []errs.Detail{{Path: "name",
+			Message: "has a control character (a NUL, a line break, a tab); a team's name is one line of text"}})
 	}
 	t := Team{OrgID: orgID, Name: name}
 	err := s.pool.QueryRow(ctx, `INSERT INTO teams (org_id, name) VALUES ($1, $2) RETURNING id`, orgID, name).Scan(&t.ID)

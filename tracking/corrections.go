@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -124,6 +125,8 @@ func keyProblem(key string) string {
 		return fmt.Sprintf("is %d characters long; the most is %d", n, MaxKeyLength)
 	case !utf8.ValidString(key):
 		return "is not valid UTF-8"
+	case strings.ContainsFunc(key, unicode.IsControl):
+		return "has a control character (a NUL, a line break...); keys are printable text"
 	}
 	return ""
 }

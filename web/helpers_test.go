@@ -37,7 +37,11 @@ func serve(srv *web.Server, method, path, key string) response {
 
 // httptestRecord runs one request through h.
 func httptestRecord(h http.Handler, method, path string) response {
-	req := httptest.NewRequest(method, path, nil)
+	return httptestDo(h, httptest.NewRequest(method, path, nil))
+}
+
+// httptestDo runs req through h.
+func httptestDo(h http.Handler, req *http.Request) response {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
