@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/lessons/errs"
 	"github.com/morselhq/morsel/tracking"
 )
@@ -139,7 +140,7 @@ func (s *Server) correctEvent(w http.ResponseWriter, r *http.Request, orgID int6
 	if details := e.Problems("", time.Now()); len(details) > 0 {
 		return errs.InvalidInput("The corrected event is not valid.", details)
 	}
-	if _, err := s.store.Rep(r.Context(), orgID, e.RepID); err != nil {
+	if err := s.checkRefs(r, orgID, []tracking.Event{e}, func(int) string { return "" }); err != nil {
 		return err
 	}
 	row, err := tracking.Correct(r.Context(), s.store.Pool(), s.ch, orgID, e)
@@ -180,7 +181,7 @@ func (s *Server) backfillEvents(w http.ResponseWriter, r *http.Request, orgID in
 	if err := tracking.ValidateEvents(events, time.Now()); err != nil {
 		return err
 	}
-	if err := s.checkReps(r, orgID, events); err != nil {
+	if err := s.checkRefs(r, orgID, events, func(i int) string { return fmt.Sprintf("events[%d].", i) }); err != nil {
 		return err
 	}
 	n, err := tracking.Backfill(r.Context(), s.ch, orgID, events)
@@ -251,27 +252,20 @@ func decodeElement(raw []byte, path string, v any) *errs.Detail {
 	return &errs.Detail{Path: path, Message: fmt.Sprintf("is not valid: %s", strings.TrimPrefix(err.Error(), "json: "))}
 }
 
-// checkReps checks that every rep of the events is the organisation's: a
-// NotFound error names the first event of each rep that is not.
-func (s *Server) checkReps(r *http.Request, orgID int64, events []tracking.Event) error {
-	checked := map[int64]bool{}
-	var details []errs.Detail
+// checkRefs checks that every id the events name is the organisation's (and
+// an enrollment or an assignment the rep's): a NotFound error names each
+// that is not, at path(i) and the field.
+func (s *Server) checkRefs(r *http.Request, orgID int64, events []tracking.Event, path func(int) string) error {
+	refs := make([]lessons.EventRefs, len(events))
 	for i, e := range events {
-		if _, done := checked[e.RepID]; done {
-			continue
-		}
-		_, err := s.store.Rep(r.Context(), orgID, e.RepID)
-		if err != nil && errs.CodeOf(err) != errs.NotFound {
-			return err
-		}
-		checked[e.RepID] = err == nil
-		if err != nil && len(details) < maxDecodeProblems {
-			details = append(details, errs.Detail{Path: fmt.Sprintf("events[%d].rep_id", i),
-				Message: fmt.Sprintf("rep %d not found", e.RepID)})
-		}
+		refs[i] = lessons.EventRefs{RepID: e.RepID, CourseID: e.CourseID, EnrollmentID: e.EnrollmentID, AssignmentID: e.AssignmentID, LessonID: e.LessonID}
+	}
+	details, err := s.store.EventRefProblems(r.Context(), orgID, refs, path)
+	if err != nil {
+		return err
 	}
 	if len(details) > 0 {
-		return &errs.Error{Code: errs.NotFound, Message: "Some of the events' reps do not exist.", Details: details}
+		return &errs.Error{Code: errs.NotFound, Message: "Some of the events name what this organisation does not have.", Details: details}
 	}
 	return nil
 }

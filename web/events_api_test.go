@@ -316,3 +316,48 @@ func TestOpenAPIEventKinds(t *testing.T) {
 	res.decode(t, &doc)
 	require.ElementsMatch(t, tracking.Kinds(), doc.Components.Schemas.EventKind.Enum)
 }
+
+// A backfill or a correction naming a course, an enrollment, an assignment or
+// a lesson of another organisation (an enrollment of another rep) is refused
+// with each field named.
+func TestEventIDsOfAnotherOrganisation(t *testing.T) {
+	t.Parallel()
+	b := setupEvents(t)
+	ctx := context.Background()
+	enrolled := func(orgID, repID int64, slug string) (course, enrollment, assignment, lesson int64) {
+		v, err := b.store.SaveCourse(ctx, orgID, lessons.StarterCourse(slug, "Course "+slug), true)
+		require.NoError(t, err)
+		res, err := b.store.Enroll(ctx, orgID, lessons.EnrollRequest{CourseID: v.CourseID, RepIDs: []int64{repID}})
+		require.NoError(t, err)
+		as, err := b.store.Assignments(ctx, orgID, res.Enrollments[0].ID)
+		require.NoError(t, err)
+		return v.CourseID, res.Enrollments[0].ID, as[0].ID, as[0].LessonID
+	}
+	course, enrollment, assignment, lesson := enrolled(b.other.ID, b.otherAva, "theirs")
+	_, bensEnrollment, bensAssignment, _ := enrolled(b.org.ID, b.ben, "ours")
+	event := func(course, enrollment, assignment, lesson int64) map[string]any {
+		return map[string]any{"key": "x/1", "rep_id": b.ava, "kind": "graded", "occurred_at": "2026-03-08T14:00:00Z",
+			"course_id": course, "enrollment_id": enrollment, "assignment_id": assignment, "lesson_id": lesson, "value": 1}
+	}
+	tests := []struct {
+		name  string
+		event map[string]any
+		paths []string
+	}{
+		{"another organisation's ids", event(course, enrollment, assignment, lesson),
+			[]string{"course_id", "enrollment_id", "assignment_id", "lesson_id"}},
+		{"another rep's enrollment", event(0, bensEnrollment, bensAssignment, 0), []string{"enrollment_id", "assignment_id"}},
+	}
+	for _, tt := range tests {
+		res := b.api(t, "POST", "/api/v1/events/backfill", mustJSON(t, map[string]any{"events": []any{tt.event}}))
+		require.Equal(t, http.StatusNotFound, res.status, "%s: %s", tt.name, res.body)
+		var want []string
+		for _, p := range tt.paths {
+			want = append(want, "events[0]."+p)
+		}
+		require.Equal(t, want, res.apiError(t).detailPaths(), tt.name)
+		res = b.api(t, "POST", "/api/v1/events/correct", mustJSON(t, tt.event))
+		require.Equal(t, http.StatusNotFound, res.status, "%s: %s", tt.name, res.body)
+		require.Equal(t, tt.paths, res.apiError(t).detailPaths(), tt.name)
+	}
+}

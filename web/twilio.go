@@ -32,7 +32,9 @@ func (s *Server) twilioForm(w http.ResponseWriter, r *http.Request) (url.Values,
 		return nil, errs.Errorf(errs.Invalid, "the webhook body is not a form: %v", err)
 	}
 	if s.twilioToken == "" {
-		return nil, errs.Errorf(errs.Forbidden, "Twilio webhooks are off: no TWILIO_AUTH_TOKEN is set")
+		// A caller learns nothing of the server's settings; the log says why.
+		s.log.WarnContext(r.Context(), "Twilio webhook refused: no TWILIO_AUTH_TOKEN is set, so no signature can be checked")
+		return nil, errs.Errorf(errs.Forbidden, "Forbidden.")
 	}
 	signature := r.Header.Get("X-Twilio-Signature")
 	if signature == "" {

@@ -227,6 +227,7 @@ func TestTwilioSignature(t *testing.T) {
 			}
 			require.Equal(t, 0, b.count(t, `SELECT count(*) FROM messages`), "nothing is stored")
 			require.Equal(t, 0, b.replyJobs(t), "nothing is queued")
+			require.NotContains(t, rec.Body.String(), "TWILIO_AUTH_TOKEN", "a caller learns nothing of the settings")
 		})
 	}
 }
