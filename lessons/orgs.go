@@ -278,11 +278,13 @@ func ensureTeams(ctx context.Context, tx pgx.Tx, orgID int64, names []string) (m
 
 // APIKey is an organisation's key to the JSON API. Only its hash is stored.
 type APIKey struct {
-	ID        int64
-	OrgID     int64
-	Name      string
-	Prefix    string // the key's first characters, to tell keys apart
-	CreatedAt time.Time
+	ID         int64
+	OrgID      int64
+	Name       string
+	Prefix     string // the key's first characters, to tell keys apart
+	CreatedAt  time.Time
+	LastUsedAt *time.Time // to the minute; nil: never used
+	RevokedAt  *time.Time
 }
 
 const apiKeyPrefix = "mk_"
@@ -319,7 +321,12 @@ func (s *Store) APIKeyOwner(ctx context.Context, secret string) (orgID int64, na
 		return 0, "", errs.Errorf(errs.Unauthorized, "the API key is not valid")
 	}
 	sum := sha256.Sum256([]byte(secret))
-	err = s.pool.QueryRow(ctx, `SELECT org_id, name FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, sum[:]).Scan(&orgID, &name)
+	// The use is recorded at most once a minute: most calls write nothing.
+	err = s.pool.QueryRow(ctx, `
+		WITH k AS (SELECT id, org_id, name, last_used_at FROM api_keys WHERE hash = $1 AND revoked_at IS NULL),
+		used AS (UPDATE api_keys a SET last_used_at = $2 FROM k
+			WHERE a.id = k.id AND (k.last_used_at IS NULL OR k.last_used_at < $2::timestamptz - interval '1 minute'))
+		SELECT org_id, name FROM k`, sum[:], s.Now()).Scan(&orgID, &name)
 	if err == pgx.ErrNoRows {
 		return 0, "", errs.Errorf(errs.Unauthorized, "the API key is not valid")
 	}
@@ -327,6 +334,33 @@ func (s *Store) APIKeyOwner(ctx context.Context, secret string) (orgID int64, na
 		return 0, "", fmt.Errorf("look up API key: %w", err)
 	}
 	return orgID, name, nil
+}
+
+// APIKeys lists the organisation's API keys, revoked ones too, newest first.
+func (s *Store) APIKeys(ctx context.Context, orgID int64) ([]APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, org_id, name, prefix, created_at, last_used_at, revoked_at
+		FROM api_keys WHERE org_id = $1 ORDER BY id DESC`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list API keys: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) {
+		var k APIKey
+		return k, r.Scan(&k.ID, &k.OrgID, &k.Name, &k.Prefix, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	})
+}
+
+// RevokeAPIKey ends one of the organisation's keys at once: the next request
+// with it is refused. NotFound for a key it does not have; revoking twice
+// keeps the first time.
+func (s *Store) RevokeAPIKey(ctx context.Context, orgID, id int64) (APIKey, error) {
+	var k APIKey
+	err := s.pool.QueryRow(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3) WHERE org_id = $1 AND id = $2
+		RETURNING id, org_id, name, prefix, created_at, last_used_at, revoked_at`, orgID, id, s.Now()).
+		Scan(&k.ID, &k.OrgID, &k.Name, &k.Prefix, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	if err != nil {
+		return APIKey{}, dbError(err, fmt.Sprintf("API key %d", id))
+	}
+	return k, nil
 }
 
 // randomToken returns n random bytes as lower-case base32, without padding.

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/migrations"
@@ -109,7 +111,67 @@ func init() {
 					return nil
 				}
 			}},
+		command{name: "apikey list", summary: "List an organisation's API keys, with when each was last used",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				cfg.databaseFlags(fs)
+				var org string
+				fs.StringVar(&org, "org", "", "organisation slug (required)")
+				return func(ctx context.Context, e *env, _ []string) error {
+					store, o, done, err := openOrg(ctx, *cfg, org)
+					if err != nil {
+						return err
+					}
+					defer done()
+					keys, err := store.APIKeys(ctx, o.ID)
+					if err != nil {
+						return err
+					}
+					if len(keys) == 0 {
+						fmt.Fprintf(e.stdout, "%s has no API key: morsel apikey create makes one\n", o.Slug)
+						return nil
+					}
+					w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(w, "ID\tNAME\tKEY\tCREATED\tLAST USED\tREVOKED")
+					for _, k := range keys {
+						fmt.Fprintf(w, "%d\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, k.CreatedAt.UTC().Format(time.DateTime),
+							stampOr(k.LastUsedAt, "never"), stampOr(k.RevokedAt, "-"))
+					}
+					return w.Flush()
+				}
+			}},
+		command{name: "apikey revoke", summary: "Revoke an API key at once, by its id (apikey list shows them)",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				cfg.databaseFlags(fs)
+				var org string
+				var id int64
+				fs.StringVar(&org, "org", "", "organisation slug (required)")
+				fs.Int64Var(&id, "id", 0, "the key's id (required)")
+				return func(ctx context.Context, e *env, _ []string) error {
+					if id <= 0 {
+						return usageError{"--id is required: the key's id, as morsel apikey list shows it"}
+					}
+					store, o, done, err := openOrg(ctx, *cfg, org)
+					if err != nil {
+						return err
+					}
+					defer done()
+					k, err := store.RevokeAPIKey(ctx, o.ID, id)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "revoked API key %d (%s, %s…) of %s: requests with it are refused from now on\n", k.ID, k.Name, k.Prefix, o.Slug)
+					return nil
+				}
+			}},
 	)
+}
+
+// stampOr is t as a UTC date and time, or none when t is nil.
+func stampOr(t *time.Time, none string) string {
+	if t == nil {
+		return none
+	}
+	return t.UTC().Format(time.DateTime)
 }
 
 func migrate(ctx context.Context, e *env, cfg Config) error {

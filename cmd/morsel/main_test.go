@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
 	"github.com/morselhq/morsel/migrations/dbtest"
 	"github.com/morselhq/morsel/tracking"
 )
@@ -238,4 +241,40 @@ func signIn(t *testing.T, base, email, password, next string) string {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.NotEmpty(t, resp.Header.Get("Set-Cookie"))
 	return resp.Header.Get("Location")
+}
+
+// API keys are listed with their last use and revoked at once.
+func TestAPIKeyListAndRevoke(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	environ := map[string]string{"DATABASE_URL": dbtest.PostgresURL(t)} // migrated
+	res := morsel(ctx, environ, "org", "create", "--slug", "acme", "--name", "Acme")
+	require.Equal(t, 0, res.code, res.stderr)
+	res = morsel(ctx, environ, "apikey", "create", "--org", "acme", "--name", "hr-sync")
+	require.Equal(t, 0, res.code, res.stderr)
+	secret := strings.TrimSpace(res.stdout[strings.LastIndex(strings.TrimSpace(res.stdout), "\n")+1:])
+	require.True(t, strings.HasPrefix(secret, "mk_"), res.stdout)
+
+	pool, err := pgxpool.New(ctx, environ["DATABASE_URL"])
+	require.NoError(t, err)
+	defer pool.Close()
+	store := lessons.NewStore(pool)
+	_, err = store.OrgForAPIKey(ctx, secret)
+	require.NoError(t, err)
+
+	res = morsel(ctx, environ, "apikey", "list", "--org", "acme")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Contains(t, res.stdout, "hr-sync")
+	require.NotContains(t, res.stdout, "never", "the key was used")
+	require.Regexp(t, `(?m)^1\s+hr-sync\s+mk_\S+…\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+-$`, res.stdout)
+
+	res = morsel(ctx, environ, "apikey", "revoke", "--org", "acme", "--id", "1")
+	require.Equal(t, 0, res.code, res.stderr)
+	_, err = store.OrgForAPIKey(ctx, secret)
+	require.Equal(t, errs.Unauthorized, errs.CodeOf(err), "refused at once")
+	res = morsel(ctx, environ, "apikey", "revoke", "--org", "acme", "--id", "99")
+	require.NotEqual(t, 0, res.code)
+	require.Contains(t, res.stderr, "API key 99 not found")
+	res = morsel(ctx, environ, "apikey", "revoke", "--org", "acme")
+	require.Equal(t, 2, res.code, "usage")
 }
