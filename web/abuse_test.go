@@ -3,6 +3,8 @@ package web_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,4 +58,35 @@ func TestControlCharactersRefused(t *testing.T) {
 	courses, err := b.store.Courses(t.Context(), b.org.ID)
 	require.NoError(t, err)
 	require.Empty(t, courses)
+}
+
+// Every answer says what a page may run and who may frame it; every inline
+// script and style of a page carries that answer's nonce, so that the
+// policy lets them run and nothing injected does.
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
+	_, base := importCourse(t, b, trainer, []byte(remedialCourse))
+	nonceRE := regexp.MustCompile(`script-src 'self' 'nonce-([A-Za-z0-9_-]{22})'`)
+	inline := regexp.MustCompile(`<(script|style)( [^>]*)?>`)
+	var nonces []string
+	for _, path := range []string{"/signin", "/courses", base, base + "/lessons/quiz", base + "/preview", base + "/lessons/intro/page", "/enroll"} {
+		res := servePage(b.server, "GET", path, trainer, nil)
+		require.Less(t, res.status, 500, path)
+		m := nonceRE.FindStringSubmatch(res.header.Get("Content-Security-Policy"))
+		require.NotNil(t, m, "%s: %s", path, res.header.Get("Content-Security-Policy"))
+		nonces = append(nonces, m[1])
+		require.Contains(t, res.header.Get("Content-Security-Policy"), "frame-ancestors 'self'", path)
+		require.Equal(t, "SAMEORIGIN", res.header.Get("X-Frame-Options"), path)
+		require.Equal(t, "nosniff", res.header.Get("X-Content-Type-Options"), path)
+		for _, tag := range inline.FindAllStringSubmatch(string(res.body), -1) {
+			if strings.Contains(tag[2], "src=") {
+				continue // the app's own files: 'self'
+			}
+			require.Contains(t, tag[2], `nonce="`+m[1]+`"`, "%s: %s", path, tag[0])
+		}
+	}
+	slices.Sort(nonces)
+	require.Len(t, slices.Compact(nonces), len(nonces), "a nonce per answer")
 }

@@ -821,7 +821,20 @@ func authorStyle() templ.Component {
 			templ_7745c5c3_Var36 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<style>\n\t\t.actions { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; }\n\t\t.actions form { display: inline; }\n\t\tbutton.small { padding: .15rem .6rem; font-size: .875rem; }\n\t\t.note { display: grid; font-weight: 400; font-size: .875rem; }\n\t\t.stack h2 { margin: 0; }\n\t\t.cards > .stack { max-width: none; min-width: 0; grid-template-columns: minmax(0, 1fr); }\n\t\t.cards input { max-width: 100%; min-width: 0; }\n\t</style>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<style nonce=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var37 string
+		templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(templ.GetNonce(ctx))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/courses.templ`, Line: 167, Col: 35}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "\">\n\t\t.actions { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; }\n\t\t.actions form { display: inline; }\n\t\tbutton.small { padding: .15rem .6rem; font-size: .875rem; }\n\t\t.note { display: grid; font-weight: 400; font-size: .875rem; }\n\t\t.stack h2 { margin: 0; }\n\t\t.cards > .stack { max-width: none; min-width: 0; grid-template-columns: minmax(0, 1fr); }\n\t\t.cards input { max-width: 100%; min-width: 0; }\n\t</style>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

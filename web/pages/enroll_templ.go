@@ -712,7 +712,20 @@ func uploadProgress(formID, barID string) templ.Component {
 			templ_7745c5c3_Var29 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<script>\n\t\tfunction morselUploadProgress(formID, barID) {\n\t\t\tvar form = document.getElementById(formID), bar = document.getElementById(barID);\n\t\t\tif (!form || !bar || !window.XMLHttpRequest || !window.FormData) return;\n\t\t\tform.addEventListener(\"submit\", function (ev) {\n\t\t\t\tvar file = form.querySelector(\"input[type=file]\");\n\t\t\t\tif (!file || !file.files.length) return;\n\t\t\t\tev.preventDefault();\n\t\t\t\tvar xhr = new XMLHttpRequest();\n\t\t\t\txhr.open(\"POST\", form.action);\n\t\t\t\txhr.upload.addEventListener(\"progress\", function (e) {\n\t\t\t\t\tif (e.lengthComputable) { bar.hidden = false; bar.value = Math.round(100 * e.loaded / e.total); bar.textContent = bar.value + \"%\"; }\n\t\t\t\t});\n\t\t\t\txhr.addEventListener(\"load\", function () { document.open(); document.write(xhr.responseText); document.close(); });\n\t\t\t\txhr.addEventListener(\"error\", function () { bar.hidden = true; alert(\"The upload failed: check the connection and try again.\"); });\n\t\t\t\tbar.hidden = false;\n\t\t\t\txhr.send(new FormData(form));\n\t\t\t});\n\t\t}\n\t</script>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<script nonce=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var30 string
+		templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(templ.GetNonce(ctx))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/enroll.templ`, Line: 140, Col: 36}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "\">\n\t\tfunction morselUploadProgress(formID, barID) {\n\t\t\tvar form = document.getElementById(formID), bar = document.getElementById(barID);\n\t\t\tif (!form || !bar || !window.XMLHttpRequest || !window.FormData) return;\n\t\t\tform.addEventListener(\"submit\", function (ev) {\n\t\t\t\tvar file = form.querySelector(\"input[type=file]\");\n\t\t\t\tif (!file || !file.files.length) return;\n\t\t\t\tev.preventDefault();\n\t\t\t\tvar xhr = new XMLHttpRequest();\n\t\t\t\txhr.open(\"POST\", form.action);\n\t\t\t\txhr.upload.addEventListener(\"progress\", function (e) {\n\t\t\t\t\tif (e.lengthComputable) { bar.hidden = false; bar.value = Math.round(100 * e.loaded / e.total); bar.textContent = bar.value + \"%\"; }\n\t\t\t\t});\n\t\t\t\txhr.addEventListener(\"load\", function () { document.open(); document.write(xhr.responseText); document.close(); });\n\t\t\t\txhr.addEventListener(\"error\", function () { bar.hidden = true; alert(\"The upload failed: check the connection and try again.\"); });\n\t\t\t\tbar.hidden = false;\n\t\t\t\txhr.send(new FormData(form));\n\t\t\t});\n\t\t}\n\t</script>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

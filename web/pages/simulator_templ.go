@@ -772,7 +772,20 @@ func SimulatorPhone(p Phone) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\">Reload</a> to see new messages.</p></noscript><script>\n\t\t\t(function () {\n\t\t\t\tvar thread = document.getElementById(\"thread\");\n\t\t\t\tif (!thread || !window.fetch || !window.DOMParser) { return; }\n\t\t\t\tvar atBottom = function () { return thread.scrollHeight - thread.scrollTop - thread.clientHeight < 48; };\n\t\t\t\tthread.scrollTop = thread.scrollHeight;\n\t\t\t\tsetInterval(function () {\n\t\t\t\t\tif (document.hidden) { return; }\n\t\t\t\t\tfetch(thread.dataset.src, { cache: \"no-store\" })\n\t\t\t\t\t\t.then(function (r) { return r.ok ? r.text() : \"\"; })\n\t\t\t\t\t\t.then(function (html) {\n\t\t\t\t\t\t\tvar next = html && new DOMParser().parseFromString(html, \"text/html\").getElementById(\"thread\");\n\t\t\t\t\t\t\tif (!next || next.innerHTML === thread.innerHTML) { return; }\n\t\t\t\t\t\t\tvar stick = atBottom();\n\t\t\t\t\t\t\tthread.innerHTML = next.innerHTML;\n\t\t\t\t\t\t\tif (stick) { thread.scrollTop = thread.scrollHeight; }\n\t\t\t\t\t\t})\n\t\t\t\t\t\t.catch(function () {});\n\t\t\t\t}, 3000);\n\t\t\t})();\n\t\t</script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\">Reload</a> to see new messages.</p></noscript><script nonce=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var39 string
+			templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinStringErrs(templ.GetNonce(ctx))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/simulator.templ`, Line: 217, Col: 37}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var39))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, "\">\n\t\t\t(function () {\n\t\t\t\tvar thread = document.getElementById(\"thread\");\n\t\t\t\tif (!thread || !window.fetch || !window.DOMParser) { return; }\n\t\t\t\tvar atBottom = function () { return thread.scrollHeight - thread.scrollTop - thread.clientHeight < 48; };\n\t\t\t\tthread.scrollTop = thread.scrollHeight;\n\t\t\t\tsetInterval(function () {\n\t\t\t\t\tif (document.hidden) { return; }\n\t\t\t\t\tfetch(thread.dataset.src, { cache: \"no-store\" })\n\t\t\t\t\t\t.then(function (r) { return r.ok ? r.text() : \"\"; })\n\t\t\t\t\t\t.then(function (html) {\n\t\t\t\t\t\t\tvar next = html && new DOMParser().parseFromString(html, \"text/html\").getElementById(\"thread\");\n\t\t\t\t\t\t\tif (!next || next.innerHTML === thread.innerHTML) { return; }\n\t\t\t\t\t\t\tvar stick = atBottom();\n\t\t\t\t\t\t\tthread.innerHTML = next.innerHTML;\n\t\t\t\t\t\t\tif (stick) { thread.scrollTop = thread.scrollHeight; }\n\t\t\t\t\t\t})\n\t\t\t\t\t\t.catch(function () {});\n\t\t\t\t}, 3000);\n\t\t\t})();\n\t\t</script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -802,12 +815,25 @@ func simulatorStyle() templ.Component {
 			}()
 		}
 		ctx = templ.InitializeContext(ctx)
-		templ_7745c5c3_Var39 := templ.GetChildren(ctx)
-		if templ_7745c5c3_Var39 == nil {
-			templ_7745c5c3_Var39 = templ.NopComponent
+		templ_7745c5c3_Var40 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var40 == nil {
+			templ_7745c5c3_Var40 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, "<style>\n\t\t.small { font-size: .8rem; }\n\t\t.conversations { list-style: none; padding: 0; }\n\t\t.conversations li { padding: .6rem 0; border-bottom: 1px solid #e5e7eb; }\n\t\t.conversations a { display: flex; gap: .5rem; align-items: baseline; text-decoration: none; }\n\t\t.conversations p { margin: .15rem 0; overflow-wrap: anywhere; }\n\t\t.phone { max-width: 24rem; margin: 0 auto; border: 1px solid #d1d5db; border-radius: 1.5rem; overflow: hidden; }\n\t\t.phone-head { display: flex; flex-direction: column; align-items: center; padding: .6rem; border-bottom: 1px solid #e5e7eb; }\n\t\t.note { font-size: .75rem; color: #b91c1c; }\n\t\t.thread { list-style: none; margin: 0; padding: .75rem; display: flex; flex-direction: column; gap: .5rem;\n\t\t\theight: min(60vh, 32rem); overflow-y: auto; }\n\t\t.bubble { max-width: 80%; padding: .45rem .7rem; border-radius: 1.1rem; overflow-wrap: anywhere; }\n\t\t.bubble p { margin: 0; }\n\t\t.bubble .text { white-space: pre-wrap; }\n\t\t.bubble.out { align-self: flex-start; background: #e5e7eb; color: #111827; border-bottom-left-radius: .3rem; }\n\t\t.bubble.in { align-self: flex-end; background: #2563eb; color: #fff; border-bottom-right-radius: .3rem; }\n\t\t.bubble.in a { color: #fff; }\n\t\t.bubble .meta { font-size: .7rem; opacity: .75; margin-top: .2rem; }\n\t\t.bubble.in .meta { text-align: right; }\n\t\t.bubble.status-failed, .bubble.status-undelivered { outline: 2px solid #dc2626; }\n\t\t.bubble.status-scheduled, .bubble.status-cancelled { opacity: .6; border: 1px dashed #6b7280; }\n\t\t.failure { color: #b91c1c; opacity: 1; }\n\t\t.reply { padding: .6rem; border-top: 1px solid #e5e7eb; }\n\t\t.reply label { font-size: .8rem; color: var(--muted); }\n\t\t.reply-row { display: flex; gap: .4rem; }\n\t\t.reply textarea { flex: 1; font: inherit; padding: .4rem .6rem; border-radius: 1rem; border: 1px solid #d1d5db; resize: vertical; }\n\t\t.reply button { font: inherit; padding: .4rem .9rem; border-radius: 1rem; border: 0; background: #2563eb; color: #fff; }\n\t\t.error { color: #b91c1c; margin: 0 0 .4rem; }\n\t</style>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, "<style nonce=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var41 string
+		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(templ.GetNonce(ctx))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/simulator.templ`, Line: 242, Col: 35}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "\">\n\t\t.small { font-size: .8rem; }\n\t\t.conversations { list-style: none; padding: 0; }\n\t\t.conversations li { padding: .6rem 0; border-bottom: 1px solid #e5e7eb; }\n\t\t.conversations a { display: flex; gap: .5rem; align-items: baseline; text-decoration: none; }\n\t\t.conversations p { margin: .15rem 0; overflow-wrap: anywhere; }\n\t\t.phone { max-width: 24rem; margin: 0 auto; border: 1px solid #d1d5db; border-radius: 1.5rem; overflow: hidden; }\n\t\t.phone-head { display: flex; flex-direction: column; align-items: center; padding: .6rem; border-bottom: 1px solid #e5e7eb; }\n\t\t.note { font-size: .75rem; color: #b91c1c; }\n\t\t.thread { list-style: none; margin: 0; padding: .75rem; display: flex; flex-direction: column; gap: .5rem;\n\t\t\theight: min(60vh, 32rem); overflow-y: auto; }\n\t\t.bubble { max-width: 80%; padding: .45rem .7rem; border-radius: 1.1rem; overflow-wrap: anywhere; }\n\t\t.bubble p { margin: 0; }\n\t\t.bubble .text { white-space: pre-wrap; }\n\t\t.bubble.out { align-self: flex-start; background: #e5e7eb; color: #111827; border-bottom-left-radius: .3rem; }\n\t\t.bubble.in { align-self: flex-end; background: #2563eb; color: #fff; border-bottom-right-radius: .3rem; }\n\t\t.bubble.in a { color: #fff; }\n\t\t.bubble .meta { font-size: .7rem; opacity: .75; margin-top: .2rem; }\n\t\t.bubble.in .meta { text-align: right; }\n\t\t.bubble.status-failed, .bubble.status-undelivered { outline: 2px solid #dc2626; }\n\t\t.bubble.status-scheduled, .bubble.status-cancelled { opacity: .6; border: 1px dashed #6b7280; }\n\t\t.failure { color: #b91c1c; opacity: 1; }\n\t\t.reply { padding: .6rem; border-top: 1px solid #e5e7eb; }\n\t\t.reply label { font-size: .8rem; color: var(--muted); }\n\t\t.reply-row { display: flex; gap: .4rem; }\n\t\t.reply textarea { flex: 1; font: inherit; padding: .4rem .6rem; border-radius: 1rem; border: 1px solid #d1d5db; resize: vertical; }\n\t\t.reply button { font: inherit; padding: .4rem .9rem; border-radius: 1rem; border: 0; background: #2563eb; color: #fff; }\n\t\t.error { color: #b91c1c; margin: 0 0 .4rem; }\n\t</style>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
