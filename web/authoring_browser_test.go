@@ -161,6 +161,8 @@ func TestAuthoringBrowser(t *testing.T) {
 	)
 	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=enrolled]')`)
 	require.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=enrolled]').textContent`), "3 reps enrolled in Onboarding")
+	require.Equal(t, "4px", eval[string](t, ctx, `getComputedStyle(document.querySelector('[data-testid=enrolled]')).borderLeftWidth`),
+		"the answer written into the page keeps its styles under the page's policy")
 	screenshot(t, ctx, dir, "11-enrolled.png")
 	var enrolled int
 	require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM enrollments WHERE status = 'active'`).Scan(&enrolled))
