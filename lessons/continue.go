@@ -124,18 +124,17 @@ func (s *Store) changeEnrollment(ctx context.Context, orgID, id int64, limit Tea
 // enrollment (column names which), holding them to be sent again when the
 // enrollment continues.
 func (s *Store) holdScheduled(ctx context.Context, tx pgx.Tx, column string, id int64, reason string) error {
-	rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE `+column+` = $1 AND direction = 'outbound' AND status = 'scheduled'`, id)
+	// As CancelMessage does for one message, for all of them in one statement:
+	// each lesson whose message is held goes back to pending.
+	_, err := tx.Exec(ctx, `
+		WITH held AS (
+			UPDATE messages SET status = 'cancelled', error_message = $2, updated_at = $3, held = true
+			WHERE `+column+` = $1 AND direction = 'outbound' AND status = 'scheduled'
+			RETURNING assignment_id)
+		UPDATE assignments SET status = 'pending', scheduled_at = NULL
+		WHERE id IN (SELECT assignment_id FROM held) AND status = 'scheduled'`, id, reason, s.Now())
 	if err != nil {
-		return fmt.Errorf("find scheduled messages: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return fmt.Errorf("find scheduled messages: %w", err)
-	}
-	for _, id := range ids {
-		if err := s.CancelMessage(ctx, tx, id, reason); err != nil {
-			return err
-		}
+		return fmt.Errorf("hold the scheduled messages of %s %d: %w", column, id, err)
 	}
 	return nil
 }

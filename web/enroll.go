@@ -43,9 +43,14 @@ func (s *Server) enrollPage(w http.ResponseWriter, r *http.Request, u lessons.Us
 			s.pageError(w, r, err)
 			return
 		}
-		p.Filter = &pages.EnrollFilter{Query: from, Reps: len(ids), Table: "/dashboard/reps?" + from}
+		p.Filter = enrollFilter(from, ids)
 	}
 	s.renderEnroll(w, r, u, http.StatusOK, p)
+}
+
+// enrollFilter is the form's part for the reps a rep-table filter shows.
+func enrollFilter(from string, ids []int64) *pages.EnrollFilter {
+	return &pages.EnrollFilter{Query: from, Reps: len(ids), Table: "/dashboard/reps?" + from}
 }
 
 // filteredReps returns the reps a filter of the rep table keeps for the user,
@@ -131,7 +136,7 @@ func (s *Server) enrollReps(w http.ResponseWriter, r *http.Request, u lessons.Us
 			details = append(details, errs.As(err).Details...)
 		}
 		req.RepIDs = ids
-		p.Filter = &pages.EnrollFilter{Query: from, Reps: len(ids), Table: "/dashboard/reps?" + from}
+		p.Filter = enrollFilter(from, ids)
 	}
 	file, header, err := r.FormFile("file")
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/morselhq/morsel/lessons/errs"
 	"slices"
 	"strconv"
 	"strings"
@@ -254,7 +255,8 @@ func (r *Reports) RepIDs(ctx context.Context, s Scope, f Filter) ([]int64, error
 		return nil, &Unavailable{fmt.Errorf("read the filtered reps: %w", err)}
 	}
 	if len(ids) > MaxFilteredReps {
-		return nil, fmt.Errorf("the filter keeps more than %d reps: narrow it", MaxFilteredReps)
+		return nil, errs.InvalidInput("The filter shows too many reps.", []errs.Detail{{Path: "from",
+			Message: fmt.Sprintf("keeps more than %d reps; narrow it by team or course", MaxFilteredReps)}})
 	}
 	return ids, nil
 }
