@@ -8,7 +8,8 @@ package tracking
 // deleted = 0, or with argMax(..., version), sees it the moment the call returns.
 //
 // The rows go straight to ClickHouse with WriteClickHouse, not through the
-// outbox: the caller (an API request) is told the report has changed, so the
+// outbox (the change is recorded in Postgres's change log once they are
+// there): the caller (an API request) is told the report has changed, so the
 // write must be visible when the call returns, and if ClickHouse is down the
 // call fails and nothing is half done. Each call is safe to repeat: a repeated
 // void or correction writes the same content with a yet higher version, a
@@ -219,7 +220,7 @@ func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, 
 		return Event{}, fmt.Errorf("void event: %w", err)
 	}
 	e.Deleted, e.Detail, e.Version = true, string(detail), nextVersion(e.Version, time.Now())
-	if err := WriteClickHouse(ctx, ch, []Event{e}); err != nil {
+	if err := WriteClickHouse(ctx, pool, ch, []Event{e}); err != nil {
 		return Event{}, fmt.Errorf("void event %q of rep %d: %w", key, repID, err)
 	}
 	return e, nil
@@ -245,13 +246,21 @@ func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int6
 		return Event{}, errs.Errorf(errs.NotFound, "Rep %d has no event with key %q; to add one, backfill it.", e.RepID, e.Key)
 	}
 	e.OrgID, e.Deleted, e.Version = orgID, false, nextVersion(old.Version, time.Now())
-	if err := WriteClickHouse(ctx, ch, []Event{e}); err != nil {
+	if err := WriteClickHouse(ctx, pool, ch, []Event{e}); err != nil {
 		return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
 	}
 	if old.AssignmentID != e.AssignmentID && old.AssignmentID != 0 {
-		// The event left the old assignment, whose progress WriteClickHouse did not recompute.
+		// The event left the old assignment, whose progress WriteClickHouse
+		// did not recompute, nor that of the enrollment it belongs to.
 		old.OrgID = orgID
-		if err := RollUp(ctx, ch, []Event{old}); err != nil {
+		err := RollUp(ctx, ch, []Event{old})
+		if err == nil {
+			err = RollUpReps(ctx, ch, []Event{old})
+		}
+		if err == nil {
+			err = recordChanges(ctx, pool, []Event{old})
+		}
+		if err != nil {
 			return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
 		}
 	}
@@ -264,7 +273,7 @@ func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int6
 // of the same key. It validates the events with ValidateEvents, sets their
 // OrgID to orgID, and returns how many it wrote. The caller checks that the
 // reps are the organisation's.
-func Backfill(ctx context.Context, ch driver.Conn, orgID int64, events []Event) (int, error) {
+func Backfill(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, events []Event) (int, error) {
 	if err := ValidateEvents(events, time.Now()); err != nil {
 		return 0, err
 	}
@@ -273,7 +282,7 @@ func Backfill(ctx context.Context, ch driver.Conn, orgID int64, events []Event) 
 		e.OrgID, e.Deleted, e.Version = orgID, false, uint64(e.OccurredAt.UnixNano())
 		rows[i] = e
 	}
-	if err := WriteClickHouse(ctx, ch, rows); err != nil {
+	if err := WriteClickHouse(ctx, pool, ch, rows); err != nil {
 		return 0, fmt.Errorf("backfill: %w", err)
 	}
 	return len(rows), nil
@@ -303,7 +312,7 @@ func DeleteRep(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID, r
 		tombstones = append(tombstones, e)
 	}
 	for chunk := range slices.Chunk(tombstones, deleteChunk) {
-		if err := WriteClickHouse(ctx, ch, chunk); err != nil {
+		if err := WriteClickHouse(ctx, pool, ch, chunk); err != nil {
 			return 0, fmt.Errorf("delete the events of rep %d: %w", repID, err)
 		}
 	}

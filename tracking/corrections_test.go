@@ -192,7 +192,7 @@ func TestCorrect(t *testing.T) {
 	// A row with a version from a clock ahead is still replaced.
 	ahead := graded(1, 5, "grade/55/2", 10)
 	ahead.Version = uint64(time.Now().Add(time.Hour).UnixNano())
-	require.NoError(t, tracking.WriteClickHouse(ctx, b.ch, []tracking.Event{ahead}))
+	require.NoError(t, tracking.WriteClickHouse(ctx, b.pool, b.ch, []tracking.Event{ahead}))
 	row, err = tracking.Correct(ctx, b.pool, b.ch, 1, graded(1, 5, "grade/55/2", 20))
 	require.NoError(t, err)
 	require.Equal(t, ahead.Version+1, row.Version)
@@ -234,13 +234,13 @@ func TestBackfillTwiceChangesNoReport(t *testing.T) {
 		OccurredAt: time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC), Value: 7})
 
 	events := history(300)
-	n, err := tracking.Backfill(ctx, b.ch, 1, events)
+	n, err := tracking.Backfill(ctx, b.pool, b.ch, 1, events)
 	require.NoError(t, err)
 	require.Equal(t, 300, n)
 	want := map[uint64]repReport{1: {100, 106}, 2: {100, 100}, 3: {100, 100}}
 	require.Equal(t, want, b.report(t, 1), "the live row of import/0 outranks its backfill")
 
-	n, err = tracking.Backfill(ctx, b.ch, 1, events)
+	n, err = tracking.Backfill(ctx, b.pool, b.ch, 1, events)
 	require.NoError(t, err)
 	require.Equal(t, 300, n)
 	require.Equal(t, want, b.report(t, 1), "a second backfill changes nothing")
@@ -255,13 +255,13 @@ func TestBackfillTwiceChangesNoReport(t *testing.T) {
 	require.NoError(t, err)
 	want = map[uint64]repReport{1: {100, 106}, 2: {99, 99}, 3: {100, 104}}
 	require.Equal(t, want, b.report(t, 1))
-	_, err = tracking.Backfill(ctx, b.ch, 1, events)
+	_, err = tracking.Backfill(ctx, b.pool, b.ch, 1, events)
 	require.NoError(t, err)
 	require.Equal(t, want, b.report(t, 1), "a replayed backfill undoes no void or correction")
 	require.Empty(t, b.report(t, 2), "the events are the caller's organisation's")
 	b.requireNoMerge(t, 6)
 
-	_, err = tracking.Backfill(ctx, b.ch, 1, []tracking.Event{{RepID: 1, Key: "x", Kind: "nope", OccurredAt: time.Now()}})
+	_, err = tracking.Backfill(ctx, b.pool, b.ch, 1, []tracking.Event{{RepID: 1, Key: "x", Kind: "nope", OccurredAt: time.Now()}})
 	require.Equal(t, errs.Invalid, errs.CodeOf(err))
 	require.Equal(t, want, b.report(t, 1), "an invalid backfill writes nothing")
 }

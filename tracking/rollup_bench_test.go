@@ -22,7 +22,7 @@ import (
 func BenchmarkRollUp(b *testing.B) {
 	const reps, history, lessons, batch = 7000, 200, 20, 50_000
 	ctx := context.Background()
-	ch := dbtest.ClickHouse(b)
+	pool, ch := dbtest.Postgres(b), dbtest.ClickHouse(b)
 	at := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)
 	event := func(rep, i, lesson int) tracking.Event {
 		assignment := int64(rep*100 + lesson)
@@ -35,7 +35,7 @@ func BenchmarkRollUp(b *testing.B) {
 			old = append(old, event(rep, i, i%lessons))
 		}
 	}
-	require.NoError(b, tracking.WriteClickHouse(ctx, ch, old))
+	require.NoError(b, tracking.WriteClickHouse(ctx, pool, ch, old))
 	round := 0
 	for b.Loop() {
 		round++
@@ -43,7 +43,7 @@ func BenchmarkRollUp(b *testing.B) {
 		for i := range events {
 			events[i] = event(1+i%reps, history+round*batch+i, round%lessons)
 		}
-		require.NoError(b, tracking.WriteClickHouse(ctx, ch, events))
+		require.NoError(b, tracking.WriteClickHouse(ctx, pool, ch, events))
 	}
 	var rows uint64
 	require.NoError(b, ch.QueryRow(ctx, `SELECT count() FROM assignment_progress FINAL WHERE deleted = 0`).Scan(&rows))

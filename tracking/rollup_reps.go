@@ -164,9 +164,9 @@ func RollUpReps(ctx context.Context, ch driver.Conn, events []Event) error {
 // RollUpOrg recomputes every rollup of the reps (all of the organisation's
 // that a bulk load wrote) from their raw events, as WriteClickHouse does for
 // the reps a write touches: after InsertEvents, the rollups are then what
-// the live path would have produced. progress, if set, hears how many reps
-// are done.
-func RollUpOrg(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64, progress func(done int)) error {
+// the live path would have produced, and the change is recorded in db (every
+// rep may have changed). progress, if set, hears how many reps are done.
+func RollUpOrg(ctx context.Context, db Beginner, ch driver.Conn, orgID int64, repIDs []int64, progress func(done int)) error {
 	repIDs = slices.Sorted(slices.Values(repIDs))
 	done := 0
 	for chunk := range slices.Chunk(repIDs, recountReps) {
@@ -181,7 +181,7 @@ func RollUpOrg(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64,
 			progress(done)
 		}
 	}
-	return nil
+	return RecordOrgChanged(ctx, db, orgID)
 }
 
 func rollUpReps(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64) error {
@@ -448,15 +448,35 @@ func RecountProgress(ctx context.Context, ch driver.Conn, orgID int64) ([]Enroll
 	return out, summaries, nil
 }
 
-// StoredRepProgress reads the organisation's rows of enrollment_progress and
-// rep_summary as the rollups hold them, in the order RecountProgress
-// returns them.
-func StoredRepProgress(ctx context.Context, ch driver.Conn, orgID int64) ([]EnrollmentProgress, []RepSummary, error) {
+// StoredRepProgress reads the organisation's live rows (no tombstones) of
+// enrollment_progress and rep_summary as the rollups hold them, in the order
+// RecountProgress returns them: every rep's, or with repIDs those reps'
+// only (an empty list: none).
+func StoredRepProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64) ([]EnrollmentProgress, []RepSummary, error) {
+	if repIDs != nil && len(repIDs) == 0 {
+		return nil, nil, nil
+	}
+	if len(repIDs) > rollupReps {
+		var progress []EnrollmentProgress
+		var summaries []RepSummary
+		for chunk := range slices.Chunk(slices.Sorted(slices.Values(repIDs)), rollupReps) {
+			p, s, err := StoredRepProgress(ctx, ch, orgID, chunk)
+			if err != nil {
+				return nil, nil, err
+			}
+			progress, summaries = append(progress, p...), append(summaries, s...)
+		}
+		return progress, summaries, nil
+	}
+	reps := ""
+	if repIDs != nil {
+		reps = " AND rep_id IN (" + idList(repIDs) + ")"
+	}
 	rows, err := ch.Query(ctx, `
 		SELECT team_id, rep_id, enrollment_id, course_id, course_title, team_name, name, rep_status, opted_out, phone_invalid,
 			status, enrolled_at, due_at, lessons_total, lessons_sent, lessons_opened, lessons_done, answers, correct,
 			segments_total, segments_watched, completed_at, last_activity_at, oldest_open_sent_at
-		FROM enrollment_progress FINAL WHERE org_id = ? AND deleted = 0
+		FROM enrollment_progress FINAL WHERE org_id = ? AND deleted = 0`+reps+`
 		ORDER BY rep_id, enrollment_id`, uint64(orgID))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read enrollment progress: %w", err)
@@ -484,14 +504,16 @@ func StoredRepProgress(ctx context.Context, ch driver.Conn, orgID int64) ([]Enro
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("read enrollment progress: %w", err)
 	}
-	summaries, err := storedSummaries(ctx, ch, orgID)
+	summaries, err := storedSummaries(ctx, ch, orgID, reps)
 	return progress, summaries, err
 }
 
-func storedSummaries(ctx context.Context, ch driver.Conn, orgID int64) ([]RepSummary, error) {
+// storedSummaries reads the live rows of rep_summary; reps is the
+// condition on rep_id that StoredRepProgress built.
+func storedSummaries(ctx context.Context, ch driver.Conn, orgID int64, reps string) ([]RepSummary, error) {
 	rows, err := ch.Query(ctx, `
 		SELECT team_id, rep_id, team_name, name, phone, email, rep_status, opted_out, phone_invalid, enrollments, done, last_activity_at
-		FROM rep_summary FINAL WHERE org_id = ? AND deleted = 0 ORDER BY rep_id`, uint64(orgID))
+		FROM rep_summary FINAL WHERE org_id = ? AND deleted = 0`+reps+` ORDER BY rep_id`, uint64(orgID))
 	if err != nil {
 		return nil, fmt.Errorf("read rep summaries: %w", err)
 	}

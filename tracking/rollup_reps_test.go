@@ -40,7 +40,7 @@ func TestRollUpReps(t *testing.T) {
 	}
 	check := func(want []tracking.EnrollmentProgress, wantSummaries []tracking.RepSummary) {
 		t.Helper()
-		got, summaries, err := tracking.StoredRepProgress(ctx, b.ch, 1)
+		got, summaries, err := tracking.StoredRepProgress(ctx, b.ch, 1, nil)
 		require.NoError(t, err)
 		require.Equal(t, want, got)
 		require.Equal(t, wantSummaries, summaries)
@@ -100,7 +100,7 @@ func TestRollUpReps(t *testing.T) {
 	check([]tracking.EnrollmentProgress{p}, []tracking.RepSummary{s1, s2})
 
 	// A backfill completes the quiz and the video: every step is done.
-	_, err = tracking.Backfill(ctx, b.ch, 1, []tracking.Event{
+	_, err = tracking.Backfill(ctx, b.pool, b.ch, 1, []tracking.Event{
 		ev(1, 100, 12, tracking.KindLessonCompleted, "done/12", h(10), 50),
 		ev(1, 100, 13, tracking.KindLessonCompleted, "done/13", h(11), 0),
 	})
@@ -123,7 +123,7 @@ func TestRollUpReps(t *testing.T) {
 	check([]tracking.EnrollmentProgress{p}, []tracking.RepSummary{s1, s2})
 
 	// The other organisation's rep 1 has a summary of their own.
-	_, theirs, err := tracking.StoredRepProgress(ctx, b.ch, 2)
+	_, theirs, err := tracking.StoredRepProgress(ctx, b.ch, 2, nil)
 	require.NoError(t, err)
 	require.Len(t, theirs, 1)
 	require.Equal(t, "North", theirs[0].Team)

@@ -37,7 +37,7 @@ func Ship(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, limit int, on
 		if len(events) == 0 {
 			return nil
 		}
-		if err := WriteClickHouse(ctx, ch, events); err != nil {
+		if err := WriteClickHouse(ctx, tx, ch, events); err != nil {
 			return err
 		}
 		if onShipped != nil {
@@ -100,15 +100,20 @@ func lockOutbox(ctx context.Context, tx pgx.Tx, limit int) ([]int64, []Event, er
 // WriteClickHouse inserts events into the events table in one batch, the
 // facts among them into their tables (see facts.go), then rolls up the
 // progress of what they touched (RollUp, then RollUpReps), so that the
-// rollups are current when it returns.
-func WriteClickHouse(ctx context.Context, ch driver.Conn, events []Event) error {
+// rollups are current when it returns, and records in db which reps'
+// rollups changed (changes.go): with a transaction, the record commits with
+// it.
+func WriteClickHouse(ctx context.Context, db Beginner, ch driver.Conn, events []Event) error {
 	if err := InsertEvents(ctx, ch, events); err != nil {
 		return err
 	}
 	if err := RollUp(ctx, ch, events); err != nil {
 		return err
 	}
-	return RollUpReps(ctx, ch, events)
+	if err := RollUpReps(ctx, ch, events); err != nil {
+		return err
+	}
+	return recordChanges(ctx, db, events)
 }
 
 // InsertEvents inserts events into the events table in one batch and the

@@ -111,22 +111,22 @@ func TestShipWhileClickHouseIsDown(t *testing.T) {
 func TestCorrectionsVisibleBeforeMerge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ch := dbtest.ClickHouse(t)
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
 	require.NoError(t, ch.Exec(ctx, `SYSTEM STOP MERGES events`))
 	graded := tracking.Event{OrgID: 1, RepID: 5, Key: "grade/55/0", Kind: tracking.KindGraded, OccurredAt: time.Now(), Value: 40, Version: 1}
 	other := tracking.Event{OrgID: 1, RepID: 5, Key: "grade/55/1", Kind: tracking.KindGraded, OccurredAt: time.Now(), Value: 100, Version: 1}
-	require.NoError(t, tracking.WriteClickHouse(ctx, ch, []tracking.Event{graded, other}))
+	require.NoError(t, tracking.WriteClickHouse(ctx, pool, ch, []tracking.Event{graded, other}))
 
 	corrected := graded
 	corrected.Value, corrected.Version = 80, 2
-	require.NoError(t, tracking.WriteClickHouse(ctx, ch, []tracking.Event{corrected}))
+	require.NoError(t, tracking.WriteClickHouse(ctx, pool, ch, []tracking.Event{corrected}))
 	var avg float64
 	require.NoError(t, ch.QueryRow(ctx, `SELECT avg(value) FROM events FINAL WHERE rep_id = 5 AND deleted = 0`).Scan(&avg))
 	require.InDelta(t, 90, avg, 0.001)
 
 	voided := other
 	voided.Deleted, voided.Version = true, 2
-	require.NoError(t, tracking.WriteClickHouse(ctx, ch, []tracking.Event{voided}))
+	require.NoError(t, tracking.WriteClickHouse(ctx, pool, ch, []tracking.Event{voided}))
 	require.NoError(t, ch.QueryRow(ctx, `SELECT avg(value) FROM events FINAL WHERE rep_id = 5 AND deleted = 0`).Scan(&avg))
 	require.InDelta(t, 80, avg, 0.001)
 	var parts uint64

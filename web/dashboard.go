@@ -64,14 +64,6 @@ func (s *Server) dash(v viewer, title, nav string) pages.Dash {
 		Now: s.store.Now(), Teams: v.teams}
 }
 
-// reportsFor returns the reports reader, or nil when ClickHouse is not set.
-func (s *Server) reportsFor() *reports.Reports {
-	if s.ch == nil {
-		return nil
-	}
-	return reports.New(s.ch, s.store.Now)
-}
-
 // dashboardError answers a failed dashboard request: 404 for what is not
 // in scope, 503 when the reports cannot be read, 400 for a bad parameter.
 func (s *Server) dashboardError(w http.ResponseWriter, r *http.Request, u lessons.User, err error) {
@@ -104,7 +96,7 @@ func (b badParam) Error() string {
 // for fn, its errors answered as dashboardError says.
 func (s *Server) dashboardPage(fn func(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error) http.Handler {
 	return s.page(func(w http.ResponseWriter, r *http.Request, u lessons.User) {
-		rep := s.reportsFor()
+		rep := s.reports
 		if rep == nil {
 			s.dashboardError(w, r, u, errNoReports)
 			return

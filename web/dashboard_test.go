@@ -124,7 +124,7 @@ func (b *dashBundle) write(t *testing.T, events ...tracking.Event) {
 			events[i].Version = uint64(time.Now().UnixNano()) + uint64(i)
 		}
 	}
-	require.NoError(t, tracking.WriteClickHouse(context.Background(), b.ch, events))
+	require.NoError(t, tracking.WriteClickHouse(context.Background(), b.pool, b.ch, events))
 	b.events = append(b.events, events...)
 }
 
@@ -272,7 +272,7 @@ func TestDashboardTruth(t *testing.T) {
 		{OrgID: b.org.ID, RepID: 103, Key: "done/5", Kind: tracking.KindLessonCompleted, OccurredAt: b.now.Add(-4 * 24 * time.Hour), CourseID: dashCourse, EnrollmentID: 1030, AssignmentID: 5, LessonID: 5},
 		{OrgID: b.org.ID, RepID: 103, Key: "done/6", Kind: tracking.KindLessonCompleted, OccurredAt: b.now.Add(-4 * 24 * time.Hour), CourseID: dashCourse, EnrollmentID: 1030, AssignmentID: 6, LessonID: 6},
 	}
-	_, err = tracking.Backfill(ctx, b.ch, b.org.ID, backfill)
+	_, err = tracking.Backfill(ctx, b.pool, b.ch, b.org.ID, backfill)
 	require.NoError(t, err)
 	for _, e := range backfill {
 		e.Version = uint64(e.OccurredAt.UnixNano())

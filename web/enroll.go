@@ -61,7 +61,7 @@ func (s *Server) filteredReps(ctx context.Context, u lessons.User, from string) 
 	if err != nil || len(from) > 512 {
 		return nil, bad
 	}
-	rep := s.reportsFor()
+	rep := s.reports
 	if rep == nil {
 		return nil, errNoReports
 	}

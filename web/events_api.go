@@ -184,7 +184,7 @@ func (s *Server) backfillEvents(w http.ResponseWriter, r *http.Request, orgID in
 	if err := s.checkRefs(r, orgID, events, func(i int) string { return fmt.Sprintf("events[%d].", i) }); err != nil {
 		return err
 	}
-	n, err := tracking.Backfill(r.Context(), s.ch, orgID, events)
+	n, err := tracking.Backfill(r.Context(), s.store.Pool(), s.ch, orgID, events)
 	if err != nil {
 		return err
 	}

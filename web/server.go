@@ -22,6 +22,7 @@ import (
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/tracking"
+	"github.com/morselhq/morsel/tracking/reports"
 )
 
 // Check is a dependency /readyz checks, such as Postgres or ClickHouse.
@@ -73,6 +74,7 @@ type Server struct {
 	lessonLinks *lessonLinks // the lesson pages' links cache and ping limiter
 	simulator   bool
 	ch          driver.Conn
+	reports     *reports.Reports // nil without ClickHouse
 	signIns     signInLimiter
 	forms       *http.CrossOriginProtection // for the forms of signed-in users
 	videoDir    string                      // where stored videos are copied to be served
@@ -88,6 +90,11 @@ func New(d Deps) *Server {
 		simulator: d.Simulator, ch: d.ClickHouse, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
 	if s.videoDir == "" {
 		s.videoDir = filepath.Join(os.TempDir(), "morsel-videos")
+	}
+	if s.ch != nil {
+		// One for the server's life: it keeps each organisation's rollups
+		// in memory, current through the change log in Postgres.
+		s.reports = reports.New(s.ch, d.Store.Pool(), d.Store.Now)
 	}
 	if s.log == nil {
 		s.log = slog.Default()

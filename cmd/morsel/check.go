@@ -31,7 +31,7 @@ func init() {
 				}
 				defer ch.Close()
 				fmt.Fprintf(e.stderr, "check-analytics: recounting %s from the raw events…\n", o.Slug)
-				res, err := reports.New(ch, store.Now).Audit(ctx, o.ID)
+				res, err := reports.New(ch, nil, store.Now).Audit(ctx, o.ID)
 				if err != nil {
 					return err
 				}

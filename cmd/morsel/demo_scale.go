@@ -100,7 +100,7 @@ func generateScale(ctx context.Context, e *env, store *lessons.Store, ch driver.
 	for i, r := range s.reps {
 		ids[i] = r.id
 	}
-	err = tracking.RollUpOrg(ctx, ch, s.org.ID, ids, func(done int) {
+	err = tracking.RollUpOrg(ctx, store.Pool(), ch, s.org.ID, ids, func(done int) {
 		fmt.Fprintf(e.stderr, "\rrolling up: %d of %d reps", done, len(ids))
 	})
 	fmt.Fprintln(e.stderr)

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/morselhq/morsel/tracking"
 )
 
@@ -38,37 +36,37 @@ type AuditResult struct {
 // figures and chart of every course.
 func (r *Reports) Audit(ctx context.Context, orgID int64) (AuditResult, error) {
 	now := r.now().UTC()
-	fixed := &Reports{ch: r.ch, now: func() time.Time { return now }}
 	want, wantReps, err := tracking.RecountProgress(ctx, r.ch, orgID)
 	if err != nil {
 		return AuditResult{}, err
 	}
-	got, gotReps, err := tracking.StoredRepProgress(ctx, r.ch, orgID)
+	sn, err := r.snapshot(ctx, orgID)
 	if err != nil {
 		return AuditResult{}, err
 	}
-	statuses, err := fixed.storedStatuses(ctx, orgID)
-	if err != nil {
-		return AuditResult{}, err
+	var got []tracking.EnrollmentProgress
+	var gotReps []tracking.RepSummary
+	for _, rep := range sn.reps {
+		for _, p := range rep.rows {
+			got = append(got, p.EnrollmentProgress)
+		}
+		if rep.summary != nil {
+			gotReps = append(gotReps, rep.summary.RepSummary)
+		}
 	}
-	overview, err := fixed.Overview(ctx, Scope{OrgID: orgID, All: true}, 0)
-	if err != nil {
-		return AuditResult{}, err
-	}
-	shownCourses := overview.Courses
+	var shown []tracking.EnrollmentProgress
+	sn.rows(Scope{OrgID: orgID, All: true}, 0, func(p *progressRow) { shown = append(shown, p.EnrollmentProgress) })
+	shownCourses := courseFigures(shown, now)
 	recounted := courseFigures(want, now)
 	res := AuditResult{Reps: len(wantReps), Enrollments: len(want), Courses: len(recounted)}
-	res.Differences = append(res.Differences, compare(got, want, progressKey, func(p tracking.EnrollmentProgress) []figure {
-		return progressFigures(p, statuses[[2]int64{p.RepID, p.EnrollmentID}])
-	}, func(p tracking.EnrollmentProgress) []figure {
-		return progressFigures(p, StatusOf(p, now).String())
-	})...)
+	figures := func(p tracking.EnrollmentProgress) []figure { return progressFigures(p, now) }
+	res.Differences = append(res.Differences, compare(got, want, progressKey, figures)...)
 	res.Differences = append(res.Differences, compare(gotReps, wantReps, func(s tracking.RepSummary) string {
 		return "rep " + strconv.FormatInt(s.RepID, 10) + " as search finds them"
-	}, summaryFigures, summaryFigures)...)
+	}, summaryFigures)...)
 	res.Differences = append(res.Differences, compare(shownCourses, recounted, func(c CourseFigures) string {
 		return fmt.Sprintf("course %d (%s) on the overview", c.CourseID, c.Title)
-	}, overviewFigures, overviewFigures)...)
+	}, overviewFigures)...)
 	return res, nil
 }
 
@@ -76,7 +74,7 @@ type figure struct{ name, value string }
 
 // compare lines up the rows shown and recounted by key and lists every
 // figure that differs, and every row only one side has.
-func compare[T any](shown, recounted []T, key func(T) string, shownFigures, recountedFigures func(T) []figure) []Difference {
+func compare[T any](shown, recounted []T, key func(T) string, figures func(T) []figure) []Difference {
 	byKey := map[string]T{}
 	for _, s := range shown {
 		byKey[key(s)] = s
@@ -90,7 +88,7 @@ func compare[T any](shown, recounted []T, key func(T) string, shownFigures, reco
 			continue
 		}
 		delete(byKey, k)
-		have, want := shownFigures(s), recountedFigures(w)
+		have, want := figures(s), figures(w)
 		for i := range want {
 			if have[i].value != want[i].value {
 				out = append(out, Difference{Where: k, Figure: want[i].name, Shown: have[i].value, Recounted: want[i].value})
@@ -108,7 +106,7 @@ func progressKey(p tracking.EnrollmentProgress) string {
 	return fmt.Sprintf("rep %d, enrollment %d", p.RepID, p.EnrollmentID)
 }
 
-func progressFigures(p tracking.EnrollmentProgress, status string) []figure {
+func progressFigures(p tracking.EnrollmentProgress, now time.Time) []figure {
 	return []figure{
 		{"team", strconv.FormatInt(p.TeamID, 10) + " " + p.Team}, {"name", p.Name}, {"rep_status", p.RepStatus},
 		{"course", strconv.FormatInt(p.CourseID, 10) + " " + p.CourseTitle}, {"enrollment_status", p.Status},
@@ -119,7 +117,7 @@ func progressFigures(p tracking.EnrollmentProgress, status string) []figure {
 		{"answers", strconv.Itoa(p.Answers)}, {"correct", strconv.Itoa(p.Correct)},
 		{"segments_total", strconv.Itoa(p.Segments)}, {"segments_watched", strconv.Itoa(p.Watched)},
 		{"completed_at", stamp(p.CompletedAt)}, {"last_activity_at", stamp(p.LastActivityAt)},
-		{"oldest_open_sent_at", stamp(p.OldestOpenSentAt)}, {"status", status},
+		{"oldest_open_sent_at", stamp(p.OldestOpenSentAt)}, {"status", StatusOf(p, now).String()},
 	}
 }
 
@@ -150,28 +148,4 @@ func stamp(t time.Time) string {
 		return "none"
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// storedStatuses reads each row's status as the rep table computes it.
-func (r *Reports) storedStatuses(ctx context.Context, orgID int64) (map[[2]int64]string, error) {
-	rows, err := r.query(ctx, "read the statuses", `
-		SELECT rep_id, enrollment_id, `+statusSQL+`
-		FROM enrollment_progress FINAL WHERE org_id = @org AND deleted = 0`, nowArg(r.now()), clickhouse.Named("org", uint64(orgID)))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[[2]int64]string{}
-	for rows.Next() {
-		var rep, enrollment uint64
-		var st uint8
-		if err := rows.Scan(&rep, &enrollment, &st); err != nil {
-			return nil, &Unavailable{fmt.Errorf("read the statuses: %w", err)}
-		}
-		out[[2]int64{int64(rep), int64(enrollment)}] = Status(st).String()
-	}
-	if err := rows.Err(); err != nil {
-		return nil, &Unavailable{fmt.Errorf("read the statuses: %w", err)}
-	}
-	return out, nil
 }

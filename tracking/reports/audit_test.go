@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/migrations/dbtest"
@@ -19,7 +20,7 @@ const org = 1
 
 // history writes three reps in two courses, with a correction, a void and a
 // removal, through the event writer.
-func history(t *testing.T, ch driver.Conn, now time.Time) {
+func history(t *testing.T, pool *pgxpool.Pool, ch driver.Conn, now time.Time) {
 	t.Helper()
 	day := func(n int) time.Time { return now.Add(time.Duration(n) * 24 * time.Hour) }
 	var events []tracking.Event
@@ -49,14 +50,14 @@ func history(t *testing.T, ch driver.Conn, now time.Time) {
 		ev(2, 8, 4, tracking.KindMessageSent, "msg/4", day(-8), 0), ev(2, 8, 4, tracking.KindGraded, "grade/4", day(-8), 0),
 		ev(3, 7, 5, tracking.KindMessageSent, "msg/5", day(-8), 0), ev(3, 7, 5, tracking.KindLessonCompleted, "done/5", day(-7), 0),
 	)
-	require.NoError(t, tracking.WriteClickHouse(context.Background(), ch, events))
+	require.NoError(t, tracking.WriteClickHouse(context.Background(), pool, ch, events))
 	later := uint64(time.Now().UnixNano())
 	void := ev(2, 7, 3, tracking.KindLessonOpened, "open/3", day(-8), 0)
 	void.Deleted, void.Version = true, later
 	correction := ev(1, 7, 2, tracking.KindGraded, "grade/2", day(-3), 0) // the answer was wrong after all
 	correction.Version = later
 	removed := tracking.RepFacts{OrgID: org, RepID: 3, TeamID: 5, Team: "North", Status: "removed", Name: "Rep 3", TimeZone: "UTC", Version: later}
-	require.NoError(t, tracking.WriteClickHouse(context.Background(), ch, []tracking.Event{void, correction, removed.Event(now)}))
+	require.NoError(t, tracking.WriteClickHouse(context.Background(), pool, ch, []tracking.Event{void, correction, removed.Event(now)}))
 }
 
 // tamper rewrites one rollup row with a newer version whose column is set
@@ -91,10 +92,10 @@ func tamper(t *testing.T, ch driver.Conn, table, where, column, expr string) {
 func TestAudit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ch := dbtest.ClickHouse(t)
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
 	now := time.Now().UTC().Truncate(time.Second)
-	history(t, ch, now)
-	r := reports.New(ch, func() time.Time { return now })
+	history(t, pool, ch, now)
+	r := reports.New(ch, nil, func() time.Time { return now })
 
 	res, err := r.Audit(ctx, org)
 	require.NoError(t, err)
@@ -148,7 +149,7 @@ func TestAudit(t *testing.T) {
 func TestAtRiskOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ch := dbtest.ClickHouse(t)
+	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	due := now.Add(-2 * 24 * time.Hour).Format(time.DateOnly)
 	var events []tracking.Event
@@ -166,8 +167,8 @@ func TestAtRiskOrder(t *testing.T) {
 				OccurredAt: now.Add(-5 * 24 * time.Hour), CourseID: 7, EnrollmentID: r.rep * 10, AssignmentID: r.rep*100 + int64(a)})
 		}
 	}
-	require.NoError(t, tracking.WriteClickHouse(ctx, ch, events))
-	ov, err := reports.New(ch, func() time.Time { return now }).Overview(ctx, reports.Scope{OrgID: org, All: true}, 0)
+	require.NoError(t, tracking.WriteClickHouse(ctx, pool, ch, events))
+	ov, err := reports.New(ch, pool, func() time.Time { return now }).Overview(ctx, reports.Scope{OrgID: org, All: true}, 0)
 	require.NoError(t, err)
 	var order []int64
 	for _, r := range ov.AtRisk {

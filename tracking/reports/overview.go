@@ -3,7 +3,6 @@ package reports
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -55,39 +54,22 @@ type Overview struct {
 const AtRiskRows = 10
 
 // Overview reads the figures of every course in the scope, narrowed to
-// team unless it is 0 (which must be in the scope: HasTeam). It reads the
-// scope's rows of enrollment_progress once (a manager's are a few hundred)
-// and counts them here, as the audit counts a recount's rows.
+// team unless it is 0 (which must be in the scope: HasTeam), counted over
+// the scope's rows of enrollment_progress as the audit counts a recount's.
 func (r *Reports) Overview(ctx context.Context, s Scope, team int64) (Overview, error) {
-	now := r.now().UTC()
-	rows, err := r.query(ctx, "read the overview", `
-		SELECT `+rowColumns+`, lessons_opened, opted_out, phone_invalid, completed_at
-		FROM enrollment_progress FINAL
-		WHERE `+s.where(team)+` AND `+liveSQL, nowArg(now))
+	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
 		return Overview{}, err
 	}
-	defer rows.Close()
+	now := r.now().UTC()
 	var progress []tracking.EnrollmentProgress
 	var atRisk []Row
-	for rows.Next() {
-		var opened uint32
-		var optedOut, invalid uint8
-		p := tracking.EnrollmentProgress{RepStatus: "active", Status: "active"} // liveSQL kept these only
-		row, err := scanRow(rows, &opened, &optedOut, &invalid, &p.CompletedAt)
-		if err != nil {
-			return Overview{}, &Unavailable{fmt.Errorf("read the overview: %w", err)}
-		}
-		p.CourseID, p.CourseTitle, p.Lessons, p.Done, p.Opened = row.CourseID, row.Course, row.Lessons, row.Done, int(opened)
-		p.DueAt, p.CompletedAt, p.OptedOut, p.PhoneInvalid = row.DueAt, zero(p.CompletedAt), optedOut == 1, invalid == 1
-		progress = append(progress, p)
+	sn.rows(s, team, func(p *progressRow) {
+		progress = append(progress, p.EnrollmentProgress)
 		if !p.Finished() && !p.DueAt.IsZero() && !p.OptedOut && !p.PhoneInvalid {
-			atRisk = append(atRisk, row)
+			atRisk = append(atRisk, rowOf(p, now))
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return Overview{}, &Unavailable{fmt.Errorf("read the overview: %w", err)}
-	}
+	})
 	out := Overview{At: now, Courses: courseFigures(progress, now)}
 	sort.Slice(out.Courses, func(i, j int) bool {
 		a, b := out.Courses[i], out.Courses[j]

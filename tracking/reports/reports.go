@@ -1,10 +1,13 @@
 // Package reports reads what the manager dashboard shows from ClickHouse:
 // the per-(rep, enrollment) rollup enrollment_progress, the rep_summary
-// rollup that search ranks, and a rep's raw events for their timeline. Each
-// page is one or two queries over the rows of the reps in the user's scope,
-// never over the raw events of many reps.
+// rollup that search ranks, and a rep's raw events for their timeline.
 //
-// Every query is bounded by the user's Scope, applied here and not by the
+// The rollups' rows of an organisation are kept in memory as a snapshot
+// (snapshot.go), current through the change log that their writers keep in
+// Postgres (tracking.Changes): a page asks the log, reads again the reps it
+// names, and counts in Go. Only a rep's timeline reads ClickHouse each time.
+//
+// Every read is bounded by the user's Scope, applied here and not by the
 // caller: an organisation, and for a manager the teams they manage.
 package reports
 
@@ -12,8 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -51,43 +52,35 @@ func (s Scope) HasTeam(id int64) bool {
 	return false
 }
 
-// where is the condition on a table sorted by (org_id, team_id, ...) that
-// keeps the scope's rows, narrowed to one team unless team is 0. The team
-// must be in the scope (HasTeam).
-func (s Scope) where(team int64) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "org_id = %d", s.OrgID)
-	switch {
-	case team != 0:
-		fmt.Fprintf(&b, " AND team_id = %d", team)
-	case !s.All && len(s.Teams) == 0:
-		b.WriteString(" AND 0")
-	case !s.All:
-		b.WriteString(" AND team_id IN (")
-		for i, t := range s.Teams {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatInt(t, 10))
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
-}
-
 // Reports reads the reports from ClickHouse.
 type Reports struct {
-	ch  driver.Conn
-	now func() time.Time
+	ch        driver.Conn
+	now       func() time.Time
+	snapshots *snapshots // nil: each page reads the rollups whole
 }
 
 // New returns Reports on ch; now is the clock that decides what is overdue
-// (nil: time.Now).
-func New(ch driver.Conn, now func() time.Time) *Reports {
+// (nil: time.Now). With log, the Postgres change log of the rollups
+// (tracking.Changes), Reports keeps each organisation's rollups in memory
+// and reads again only what the log says changed; without, every page reads
+// them whole (what an audit wants).
+func New(ch driver.Conn, log tracking.Querier, now func() time.Time) *Reports {
 	if now == nil {
 		now = time.Now
 	}
-	return &Reports{ch: ch, now: now}
+	r := &Reports{ch: ch, now: now}
+	if log != nil {
+		r.snapshots = newSnapshots(ch, log)
+	}
+	return r
+}
+
+// snapshot returns the organisation's rollups as they stand.
+func (r *Reports) snapshot(ctx context.Context, orgID int64) (*snapshot, error) {
+	if r.snapshots == nil {
+		return loadSnapshot(ctx, r.ch, orgID, 0)
+	}
+	return r.snapshots.current(ctx, orgID)
 }
 
 // Status is where one rep stands in one enrollment, from the most urgent.
@@ -127,7 +120,7 @@ func ParseStatus(slug string) (Status, bool) {
 // How long a step may stay open before its rep counts as behind.
 const behindAfter = 3 * 24 * time.Hour
 
-// StatusOf is p's status at now: what statusSQL computes, for recounts.
+// StatusOf is p's status at now, as the rep table shows it.
 func StatusOf(p tracking.EnrollmentProgress, now time.Time) Status {
 	switch {
 	case p.Finished():
@@ -148,24 +141,9 @@ func isOverdue(p tracking.EnrollmentProgress, now time.Time) bool {
 	return !p.Finished() && !p.DueAt.IsZero() && !p.DueAt.After(now)
 }
 
-// The status of a row of enrollment_progress in SQL, as StatusOf; @now is a
-// UInt32 of Unix seconds.
-const (
-	finishedSQL = `(lessons_total > 0 AND lessons_done >= lessons_total)`
-	overdueSQL  = `(NOT ` + finishedSQL + ` AND toUInt32(due_at) > 0 AND toUInt32(due_at) <= @now)`
-	statusSQL   = `multiIf(` + finishedSQL + `, 5, opted_out = 1, 3, phone_invalid = 1, 2, ` + overdueSQL + `, 0,
-		lessons_sent >= lessons_done + 2 OR (toUInt32(oldest_open_sent_at) > 0 AND toUInt32(oldest_open_sent_at) <= @now - 259200), 1, 4)`
-	// liveSQL keeps the rows a report counts: not a tombstone, the rep not
-	// removed, the enrollment not cancelled.
-	liveSQL = `deleted = 0 AND rep_status != 'removed' AND status != 'cancelled'`
-)
-
-// nowArg binds @now.
-func nowArg(t time.Time) driver.NamedValue { return clickhouse.Named("now", uint32(t.Unix())) }
-
 // querySettings suit the reports' queries: small reads, many at once. One
 // thread each (many run side by side; a second thread only adds overhead),
-// and the cache of uncompressed blocks, which the rollups' hot granules fit.
+// and the cache of uncompressed blocks, which the hot granules fit.
 var querySettings = clickhouse.Settings{"max_threads": 1, "use_uncompressed_cache": 1}
 
 // query runs a query, wrapping a failure as Unavailable.
@@ -217,29 +195,10 @@ func (r Row) DueOn() (time.Time, bool) {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC), true
 }
 
-const rowColumns = `rep_id, enrollment_id, team_id, course_id, name, team_name, course_title, lessons_done, lessons_total,
-	answers, correct, segments_watched, segments_total, last_activity_at, due_at, ` + statusSQL + ` AS st`
-
-func scanRow(rows driver.Rows, extra ...any) (Row, error) {
-	var rep, enrollment, team, course uint64
-	var done, lessons, answers, correct, watched, segments uint32
-	var st uint8
-	var r Row
-	dest := append([]any{&rep, &enrollment, &team, &course, &r.Name, &r.Team, &r.Course, &done, &lessons,
-		&answers, &correct, &watched, &segments, &r.LastActivity, &r.DueAt, &st}, extra...)
-	if err := rows.Scan(dest...); err != nil {
-		return Row{}, err
-	}
-	r.RepID, r.EnrollmentID, r.TeamID, r.CourseID = int64(rep), int64(enrollment), int64(team), int64(course)
-	r.Done, r.Lessons, r.Answers, r.Correct = int(done), int(lessons), int(answers), int(correct)
-	r.Watched, r.Segments, r.Status = int(watched), int(segments), Status(st)
-	r.LastActivity, r.DueAt = zero(r.LastActivity), zero(r.DueAt)
-	return r, nil
-}
-
-func zero(t time.Time) time.Time {
-	if t.Unix() <= 0 {
-		return time.Time{}
-	}
-	return t.UTC()
+// rowOf is the row a rep table shows of p, with its status at now.
+func rowOf(p *progressRow, now time.Time) Row {
+	return Row{RepID: p.RepID, EnrollmentID: p.EnrollmentID, TeamID: p.TeamID, CourseID: p.CourseID,
+		Name: p.Name, Team: p.Team, Course: p.CourseTitle, Done: p.Done, Lessons: p.Lessons,
+		Answers: p.Answers, Correct: p.Correct, Watched: p.Watched, Segments: p.Segments,
+		LastActivity: p.LastActivityAt, DueAt: p.DueAt, Status: StatusOf(p.EnrollmentProgress, now)}
 }

@@ -1,14 +1,13 @@
 package reports
 
 import (
+	"cmp"
 	"context"
-	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // Search limits.
@@ -48,48 +47,56 @@ func (r *Reports) Search(ctx context.Context, s Scope, text string) ([]Match, er
 		}
 		return -1
 	}, text)
-	match := `positionCaseInsensitiveUTF8(name, @q) > 0`
-	if s.Contacts {
-		match += ` OR positionCaseInsensitiveUTF8(email, @q) > 0`
-		// Only a search of digits (and the punctuation of a number) looks in
-		// phone numbers, so that "a1" does not match every number with a 1.
-		if digits != "" && isPhoneLike(text) {
-			match += ` OR position(phone, @digits) > 0`
-		}
-	}
-	rows, err := r.query(ctx, "search reps", `
-		SELECT rep_id, team_id, name, team_name, phone, email, enrollments, done, last_activity_at,
-			multiIf(startsWith(lowerUTF8(name), @q), 3, positionCaseInsensitiveUTF8(name, concat(' ', @q)) > 0, 2, 1)
-				+ 2 * exp((toInt64(toUInt32(last_activity_at)) - toInt64(@now)) / 604800) AS score
-		FROM rep_summary FINAL
-		WHERE `+s.where(0)+` AND deleted = 0 AND rep_status != 'removed' AND (`+match+`)
-		ORDER BY score DESC, lowerUTF8(name), rep_id
-		LIMIT `+fmt.Sprint(SearchResults),
-		clickhouse.Named("q", q), clickhouse.Named("digits", digits), nowArg(r.now()))
+	phone := s.Contacts && digits != "" && isPhoneLike(text)
+	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Match
-	for rows.Next() {
-		var rep, team uint64
-		var enrollments, done uint32
-		var score float64
-		var m Match
-		if err := rows.Scan(&rep, &team, &m.Name, &m.Team, &m.Phone, &m.Email, &enrollments, &done, &m.LastActivityAt, &score); err != nil {
-			return nil, &Unavailable{fmt.Errorf("search reps: %w", err)}
-		}
-		m.RepID, m.TeamID, m.Enrollments, m.Done = int64(rep), int64(team), int(enrollments), int(done)
-		m.LastActivityAt = zero(m.LastActivityAt)
-		if !s.Contacts {
-			m.Phone, m.Email = "", ""
-		}
-		out = append(out, m)
+	now, word := r.now().Unix(), " "+q
+	type scored struct {
+		m     *summaryRow
+		score float64
 	}
-	if err := rows.Err(); err != nil {
-		return nil, &Unavailable{fmt.Errorf("search reps: %w", err)}
+	var found []scored
+	sn.summaries(s, func(m *summaryRow) {
+		// Only a search of digits (and the punctuation of a number) looks in
+		// phone numbers, so that "a1" does not match every number with a 1.
+		if !strings.Contains(m.name, q) && !(s.Contacts && strings.Contains(m.email, q)) &&
+			!(phone && strings.Contains(m.Phone, digits)) {
+			return
+		}
+		score := 1.0
+		switch {
+		case strings.HasPrefix(m.name, q):
+			score = 3
+		case strings.Contains(m.name, word):
+			score = 2
+		}
+		score += 2 * math.Exp(float64(unix(m.LastActivityAt)-now)/recencyScale)
+		found = append(found, scored{m, score})
+	})
+	found = smallest(found, SearchResults, func(a, b scored) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), strings.Compare(a.m.name, b.m.name), cmp.Compare(a.m.RepID, b.m.RepID))
+	})
+	out := make([]Match, 0, len(found))
+	for _, f := range found {
+		out = append(out, matchOf(f.m, s))
 	}
 	return out, nil
+}
+
+// recencyScale is the seconds over which the bonus for recent activity
+// falls by a factor e: a week, so that it halves in about five days.
+const recencyScale = 7 * 24 * 3600
+
+// matchOf is the rep as a search shows them in s.
+func matchOf(m *summaryRow, s Scope) Match {
+	out := Match{RepID: m.RepID, TeamID: m.TeamID, Name: m.Name, Team: m.Team, Enrollments: m.Enrollments,
+		Done: m.Done, LastActivityAt: m.LastActivityAt}
+	if s.Contacts {
+		out.Phone, out.Email = m.Phone, m.Email
+	}
+	return out
 }
 
 // isPhoneLike says whether a search looks like part of a phone number.

@@ -73,63 +73,25 @@ var timelineKinds = []string{
 // Story reads a rep's story: ErrNotFound when the rep is not in the scope
 // (or was removed).
 func (r *Reports) Story(ctx context.Context, s Scope, repID int64) (Story, error) {
-	rep, err := r.repInScope(ctx, s, repID)
+	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
 		return Story{}, err
 	}
-	st := Story{Rep: rep}
-	rows, err := r.query(ctx, "read the rep's enrollments", `
-		SELECT `+rowColumns+` FROM enrollment_progress FINAL
-		WHERE `+s.where(rep.TeamID)+` AND rep_id = @rep AND `+liveSQL+`
-		ORDER BY enrollment_id DESC`, nowArg(r.now()), clickhouse.Named("rep", uint64(repID)))
-	if err != nil {
-		return Story{}, err
+	rep := sn.reps[repID]
+	if rep == nil || rep.summary == nil || rep.summary.RepStatus == "removed" || !s.inScope(rep.summary.TeamID, 0) {
+		return Story{}, ErrNotFound
 	}
-	for rows.Next() {
-		row, err := scanRow(rows)
-		if err != nil {
-			rows.Close()
-			return Story{}, &Unavailable{fmt.Errorf("read the rep's enrollments: %w", err)}
+	st := Story{Rep: matchOf(rep.summary, s)}
+	now := r.now().UTC()
+	for i := len(rep.rows) - 1; i >= 0; i-- { // the newest enrollment first
+		if p := &rep.rows[i]; p.live && p.TeamID == rep.summary.TeamID {
+			st.Enrollments = append(st.Enrollments, rowOf(p, now))
 		}
-		st.Enrollments = append(st.Enrollments, row)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Story{}, &Unavailable{fmt.Errorf("read the rep's enrollments: %w", err)}
 	}
 	if err := r.readEvents(ctx, s.OrgID, repID, &st); err != nil {
 		return Story{}, err
 	}
 	return st, nil
-}
-
-func (r *Reports) repInScope(ctx context.Context, s Scope, repID int64) (Match, error) {
-	rows, err := r.query(ctx, "read the rep", `
-		SELECT team_id, name, team_name, phone, email, enrollments, done, last_activity_at
-		FROM rep_summary FINAL
-		WHERE `+s.where(0)+` AND rep_id = @rep AND deleted = 0 AND rep_status != 'removed'`,
-		clickhouse.Named("rep", uint64(repID)))
-	if err != nil {
-		return Match{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return Match{}, &Unavailable{fmt.Errorf("read the rep: %w", err)}
-		}
-		return Match{}, ErrNotFound
-	}
-	var team uint64
-	var enrollments, done uint32
-	m := Match{RepID: repID}
-	if err := rows.Scan(&team, &m.Name, &m.Team, &m.Phone, &m.Email, &enrollments, &done, &m.LastActivityAt); err != nil {
-		return Match{}, &Unavailable{fmt.Errorf("read the rep: %w", err)}
-	}
-	m.TeamID, m.Enrollments, m.Done, m.LastActivityAt = int64(team), int(enrollments), int(done), zero(m.LastActivityAt)
-	if !s.Contacts {
-		m.Phone, m.Email = "", ""
-	}
-	return m, nil
 }
 
 // readEvents reads every version of the rep's events, newest first, into

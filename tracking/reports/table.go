@@ -1,15 +1,18 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
-	"github.com/morselhq/morsel/lessons/errs"
+	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/morselhq/morsel/lessons/errs"
 )
 
 // Column is a column of the rep table that rows sort by.
@@ -31,20 +34,50 @@ const (
 // Columns lists the columns in the table's order.
 var Columns = []Column{ByName, ByTeam, ByCourse, ByProgress, ByQuiz, ByVideo, ByActivity, ByDue, ByStatus}
 
-// sortKeys are the columns' sort keys in SQL: a String or an Int64, so that
-// a page's last key is exact in a cursor. Ratios are in hundredths of a
-// percent; a missing figure sorts first (-1), a missing due date last.
-// ClickHouse computes both branches of if(): a divisor is never 0.
-var sortKeys = map[Column]string{
-	ByName:     `lowerUTF8(name)`,
-	ByTeam:     `lowerUTF8(team_name)`,
-	ByCourse:   `lowerUTF8(course_title)`,
-	ByProgress: `toInt64(if(lessons_total = 0, 0, intDiv(lessons_done * 10000, greatest(lessons_total, 1))))`,
-	ByQuiz:     `if(answers = 0, toInt64(-1), toInt64(intDiv(correct * 10000, greatest(answers, 1))))`,
-	ByVideo:    `if(segments_total = 0, toInt64(-1), toInt64(least(10000, intDiv(segments_watched * 10000, greatest(segments_total, 1)))))`,
-	ByActivity: `toInt64(toUInt32(last_activity_at))`,
-	ByDue:      `if(toUInt32(due_at) = 0, toInt64(4294967295), toInt64(toUInt32(due_at)))`,
-	ByStatus:   `toInt64(st)`,
+// sortKey is a row's key in the column: a string for the texts (in lower
+// case), else a number, so that a page's last key is exact in a cursor.
+// Ratios are in hundredths of a percent; a missing figure sorts first (-1),
+// a missing due date last.
+func sortKey(c Column, p *progressRow, st Status) (string, int64) {
+	switch c {
+	case ByName:
+		return p.name, 0
+	case ByTeam:
+		return p.team, 0
+	case ByCourse:
+		return p.course, 0
+	case ByProgress:
+		if p.Lessons == 0 {
+			return "", 0
+		}
+		return "", int64(p.Done) * 10000 / int64(p.Lessons)
+	case ByQuiz:
+		if p.Answers == 0 {
+			return "", -1
+		}
+		return "", int64(p.Correct) * 10000 / int64(p.Answers)
+	case ByVideo:
+		if p.Segments == 0 {
+			return "", -1
+		}
+		return "", min(10000, int64(p.Watched)*10000/int64(p.Segments))
+	case ByActivity:
+		return "", unix(p.LastActivityAt)
+	case ByDue:
+		if p.DueAt.IsZero() {
+			return "", math.MaxUint32
+		}
+		return "", unix(p.DueAt)
+	}
+	return "", int64(st)
+}
+
+// unix is t in Unix seconds, 0 for the zero time.
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 func (c Column) text() bool { return c == ByName || c == ByTeam || c == ByCourse }
@@ -52,8 +85,7 @@ func (c Column) text() bool { return c == ByName || c == ByTeam || c == ByCourse
 // ParseColumn reads a column's name; ok is false for anything else.
 func ParseColumn(s string) (Column, bool) {
 	c := Column(s)
-	_, ok := sortKeys[c]
-	return c, ok
+	return c, slices.Contains(Columns, c)
 }
 
 // Filter narrows the rep table. The zero Filter is every row in scope.
@@ -133,74 +165,55 @@ func (r *Reports) Table(ctx context.Context, s Scope, q TableQuery) (TablePage, 
 	if q.Sort == "" {
 		q.Sort = ByName
 	}
-	key, ok := sortKeys[q.Sort]
-	if !ok {
+	if !slices.Contains(Columns, q.Sort) {
 		return TablePage{}, fmt.Errorf("sort by %q: no such column", q.Sort)
 	}
 	limit := q.Limit
 	if limit <= 0 || limit > MaxPageSize {
 		limit = DefaultPageSize
 	}
-	now := r.now().UTC()
-	args := []any{nowArg(now)}
-	where := q.Filter.where(s)
-	// Reading backwards (the page before) flips the order, then the rows.
-	backwards := q.Before != nil && q.After == nil
-	desc := q.Desc != backwards
-	if c := from(q.After, q.Before); c != nil {
-		op := ">"
-		if desc {
-			op = "<"
-		}
-		var v any = c.Number
-		if q.Sort.text() {
-			v = c.Text
-		}
-		where = append(where, fmt.Sprintf(`(k %[1]s @k OR (k = @k AND (rep_id %[1]s @rep OR (rep_id = @rep AND enrollment_id %[1]s @enrollment))))`, op))
-		args = append(args, clickhouse.Named("k", v), clickhouse.Named("rep", uint64(c.Rep)), clickhouse.Named("enrollment", uint64(c.Enrollment)))
-	}
-	dir := ""
-	if desc {
-		dir = " DESC"
-	}
-	rows, err := r.query(ctx, "read the rep table", `
-		SELECT `+rowColumns+`, `+key+` AS k
-		FROM enrollment_progress FINAL
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY k`+dir+`, rep_id`+dir+`, enrollment_id`+dir+`
-		LIMIT `+strconv.Itoa(limit+1), args...)
+	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
 		return TablePage{}, err
 	}
-	defer rows.Close()
-	var page TablePage
-	var keys []Cursor
-	for rows.Next() {
-		var c Cursor
-		var k any = &c.Number
-		if q.Sort.text() {
-			k = &c.Text
+	now := r.now().UTC()
+	// Reading backwards (the page before) flips the order, then the rows.
+	backwards := q.Before != nil && q.After == nil
+	desc := q.Desc != backwards
+	order := func(a, b keyed) int {
+		c := cmp.Or(strings.Compare(a.key.Text, b.key.Text), cmp.Compare(a.key.Number, b.key.Number),
+			cmp.Compare(a.key.Rep, b.key.Rep), cmp.Compare(a.key.Enrollment, b.key.Enrollment))
+		if desc {
+			return -c
 		}
-		row, err := scanRow(rows, k)
-		if err != nil {
-			return TablePage{}, &Unavailable{fmt.Errorf("read the rep table: %w", err)}
+		return c
+	}
+	start := from(q.After, q.Before)
+	var rows []keyed
+	sn.rows(s, q.Team, func(p *progressRow) {
+		st := StatusOf(p.EnrollmentProgress, now)
+		if !q.Filter.keeps(p, st, now) {
+			return
 		}
-		c.Rep, c.Enrollment = row.RepID, row.EnrollmentID
-		page.Rows, keys = append(page.Rows, row), append(keys, c)
-	}
-	if err := rows.Err(); err != nil {
-		return TablePage{}, &Unavailable{fmt.Errorf("read the rep table: %w", err)}
-	}
-	more := len(page.Rows) > limit
-	if more {
-		page.Rows, keys = page.Rows[:limit], keys[:limit]
-	}
+		k := keyed{p: p, st: st, key: Cursor{Rep: p.RepID, Enrollment: p.EnrollmentID}}
+		k.key.Text, k.key.Number = sortKey(q.Sort, p, st)
+		if start != nil && order(k, keyed{key: *start}) <= 0 {
+			return
+		}
+		rows = append(rows, k)
+	})
+	rows = smallest(rows, limit+1, order)
+	more := len(rows) > limit
+	rows = rows[:min(len(rows), limit)]
 	if backwards {
-		slices.Reverse(page.Rows)
-		slices.Reverse(keys)
+		slices.Reverse(rows)
 	}
-	if len(keys) > 0 {
-		first, last := keys[0], keys[len(keys)-1]
+	var page TablePage
+	for _, k := range rows {
+		page.Rows = append(page.Rows, rowOf(k.p, now))
+	}
+	if len(rows) > 0 {
+		first, last := rows[0].key, rows[len(rows)-1].key
 		if (backwards && more) || (!backwards && q.After != nil) {
 			page.Prev = &first
 		}
@@ -211,21 +224,48 @@ func (r *Reports) Table(ctx context.Context, s Scope, q TableQuery) (TablePage, 
 	return page, nil
 }
 
-// where is the filter's condition on enrollment_progress, in the scope; the
-// query binds @now.
-func (f Filter) where(s Scope) []string {
-	where := []string{s.where(f.Team), liveSQL}
-	if f.Course != 0 {
-		where = append(where, fmt.Sprintf("course_id = %d", f.Course))
+// keyed is a row with its status and its key in the table's order.
+type keyed struct {
+	p   *progressRow
+	st  Status
+	key Cursor
+}
+
+// smallest returns the n first of rows in order, sorted: a full sort only
+// of what is left after a partial one, so that a page of 7,000 rows costs
+// little more than reading them.
+func smallest[T any](rows []T, n int, order func(a, b T) int) []T {
+	if len(rows) > 4*n {
+		// Keep a bounded sorted window: each row past it is compared with
+		// its last element only.
+		top := slices.Clone(rows[:n])
+		slices.SortFunc(top, order)
+		for _, r := range rows[n:] {
+			if order(r, top[n-1]) >= 0 {
+				continue
+			}
+			i, _ := slices.BinarySearchFunc(top, r, order)
+			copy(top[i+1:], top[i:n-1])
+			top[i] = r
+		}
+		return top
 	}
-	if f.Status != nil {
-		where = append(where, fmt.Sprintf("st = %d", *f.Status))
+	slices.SortFunc(rows, order)
+	return rows[:min(len(rows), n)]
+}
+
+// keeps says whether the filter keeps the row, of status st at now.
+func (f Filter) keeps(p *progressRow, st Status, now time.Time) bool {
+	switch {
+	case f.Course != 0 && p.CourseID != f.Course:
+		return false
+	case f.Status != nil && st != *f.Status:
+		return false
+	case f.DueWithin > 0:
+		due := unix(p.DueAt)
+		return !p.Finished() && due > now.Unix() && due <= now.Unix()+int64(min(f.DueWithin, MaxDueWithin))*86400
 	}
-	if f.DueWithin > 0 {
-		where = append(where, fmt.Sprintf("NOT %s AND toUInt32(due_at) > @now AND toUInt32(due_at) <= @now + %d",
-			finishedSQL, min(f.DueWithin, MaxDueWithin)*86400))
-	}
-	return where
+	return true
 }
 
 // MaxFilteredReps bounds the reps a filter gives RepIDs.
@@ -235,30 +275,22 @@ const MaxFilteredReps = 100_000
 // table, in the scope, ascending: the reps a manager picks by a filter. More
 // than MaxFilteredReps is an error.
 func (r *Reports) RepIDs(ctx context.Context, s Scope, f Filter) ([]int64, error) {
-	rows, err := r.query(ctx, "read the filtered reps", `
-		SELECT DISTINCT rep_id FROM (SELECT rep_id, `+statusSQL+` AS st FROM enrollment_progress FINAL
-			WHERE `+strings.Join(f.where(s), " AND ")+`)
-		ORDER BY rep_id LIMIT `+strconv.Itoa(MaxFilteredReps+1), nowArg(r.now().UTC()))
+	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			return nil, &Unavailable{fmt.Errorf("read the filtered reps: %w", err)}
+	now := r.now().UTC()
+	reps := map[int64]bool{}
+	sn.rows(s, f.Team, func(p *progressRow) {
+		if f.keeps(p, StatusOf(p.EnrollmentProgress, now), now) {
+			reps[p.RepID] = true
 		}
-		ids = append(ids, int64(id))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, &Unavailable{fmt.Errorf("read the filtered reps: %w", err)}
-	}
-	if len(ids) > MaxFilteredReps {
+	})
+	if len(reps) > MaxFilteredReps {
 		return nil, errs.InvalidInput("The filter shows too many reps.", []errs.Detail{{Path: "from",
 			Message: fmt.Sprintf("keeps more than %d reps; narrow it by team or course", MaxFilteredReps)}})
 	}
-	return ids, nil
+	return slices.Sorted(maps.Keys(reps)), nil
 }
 
 // from is the cursor a query continues from.
