@@ -37,22 +37,13 @@ type Change struct {
 // reps whose rollups were recomputed. Organisations are locked in order of
 // id, so that writers of several at once cannot deadlock.
 func recordChanges(ctx context.Context, db Beginner, events []Event) error {
-	byOrg := map[int64]map[int64]bool{}
-	for _, e := range events {
-		if e.RepID == 0 {
-			continue
-		}
-		if byOrg[e.OrgID] == nil {
-			byOrg[e.OrgID] = map[int64]bool{}
-		}
-		byOrg[e.OrgID][e.RepID] = true
-	}
+	byOrg := repsByOrg(events)
 	if len(byOrg) == 0 {
 		return nil
 	}
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		for _, org := range slices.Sorted(maps.Keys(byOrg)) {
-			if err := recordChange(ctx, tx, org, slices.Sorted(maps.Keys(byOrg[org]))); err != nil {
+			if err := recordChange(ctx, tx, org, byOrg[org]); err != nil {
 				return err
 			}
 		}

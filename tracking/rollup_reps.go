@@ -141,24 +141,35 @@ const rollupReps = 5000
 // now: WriteClickHouse calls it after RollUp. A row whose key is gone (the
 // rep moved to another team) gets a tombstone.
 func RollUpReps(ctx context.Context, ch driver.Conn, events []Event) error {
-	byOrg := map[int64]map[int64]bool{}
-	for _, e := range events {
-		if e.RepID == 0 {
-			continue
-		}
-		if byOrg[e.OrgID] == nil {
-			byOrg[e.OrgID] = map[int64]bool{}
-		}
-		byOrg[e.OrgID][e.RepID] = true
-	}
+	byOrg := repsByOrg(events)
 	for _, org := range slices.Sorted(maps.Keys(byOrg)) {
-		for reps := range slices.Chunk(slices.Sorted(maps.Keys(byOrg[org])), rollupReps) {
+		for reps := range slices.Chunk(byOrg[org], rollupReps) {
 			if err := rollUpReps(ctx, ch, org, reps); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// repsByOrg returns the reps that events are about, ascending, by
+// organisation.
+func repsByOrg(events []Event) map[int64][]int64 {
+	sets := map[int64]map[int64]bool{}
+	for _, e := range events {
+		if e.RepID == 0 {
+			continue
+		}
+		if sets[e.OrgID] == nil {
+			sets[e.OrgID] = map[int64]bool{}
+		}
+		sets[e.OrgID][e.RepID] = true
+	}
+	out := make(map[int64][]int64, len(sets))
+	for org, reps := range sets {
+		out[org] = slices.Sorted(maps.Keys(reps))
+	}
+	return out
 }
 
 // RollUpOrg recomputes every rollup of the reps (all of the organisation's

@@ -264,9 +264,30 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil || id <= 0 {
 		return reports.ErrNotFound
 	}
-	story, err := rep.Story(ctx, v.scope, id)
+	older, err := olderParam(r.URL.Query())
 	if err != nil {
 		return err
+	}
+	story, err := rep.Story(ctx, v.scope, id, older, pages.TimelinePage)
+	if err != nil {
+		return err
+	}
+	total := story.Total
+	if last := max(0, total-1) / pages.TimelinePage * pages.TimelinePage; older > last { // past the end: the last page
+		older = last
+		if story, err = rep.Story(ctx, v.scope, id, older, pages.TimelinePage); err != nil {
+			return err
+		}
+	}
+	var newer, olderLink, shown string
+	if older > 0 {
+		newer = timelineLink(id, older-pages.TimelinePage)
+	}
+	if older+pages.TimelinePage < total {
+		olderLink = timelineLink(id, older+pages.TimelinePage)
+	}
+	if total > pages.TimelinePage {
+		shown = fmt.Sprintf("Events %d to %d of %d, newest first.", older+1, older+len(story.Entries), total)
 	}
 	ids := map[int64]bool{}
 	for _, e := range story.Entries {
@@ -285,7 +306,8 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	p := pages.RepPage{Story: story, Lessons: map[int64]pages.LessonInfo{}, Back: "/dashboard/reps"}
+	p := pages.RepPage{Story: story, Lessons: map[int64]pages.LessonInfo{}, Back: "/dashboard/reps",
+		Newer: newer, Older: olderLink, Shown: shown}
 	for id, n := range names {
 		p.Lessons[id] = pages.LessonInfo{Title: n.Title, Segments: n.Segments}
 	}
@@ -336,4 +358,26 @@ func enrollmentNotice(kind string) string {
 		return "Cancelled: the rep gets nothing more of the course."
 	}
 	return ""
+}
+
+// olderParam reads ?older=: how many of the newest timeline entries to skip,
+// a multiple of pages.TimelinePage.
+func olderParam(q url.Values) (int, error) {
+	v := q.Get("older")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n%pages.TimelinePage != 0 || n > reports.MaxStoryEvents {
+		return 0, badParam{"older", v, fmt.Sprintf("a multiple of %d from 0 to %d", pages.TimelinePage, reports.MaxStoryEvents)}
+	}
+	return n, nil
+}
+
+// timelineLink is the rep page showing the timeline from the older-th entry.
+func timelineLink(rep int64, older int) string {
+	if older <= 0 {
+		return fmt.Sprintf("/dashboard/reps/%d", rep)
+	}
+	return fmt.Sprintf("/dashboard/reps/%d?older=%d", rep, older)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/morselhq/morsel/migrations/dbtest"
 	"github.com/morselhq/morsel/tracking"
 	"github.com/morselhq/morsel/web"
+	"github.com/morselhq/morsel/web/pages"
 )
 
 // dashBundle is an organisation with two teams, six reps in ClickHouse, and
@@ -446,4 +447,47 @@ func TestDashboardClickHouseDown(t *testing.T) {
 	require.Contains(t, string(page.body), fmt.Sprintf(`data-enrollment="%d" data-done="1"`, lb.enrollmentID), "the text lesson opened while ClickHouse was down")
 	require.Regexp(t, `data-testid="watched">1 of \d+<`, string(page.body), "the segment pinged while ClickHouse was down")
 	require.Contains(t, string(page.body), fmt.Sprintf(`data-key="open/%d"`, lb.assignments["intro"]))
+}
+
+// A long timeline comes in pages of pages.TimelinePage, newest first, each
+// linking to its neighbours; a page past the end shows the last one.
+func TestDashboardTimelinePages(t *testing.T) {
+	t.Parallel()
+	b := setupDashboard(t)
+	const messages = pages.TimelinePage + 30
+	var events []tracking.Event
+	for i := range messages {
+		events = append(events, tracking.Event{OrgID: b.org.ID, RepID: 104, Key: fmt.Sprintf("msg/9%03d/message_sent", i),
+			Kind: tracking.KindMessageSent, OccurredAt: b.now.Add(-time.Duration(messages-i) * time.Minute), EnrollmentID: 1040})
+	}
+	b.write(t, events...)
+	entries := func(body []byte) []string {
+		return regexp.MustCompile(`data-key="([^"]+)"`).FindAllString(string(body), -1)
+	}
+	first := b.get("/dashboard/reps/104", b.admin)
+	require.Equal(t, http.StatusOK, first.status)
+	keys := entries(first.body)
+	require.Len(t, keys, pages.TimelinePage)
+	require.Equal(t, fmt.Sprintf(`data-key="msg/9%03d/message_sent"`, messages-1), keys[0], "the newest first")
+	require.Contains(t, string(first.body), fmt.Sprintf(`href="/dashboard/reps/104?older=%d"`, pages.TimelinePage))
+	require.NotContains(t, string(first.body), `data-testid="newer"`)
+	total := len(keys)
+
+	second := b.get(fmt.Sprintf("/dashboard/reps/104?older=%d", pages.TimelinePage), b.admin)
+	require.Equal(t, http.StatusOK, second.status)
+	rest := entries(second.body)
+	total += len(rest)
+	require.GreaterOrEqual(t, total, messages, "every message is on one of the pages")
+	require.NotContains(t, rest, keys[len(keys)-1], "no entry on both pages")
+	require.Contains(t, string(second.body), `href="/dashboard/reps/104"`)
+	require.NotContains(t, string(second.body), `data-testid="older"`)
+	require.Contains(t, string(second.body), fmt.Sprintf("Events %d to %d of %d", pages.TimelinePage+1, total, total))
+
+	past := b.get(fmt.Sprintf("/dashboard/reps/104?older=%d", 5*pages.TimelinePage), b.admin)
+	require.Equal(t, rest, entries(past.body), "past the end: the last page")
+	for _, bad := range []string{"-100", "7", "x", "1000000"} {
+		res := b.get("/dashboard/reps/104?older="+bad, b.admin)
+		require.Equal(t, http.StatusBadRequest, res.status, bad)
+		require.Contains(t, string(res.body), "older", bad)
+	}
 }

@@ -195,21 +195,16 @@ func scaleSetup(ctx context.Context, e *env, store *lessons.Store, o scaleOption
 // how many events it wrote.
 func writeScaleHistory(ctx context.Context, e *env, ch driver.Conn, s scaleOrg, o scaleOptions) (int, error) {
 	now := time.Now().UTC()
-	gen := func(rewatch float64, emit func(tracking.Event)) {
-		h := &history{org: s.org.ID, now: now, courses: s.courses, rewatch: rewatch, nextID: scaleRepIDBase}
+	gen := func(tips int, emit func(tracking.Event)) {
+		h := &history{org: s.org.ID, now: now, courses: s.courses, tips: tips, nextID: scaleRepIDBase}
 		for i, r := range s.reps {
 			h.rep(rand.New(rand.NewPCG(o.seed, uint64(i)+2)), r, emit)
 		}
 	}
-	var base, segments int
-	gen(0, func(ev tracking.Event) {
-		base++
-		if ev.Kind == tracking.KindSegmentWatched {
-			segments++
-		}
-	})
-	rewatch := rewatchFor(base, segments, o.events)
-	total := base + int(rewatch*float64(segments))
+	var base int
+	gen(0, func(tracking.Event) { base++ })
+	tips := tipsFor(base, len(s.reps), o.events)
+	total := base + 2*tips*len(s.reps)
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -237,7 +232,7 @@ func writeScaleHistory(ctx context.Context, e *env, ch driver.Conn, s scaleOrg, 
 		fmt.Fprintf(e.stderr, "\revents: %d of ~%d (%.0f/s)   ", n, total, float64(n)/time.Since(start).Seconds())
 	}
 	batch := make([]tracking.Event, 0, scaleBatch)
-	gen(rewatch, func(ev tracking.Event) {
+	gen(tips, func(ev tracking.Event) {
 		batch = append(batch, ev)
 		if len(batch) < scaleBatch || ctx.Err() != nil {
 			return

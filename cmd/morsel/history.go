@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -102,11 +101,13 @@ type history struct {
 	org     int64
 	now     time.Time
 	courses []historyCourse
-	// rewatch is how many more pings, on average, each watched segment gets
-	// (players ping again on a replay): the knob that sizes the history.
-	rewatch float64
-	nextID  int64 // for messages and replies
-	seq     uint64
+	// tips is how many daily-tip messages each rep was sent over the
+	// years before their enrollments (each one sent and delivered: two
+	// events of their own keys): the knob that sizes the history with rows
+	// that stay rows, as years of a rep's messages would.
+	tips   int
+	nextID int64 // for messages and replies
+	seq    uint64
 }
 
 // rep emits every event of one rep, their facts first, in time order within
@@ -120,6 +121,10 @@ func (h *history) rep(rng *rand.Rand, r historyRep, emit func(tracking.Event)) {
 	facts := tracking.RepFacts{OrgID: h.org, RepID: r.id, TeamID: r.teamID, Team: r.team, Status: "active", Name: r.in.Name,
 		Phone: r.in.Phone, Email: r.in.Email, TimeZone: r.in.TimeZone}
 	h.emit(emit, facts.Event(first.Add(-time.Hour)))
+	for i := range h.tips {
+		at := first.Add(-time.Duration(h.tips-i) * tipYears / time.Duration(h.tips))
+		h.message(emit, tracking.Event{OrgID: h.org, RepID: r.id}, at, lessons.PurposeLesson, tracking.KindMessageDelivered)
+	}
 	var stopped time.Time // when the rep opted out or the phone failed
 	for _, e := range r.enrollments {
 		if end := h.enrollment(rng, r, e, p, emit); !end.IsZero() && (stopped.IsZero() || end.Before(stopped)) {
@@ -200,14 +205,6 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 				segAt := at.Add(time.Duration(seg+1) * tracking.SegmentSeconds * time.Second)
 				key := fmt.Sprintf("seg/%d/%d", ev.AssignmentID, seg)
 				h.step(emit, ev, tracking.KindSegmentWatched, key, segAt, float64(seg), "")
-				extra := int(h.rewatch)
-				if rng.Float64() < h.rewatch-float64(extra) {
-					extra++
-				}
-				for k := range extra {
-					again := segAt.Add(time.Duration(k+1) * time.Duration(1+rng.IntN(30)) * time.Minute)
-					h.step(emit, ev, tracking.KindSegmentWatched, key, minTime(again, h.now), float64(seg), "")
-				}
 			}
 			if watched >= s.complete {
 				h.step(emit, ev, tracking.KindLessonCompleted, fmt.Sprintf("done/%d", ev.AssignmentID), at.Add(time.Duration(s.complete)*tracking.SegmentSeconds*time.Second), 0, "")
@@ -296,11 +293,14 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// rewatchFor is the rewatch factor that brings a history of base events, of
-// which segments are segment pings, to target events.
-func rewatchFor(base, segments, target int) float64 {
-	if target <= base || segments == 0 {
+// tipYears is how far back the tips go before a rep's first enrollment.
+const tipYears = 3 * 365 * 24 * time.Hour
+
+// tipsFor is the tips per rep that bring a history of base events over reps
+// to about target events.
+func tipsFor(base, reps, target int) int {
+	if target <= base || reps == 0 {
 		return 0
 	}
-	return math.Max(0, float64(target-base)/float64(segments))
+	return (target - base + reps) / (2 * reps)
 }

@@ -19,7 +19,8 @@ const MaxStoryEvents = 20_000
 type Story struct {
 	Rep         Match
 	Enrollments []Row
-	Entries     []Entry // newest first
+	Entries     []Entry // newest first: the page asked for
+	Total       int     // entries on every page
 	Videos      []Video // per video step, the segments watched
 	Truncated   bool    // the rep has more events than MaxStoryEvents: the oldest are left out
 }
@@ -35,6 +36,7 @@ type Entry struct {
 	LessonID     int64
 	Value        float64
 	Detail       map[string]any // the event's detail JSON; nil when it has none
+	detail       string         // the JSON, read into Detail for the page shown
 	// Void is set when the event was voided: it no longer counts.
 	Void *Change
 	// Replaced lists the earlier versions a correction replaced, newest first.
@@ -53,6 +55,7 @@ type Version struct {
 	At       time.Time // when it said the event occurred
 	Value    float64
 	Detail   map[string]any
+	detail   string
 	Replaced time.Time // when the next version was written
 }
 
@@ -70,9 +73,10 @@ var timelineKinds = []string{
 	tracking.KindOptedOut, tracking.KindOptedIn, tracking.KindPathChanged,
 }
 
-// Story reads a rep's story: ErrNotFound when the rep is not in the scope
-// (or was removed).
-func (r *Reports) Story(ctx context.Context, s Scope, repID int64) (Story, error) {
+// Story reads a rep's story, with the page of their timeline that skips
+// the skip newest entries and holds up to limit (0: every one):
+// ErrNotFound when the rep is not in the scope (or was removed).
+func (r *Reports) Story(ctx context.Context, s Scope, repID int64, skip, limit int) (Story, error) {
 	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
 		return Story{}, err
@@ -90,6 +94,20 @@ func (r *Reports) Story(ctx context.Context, s Scope, repID int64) (Story, error
 	}
 	if err := r.readEvents(ctx, s.OrgID, repID, &st); err != nil {
 		return Story{}, err
+	}
+	st.Total = len(st.Entries)
+	skip = min(max(0, skip), st.Total)
+	if limit <= 0 {
+		limit = st.Total
+	}
+	st.Entries = st.Entries[skip:min(st.Total, skip+limit)]
+	// Only the page's details are read: a rep may have thousands of events.
+	for i := range st.Entries {
+		e := &st.Entries[i]
+		e.Detail = parseDetail(e.detail)
+		for j := range e.Replaced {
+			e.Replaced[j].Detail = parseDetail(e.Replaced[j].detail)
+		}
 	}
 	return st, nil
 }
@@ -130,7 +148,7 @@ func (r *Reports) readEvents(ctx context.Context, orgID, repID int64, st *Story)
 			return &Unavailable{fmt.Errorf("read the rep's events: %w", err)}
 		}
 		v.e.EnrollmentID, v.e.AssignmentID, v.e.LessonID, v.deleted = int64(enrollment), int64(assignment), int64(lesson), deleted == 1
-		v.e.Detail = parseDetail(detail)
+		v.e.detail = detail
 		if _, seen := byKey[v.e.Key]; !seen {
 			order = append(order, v.e.Key)
 		}
@@ -151,12 +169,12 @@ func (r *Reports) readEvents(ctx context.Context, orgID, repID int64, st *Story)
 		}
 		e := versions[shown].e
 		if versions[0].deleted {
-			d := versions[0].e.Detail
+			d := parseDetail(versions[0].e.detail)
 			e.Void = &Change{At: time.Unix(0, int64(versions[0].version)).UTC(), Reason: text(d, "void_reason"), By: text(d, "voided_by")}
 		}
 		for j := shown + 1; j < len(versions); j++ {
 			o := versions[j]
-			e.Replaced = append(e.Replaced, Version{At: o.e.At, Value: o.e.Value, Detail: o.e.Detail,
+			e.Replaced = append(e.Replaced, Version{At: o.e.At, Value: o.e.Value, detail: o.e.detail,
 				Replaced: time.Unix(0, int64(versions[j-1].version)).UTC()})
 		}
 		if e.Kind == tracking.KindSegmentWatched {

@@ -158,14 +158,21 @@ type SearchPage struct {
 // RepPage is /dashboard/reps/{id}.
 type RepPage struct {
 	Dash
-	Story   reports.Story
+	Story   reports.Story // its Entries: the page of the timeline shown
 	Lessons map[int64]LessonInfo
 	Back    string // the page to go back to
 	Notice  string
+	// Newer and Older link the timeline's neighbouring pages ("": none);
+	// Shown says which entries of how many this page holds.
+	Newer, Older string
+	Shown        string
 	// Manage lists the rep's enrollments as Postgres has them, with buttons
 	// to pause, resume and cancel them, for users who may (nil: none).
 	Manage []ManagedEnrollment
 }
+
+// TimelinePage is how many entries of the timeline a rep page shows.
+const TimelinePage = 100
 
 // ManagedEnrollment is one enrollment on the rep page's controls.
 type ManagedEnrollment struct {
