@@ -272,13 +272,7 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	total := story.Total
-	if last := max(0, total-1) / pages.TimelinePage * pages.TimelinePage; older > last { // past the end: the last page
-		older = last
-		if story, err = rep.Story(ctx, v.scope, id, older, pages.TimelinePage); err != nil {
-			return err
-		}
-	}
+	total, older := story.Total, story.Skip // past the end: the last page
 	var newer, olderLink, shown string
 	if older > 0 {
 		newer = timelineLink(id, older-pages.TimelinePage)

@@ -21,6 +21,7 @@ type Story struct {
 	Enrollments []Row
 	Entries     []Entry // newest first: the page asked for
 	Total       int     // entries on every page
+	Skip        int     // newer entries than the page's
 	Videos      []Video // per video step, the segments watched
 	Truncated   bool    // the rep has more events than MaxStoryEvents: the oldest are left out
 }
@@ -74,8 +75,9 @@ var timelineKinds = []string{
 }
 
 // Story reads a rep's story, with the page of their timeline that skips
-// the skip newest entries and holds up to limit (0: every one):
-// ErrNotFound when the rep is not in the scope (or was removed).
+// the skip newest entries and holds up to limit (0: every one); a skip past
+// the end gives the last page of limit. ErrNotFound when the rep is not in
+// the scope (or was removed).
 func (r *Reports) Story(ctx context.Context, s Scope, repID int64, skip, limit int) (Story, error) {
 	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
@@ -96,11 +98,11 @@ func (r *Reports) Story(ctx context.Context, s Scope, repID int64, skip, limit i
 		return Story{}, err
 	}
 	st.Total = len(st.Entries)
-	skip = min(max(0, skip), st.Total)
 	if limit <= 0 {
-		limit = st.Total
+		limit = max(1, st.Total)
 	}
-	st.Entries = st.Entries[skip:min(st.Total, skip+limit)]
+	st.Skip = min(max(0, skip), max(0, st.Total-1)/limit*limit)
+	st.Entries = st.Entries[st.Skip:min(st.Total, st.Skip+limit)]
 	// Only the page's details are read: a rep may have thousands of events.
 	for i := range st.Entries {
 		e := &st.Entries[i]
