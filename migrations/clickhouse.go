@@ -36,8 +36,9 @@ func migrateClickHouse(ctx context.Context, conn driver.Conn, steps []Step, log 
 	}
 	applied := 0
 	for _, s := range steps[current:] {
+		log.Info("applying clickhouse migration", "name", s.Name)
 		for _, stmt := range statements(s.SQL) {
-			if err := conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
+			if err := conn.Exec(ctx, stmt); err != nil && !alreadyDone(stmt, err) {
 				return applied, fmt.Errorf("apply clickhouse migration %s: %w", s.Name, err)
 			}
 		}
@@ -52,13 +53,22 @@ func migrateClickHouse(ctx context.Context, conn driver.Conn, steps []Step, log 
 	return applied, nil
 }
 
-// addColumn matches a statement that adds one column, and nothing else.
-var addColumn = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s+[^,]+$`)
+var (
+	// addColumn matches a statement that adds one column, and nothing else.
+	addColumn = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s+[^,]+$`)
+	// renameTable matches a RENAME TABLE statement.
+	renameTable = regexp.MustCompile(`(?is)^\s*RENAME\s+TABLE\s`)
+)
 
-// columnExists reports whether err says that stmt, which adds one column,
-// found it there already: ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS,
-// so a step run again after an interruption skips the columns it added.
-func columnExists(stmt string, err error) bool {
+// alreadyDone reports whether err says that stmt, run again by a step
+// interrupted after it, had done its work the first time: ClickHouse 18.16
+// has no ADD COLUMN IF NOT EXISTS (the column is there: ILLEGAL_COLUMN) nor
+// a conditional RENAME (the name it renamed away is taken:
+// TABLE_ALREADY_EXISTS).
+func alreadyDone(stmt string, err error) bool {
 	var ex *clickhouse.Exception
-	return addColumn.MatchString(stmt) && errors.As(err, &ex) && ex.Code == 44 // ILLEGAL_COLUMN: "already exists"
+	if !errors.As(err, &ex) {
+		return false
+	}
+	return addColumn.MatchString(stmt) && ex.Code == 44 || renameTable.MatchString(stmt) && ex.Code == 57
 }

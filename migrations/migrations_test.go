@@ -2,12 +2,15 @@ package migrations_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/migrations"
@@ -74,26 +77,95 @@ func TestClickHouseTwice(t *testing.T) {
 	require.ErrorContains(t, err, "the ClickHouse schema is at version 9999, newer than this morsel binary knows")
 }
 
-// TestClickHouseStepRunsAgain: a step interrupted after some of its
-// statements (its record missing) runs again whole, the columns it added
-// already included.
+// TestClickHouseStepRunsAgain: steps interrupted after some of their
+// statements (their records missing) run again whole: the columns step 3
+// added are taken as there, step 4's rename as done, and its copy of the
+// events keeps every row.
 func TestClickHouseStepRunsAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	conn := dbtest.ClickHouse(t)
+	for i := range 3 {
+		insertEvent(t, conn, fmt.Sprintf("msg/%d", i))
+	}
 	last := len(migrations.ClickHouse())
-	require.NoError(t, conn.Exec(ctx, `ALTER TABLE morsel_migrations DELETE WHERE version = ?`, uint32(last)))
+	require.NoError(t, conn.Exec(ctx, `ALTER TABLE morsel_migrations DELETE WHERE version >= ?`, uint32(last-1)))
 	require.Eventually(t, func() bool {
 		var left uint64
-		require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM morsel_migrations WHERE version = ?`, uint32(last)).Scan(&left))
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM morsel_migrations WHERE version >= ?`, uint32(last-1)).Scan(&left))
 		return left == 0
-	}, 30*time.Second, 20*time.Millisecond, "the mutation that forgets the step")
+	}, 30*time.Second, 20*time.Millisecond, "the mutation that forgets the steps")
 	n, err := migrations.MigrateClickHouse(ctx, conn, quiet)
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Equal(t, 2, n)
 	var columns uint64
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'reps' AND name = 'team_name'`).Scan(&columns))
 	require.EqualValues(t, 1, columns)
+	requireEvents(t, conn, 3)
+}
+
+// Step 4 copies the events into a table of finer granules while inserts
+// go on: an insert during the copy lands in the copy, and one that reaches
+// the old view after the rename fails (the outbox sends it again) rather
+// than being lost.
+func TestClickHouseEventsCopyKeepsInserts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := dbtest.ClickHouse(t)
+	// Back to the events table of step 1.
+	for _, q := range []string{
+		`RENAME TABLE events TO events_new`,
+		`CREATE TABLE events AS events_new ENGINE = ReplacingMergeTree(version) ORDER BY (org_id, rep_id, event_key)`,
+		`DROP TABLE events_new`,
+	} {
+		require.NoError(t, conn.Exec(ctx, q), q)
+	}
+	insertEvent(t, conn, "before")
+	steps := migrations.ClickHouse()
+	require.Equal(t, "0004_events_granularity.sql", steps[3].Name)
+	stmts := migrations.Statements(steps[3].SQL)
+	for i, stmt := range stmts {
+		require.NoError(t, conn.Exec(ctx, stmt), stmt)
+		switch {
+		case strings.HasPrefix(stmt, "CREATE MATERIALIZED VIEW"), strings.HasPrefix(stmt, "INSERT"):
+			insertEvent(t, conn, fmt.Sprintf("during/%d", i))
+		case strings.HasPrefix(stmt, "RENAME"):
+			err := conn.Exec(ctx, `INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, version)
+				SELECT 1, 5, 'after-rename', 'reply', now(), 1`)
+			require.Error(t, err, "an insert through the old view must fail, not vanish")
+		}
+	}
+	insertEvent(t, conn, "after")
+	requireEvents(t, conn, 4) // before, during/1, during/2 and after; after-rename was refused
+	var create string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = 'events'`).Scan(&create))
+	require.Contains(t, create, "index_granularity = 1024")
+}
+
+func insertEvent(t *testing.T, conn driver.Conn, key string) {
+	t.Helper()
+	require.NoError(t, conn.Exec(context.Background(), `INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, version)
+		SELECT 1, 5, ?, 'reply', now(), 1`, key))
+}
+
+// requireEvents checks the events table holds n keys, and only the tables
+// the migrations mean to leave.
+func requireEvents(t *testing.T, conn driver.Conn, n int) {
+	t.Helper()
+	ctx := context.Background()
+	var keys uint64
+	require.NoError(t, conn.QueryRow(ctx, `SELECT uniqExact(event_key) FROM events`).Scan(&keys))
+	require.EqualValues(t, n, keys)
+	var left []string
+	rows, err := conn.Query(ctx, `SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'events%' ORDER BY name`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var name string
+		require.NoError(t, rows.Scan(&name))
+		left = append(left, name)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"events"}, left)
 }
 
 func TestStepNamesChecked(t *testing.T) {

@@ -257,6 +257,8 @@ func TestDashboardTruth(t *testing.T) {
 	require.NoError(t, err)
 	b.events = append(b.events, row)
 	check("after a correction")
+	require.Regexp(t, `data-key="done/1"[^>]*>(?s:.*?)data-testid="replaced"`, string(b.get("/dashboard/reps/101", b.admin).body),
+		"the rep page shows what the correction replaced")
 
 	// A void: Ben never opened his lesson.
 	tomb, err := tracking.Void(ctx, b.pool, b.ch, b.org.ID, "open/3", 102, "opened by a link preview", "test")
@@ -461,6 +463,7 @@ func TestDashboardTimelinePages(t *testing.T) {
 			Kind: tracking.KindMessageSent, OccurredAt: b.now.Add(-time.Duration(messages-i) * time.Minute), EnrollmentID: 1040})
 	}
 	b.write(t, events...)
+	b.write(t, events[messages-1]) // stored twice, not merged yet: one entry
 	entries := func(body []byte) []string {
 		return regexp.MustCompile(`data-key="([^"]+)"`).FindAllString(string(body), -1)
 	}
@@ -469,6 +472,8 @@ func TestDashboardTimelinePages(t *testing.T) {
 	keys := entries(first.body)
 	require.Len(t, keys, pages.TimelinePage)
 	require.Equal(t, fmt.Sprintf(`data-key="msg/9%03d/message_sent"`, messages-1), keys[0], "the newest first")
+	require.NotEqual(t, keys[0], keys[1], "a version stored twice is one entry")
+	require.NotContains(t, string(first.body), `data-testid="replaced"`, "nor a correction of itself")
 	require.Contains(t, string(first.body), fmt.Sprintf(`href="/dashboard/reps/104?older=%d"`, pages.TimelinePage))
 	require.NotContains(t, string(first.body), `data-testid="newer"`)
 	total := len(keys)
