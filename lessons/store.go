@@ -21,6 +21,9 @@ type Store struct {
 
 	// Now is the clock, read once per transaction.
 	Now func() time.Time
+	// Sleep waits for d or until ctx is done (ctx's error): how a sign-in
+	// is slowed down.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// PasswordCost is the bcrypt cost for new passwords.
 	PasswordCost int
 	// PublicURL is where reps reach us, for the links in messages.
@@ -38,7 +41,18 @@ type Store struct {
 
 // NewStore returns a Store on pool with the real clock.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost}
+	return &Store{pool: pool, Now: time.Now, Sleep: sleep, PasswordCost: bcrypt.DefaultCost}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Pool returns the store's connection pool, for packages that add their own

@@ -1,12 +1,17 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -89,4 +94,127 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	slices.Sort(nonces)
 	require.Len(t, slices.Compact(nonces), len(nonces), "a nonce per answer")
+}
+
+// signInFrom posts a sign-in from a client address, through a server that
+// takes the address from X-Forwarded-For.
+func signInFrom(srv *web.Server, address, email, password string) response {
+	return servePage(srv, "POST", "/signin", "", url.Values{"email": {email}, "password": {password}}, "X-Forwarded-For", address)
+}
+
+// Sign-in guessing: counted before the password is checked, in Postgres,
+// per address, per address and email, and per email (slowed, never
+// refused), so that neither parallel guesses nor a second web process get
+// past the limits, and nobody can lock a real user out.
+func TestSignInAbuse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, b testBundle, srv *web.Server, slept *sleeps)
+	}{
+		{"40 parallel guesses: five are checked", func(t *testing.T, b testBundle, srv *web.Server, slept *sleeps) {
+			statuses := make([]int, 40)
+			var wg sync.WaitGroup
+			for i := range statuses {
+				wg.Go(func() {
+					statuses[i] = signInFrom(srv, "203.0.113.7", "max@example.com", fmt.Sprint("guess ", i)).status
+				})
+			}
+			wg.Wait()
+			counts := map[int]int{}
+			for _, s := range statuses {
+				counts[s]++
+			}
+			require.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: 35}, counts, "five checked")
+			require.Equal(t, http.StatusTooManyRequests, signInFrom(srv, "203.0.113.7", "max@example.com", "max's password").status,
+				"the right password too, once the guesses have used the address's tries")
+		}},
+		{"guesses from one address do not lock the user out", func(t *testing.T, b testBundle, srv *web.Server, slept *sleeps) {
+			for i := range 10 {
+				signInFrom(srv, "203.0.113.7", "max@example.com", fmt.Sprint("guess ", i))
+			}
+			require.Equal(t, http.StatusTooManyRequests, signInFrom(srv, "203.0.113.7", "max@example.com", "max's password").status)
+			require.Equal(t, http.StatusSeeOther, signInFrom(srv, "198.51.100.20", "max@example.com", "max's password").status,
+				"the real user, from their own address")
+			require.NotEmpty(t, slept.all(), "slowed down, after ten wrong passwords")
+		}},
+		{"guesses from many addresses slow the email down", func(t *testing.T, b testBundle, srv *web.Server, slept *sleeps) {
+			for i := range 12 {
+				require.Equal(t, http.StatusUnauthorized, signInFrom(srv, fmt.Sprint("192.0.2.", i), "max@example.com", "wrong").status)
+			}
+			got := slept.all()
+			require.Len(t, got, 12-6, "each attempt after the sixth waits")
+			require.Less(t, got[0], got[len(got)-1], "longer each time")
+			require.Equal(t, http.StatusSeeOther, signInFrom(srv, "198.51.100.20", "max@example.com", "max's password").status)
+			before := len(slept.all())
+			require.Equal(t, http.StatusUnauthorized, signInFrom(srv, "192.0.2.99", "max@example.com", "wrong").status)
+			require.Len(t, slept.all(), before, "a sign-in starts the email's count again")
+		}},
+		{"one address trying many users", func(t *testing.T, b testBundle, srv *web.Server, slept *sleeps) {
+			for range 3 {
+				require.Equal(t, http.StatusSeeOther, signInFrom(srv, "203.0.113.9", "max@example.com", "max's password").status, "a sign-in costs the address nothing")
+			}
+			for i := range 50 {
+				require.Equal(t, http.StatusUnauthorized, signInFrom(srv, "203.0.113.9", fmt.Sprintf("user%d@example.com", i), "wrong").status, i)
+			}
+			res := signInFrom(srv, "203.0.113.9", "max@example.com", "max's password")
+			require.Equal(t, http.StatusTooManyRequests, res.status)
+			require.Contains(t, string(res.body), "from your address")
+			require.Equal(t, http.StatusSeeOther, signInFrom(srv, "203.0.113.10", "max@example.com", "max's password").status)
+		}},
+		{"a second web process shares the counts", func(t *testing.T, b testBundle, srv *web.Server, slept *sleeps) {
+			other := web.New(web.Deps{Store: b.store, Logger: quiet, TrustProxy: true})
+			for i := range 5 {
+				s := []*web.Server{srv, other}[i%2]
+				require.Equal(t, http.StatusUnauthorized, signInFrom(s, "203.0.113.7", "max@example.com", "wrong").status)
+			}
+			require.Equal(t, http.StatusTooManyRequests, signInFrom(other, "203.0.113.7", "max@example.com", "max's password").status)
+			require.Equal(t, http.StatusTooManyRequests, signInFrom(srv, "203.0.113.7", "max@example.com", "max's password").status)
+		}},
+		{"the window passes", func(t *testing.T, b testBundle, srv *web.Server, slept *sleeps) {
+			for range 6 {
+				signInFrom(srv, "203.0.113.7", "max@example.com", "wrong")
+			}
+			for i := range 20 {
+				signInFrom(srv, "203.0.113.8", fmt.Sprintf("flood%d@example.com", i), "wrong")
+			}
+			require.Equal(t, http.StatusTooManyRequests, signInFrom(srv, "203.0.113.7", "max@example.com", "max's password").status,
+				"a flood of other emails evicts nothing")
+			clock := time.Now().Add(lessons.SignInWindow + time.Second)
+			b.store.Now = func() time.Time { return clock }
+			require.Equal(t, http.StatusSeeOther, signInFrom(srv, "203.0.113.7", "max@example.com", "max's password").status)
+			var left int
+			require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT count(*) FROM signin_limits`).Scan(&left))
+			require.Equal(t, 1, left, "expired counts deleted; the address's own kept")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			newUser(t, b, b.org.ID, lessons.RoleManager, "max@example.com", "max's password")
+			slept := &sleeps{}
+			b.store.Sleep = slept.sleep
+			tt.run(t, b, web.New(web.Deps{Store: b.store, Logger: quiet, TrustProxy: true}), slept)
+		})
+	}
+}
+
+// sleeps records the sign-in slow-downs instead of waiting them out.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d = append(s.d, d)
+	return nil
+}
+
+func (s *sleeps) all() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.d)
 }

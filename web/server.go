@@ -58,6 +58,10 @@ type Deps struct {
 	// (/api/v1/events/..., DELETE /api/v1/reps/{id}/events) write to it. Nil:
 	// they answer 503.
 	ClickHouse driver.Conn
+	// TrustProxy says the server is reached only through a proxy that
+	// appends the client's address to X-Forwarded-For: the limits count that
+	// address, not the proxy's.
+	TrustProxy bool
 }
 
 // Server answers Morsel's HTTP requests.
@@ -74,8 +78,8 @@ type Server struct {
 	lessonLinks *lessonLinks // the lesson pages' links cache and ping limiter
 	simulator   bool
 	ch          driver.Conn
-	reports     *reports.Reports // nil without ClickHouse
-	signIns     signInLimiter
+	reports     *reports.Reports            // nil without ClickHouse
+	trustProxy  bool                        // take the client's address from X-Forwarded-For
 	forms       *http.CrossOriginProtection // for the forms of signed-in users
 	videoDir    string                      // where stored videos are copied to be served
 	// uploadTimeout is how long an upload may take to arrive (HTTPServer's Timeouts.Upload).
@@ -86,7 +90,7 @@ type Server struct {
 // valid JSON or the routes clash, both programming errors.
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
-		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox,
+		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox, trustProxy: d.TrustProxy,
 		simulator: d.Simulator, ch: d.ClickHouse, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
 	if s.videoDir == "" {
 		s.videoDir = filepath.Join(os.TempDir(), "morsel-videos")

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/morselhq/morsel/lessons"
@@ -111,24 +110,22 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, pages.SignIn(f))
 		return
 	}
-	if wait := s.signIns.blocked(f.Email, time.Now()); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		f.Problem = "Too many wrong passwords for " + f.Email + ": try again in " + minutes(wait) + "."
+	u, err := s.store.SignIn(r.Context(), s.clientAddress(r), f.Email, password)
+	var refused *lessons.SignInRefused
+	switch {
+	case errors.As(err, &refused):
+		w.Header().Set("Retry-After", strconv.Itoa(int((refused.Wait+time.Second-1)/time.Second)))
+		f.Problem = refused.Reason + ": try again in " + minutes(refused.Wait) + "."
 		s.render(w, r, http.StatusTooManyRequests, pages.SignIn(f))
 		return
-	}
-	u, err := s.store.Authenticate(r.Context(), f.Email, password)
-	if errs.CodeOf(err) == errs.Unauthorized {
-		s.signIns.failed(f.Email, time.Now())
+	case errs.CodeOf(err) == errs.Unauthorized:
 		f.Problem = "Wrong email or password."
 		s.render(w, r, http.StatusUnauthorized, pages.SignIn(f))
 		return
-	}
-	if err != nil {
+	case err != nil:
 		s.pageError(w, r, err)
 		return
 	}
-	s.signIns.succeeded(f.Email)
 	sess, err := s.store.StartSession(r.Context(), u)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -228,68 +225,4 @@ func minutes(d time.Duration) string {
 		return strconv.Itoa(m) + " minutes"
 	}
 	return "a minute"
-}
-
-// signInLimiter slows the guessing of passwords: after maxFails wrong
-// passwords for one email within failWindow, that email is refused until
-// the window has passed. It lives in the process: each web process counts
-// on its own.
-type signInLimiter struct {
-	mu    sync.Mutex
-	fails map[string]*signInFails
-}
-
-type signInFails struct {
-	n     int
-	since time.Time
-}
-
-const (
-	maxFails        = 5
-	failWindow      = 15 * time.Minute
-	maxFailedEmails = 10_000 // beyond it, entries are dropped, expired ones first
-)
-
-func (l *signInLimiter) blocked(email string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.fails[strings.ToLower(email)]
-	if f == nil || f.n < maxFails {
-		return 0
-	}
-	return max(0, f.since.Add(failWindow).Sub(now))
-}
-
-func (l *signInLimiter) failed(email string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fails == nil {
-		l.fails = map[string]*signInFails{}
-	}
-	email = strings.ToLower(email)
-	f := l.fails[email]
-	if f == nil || now.Sub(f.since) > failWindow {
-		if len(l.fails) >= maxFailedEmails {
-			for k, v := range l.fails {
-				if now.Sub(v.since) > failWindow {
-					delete(l.fails, k)
-				}
-			}
-			for k := range l.fails {
-				if len(l.fails) < maxFailedEmails {
-					break
-				}
-				delete(l.fails, k)
-			}
-		}
-		f = &signInFails{since: now}
-		l.fails[email] = f
-	}
-	f.n++
-}
-
-func (l *signInLimiter) succeeded(email string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, strings.ToLower(email))
 }

@@ -226,7 +226,7 @@ func TestSignInRefusals(t *testing.T) {
 		res := postForm(srv, "/signin", "", url.Values{"email": {"MAX@example.com"}, "password": {"max's password"}})
 		require.Equal(t, http.StatusTooManyRequests, res.status)
 		require.Equal(t, "900", res.header.Get("Retry-After"))
-		require.Equal(t, "Too many wrong passwords for MAX@example.com: try again in 15 minutes.", document(t, res).Find(`[data-testid="problem"]`).Text())
+		require.Equal(t, "Too many wrong passwords for max@example.com from your address: try again in 15 minutes.", document(t, res).Find(`[data-testid="problem"]`).Text())
 		require.Empty(t, res.header.Values("Set-Cookie"))
 		res = postForm(srv, "/signin", "", url.Values{"email": {"ada@example.com"}, "password": {"ada's password"}})
 		require.Equal(t, http.StatusSeeOther, res.status, "other users are not held back")

@@ -17,6 +17,9 @@ type Config struct {
 	ClickHouseURL string
 	HTTPAddr      string
 	PublicURL     string
+	// TrustProxy: every request comes through a proxy that appends the
+	// client's address to X-Forwarded-For (env TRUST_PROXY=1).
+	TrustProxy bool
 
 	TwilioAccountSID          string
 	TwilioAuthToken           string
@@ -58,6 +61,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = ":8080"
 	}
+	switch v := get("TRUST_PROXY"); v {
+	case "", "0", "false":
+	case "1", "true":
+		c.TrustProxy = true
+	default:
+		errs = append(errs, fmt.Errorf("TRUST_PROXY %q is not 1 or 0", v))
+	}
 	c.SMSMPS = 1
 	if v := get("SMS_MPS"); v != "" {
 		mps, err := strconv.ParseFloat(v, 64)
@@ -80,6 +90,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.databaseFlags(fs)
 	fs.StringVar(&c.HTTPAddr, "addr", c.HTTPAddr, "address to serve HTTP on (env HTTP_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the URL Twilio and reps reach us at (env PUBLIC_URL; default http://localhost plus the port)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take clients' addresses from X-Forwarded-For, as the proxy in front appends them (env TRUST_PROXY=1)")
 	fs.StringVar(&c.TwilioAccountSID, "twilio-account-sid", c.TwilioAccountSID, "Twilio account SID (env TWILIO_ACCOUNT_SID); none: the in-app phone simulator")
 	fs.StringVar(&c.TwilioFrom, "twilio-from", c.TwilioFrom, "default From number, E.164 (env TWILIO_FROM)")
 	fs.StringVar(&c.TwilioMessagingServiceSID, "twilio-messaging-service-sid", c.TwilioMessagingServiceSID, "default messaging service (env TWILIO_MESSAGING_SERVICE_SID)")

@@ -196,6 +196,7 @@ func TestStartupErrorsAreOneClearLine(t *testing.T) {
 		{"no clickhouse", map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:1/x"}, []string{"serve"}, "CLICKHOUSE_URL is not set", 1},
 		{"half of twilio", map[string]string{"DATABASE_URL": "postgres://x", "CLICKHOUSE_URL": "clickhouse://x", "TWILIO_ACCOUNT_SID": "AC1"}, []string{"serve"}, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together", 1},
 		{"bad mps", map[string]string{"SMS_MPS": "fast"}, []string{"serve"}, `SMS_MPS "fast" is not a number`, 1},
+		{"bad trust proxy", map[string]string{"TRUST_PROXY": "yes"}, []string{"serve"}, `TRUST_PROXY "yes" is not 1 or 0`, 1},
 		{"unknown command", map[string]string{}, []string{"frobnicate"}, `unknown command "frobnicate"`, 2},
 		{"bad flag", map[string]string{}, []string{"migrate", "--nope"}, "flag provided but not defined: -nope", 2},
 		{"missing file", map[string]string{}, []string{"import", "course", "--org", "x"}, "name one course file", 2},

@@ -67,6 +67,7 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 			Inbox:           sched,
 			Simulator:       cfg.TwilioAccountSID == "",
 			ClickHouse:      ch,
+			TrustProxy:      cfg.TrustProxy,
 			Ingester:        ingester,
 			Checks: []web.Check{
 				{Name: "postgres", Ping: pool.Ping},
