@@ -4,8 +4,8 @@ package tracking
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/url"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -18,27 +18,18 @@ import (
 func OpenClickHouse(ctx context.Context, rawURL string) (driver.Conn, error) {
 	opts, err := clickhouse.ParseDSN(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("CLICKHOUSE_URL %s is not a ClickHouse URL: %w", Redact(rawURL), err)
+		return nil, fmt.Errorf("CLICKHOUSE_URL %s is not a ClickHouse URL: %w", Redact(rawURL), errors.New(RedactIn(err.Error(), rawURL)))
 	}
 	if opts.Protocol != clickhouse.Native {
 		return nil, fmt.Errorf("CLICKHOUSE_URL %s: use the native protocol (clickhouse://host:9000/db)", Redact(rawURL))
 	}
 	conn, err := clickhouse.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open ClickHouse at CLICKHOUSE_URL %s: %w", Redact(rawURL), err)
+		return nil, fmt.Errorf("cannot open ClickHouse at CLICKHOUSE_URL %s: %w", Redact(rawURL), errors.New(RedactIn(err.Error(), rawURL)))
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("cannot reach ClickHouse at CLICKHOUSE_URL %s: %w", Redact(rawURL), err)
+		return nil, fmt.Errorf("cannot reach ClickHouse at CLICKHOUSE_URL %s: %w", Redact(rawURL), errors.New(RedactIn(err.Error(), rawURL)))
 	}
 	return conn, nil
-}
-
-// Redact returns the URL with its password replaced, fit for logs and errors.
-func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/morselhq/morsel/tracking"
 )
 
 // Config is the whole configuration, read once from the environment, with flags
@@ -81,8 +83,24 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // databaseFlags lets flags override the database URLs.
 func (c *Config) databaseFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "Postgres URL (env DATABASE_URL)")
-	fs.StringVar(&c.ClickHouseURL, "clickhouse-url", c.ClickHouseURL, "ClickHouse native URL, clickhouse://host:9000/db (env CLICKHOUSE_URL)")
+	fs.Var(addressFlag{&c.DatabaseURL}, "database-url", "Postgres URL (env DATABASE_URL)")
+	fs.Var(addressFlag{&c.ClickHouseURL}, "clickhouse-url", "ClickHouse native URL, clickhouse://host:9000/db (env CLICKHOUSE_URL)")
+}
+
+// addressFlag is a database address flag: its default, from the
+// environment, is shown by -h with its password hidden.
+type addressFlag struct{ p *string }
+
+func (f addressFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return tracking.Redact(*f.p)
+}
+
+func (f addressFlag) Set(v string) error {
+	*f.p = v
+	return nil
 }
 
 // serveFlags lets flags override what serve reads.

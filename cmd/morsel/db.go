@@ -22,18 +22,18 @@ func openPostgres(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	}
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL %s is not a Postgres URL: %v", tracking.Redact(cfg.DatabaseURL), err)
+		return nil, fmt.Errorf("DATABASE_URL %s is not a Postgres URL: %s", tracking.Redact(cfg.DatabaseURL), tracking.RedactIn(err.Error(), cfg.DatabaseURL))
 	}
 	pc.MaxConns = max(pc.MaxConns, 20)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open Postgres at DATABASE_URL %s: %v", tracking.Redact(cfg.DatabaseURL), err)
+		return nil, fmt.Errorf("cannot open Postgres at DATABASE_URL %s: %s", tracking.Redact(cfg.DatabaseURL), tracking.RedactIn(err.Error(), cfg.DatabaseURL))
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("cannot reach Postgres at DATABASE_URL %s: %v", tracking.Redact(cfg.DatabaseURL), rootCause(err))
+		return nil, fmt.Errorf("cannot reach Postgres at DATABASE_URL %s: %s", tracking.Redact(cfg.DatabaseURL), tracking.RedactIn(fmt.Sprint(rootCause(err)), cfg.DatabaseURL))
 	}
 	return pool, nil
 }

@@ -9,6 +9,8 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -226,6 +228,18 @@ func TestHelp(t *testing.T) {
 	require.Equal(t, 0, res.code)
 	require.Contains(t, res.stderr, "usage: morsel import reps [flags] FILE.csv")
 	require.Contains(t, res.stderr, "-region")
+
+	// No command's -h shows a password, even one read from a file.
+	pwFile := filepath.Join(t.TempDir(), "db")
+	require.NoError(t, os.WriteFile(pwFile, []byte("postgres://morsel:s3cret@db:5432/morsel\n"), 0o600))
+	environ := map[string]string{"DATABASE_URL_FILE": pwFile, "CLICKHOUSE_URL": "clickhouse://default:chpw@ch:9000/default?password=chpw"}
+	for _, c := range commands {
+		res := morsel(context.Background(), environ, c.name, "-h")
+		require.NotContains(t, res.stdout+res.stderr, "s3cret", c.name)
+		require.NotContains(t, res.stdout+res.stderr, "chpw", c.name)
+	}
+	res = morsel(context.Background(), environ, "serve", "-h")
+	require.Contains(t, res.stderr, "postgres://morsel:xxxxx@db:5432/morsel", "the address is still shown")
 }
 
 // signIn posts the sign-in form to the server at base and returns where it
