@@ -516,3 +516,68 @@ func (s *Store) RecordWatched(ctx context.Context, tx pgx.Tx, segs []WatchedSegm
 	}
 	return nil
 }
+
+// PingLink is what a video ping needs of its lesson link.
+type PingLink struct {
+	OrgID, RepID, CourseID, EnrollmentID, AssignmentID, LessonID int64
+	VideoSeconds                                                 int // 0: not a video lesson
+}
+
+// PingLinks looks the links of tokens up in one read-only transaction (one
+// query, and one per course version not cached yet). A token that is
+// malformed, unknown, or the link of a removed rep or a cancelled
+// enrollment is left out, as LessonByToken finds none.
+func (s *Store) PingLinks(ctx context.Context, tokens []string) (map[string]PingLink, error) {
+	valid := make([]string, 0, len(tokens))
+	for _, t := range tokens {
+		if ValidLinkToken(t) {
+			valid = append(valid, t)
+		}
+	}
+	out := make(map[string]PingLink, len(valid))
+	if len(valid) == 0 {
+		return out, nil
+	}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT k.token, e.org_id, k.rep_id, cv.course_id, e.id, a.id, a.lesson_id, e.course_version_id
+			FROM lesson_links k
+			JOIN assignments a ON a.id = k.assignment_id
+			JOIN enrollments e ON e.id = a.enrollment_id
+			JOIN reps r ON r.id = k.rep_id
+			JOIN course_versions cv ON cv.id = e.course_version_id
+			WHERE k.token = ANY($1) AND r.status = 'active' AND e.status <> 'cancelled'`, valid)
+		if err != nil {
+			return fmt.Errorf("read lesson links: %w", err)
+		}
+		versions := map[string]int64{}
+		for rows.Next() {
+			var token string
+			var l PingLink
+			var version int64
+			if err := rows.Scan(&token, &l.OrgID, &l.RepID, &l.CourseID, &l.EnrollmentID, &l.AssignmentID, &l.LessonID, &version); err != nil {
+				return fmt.Errorf("read lesson links: %w", err)
+			}
+			out[token], versions[token] = l, version
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read lesson links: %w", err)
+		}
+		for token, id := range versions {
+			cv, err := s.version(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			l := out[token]
+			if lesson := cv.lesson(l.LessonID); lesson != nil && lesson.Kind == KindVideo {
+				l.VideoSeconds = lesson.VideoSeconds
+				out[token] = l
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -10,7 +10,7 @@ import (
 const hidden = "xxxxx"
 
 // dsnPassword finds a password in a key=value connection string
-// ("host=db password=s3cret" or password='it”s').
+// ("host=db password=s3cret" or password='with spaces').
 var dsnPassword = regexp.MustCompile(`(?i)\b(\w*password\s*=\s*)('(?:[^'\\]|\\.|'')*'|\S+)`)
 
 // Redact returns a database address with its secrets replaced, fit for

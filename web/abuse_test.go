@@ -17,6 +17,7 @@ import (
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/migrations/dbtest"
+	"github.com/morselhq/morsel/tracking"
 	"github.com/morselhq/morsel/web"
 )
 
@@ -217,4 +218,91 @@ func (s *sleeps) all() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.d)
+}
+
+// Pings: one request cannot complete a video, nor make Postgres look up a
+// hundred made-up links, nor can one address keep it looking them up.
+func TestPingAbuse(t *testing.T) {
+	t.Parallel()
+	const session = "abuse-session-1"
+	segments := func(token string, from, to int) string {
+		var ps []any
+		for i := from; i <= to; i++ {
+			ps = append(ps, pingBody(token, i, float64(i*15), 4, session, "segment"))
+		}
+		return mustJSON(t, map[string]any{"pings": ps})
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, b lessonBundle)
+	}{
+		{"every segment of a 62-second video at once", func(t *testing.T, b lessonBundle) {
+			video := b.tokens["video"]
+			res := b.postPings(t, segments(video, 0, 4))
+			require.Equal(t, http.StatusTooManyRequests, res.status, "body: %s", res.body)
+			require.Contains(t, res.apiError(t).Error.Message, "faster than the video plays")
+			require.Equal(t, "12", res.header.Get("Retry-After"), "three segments past the two allowed, at 3.75 s each")
+			require.Empty(t, b.pending(t, tracking.KindSegmentWatched), "nothing credited")
+			b.clock.advance(11 * time.Second)
+			require.Equal(t, http.StatusTooManyRequests, b.postPings(t, segments(video, 0, 4)).status, "still faster than 4x")
+			b.clock.advance(time.Second)
+			require.Equal(t, http.StatusNoContent, b.postPings(t, segments(video, 0, 4)).status, "as fast as 4x plays")
+			require.Len(t, b.pending(t, tracking.KindSegmentWatched), 5)
+		}},
+		{"watched at 1x, and again", func(t *testing.T, b lessonBundle) {
+			video := b.tokens["video"]
+			for range 2 {
+				for i := range 5 {
+					b.clock.advance(15 * time.Second)
+					res := b.postPings(t, segments(video, i, i))
+					require.Equal(t, http.StatusNoContent, res.status, "segment %d: %s", i, res.body)
+				}
+			}
+		}},
+		{"a new session each request gains nothing", func(t *testing.T, b lessonBundle) {
+			video := b.tokens["video"]
+			require.Equal(t, http.StatusNoContent, b.postPings(t, mustJSON(t, pingBody(video, 0, 15, 4, "visit-number-1", "segment"))).status)
+			require.Equal(t, http.StatusNoContent, b.postPings(t, mustJSON(t, pingBody(video, 1, 30, 4, "visit-number-2", "segment"))).status)
+			require.Equal(t, http.StatusTooManyRequests, b.postPings(t, mustJSON(t, pingBody(video, 2, 45, 4, "visit-number-3", "segment"))).status)
+		}},
+		{"a hundred made-up links in one request", func(t *testing.T, b lessonBundle) {
+			var ps []any
+			for range 100 {
+				ps = append(ps, pingBody(randomToken(t), 0, 0, 1, session, "segment"))
+			}
+			res := b.postPings(t, mustJSON(t, map[string]any{"pings": ps}))
+			require.Equal(t, http.StatusBadRequest, res.status, "body: %s", res.body)
+			require.Equal(t, []string{"pings"}, res.apiError(t).detailPaths())
+			require.Contains(t, string(res.body), "name 100 lesson links; one request may name at most 4")
+		}},
+		{"made-up links from one address", func(t *testing.T, b lessonBundle) {
+			unknown := func() string {
+				var ps []any
+				for range 4 {
+					ps = append(ps, pingBody(randomToken(t), 0, 0, 1, session, "pause"))
+				}
+				return mustJSON(t, map[string]any{"pings": ps})
+			}
+			page, err := http.Get(b.url + "/l/" + b.tokens["video"]) // the page caches its link
+			require.NoError(t, err)
+			page.Body.Close()
+			require.Equal(t, http.StatusOK, page.StatusCode)
+			for i := range 10 { // 40 lookups, the burst
+				require.Equal(t, http.StatusBadRequest, b.postPings(t, unknown()).status, i)
+			}
+			res := b.postPings(t, unknown())
+			require.Equal(t, http.StatusTooManyRequests, res.status, "body: %s", res.body)
+			require.Contains(t, res.apiError(t).Error.Message, "from your address")
+			require.Equal(t, http.StatusNoContent, b.postPings(t, mustJSON(t, pingBody(b.tokens["video"], 0, 15, 1, session, "pause"))).status,
+				"a link the page cached needs no lookup")
+			b.clock.advance(time.Second)
+			require.Equal(t, http.StatusBadRequest, b.postPings(t, unknown()).status, "ten lookups a second")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t, setupLessons(t))
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,7 +39,17 @@ type lessonBundle struct {
 	enrollmentID int64
 	assignments  map[string]int64  // by lesson key
 	tokens       map[string]string // by lesson key
+	clock        *shiftedClock     // the store's, and so the pings'
 }
+
+// shiftedClock is the time now plus a shift a test moves on, safe to read
+// from the server's goroutines.
+type shiftedClock struct{ shift atomic.Int64 }
+
+func (c *shiftedClock) now() time.Time { return time.Now().Add(time.Duration(c.shift.Load())) }
+
+// advance moves the clock d on.
+func (c *shiftedClock) advance(d time.Duration) { c.shift.Add(int64(d)) }
 
 // lessonCourse has a text, the demo video and a quiz.
 func lessonCourse() lessons.CourseSpec {
@@ -71,11 +82,13 @@ func setupLessonsWith(t *testing.T, spec lessons.CourseSpec, inbox web.Inbox) le
 	store := lessons.NewStore(pool)
 	store.PasswordCost = bcrypt.MinCost
 	store.PublicURL = "https://morsel.test"
+	clock := &shiftedClock{}
+	store.Now = clock.now
 	ingester := tracking.NewIngester(pool, quiet, 2)
 	t.Cleanup(ingester.Stop)
 	srv := httptest.NewServer(web.New(web.Deps{Store: store, Logger: quiet, Ingester: ingester, Inbox: inbox}).Handler())
 	t.Cleanup(srv.Close)
-	b := lessonBundle{pool: pool, store: store, url: srv.URL, assignments: map[string]int64{}, tokens: map[string]string{}}
+	b := lessonBundle{pool: pool, store: store, url: srv.URL, assignments: map[string]int64{}, tokens: map[string]string{}, clock: clock}
 
 	org, err := store.CreateOrg(ctx, lessons.Org{Slug: "acme", Name: "Acme Sales"})
 	require.NoError(t, err)
@@ -536,7 +549,8 @@ func TestPings(t *testing.T) {
 	require.Equal(t, b.repID, first.RepID)
 	require.NotZero(t, first.LessonID)
 
-	// A batch: segments (one twice), a pause and the end.
+	// A batch: segments (one twice), a pause and the end, a minute on.
+	b.clock.advance(time.Minute)
 	batch := []map[string]any{
 		pingBody(video, 1, 30, 1, session, "segment"),
 		pingBody(video, 2, 45, 1, session, "segment"),
@@ -639,6 +653,13 @@ func TestPingsRateLimit(t *testing.T) {
 		}
 		return mustJSON(t, map[string]any{"pings": ps})
 	}
+	// The links have played long enough for their five segments.
+	other := b.otherVideo(t)
+	for _, token := range []string{b.tokens["video"], other} {
+		res := b.postPings(t, mustJSON(t, pingBody(token, 0, 15, 1, session, "pause")))
+		require.Equal(t, http.StatusNoContent, res.status, "body: %s", res.body)
+	}
+	b.clock.advance(time.Minute)
 	res := b.postPings(t, full(b.tokens["video"]))
 	require.Equal(t, http.StatusNoContent, res.status, "body: %s", res.body)
 	res = b.postPings(t, full(b.tokens["video"]))
@@ -647,11 +668,11 @@ func TestPingsRateLimit(t *testing.T) {
 	require.Equal(t, "too_many_requests", res.apiError(t).Error.Code)
 
 	// Another rep's link has its own allowance.
-	res = b.postPings(t, full(b.otherVideo(t)))
+	res = b.postPings(t, full(other))
 	require.Equal(t, http.StatusNoContent, res.status, "body: %s", res.body)
 
 	// A second later the first link may send 20 more.
-	time.Sleep(1100 * time.Millisecond)
+	b.clock.advance(1100 * time.Millisecond)
 	twenty := make([]any, 20)
 	for i := range twenty {
 		twenty[i] = pingBody(b.tokens["video"], i%5, 0, 1, session, "segment")

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,23 +19,16 @@ import (
 
 // A lesson page reports video progress with pings to POST /t/pings: one ping
 // per 15-second segment played, and one per pause and end. Each ping is
-// checked against its link (cached, so that pings cost no query), limited per
-// link, and written durably to the events outbox before the answer.
+// checked against its link (cached, linkcache.go, so that pings cost no
+// query), limited (pinglimits.go), and written durably to the events outbox
+// before the answer.
 
-// Ping limits. A link may send pingRate pings a second, and pingBurst at
-// once: a whole request, so that the pings a page queued while offline are
-// not refused when it is back.
 const (
 	maxPingBody     = 64 << 10
 	maxPingsPerPost = 100
+	maxLinksPerPost = 4  // distinct links one request's pings may name
 	maxPingDetails  = 20 // problems named in one 400 answer
-	pingRate        = 20
-	pingBurst       = maxPingsPerPost
 	pingWriteWait   = 5 * time.Second
-	linkCacheTTL    = 5 * time.Minute // a removed rep's pings count this long
-	linkMissTTL     = time.Minute
-	linkCacheSize   = 50_000 // links; an entry is about 150 bytes
-	pingLimiterSize = 50_000 // links
 )
 
 // The events a ping reports.
@@ -237,10 +229,7 @@ func validSession(s string) bool {
 }
 
 // linkInfo is what a ping needs to know of its lesson link.
-type linkInfo struct {
-	OrgID, RepID, CourseID, EnrollmentID, AssignmentID, LessonID int64
-	VideoSeconds                                                 int // 0: not a video lesson
-}
+type linkInfo = lessons.PingLink
 
 func linkInfoOf(v lessons.LessonView) linkInfo {
 	info := linkInfo{OrgID: v.OrgID, RepID: v.RepID, CourseID: v.CourseID, EnrollmentID: v.EnrollmentID,
@@ -279,6 +268,16 @@ next:
 		out = append(out, requestLink{token: p.Token, pings: 1})
 	}
 	return out
+}
+
+// tooMany refuses a request whose pings name more links than a page
+// has (one, a few after an offline spell).
+func (rl requestLinks) tooMany() error {
+	if len(rl) <= maxLinksPerPost {
+		return nil
+	}
+	return errs.InvalidInput("The pings are not valid; none was recorded.", []errs.Detail{{Path: "pings",
+		Message: fmt.Sprintf("name %d lesson links; one request may name at most %d", len(rl), maxLinksPerPost)}})
 }
 
 // get returns the link of token, if it exists.
@@ -379,147 +378,12 @@ func eventWithKey(events []tracking.Event, at map[string]int, key string) int {
 	return -1
 }
 
-// lessonLinks serves the lesson pages' pings: the links cache, the per-link
-// limiter and the events writer.
-type lessonLinks struct {
-	store    *lessons.Store
-	ingester *tracking.Ingester
-	now      func() time.Time
-
-	mu      sync.Mutex
-	cache   map[string]linkEntry
-	buckets map[string]*pingBucket
-}
-
-// linkEntry caches a link, or the absence of one.
-type linkEntry struct {
-	info    linkInfo
-	found   bool
-	expires time.Time
-}
-
-// pingBucket is a token bucket of pings for one link.
-type pingBucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newLessonLinks(store *lessons.Store, ingester *tracking.Ingester) *lessonLinks {
-	return &lessonLinks{store: store, ingester: ingester, now: time.Now,
-		cache: make(map[string]linkEntry), buckets: make(map[string]*pingBucket)}
-}
-
-// remember caches a link the lesson page just loaded, so that its pings
-// find it without a query.
-func (l *lessonLinks) remember(v lessons.LessonView) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.put(v.Token, linkEntry{info: linkInfoOf(v), found: true, expires: l.now().Add(linkCacheTTL)})
-}
-
-// put stores an entry; l.mu is held. A full cache drops what has expired,
-// then, if that is not enough, a tenth of the rest, chosen by map order.
-func (l *lessonLinks) put(token string, e linkEntry) {
-	if _, ok := l.cache[token]; !ok && len(l.cache) >= linkCacheSize {
-		now := l.now()
-		for k, v := range l.cache {
-			if now.After(v.expires) {
-				delete(l.cache, k)
-			}
-		}
-		for k := range l.cache {
-			if len(l.cache) < linkCacheSize*9/10 {
-				break
-			}
-			delete(l.cache, k)
-		}
-	}
-	l.cache[token] = e
-}
-
-// lookup finds the links of a request, from the cache or else from the
-// store.
-func (l *lessonLinks) lookup(ctx context.Context, links requestLinks) error {
-	var missing []int
-	l.mu.Lock()
-	now := l.now()
-	for i := range links {
-		if e, ok := l.cache[links[i].token]; ok && now.Before(e.expires) {
-			links[i].info, links[i].found = e.info, e.found
-			continue
-		}
-		missing = append(missing, i)
-	}
-	l.mu.Unlock()
-	for _, i := range missing {
-		v, err := l.store.LessonByToken(ctx, links[i].token)
-		var e linkEntry
-		switch {
-		case err == nil:
-			e = linkEntry{info: linkInfoOf(v), found: true, expires: now.Add(linkCacheTTL)}
-			links[i].info, links[i].found = e.info, true
-		case errs.CodeOf(err) == errs.NotFound:
-			e = linkEntry{expires: now.Add(linkMissTTL)}
-		default:
-			return err
-		}
-		l.mu.Lock()
-		l.put(links[i].token, e)
-		l.mu.Unlock()
-	}
-	return nil
-}
-
-// allow takes each link's pings from its bucket, all or none.
-func (l *lessonLinks) allow(links requestLinks) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.buckets)+len(links) > pingLimiterSize {
-		l.pruneBuckets(now)
-	}
-	for _, k := range links {
-		b := l.buckets[k.token]
-		if b == nil {
-			b = &pingBucket{tokens: pingBurst, at: now}
-			l.buckets[k.token] = b
-		}
-		if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
-			b.tokens = min(pingBurst, b.tokens+elapsed*pingRate)
-			b.at = now
-		}
-		if b.tokens < float64(k.pings) {
-			return false
-		}
-	}
-	for _, k := range links {
-		l.buckets[k.token].tokens -= float64(k.pings)
-	}
-	return true
-}
-
-// pruneBuckets drops the buckets that have refilled (their links are idle),
-// then, if the map is still full, half of the rest; l.mu is held.
-func (l *lessonLinks) pruneBuckets(now time.Time) {
-	for t, b := range l.buckets {
-		if b.tokens+now.Sub(b.at).Seconds()*pingRate >= pingBurst {
-			delete(l.buckets, t)
-		}
-	}
-	for t := range l.buckets {
-		if len(l.buckets) < pingLimiterSize/2 {
-			break
-		}
-		delete(l.buckets, t)
-	}
-}
-
 // tooManyPings is the 429 answer's error code.
 const tooManyPings errs.Code = "too_many_requests"
 
 // pings answers POST /t/pings: 204 once the pings are durably stored, 400
-// naming the bad pings (none is stored), 429 when a link sends more than
-// pingRate a second, 503 when the events cannot be written.
+// naming the bad pings (none is stored), 429 over a limit (pinglimits.go),
+// 503 when the events cannot be written.
 func (s *Server) pings(w http.ResponseWriter, r *http.Request) {
 	l := s.lessonLinks
 	if l.ingester == nil {
@@ -538,13 +402,20 @@ func (s *Server) pings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	links := linksOf(ps)
-	if !l.allow(links) {
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusTooManyRequests, errorBody{Error: errorInfo{Code: tooManyPings,
-			Message: fmt.Sprintf("Too many pings: a lesson link may send %d a second.", pingRate)}})
+	if err := links.tooMany(); err != nil {
+		s.writeAPIError(w, r, err)
 		return
 	}
-	if err := l.lookup(r.Context(), links); err != nil {
+	if refused := l.allow(links, ps); refused != nil {
+		refused.write(w)
+		return
+	}
+	if err := l.lookup(r.Context(), links, s.clientAddress(r)); err != nil {
+		var refused *pingRefused
+		if errors.As(err, &refused) {
+			refused.write(w)
+			return
+		}
 		s.writeAPIError(w, r, err)
 		return
 	}

@@ -124,28 +124,28 @@ func TestPingLimiter(t *testing.T) {
 	l := newLessonLinks(nil, nil)
 	l.now = func() time.Time { return now }
 	a, b := "AAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBB"
-	require.True(t, l.allow(counted(map[string]int{a: pingBurst})))
-	require.False(t, l.allow(counted(map[string]int{a: 1})))
-	require.False(t, l.allow(counted(map[string]int{a: 1, b: 1})), "all or nothing")
-	require.True(t, l.allow(counted(map[string]int{b: pingBurst})), "b was not charged")
+	require.Nil(t, l.allow(counted(map[string]int{a: pingBurst}), nil))
+	require.NotNil(t, l.allow(counted(map[string]int{a: 1}), nil))
+	require.NotNil(t, l.allow(counted(map[string]int{a: 1, b: 1}), nil), "all or nothing")
+	require.Nil(t, l.allow(counted(map[string]int{b: pingBurst}), nil), "b was not charged")
 	now = now.Add(500 * time.Millisecond)
-	require.True(t, l.allow(counted(map[string]int{a: pingRate / 2})))
-	require.False(t, l.allow(counted(map[string]int{a: 1})))
+	require.Nil(t, l.allow(counted(map[string]int{a: pingRate / 2}), nil))
+	require.NotNil(t, l.allow(counted(map[string]int{a: 1}), nil))
 	now = now.Add(time.Hour)
-	require.True(t, l.allow(counted(map[string]int{a: pingBurst})), "refills to the burst, no further")
-	require.False(t, l.allow(counted(map[string]int{a: 1})))
+	require.Nil(t, l.allow(counted(map[string]int{a: pingBurst}), nil), "refills to the burst, no further")
+	require.NotNil(t, l.allow(counted(map[string]int{a: 1}), nil))
 
 	// The map stays bounded: idle links go first, then any.
 	for i := range pingLimiterSize - 2 {
-		l.allow(counted(map[string]int{fmt.Sprintf("%022d", i): 1}))
+		_ = l.allow(counted(map[string]int{fmt.Sprintf("%022d", i): 1}), nil)
 	}
 	require.Len(t, l.buckets, pingLimiterSize)
 	now = now.Add(time.Second) // the fillers have refilled; a has not
-	require.True(t, l.allow(counted(map[string]int{"CCCCCCCCCCCCCCCCCCCCCC": 1})))
+	require.Nil(t, l.allow(counted(map[string]int{"CCCCCCCCCCCCCCCCCCCCCC": 1}), nil))
 	require.Len(t, l.buckets, 2, "only the busy link and the new one are left")
-	require.False(t, l.allow(counted(map[string]int{a: pingBurst})), "a busy link keeps its bucket")
+	require.NotNil(t, l.allow(counted(map[string]int{a: pingBurst}), nil), "a busy link keeps its bucket")
 	for i := range pingLimiterSize + 10 {
-		l.allow(counted(map[string]int{fmt.Sprintf("%022d", i): 1}))
+		_ = l.allow(counted(map[string]int{fmt.Sprintf("%022d", i): 1}), nil)
 	}
 	require.LessOrEqual(t, len(l.buckets), pingLimiterSize)
 }
@@ -211,7 +211,7 @@ func TestLinkCacheBounded(t *testing.T) {
 	// Cached links, and cached absences, answer without the store (nil here).
 	l.cache["missingmissingmissing1"] = linkEntry{expires: now.Add(time.Minute)}
 	got := requestLinks{{token: last}, {token: "missingmissingmissing1"}}
-	require.NoError(t, l.lookup(t.Context(), got))
+	require.NoError(t, l.lookup(t.Context(), got, "192.0.2.1"))
 	require.Equal(t, requestLinks{{token: last, found: true, info: linkInfo{AssignmentID: int64(linkCacheSize + 99)}},
 		{token: "missingmissingmissing1"}}, got)
 }

@@ -809,15 +809,30 @@ type pingLoad struct {
 }
 
 // pingWatcher is one rep playing the video: it pings each segment in turn,
-// from the start again at the end, in a new session.
+// from the start again at the end, in a new session. The server credits no
+// more new segments than a player at 4x plays since the link's first ping
+// (web/pinglimits.go), so until a segment is reachable the watcher pings the
+// last one it played again, as fast as the load goes.
 type pingWatcher struct {
 	index        int
 	token        string
 	assignmentID int64
 	rate         float64 // playback rate
 	next         time.Time
-	played       int      // segments acknowledged
-	acked        []uint32 // acknowledgements by segment
+	first        time.Time // of the first ping
+	again        bool      // the next ping repeats the last segment played
+	played       int       // segments acknowledged, each new when sent
+	acked        []uint32  // acknowledgements by segment
+}
+
+// hold says whether the watcher's next new segment is beyond what the
+// server's pace allows at now, one segment short of it for safety.
+func (w *pingWatcher) hold(now time.Time) bool {
+	if w.first.IsZero() {
+		w.first = now
+	}
+	reachable := 1 + int(now.Sub(w.first).Seconds()*4/float64(tracking.SegmentSeconds))
+	return w.played > 0 && w.played < len(w.acked) && w.played >= reachable
 }
 
 func newPingLoad(addr string, links []benchLink, o pingsOptions) *pingLoad {
@@ -836,8 +851,12 @@ func newPingLoad(addr string, links []benchLink, o pingsOptions) *pingLoad {
 // acknowledged, reported at its end, as the lesson page's player does.
 func (w *pingWatcher) appendPing(b []byte) []byte {
 	n := len(w.acked)
-	seg, loop := w.played%n, w.played/n
-	position := float64((seg+1)*tracking.SegmentSeconds) - float64(w.played%4)*0.25
+	played := w.played
+	if w.again {
+		played--
+	}
+	seg, loop := played%n, played/n
+	position := float64((seg+1)*tracking.SegmentSeconds) - float64(played%4)*0.25
 	b = append(b, `{"token":"`...)
 	b = append(b, w.token...)
 	b = append(b, `","segment":`...)
@@ -898,6 +917,7 @@ func (l *pingLoad) post(ws []*pingWatcher, deadline time.Time) []time.Duration {
 			return lat
 		}
 		w.next = now.Add(watcherInterval)
+		w.again = w.hold(now)
 		body = w.appendPing(body[:0])
 		status, err := c.post(body)
 		took := time.Since(now)
@@ -907,9 +927,12 @@ func (l *pingLoad) post(ws []*pingWatcher, deadline time.Time) []time.Duration {
 			time.Sleep(redialWait)
 		case status == http.StatusNoContent:
 			l.acked.Add(1)
+			lat = append(lat, took)
+			if w.again {
+				break
+			}
 			w.acked[w.played%len(w.acked)]++
 			w.played++
-			lat = append(lat, took)
 		case status == http.StatusTooManyRequests:
 			l.throttled.Add(1)
 		default:
