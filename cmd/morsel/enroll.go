@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/morselhq/morsel/lessons"
@@ -22,7 +23,7 @@ func init() {
 			fs.StringVar(&due, "due", "", "due date, YYYY-MM-DD (default: the course's due_days from the start)")
 			fs.StringVar(&start, "start", "", "start date, YYYY-MM-DD: the first lesson at the first send time on or after it (default: the next send time)")
 			fs.BoolVar(&startNow, "start-now", false, "send the first lesson at once if the rep's send window is open, else when it opens; the rest at the cadence")
-			fs.StringVar(&cfg.PublicURL, "public-url", "http://localhost:8080", "where reps open lessons, for the links in the messages")
+			fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "where reps open lessons, for the links in the messages (env PUBLIC_URL; default http://localhost plus HTTP_ADDR's port)")
 			return func(ctx context.Context, e *env, _ []string) error {
 				if course == "" || (teams == "" && phones == "") {
 					return usageError{"--course and at least one --team or --rep are required"}
@@ -40,6 +41,7 @@ func init() {
 						return usageError{fmt.Sprintf("--%s %q is not a date as YYYY-MM-DD", d.flag, d.value)}
 					}
 				}
+				cfg.PublicURL = strings.TrimSuffix(cfg.publicURL(), "/")
 				pool, err := openPostgres(ctx, *cfg)
 				if err != nil {
 					return err

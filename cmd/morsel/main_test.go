@@ -110,9 +110,20 @@ func TestMigrateDemoServe(t *testing.T) {
 	key := regexp.MustCompile(`API key: (mk_[a-z0-9]+)`).FindStringSubmatch(res.stdout)
 	require.NotNil(t, key, res.stdout)
 
-	res = morsel(ctx, environ, "enroll", "--org", "demo", "--course", "pricing-basics", "--team", "North,West")
+	pool, err := pgxpool.New(ctx, environ["DATABASE_URL"])
+	require.NoError(t, err)
+	defer pool.Close()
+	var before int64
+	require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&before))
+	res = morsel(ctx, public, "enroll", "--org", "demo", "--course", "pricing-basics", "--team", "North,West")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Regexp(t, `enrolled \d+ reps in pricing-basics \(\d+ were enrolled already\)`, res.stdout)
+	var links, others int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE body LIKE '%https://morsel.example/l/%'),
+		count(*) FILTER (WHERE body LIKE '%/l/%' AND body NOT LIKE '%https://morsel.example/l/%')
+		FROM messages WHERE id > $1`, before).Scan(&links, &others))
+	require.NotZero(t, links, "enroll's lesson links use PUBLIC_URL")
+	require.Zero(t, others)
 	res = morsel(ctx, environ, "enroll", "--org", "demo", "--course", "pricing-basics", "--team", "North")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Contains(t, res.stdout, "enrolled 0 reps")
