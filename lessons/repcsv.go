@@ -41,6 +41,11 @@ const (
 	repProgressEvery = 64 << 10
 )
 
+// RepImportMaxRows is the most reps one import takes. A larger file is refused
+// at its first row past the limit, before the rest is read: an import holds
+// its rows in memory and in one transaction, so its size must be bounded.
+const RepImportMaxRows = 100_000
+
 // The columns of a rep CSV, in the order WriteRepsCSV writes them.
 const (
 	repColName = iota
@@ -76,6 +81,11 @@ func ParseRepsCSV(r io.Reader, defaultRegion string, progress func(bytesRead int
 // ParseRepsCSVLines is ParseRepsCSV that also returns the line of the file
 // each rep was on, for checks of its own that name the line.
 func ParseRepsCSVLines(r io.Reader, defaultRegion string, progress func(bytesRead int64)) ([]RepInput, []int, error) {
+	return parseRepsCSV(r, defaultRegion, progress, RepImportMaxRows)
+}
+
+// parseRepsCSV is ParseRepsCSVLines with a limit of maxRows reps.
+func parseRepsCSV(r io.Reader, defaultRegion string, progress func(bytesRead int64), maxRows int) ([]RepInput, []int, error) {
 	region := strings.ToUpper(strings.TrimSpace(defaultRegion))
 	if !phonenumbers.GetSupportedRegions()[region] {
 		return nil, nil, errs.InvalidInput("The default phone region is not valid.", []errs.Detail{{
@@ -129,7 +139,10 @@ func ParseRepsCSVLines(r io.Reader, defaultRegion string, progress func(bytesRea
 			break
 		}
 		line, _ := cr.FieldPos(0)
-		p.add(line, record)
+		if p.add(line, record) && len(p.rows) > maxRows {
+			p.tooMany = line
+			break
+		}
 	}
 	return p.finish()
 }
@@ -248,6 +261,7 @@ type repParser struct {
 	region  string
 	rows    []repRow
 	syntax  *errs.Detail
+	tooMany int // the line of the row past RepImportMaxRows; 0 if none
 	zones   map[string]bool
 	batches []*repPhoneBatch
 	batch   *repPhoneBatch
@@ -287,8 +301,8 @@ func (p *repParser) stop() {
 	p.wg.Wait()
 }
 
-// add checks one record read on line.
-func (p *repParser) add(line int, record []string) {
+// add checks one record read on line, and says whether it was a row (not blank).
+func (p *repParser) add(line int, record []string) bool {
 	blank := true
 	for _, f := range record {
 		if strings.TrimSpace(f) != "" {
@@ -297,13 +311,13 @@ func (p *repParser) add(line int, record []string) {
 		}
 	}
 	if blank {
-		return
+		return false
 	}
 	row := repRow{line: line, phone: -1}
 	if len(record) != len(p.cols) {
 		row.problem = fmt.Sprintf("has %d fields, the header has %d", len(record), len(p.cols))
 		p.rows = append(p.rows, row)
-		return
+		return true
 	}
 	var raw [repNumCols]string
 	for i, c := range p.cols {
@@ -315,6 +329,7 @@ func (p *repParser) add(line int, record []string) {
 	row.rep.TimeZone, row.problems[repColTimeZone] = p.checkZone(raw[repColTimeZone])
 	row.phone = p.addPhone(raw[repColPhone])
 	p.rows = append(p.rows, row)
+	return true
 }
 
 // addPhone queues a phone number to be checked and returns its index.
@@ -343,6 +358,12 @@ func (p *repParser) finish() ([]RepInput, []int, error) {
 		if len(details) < repCSVMaxDetails {
 			details = append(details, errs.Detail{Path: path, Message: msg})
 		}
+	}
+	if p.tooMany > 0 {
+		limit := len(p.rows) - 1
+		report(fmt.Sprintf("line %d", p.tooMany), fmt.Sprintf("the file has more than %s reps, the most one import takes; "+
+			"split it into files of at most %[1]s and import them one by one (nothing past this line was read)", thousands(limit)))
+		p.rows = p.rows[:limit]
 	}
 	firstLine := make(map[string]int, len(p.rows))
 	reps, lines := make([]RepInput, 0, len(p.rows)), make([]int, 0, len(p.rows))
@@ -380,6 +401,15 @@ func (p *repParser) finish() ([]RepInput, []int, error) {
 		return nil, nil, repCSVInvalid(details, total)
 	}
 	return reps, lines, nil
+}
+
+// thousands writes n with commas between groups of three digits: 100,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // check fills in the E.164 form or the problem of each number in the batch.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -284,6 +286,46 @@ func TestParseRepsCSVCapsProblems(t *testing.T) {
 	require.Equal(t, errs.Detail{Message: "and 50 more problems"}, e.Details[100])
 }
 
+func TestParseRepsCSVRowLimit(t *testing.T) {
+	t.Parallel()
+	const limit = 1000
+	var buf bytes.Buffer
+	require.NoError(t, WriteRepsCSV(&buf, GenerateReps(limit+1, 3)))
+	data := buf.Bytes()
+	atLimit := data[:bytes.LastIndexByte(data[:len(data)-1], '\n')+1]
+
+	reps, _, err := parseRepsCSV(bytes.NewReader(atLimit), "US", nil, limit)
+	require.NoError(t, err, "a file of exactly the limit is taken")
+	require.Len(t, reps, limit)
+
+	// One row more, and a large bad tail behind it: refused at that row,
+	// and the tail is never read (its problems are not collected).
+	tail := strings.Repeat("Rep,123,,North,America/Chicago\n", 100_000)
+	var read int64
+	_, _, err = parseRepsCSV(io.MultiReader(bytes.NewReader(data), strings.NewReader(tail)), "US", func(n int64) { read = n }, limit)
+	e := errs.As(err)
+	require.NotNil(t, e, "%v", err)
+	require.Equal(t, "The rep file has 1 problem.", e.Message)
+	require.Equal(t, []errs.Detail{{Path: fmt.Sprintf("line %d", limit+2), Message: "the file has more than 1,000 reps, " +
+		"the most one import takes; split it into files of at most 1,000 and import them one by one (nothing past this line was read)"}}, e.Details)
+	require.Less(t, read, int64(len(data))+256<<10, "the parser stopped reading near the limit")
+
+	// The import's own limit, with rows that are cheap to check.
+	_, err = ParseRepsCSV(strings.NewReader("name,phone,timezone\n"+strings.Repeat("Rep,,UTC\n", RepImportMaxRows+1)), "US", nil)
+	e = errs.As(err)
+	require.NotNil(t, e, "%v", err)
+	require.Equal(t, fmt.Sprintf("line %d", RepImportMaxRows+2), e.Details[0].Path)
+	require.Contains(t, e.Details[0].Message, "more than 100,000 reps")
+	require.Equal(t, "line 2, column phone", e.Details[1].Path, "the problems before the limit are listed after it")
+}
+
+func TestThousands(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 100_000: "100,000", 1_234_567: "1,234,567", -1000: "-1,000"} {
+		require.Equal(t, want, thousands(n))
+	}
+}
+
 func TestParseRepsCSVReadError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("connection reset")
@@ -435,6 +477,48 @@ func BenchmarkParseRepsCSV10k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkParseRepsCSVBadRows parses a 20 MiB file of 600,000 bad rows (the
+// import API's body limit) and reports the heap's peak while it runs: bounded
+// by RepImportMaxRows, not by the file.
+func BenchmarkParseRepsCSVBadRows(b *testing.B) {
+	data := []byte("name,phone,email,team,timezone\n" + strings.Repeat("A rep name,123,,North,America/Chicago\n", 20<<20/38))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var peak uint64
+	for b.Loop() {
+		runtime.GC()
+		stop := sampleHeap(&peak)
+		_, err := ParseRepsCSV(bytes.NewReader(data), "US", nil)
+		stop()
+		if errs.CodeOf(err) != errs.Invalid {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// sampleHeap records the largest heap it sees in *peak, every millisecond,
+// until the function it returns is called.
+func sampleHeap(peak *uint64) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			*peak = max(*peak, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func FuzzParseRepsCSV(f *testing.F) {

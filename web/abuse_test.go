@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -305,4 +306,81 @@ func TestPingAbuse(t *testing.T) {
 			tt.run(t, setupLessons(t))
 		})
 	}
+}
+
+// An import past the row limit is refused whole, naming the line or the rep
+// where the limit was passed; an organisation runs at most two imports at
+// once (a third is a 429 while they run), and another organisation's import
+// does not wait for them.
+func TestImportAbuse(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const oneRep = "Rep,,,,America/Chicago\n" // cheap to check: no phone to parse
+	header := "name,phone,email,team,timezone\n"
+	tooMany := header + strings.Repeat(oneRep, lessons.RepImportMaxRows+1)
+	reps := make([]string, lessons.RepImportMaxRows+1)
+	for i := range reps {
+		reps[i] = `{"name":"Rep","phone":"","timezone":"America/Chicago"}`
+	}
+	tooManyJSON := `{"reps":[` + strings.Join(reps, ",") + `]}`
+	tests := []struct {
+		name, contentType, body, path string
+	}{
+		{"a CSV past the limit", "text/csv", tooMany, fmt.Sprintf("line %d", lessons.RepImportMaxRows+2)},
+		{"JSON past the limit", "application/json", tooManyJSON, fmt.Sprintf("reps[%d]", lessons.RepImportMaxRows)},
+	}
+	for _, tt := range tests {
+		res := b.send(t, "POST", "/api/v1/reps/import", b.key, tt.contentType, tt.body)
+		require.Equal(t, http.StatusBadRequest, res.status, tt.name)
+		e := res.apiError(t)
+		require.Equal(t, tt.path, e.Error.Details[0].Path, tt.name)
+		require.Contains(t, e.Error.Details[0].Message, "more than 100,000 reps", tt.name)
+	}
+	list := b.api(t, "GET", "/api/v1/reps", "")
+	require.Equal(t, http.StatusOK, list.status)
+	require.Contains(t, string(list.body), `"data":[]`, "nothing stored")
+
+	// Two imports whose bodies are still arriving hold the organisation's
+	// two slots.
+	type held struct {
+		body *io.PipeWriter
+		done chan response
+	}
+	start := func(key string) held {
+		r, w := io.Pipe()
+		h := held{body: w, done: make(chan response, 1)}
+		go func() {
+			req, _ := http.NewRequest("POST", b.url+"/api/v1/reps/import", r)
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "text/csv")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				h.done <- response{body: []byte(err.Error())}
+				return
+			}
+			defer res.Body.Close()
+			data, _ := io.ReadAll(res.Body)
+			h.done <- response{status: res.StatusCode, body: data}
+		}()
+		_, err := io.WriteString(w, header)
+		require.NoError(t, err)
+		return h
+	}
+	first, second := start(b.key), start(b.key)
+	require.Eventually(t, func() bool { return web.ImportsRunning(b.server, b.org.ID) == 2 }, 10*time.Second, time.Millisecond)
+
+	res := b.send(t, "POST", "/api/v1/reps/import", b.key, "text/csv", threeReps)
+	require.Equal(t, http.StatusTooManyRequests, res.status, "%s", res.body)
+	require.Contains(t, res.apiError(t).Error.Message, "already has 2 rep imports running")
+	b.importReps(t, b.otherKey, threeReps) // another organisation is not held up
+
+	for i, h := range []held{first, second} {
+		_, err := fmt.Fprintf(h.body, "Rep %d,+1312234567%d,,,America/Chicago\n", i, i)
+		require.NoError(t, err)
+		require.NoError(t, h.body.Close())
+		done := <-h.done
+		require.Equal(t, http.StatusOK, done.status, "%s", done.body)
+	}
+	require.Equal(t, 0, web.ImportsRunning(b.server, b.org.ID), "the slots are given back")
+	require.Len(t, b.importReps(t, b.key, threeReps), 5)
 }

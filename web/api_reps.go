@@ -123,8 +123,12 @@ func (s *Server) importReps(w http.ResponseWriter, r *http.Request, orgID int64)
 	if err := q.err(); err != nil {
 		return err
 	}
+	release, err := s.imports.take(orgID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var reps []lessons.RepInput
-	var err error
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mediaType {
 	case "text/csv":

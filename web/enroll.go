@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -105,6 +106,25 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, u lessons.
 	s.render(w, r, status, pages.Enroll(p))
 }
 
+// importAndEnroll checks a rep CSV of new hires (a manager's may name only
+// their teams) and imports and enrolls them in one transaction, in one of the
+// organisation's import slots.
+func (s *Server) importAndEnroll(ctx context.Context, u lessons.User, file io.Reader, region string, req lessons.EnrollRequest) (lessons.ImportResult, lessons.EnrollResult, error) {
+	release, err := s.imports.take(u.OrgID)
+	if err != nil {
+		return lessons.ImportResult{}, lessons.EnrollResult{}, err
+	}
+	defer release()
+	reps, lines, err := lessons.ParseRepsCSVLines(file, region, nil)
+	if err == nil && req.Limit.Limited {
+		err = checkManagerTeams(reps, lines, u.Teams)
+	}
+	if err != nil {
+		return lessons.ImportResult{}, lessons.EnrollResult{}, err
+	}
+	return s.store.ImportAndEnroll(ctx, u.OrgID, reps, req)
+}
+
 // enrollReps answers POST /enroll: the teams picked and the reps of a CSV
 // file (imported first, in the same transaction) enrolled in the course.
 // Every problem is shown with the form, by field or by line of the file, and
@@ -159,15 +179,7 @@ func (s *Server) enrollReps(w http.ResponseWriter, r *http.Request, u lessons.Us
 	var imported lessons.ImportResult
 	var res lessons.EnrollResult
 	if file != nil {
-		var reps []lessons.RepInput
-		var lines []int
-		reps, lines, err = lessons.ParseRepsCSVLines(file, form.Region, nil)
-		if err == nil && req.Limit.Limited {
-			err = checkManagerTeams(reps, lines, u.Teams)
-		}
-		if err == nil {
-			imported, res, err = s.store.ImportAndEnroll(r.Context(), u.OrgID, reps, req)
-		}
+		imported, res, err = s.importAndEnroll(r.Context(), u, file, form.Region, req)
 	} else {
 		res, err = s.store.Enroll(r.Context(), u.OrgID, req)
 	}
@@ -176,7 +188,11 @@ func (s *Server) enrollReps(w http.ResponseWriter, r *http.Request, u lessons.Us
 		if len(e.Details) == 0 {
 			p.Problems = []errs.Detail{{Message: e.Message}}
 		}
-		s.renderEnroll(w, r, u, http.StatusUnprocessableEntity, p)
+		status := http.StatusUnprocessableEntity
+		if e.Code == codeTooMany {
+			status = http.StatusTooManyRequests
+		}
+		s.renderEnroll(w, r, u, status, p)
 		return
 	}
 	if err != nil {

@@ -16,6 +16,7 @@ const internalMessage = "Internal error."
 const (
 	codeTooLarge         errs.Code = "too_large"          // the request body is over the limit
 	codeMethodNotAllowed errs.Code = "method_not_allowed" // the path exists, the method does not
+	codeTooMany          errs.Code = "too_many_requests"  // over a limit of work at once; try again later
 )
 
 // httpStatus is the one mapping from error codes to HTTP statuses.
@@ -37,6 +38,8 @@ func httpStatus(code errs.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case codeTooMany:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusInternalServerError
 	}

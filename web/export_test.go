@@ -19,3 +19,10 @@ func APIRoutes(s *Server) []Route {
 
 // Wrap returns h with the server's request logging and panic recovery.
 func Wrap(s *Server, h http.Handler) http.Handler { return s.logRequests(s.recoverPanics(h)) }
+
+// ImportsRunning returns how many rep imports the organisation runs in s now.
+func ImportsRunning(s *Server, orgID int64) int {
+	s.imports.mu.Lock()
+	defer s.imports.mu.Unlock()
+	return s.imports.running[orgID]
+}

@@ -84,6 +84,7 @@ type Server struct {
 	videoDir    string                      // where stored videos are copied to be served
 	// uploadTimeout is how long an upload may take to arrive (HTTPServer's Timeouts.Upload).
 	uploadTimeout time.Duration
+	imports       importSlots // the rep imports running, per organisation
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not
