@@ -299,6 +299,39 @@ func TestTwilioInbound(t *testing.T) {
 	}
 }
 
+// A STOP through the webhook, from a phone that two organisations text from
+// the shared sender, opts the rep out of both: carriers block the sender, not
+// the organisation. (lessons' routing tests cover START, HELP and answers.)
+func TestTwilioStopReachesEveryOrganisation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := newWHBundle(t, whPublicURL, whToken)
+	other, err := b.store.CreateOrg(ctx, lessons.Org{Slug: "globex", Name: "Globex"})
+	require.NoError(t, err)
+	_, err = b.store.ImportReps(ctx, other.ID, []lessons.RepInput{{Name: "Ava A.", Phone: whRepPhone, TimeZone: "UTC"}})
+	require.NoError(t, err)
+	b.outbound(t, "SM"+strings.Repeat("1", 32), lessons.MessageDelivered)
+	_, err = b.pool.Exec(ctx, `INSERT INTO messages (org_id, rep_id, direction, purpose, body, encoding, segments, status,
+			scheduled_at, created_at, updated_at)
+		SELECT org_id, id, 'outbound', 'lesson', 'Globex lesson', 'GSM-7', 1, 'delivered', now(), now(), now()
+		FROM reps WHERE org_id = $1`, other.ID) // Globex wrote last
+	require.NoError(t, err)
+
+	rec := b.postSigned(t, "/webhooks/twilio/sms", whFixture(t, "inbound_stop"))
+	require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body)
+	var replyID int64
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT (args->>'message_id')::bigint FROM river_job WHERE kind = 'process_reply'`).Scan(&replyID))
+	// The reply job's work, as the scheduler's worker does it.
+	require.NoError(t, pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		_, err := b.store.ProcessReply(ctx, tx, replyID)
+		return err
+	}))
+	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM reps WHERE phone = $1 AND opted_out_at IS NOT NULL`, whRepPhone),
+		"both organisations stop texting the phone")
+	require.Equal(t, 2, b.count(t, `SELECT count(DISTINCT org_id) FROM messages WHERE purpose = 'confirmation'`),
+		"each organisation confirms for itself")
+}
+
 func TestTwilioStatusCallbacks(t *testing.T) {
 	t.Parallel()
 	const path = "/webhooks/twilio/status"
