@@ -58,6 +58,8 @@ type Config struct {
 	// OnShipped runs in the transaction that ships a batch of events, e.g. to
 	// roll video progress up into Postgres.
 	OnShipped func(context.Context, pgx.Tx, []tracking.Event) error
+	// Metrics counts jobs and sends for Prometheus; nil: not counted.
+	Metrics *Metrics
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Test is passed to River, for tests that stub its time.
@@ -129,6 +131,9 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 				func() (river.JobArgs, *river.InsertOpts) { return ShipArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
 		}
 		rc.Workers = workers
+		if cfg.Metrics != nil {
+			rc.Middleware = append(rc.Middleware, cfg.Metrics.middleware())
+		}
 		rc.Queues = map[string]river.QueueConfig{
 			QueueSMS:         {MaxWorkers: cfg.SMSWorkers, FetchCooldown: cfg.FetchCooldown, FetchPollInterval: cfg.FetchPollInterval},
 			QueueReplies:     {MaxWorkers: 50, FetchCooldown: min(10*time.Millisecond, cfg.FetchPollInterval), FetchPollInterval: cfg.FetchPollInterval},

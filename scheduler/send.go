@@ -98,6 +98,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		acc, err := s.sender.Send(ctx, msg)
 		if err != nil {
 			f := failureOf(err)
+			s.cfg.Metrics.failed(f)
 			if f.Kind == Permanent {
 				err := pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error { return s.store.MarkFailed(ctx, tx, o.ID, f.Code, f.Message) })
 				if err != nil {
@@ -108,6 +109,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			return err // retried by River: NextRetry
 		}
 		sid, delivered = acc.SID, acc.Delivered
+		s.cfg.Metrics.sent()
 	}
 	if _, err := s.accepts.do(ctx, acceptance{o: o, sid: sid, loc: loc}); err != nil {
 		return fmt.Errorf("%s%s, but recording it failed: %w", acceptedMarker, sid, err)

@@ -100,6 +100,7 @@ func RollUp(ctx context.Context, ch driver.Conn, events []Event) error {
 // rollUp recomputes the reps' progress on the assignments (nil: all of them).
 // Any pair of a rep and an assignment given is recomputed whole.
 func rollUp(ctx context.Context, ch driver.Conn, orgID int64, repIDs, assignmentIDs []int64) error {
+	ctx = withOp(ctx, "rollup")
 	version := uint64(time.Now().UnixNano()) // before reading: see the migration
 	fresh, err := RecomputeProgress(ctx, ch, orgID, repIDs, assignmentIDs)
 	if err != nil {

@@ -43,7 +43,7 @@ func (e *pingRefused) Error() string { return e.message }
 
 func (e *pingRefused) write(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int((e.wait+time.Second-1)/time.Second))))
-	writeJSON(w, http.StatusTooManyRequests, errorBody{Error: errorInfo{Code: tooManyPings, Message: e.message}})
+	writeJSON(w, http.StatusTooManyRequests, errorBody{Error: errorInfo{Code: codeTooMany, Message: e.message}})
 }
 
 // pingBucket is a token bucket.

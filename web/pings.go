@@ -378,9 +378,6 @@ func eventWithKey(events []tracking.Event, at map[string]int, key string) int {
 	return -1
 }
 
-// tooManyPings is the 429 answer's error code.
-const tooManyPings errs.Code = "too_many_requests"
-
 // pings answers POST /t/pings: 204 once the pings are durably stored, 400
 // naming the bad pings (none is stored), 429 over a limit (pinglimits.go),
 // 503 when the events cannot be written.
@@ -428,6 +425,7 @@ func (s *Server) pings(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, errs.Errorf(errs.Unavailable, "The pings could not be stored; send them again."))
 		return
 	}
+	s.metrics.pingsAccepted(len(ps))
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -58,6 +58,8 @@ type Deps struct {
 	// (/api/v1/events/..., DELETE /api/v1/reps/{id}/events) write to it. Nil:
 	// they answer 503.
 	ClickHouse driver.Conn
+	// Metrics counts requests for Prometheus; nil: not counted.
+	Metrics *Metrics
 	// TrustProxy says the server is reached only through a proxy that
 	// appends the client's address to X-Forwarded-For: the limits count that
 	// address, not the proxy's.
@@ -85,6 +87,7 @@ type Server struct {
 	// uploadTimeout is how long an upload may take to arrive (HTTPServer's Timeouts.Upload).
 	uploadTimeout time.Duration
 	imports       importSlots // the rep imports running, per organisation
+	metrics       *Metrics
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not
@@ -92,7 +95,7 @@ type Server struct {
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
 		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox, trustProxy: d.TrustProxy,
-		simulator: d.Simulator, ch: d.ClickHouse, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
+		simulator: d.Simulator, ch: d.ClickHouse, metrics: d.Metrics, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
 	if s.videoDir == "" {
 		s.videoDir = filepath.Join(os.TempDir(), "morsel-videos")
 	}
@@ -199,6 +202,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		took := time.Since(start)
+		s.metrics.request(r.Pattern, rec.status, took)
 		level, msg := slog.LevelDebug, "http request"
 		switch {
 		case rec.status >= 500:

@@ -294,7 +294,7 @@ func preparePings(ctx context.Context, e *env, cfg Config, db *benchDB, orgID in
 	}
 	// The scheduler's hook makes Enroll schedule the first lesson, as
 	// `morsel enroll` does: its message, and the link in it.
-	if _, err := newScheduler(e, cfg, db.pool, nil, db.store, false); err != nil {
+	if _, err := newScheduler(e, cfg, db.pool, nil, db.store, false, nil); err != nil {
 		return nil, err
 	}
 	res, err := db.store.Enroll(ctx, orgID, lessons.EnrollRequest{CourseID: v.CourseID, TeamIDs: teamIDs})

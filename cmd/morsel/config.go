@@ -19,6 +19,9 @@ type Config struct {
 	ClickHouseURL string
 	HTTPAddr      string
 	PublicURL     string
+	// MetricsAddr is where serve answers GET /metrics for Prometheus, apart
+	// from HTTPAddr (env METRICS_ADDR); empty: no metrics.
+	MetricsAddr string
 	// TrustProxy: every request comes through a proxy that appends the
 	// client's address to X-Forwarded-For (env TRUST_PROXY=1).
 	TrustProxy bool
@@ -53,6 +56,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		DatabaseURL:               get("DATABASE_URL"),
 		ClickHouseURL:             get("CLICKHOUSE_URL"),
 		HTTPAddr:                  get("HTTP_ADDR"),
+		MetricsAddr:               get("METRICS_ADDR"),
 		PublicURL:                 get("PUBLIC_URL"),
 		TwilioAccountSID:          get("TWILIO_ACCOUNT_SID"),
 		TwilioAuthToken:           get("TWILIO_AUTH_TOKEN"),
@@ -107,6 +111,7 @@ func (f addressFlag) Set(v string) error {
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.databaseFlags(fs)
 	fs.StringVar(&c.HTTPAddr, "addr", c.HTTPAddr, "address to serve HTTP on (env HTTP_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address to serve Prometheus metrics on at /metrics, apart from the app (env METRICS_ADDR); empty: none")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the URL Twilio and reps reach us at (env PUBLIC_URL; default http://localhost plus the port)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take clients' addresses from X-Forwarded-For, as the proxy in front appends them (env TRUST_PROXY=1)")
 	fs.StringVar(&c.TwilioAccountSID, "twilio-account-sid", c.TwilioAccountSID, "Twilio account SID (env TWILIO_ACCOUNT_SID); none: the in-app phone simulator")

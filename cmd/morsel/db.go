@@ -96,8 +96,8 @@ func orgBySlug(ctx context.Context, store *lessons.Store, slug string) (lessons.
 // newScheduler builds the scheduler on pool and hooks it into the store, so
 // that enrolling schedules the first lessons; with ch it ships events there. Without Twilio credentials
 // messages go to the in-app phone simulator. With work false it only queues
-// jobs, for processes that run no workers.
-func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store *lessons.Store, work bool) (*scheduler.Scheduler, error) {
+// jobs, for processes that run no workers. m, if not nil, counts its work.
+func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store *lessons.Store, work bool, m *scheduler.Metrics) (*scheduler.Scheduler, error) {
 	var sender scheduler.Sender = scheduler.Simulator{}
 	if cfg.TwilioAccountSID != "" {
 		tw, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: cfg.TwilioAccountSID,
@@ -114,6 +114,7 @@ func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store 
 		DefaultMessagingServiceSID: cfg.TwilioMessagingServiceSID,
 		DefaultMPS:                 cfg.SMSMPS,
 		ClickHouse:                 ch,
+		Metrics:                    m,
 		OnShipped: func(ctx context.Context, tx pgx.Tx, events []tracking.Event) error {
 			return store.RecordWatched(ctx, tx, lessons.WatchedSegments(events))
 		},

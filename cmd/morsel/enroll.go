@@ -48,7 +48,7 @@ func init() {
 				}
 				defer pool.Close()
 				store := lessons.NewStore(pool)
-				if _, err := newScheduler(e, *cfg, pool, nil, store, false); err != nil {
+				if _, err := newScheduler(e, *cfg, pool, nil, store, false, nil); err != nil {
 					return err
 				}
 				o, err := orgBySlug(ctx, store, org)

@@ -23,8 +23,9 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
-	// listening, when set, is told the address serve listens on (tests use :0).
-	listening func(addr string)
+	// listening and metricsListening, when set, are told the addresses serve
+	// listens on for the app and its metrics (tests use :0).
+	listening, metricsListening func(addr string)
 }
 
 // command is one `morsel` subcommand.

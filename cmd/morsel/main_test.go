@@ -133,13 +133,14 @@ func TestMigrateDemoServe(t *testing.T) {
 
 	// serve on a free port until cancelled.
 	serveCtx, stop := context.WithCancel(ctx)
-	addrc := make(chan string, 1)
+	addrc, metricsc := make(chan string, 1), make(chan string, 1)
 	done := make(chan runResult, 1)
 	go func() {
 		var out, errOut syncBuffer
 		e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return environ[k] },
-			log: slog.New(slog.NewTextHandler(&errOut, nil)), listening: func(a string) { addrc <- a }}
-		code := run(serveCtx, e, []string{"serve", "--addr", "127.0.0.1:0"})
+			log: slog.New(slog.NewTextHandler(&errOut, nil)), listening: func(a string) { addrc <- a },
+			metricsListening: func(a string) { metricsc <- a }}
+		code := run(serveCtx, e, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"})
 		done <- runResult{code, out.String(), errOut.String()}
 	}()
 	var addr string
@@ -168,6 +169,34 @@ func TestMigrateDemoServe(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&courses))
 	resp.Body.Close()
 	require.Len(t, courses.Data, 2)
+
+	// The metrics, apart from the app: the requests just made, the queues
+	// and the outbox read at the scrape, and the jobs and ClickHouse's work
+	// once the shipper (started with the workers) has run.
+	metricsBase := "http://" + <-metricsc
+	scrape := func() string {
+		resp, err := http.Get(metricsBase + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+	scraped := scrape()
+	require.Contains(t, scraped, `morsel_http_request_duration_seconds_count{code="200",route="GET /readyz"} 1`)
+	require.Contains(t, scraped, `morsel_http_request_duration_seconds_count{code="200",route="GET /api/v1/courses"} 1`)
+	require.Regexp(t, `morsel_river_queue_jobs\{queue="sms",state="scheduled"\} [1-9]`, scraped, "the demo's lessons wait in the sms queue")
+	require.Contains(t, scraped, "morsel_outbox_events ")
+	require.Eventually(t, func() bool {
+		scraped = scrape()
+		return strings.Contains(scraped, `morsel_river_jobs_worked_total{kind="ship_events",outcome="completed"}`) &&
+			strings.Contains(scraped, `morsel_clickhouse_query_duration_seconds_count{op="batch"}`)
+	}, 20*time.Second, 100*time.Millisecond, "the shipper's jobs and ClickHouse batches are counted: %s", scraped)
+	resp, err = http.Get(base + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "the app's port does not serve the metrics")
 
 	// The trainer signs in with the login the demo printed and opens the
 	// phone simulator; after a reset only the new one-time password works.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/tracking"
 	"github.com/morselhq/morsel/web"
 )
@@ -41,8 +42,21 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 		return err
 	}
 	defer done()
+	errc := make(chan error, 3)
+	var m *metrics
+	var webMetrics *web.Metrics
+	var schedMetrics *scheduler.Metrics
+	if cfg.MetricsAddr != "" {
+		if m, err = newMetrics(pool); err != nil {
+			return err
+		}
+		if err := m.serve(ctx, e, cfg.MetricsAddr, errc); err != nil {
+			return err
+		}
+		ch, webMetrics, schedMetrics = m.timed(ch), m.web, m.scheduler
+	}
 	store := lessons.NewStore(pool)
-	sched, err := newScheduler(e, cfg, pool, ch, store, withWorkers)
+	sched, err := newScheduler(e, cfg, pool, ch, store, withWorkers, schedMetrics)
 	if err != nil {
 		return err
 	}
@@ -56,7 +70,6 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 	ingester := tracking.NewIngester(pool, e.log, 2) // video pings, group-committed
 	defer ingester.Stop()
 
-	errc := make(chan error, 2)
 	var srv *http.Server
 	if withWeb {
 		app := web.New(web.Deps{
@@ -69,6 +82,7 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 			ClickHouse:      ch,
 			TrustProxy:      cfg.TrustProxy,
 			Ingester:        ingester,
+			Metrics:         webMetrics,
 			Checks: []web.Check{
 				{Name: "postgres", Ping: pool.Ping},
 				{Name: "clickhouse", Ping: ch.Ping},
