@@ -48,8 +48,8 @@ func (s *Store) PauseEnrollment(ctx context.Context, orgID, id int64, limit Team
 
 // ResumeEnrollment resumes a paused enrollment where it stopped: what the
 // pause held is sent again (a quiz's next question at once), else the next
-// lesson at the next cadence slot. The steps are queued through QueueSteps in
-// the same transaction.
+// lesson at the next cadence slot. The steps are queued on the store's Queue
+// in the same transaction.
 func (s *Store) ResumeEnrollment(ctx context.Context, orgID, id int64, limit TeamLimit) (Enrollment, error) {
 	return s.changeEnrollment(ctx, orgID, id, limit, func(tx pgx.Tx, e *Enrollment, now time.Time) error {
 		if e.Status != EnrollmentPaused {
@@ -63,7 +63,7 @@ func (s *Store) ResumeEnrollment(ctx context.Context, orgID, id int64, limit Tea
 		if err != nil {
 			return err
 		}
-		return s.queue(ctx, tx, steps)
+		return s.queueSteps(ctx, tx, steps)
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/lessons"
@@ -16,18 +15,13 @@ import (
 func scheduledMessage(t *testing.T, b testBundle, phone string) int64 {
 	t.Helper()
 	ctx := context.Background()
-	b.store.OnEnroll = func(ctx context.Context, tx pgx.Tx, es []lessons.Enrollment) error {
-		_, err := b.store.ScheduleFirstSteps(ctx, tx, es)
-		return err
-	}
-	t.Cleanup(func() { b.store.OnEnroll = nil })
 	v, err := b.store.SaveCourse(ctx, b.org.ID, testSpec("delivery-"+phone[len(phone)-4:]), true)
 	require.NoError(t, err)
 	_, err = b.store.ImportReps(ctx, b.org.ID, []lessons.RepInput{{Name: "Rep", Phone: phone, TimeZone: "America/New_York"}})
 	require.NoError(t, err)
 	rep, err := b.store.RepByPhone(ctx, b.org.ID, phone)
 	require.NoError(t, err)
-	_, err = b.store.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: v.CourseID, RepIDs: []int64{rep.ID}})
+	_, err = b.queued(&testQueue{}).Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: v.CourseID, RepIDs: []int64{rep.ID}})
 	require.NoError(t, err)
 	var id int64
 	require.NoError(t, b.store.Pool().QueryRow(ctx, `SELECT id FROM messages WHERE rep_id = $1 AND status = 'scheduled'`, rep.ID).Scan(&id))

@@ -84,7 +84,8 @@ type EnrollResult struct {
 }
 
 // Enroll enrolls the reps in the course's newest published version, with one
-// assignment per lesson, in one transaction together with OnEnroll. Reps already
+// assignment per lesson, in one transaction together with the first lessons'
+// sends and the due-date reminders (on the store's Queue). Reps already
 // enrolled in that version are skipped and counted. It returns NotFound for a
 // rep or course the organisation does not have, Invalid for a removed rep or a
 // due date in the past, and Conflict when the course has no published version.
@@ -243,10 +244,30 @@ func (s *Store) enroll(ctx context.Context, tx pgx.Tx, orgID int64, req EnrollRe
 	if err := appendEnrollmentFacts(ctx, tx, now, ids...); err != nil {
 		return EnrollResult{}, err
 	}
-	if s.OnEnroll != nil && len(res.Enrollments) > 0 {
-		return res, s.OnEnroll(ctx, tx, res.Enrollments)
+	if err := s.queueEnrolled(ctx, tx, res.Enrollments); err != nil {
+		return EnrollResult{}, err
 	}
 	return res, nil
+}
+
+// queueEnrolled schedules the first lesson of each new enrollment and queues
+// its send and its due-date reminders, in tx; without a Queue it does nothing.
+func (s *Store) queueEnrolled(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) error {
+	if s.queue == nil || len(enrollments) == 0 {
+		return nil
+	}
+	steps, err := s.ScheduleFirstSteps(ctx, tx, enrollments)
+	if err != nil {
+		return err
+	}
+	if err := s.queueSteps(ctx, tx, steps); err != nil {
+		return err
+	}
+	rs, err := s.DueReminders(ctx, tx, enrollments)
+	if err != nil || len(rs) == 0 {
+		return err
+	}
+	return s.queue.QueueReminders(ctx, tx, rs)
 }
 
 // dateOf is the calendar date of t, at midnight UTC; zero stays zero.

@@ -81,16 +81,11 @@ func (b pageBundle) addRep(t *testing.T, name, phone string) int64 {
 	return id
 }
 
-// enroll enrolls the rep in the course, scheduling the first lesson as the
-// scheduler's OnEnroll does.
+// enroll enrolls the rep in the course, scheduling the first lesson as a
+// store with the scheduler's queue does.
 func (b pageBundle) enroll(t *testing.T, repID int64) int64 {
 	t.Helper()
-	b.store.OnEnroll = func(ctx context.Context, tx pgx.Tx, e []lessons.Enrollment) error {
-		_, err := b.store.ScheduleFirstSteps(ctx, tx, e)
-		return err
-	}
-	defer func() { b.store.OnEnroll = nil }()
-	res, err := b.store.Enroll(context.Background(), b.org.ID, lessons.EnrollRequest{CourseID: b.courseID, RepIDs: []int64{repID}})
+	res, err := b.queued(&testQueue{}).Enroll(context.Background(), b.org.ID, lessons.EnrollRequest{CourseID: b.courseID, RepIDs: []int64{repID}})
 	require.NoError(t, err)
 	require.Len(t, res.Enrollments, 1)
 	return res.Enrollments[0].ID

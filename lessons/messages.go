@@ -178,7 +178,7 @@ func (s *Store) OutboundMessages(ctx context.Context, ids []int64) (map[int64]Ou
 
 // ScheduleFirstSteps schedules the first lesson of each new enrollment at the
 // course's first cadence slot in the rep's time zone, inside tx. It returns the
-// steps for the scheduler to queue in the same transaction.
+// steps to queue in the same transaction.
 func (s *Store) ScheduleFirstSteps(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) ([]Step, error) {
 	var ids, now []int64
 	for _, e := range enrollments {
@@ -265,7 +265,7 @@ func (s *Store) scheduleNext(ctx context.Context, tx pgx.Tx, enrollmentIDs []int
 		} else {
 			token := newLinkToken()
 			batch.links = append(batch.links, link{token: token, assignmentID: n.assignmentID, repID: n.repID})
-			m.Purpose, m.Body = PurposeLesson, LessonText(v.Spec.Title, n.step, n.steps, *l, lessonLink(s.PublicURL, token))
+			m.Purpose, m.Body = PurposeLesson, LessonText(v.Spec.Title, n.step, n.steps, *l, lessonLink(s.publicURL, token))
 		}
 		batch.add(m)
 	}

@@ -158,7 +158,7 @@ func (s *Store) CreateUser(ctx context.Context, orgID int64, nu NewUser) (User, 
 		return User{}, "", err
 	}
 	password := randomToken(10)
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.passwordCost)
 	if err != nil {
 		return User{}, "", fmt.Errorf("hash password: %w", err)
 	}
@@ -376,7 +376,7 @@ func (s *Store) SetPassword(ctx context.Context, email, password string, mustCha
 	if p := checkPassword(password); p != "" {
 		return errs.InvalidInput("the password is not valid", []errs.Detail{{Path: "password", Message: p}})
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.passwordCost)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}

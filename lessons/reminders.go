@@ -16,9 +16,9 @@ type Reminder struct {
 	At           time.Time
 }
 
-// DueReminderDays are the days before the due date a rep with training left
+// dueReminderDays are the days before the due date a rep with training left
 // is reminded.
-var DueReminderDays = []int{3, 1}
+var dueReminderDays = [...]int{3, 1}
 
 // DueReminders returns, for new enrollments, when to remind each rep before
 // the due date (at the first cadence time of that day, inside the send window,
@@ -60,7 +60,7 @@ func (s *Store) DueReminders(ctx context.Context, tx pgx.Tx, enrollments []Enrol
 			return nil, fmt.Errorf("enrollment %d time zone %q: %w", d.id, d.tz, err)
 		}
 		first := v.Spec.Cadence.Times[0]
-		for _, days := range DueReminderDays {
+		for _, days := range dueReminderDays {
 			day := d.on.AddDate(0, 0, -days)
 			at := InWindow(v.Spec.SendWindow, loc, time.Date(day.Year(), day.Month(), day.Day(), first.Hour(), first.Minute(), 0, 0, loc))
 			if at.After(now) {
@@ -132,7 +132,7 @@ func (s *Store) Nudge(ctx context.Context, tx pgx.Tx, assignmentID int64) ([]Ste
 	if err != nil {
 		return nil, fmt.Errorf("read assignment %d: %w", assignmentID, err)
 	}
-	body := fmt.Sprintf("A nudge: %q is waiting for you: %s/l/%s", title, s.PublicURL, token)
+	body := fmt.Sprintf("A nudge: %q is waiting for you: %s/l/%s", title, s.publicURL, token)
 	if kind == KindQuiz {
 		body = fmt.Sprintf("A nudge: your quiz %q is waiting for your answer. Reply with a letter.", title)
 	}

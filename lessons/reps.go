@@ -143,7 +143,7 @@ func (s *Store) importReps(ctx context.Context, tx pgx.Tx, orgID int64, reps []R
 		if err != nil {
 			return res, nil, err
 		}
-		if err := s.queue(ctx, tx, steps); err != nil {
+		if err := s.queueSteps(ctx, tx, steps); err != nil {
 			return res, nil, err
 		}
 	}

@@ -33,10 +33,7 @@ func setupRouting(t *testing.T) *routing {
 	var err error
 	b.globex, err = b.store.CreateOrg(ctx, lessons.Org{Slug: "globex", Name: "Globex"})
 	require.NoError(t, err)
-	b.store.OnEnroll = func(ctx context.Context, tx pgx.Tx, es []lessons.Enrollment) error {
-		_, err := b.store.ScheduleFirstSteps(ctx, tx, es)
-		return err
-	}
+	b.store = b.queued(&testQueue{}) // enrolling schedules the first lesson
 	for _, org := range []int64{b.org.ID, b.globex.ID} {
 		_, err := b.store.ImportReps(ctx, org, []lessons.RepInput{{Name: "Pat", Phone: sharedPhone, TimeZone: "America/New_York"}})
 		require.NoError(t, err)

@@ -95,7 +95,7 @@ func (s *Store) ChangePassword(ctx context.Context, u User, current, next, keep 
 	if d != nil {
 		return errs.InvalidInput("the password was not changed", d)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(next), s.PasswordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(next), s.passwordCost)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
@@ -127,7 +127,7 @@ func checkPassword(p string) string {
 // forgot theirs, or whose account must be taken back.
 func (s *Store) ResetPassword(ctx context.Context, orgID int64, email string) (string, error) {
 	password := randomToken(10)
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.passwordCost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}

@@ -19,29 +19,57 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 
-	// Now is the clock, read once per transaction.
+	// Now is the clock, read once per transaction. NewStore sets it from
+	// StoreConfig.Now; a test may move it.
 	Now func() time.Time
 	// Sleep waits for d or until ctx is done (ctx's error): how a sign-in
 	// is slowed down.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// PasswordCost is the bcrypt cost for new passwords.
-	PasswordCost int
-	// PublicURL is where reps reach us, for the links in messages.
-	PublicURL string
-	// OnEnroll, when set, runs inside the transaction that creates enrollments,
-	// so that what they cause (the first send) commits with them or not at all.
-	OnEnroll func(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) error
-	// QueueSteps, when set, queues the sends of steps that a change outside
-	// the scheduler causes (an enrollment resumed), inside its transaction.
-	QueueSteps func(ctx context.Context, tx pgx.Tx, steps []Step) error
+
+	passwordCost int
+	publicURL    string
+	queue        Queue // nil: the writes queue nothing
 
 	// published caches published course versions, which never change.
 	published sync.Map // version id -> *CourseVersion
 }
 
-// NewStore returns a Store on pool with the real clock.
-func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, Now: time.Now, Sleep: sleep, PasswordCost: bcrypt.DefaultCost}
+// StoreConfig is what a Store is built with. The zero value is valid: a store
+// on the real clock that queues nothing, with lesson links relative to "/".
+type StoreConfig struct {
+	// PublicURL is where reps reach us, for the links in messages.
+	PublicURL string
+	// Queue takes the sends and reminders the store's writes cause, inside
+	// their transactions (the scheduler's River queue). When nil, enrolling
+	// schedules no first lesson and nothing is queued.
+	Queue Queue
+	// PasswordCost is the bcrypt cost for new passwords (default
+	// bcrypt.DefaultCost).
+	PasswordCost int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Queue takes the work that the store's writes cause, inside the transaction
+// that causes it, so that it commits with them or not at all: River's jobs,
+// inserted with InsertTx (scheduler.Queue).
+type Queue interface {
+	// QueueSteps queues the send of each step, due at its time.
+	QueueSteps(ctx context.Context, tx pgx.Tx, steps []Step) error
+	// QueueReminders queues the due-date reminders and overdue flags.
+	QueueReminders(ctx context.Context, tx pgx.Tx, reminders []Reminder) error
+}
+
+// NewStore returns a Store on pool, configured once by cfg.
+func NewStore(pool *pgxpool.Pool, cfg StoreConfig) *Store {
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{pool: pool, Now: cfg.Now, Sleep: sleep, passwordCost: cfg.PasswordCost,
+		publicURL: cfg.PublicURL, queue: cfg.Queue}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -59,12 +87,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 // work to lessons' transactions.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// queue queues steps through QueueSteps, if set.
-func (s *Store) queue(ctx context.Context, tx pgx.Tx, steps []Step) error {
-	if s.QueueSteps == nil || len(steps) == 0 {
+// PublicURL returns where reps reach us, the start of the links in messages.
+func (s *Store) PublicURL() string { return s.publicURL }
+
+// queueSteps queues steps on the store's Queue, if it has one.
+func (s *Store) queueSteps(ctx context.Context, tx pgx.Tx, steps []Step) error {
+	if s.queue == nil || len(steps) == 0 {
 		return nil
 	}
-	return s.QueueSteps(ctx, tx, steps)
+	return s.queue.QueueSteps(ctx, tx, steps)
 }
 
 // inTx runs fn in one transaction and commits it if fn returns nil.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,13 +25,42 @@ type testBundle struct {
 
 func setup(t *testing.T) testBundle {
 	t.Helper()
-	store := lessons.NewStore(dbtest.Postgres(t))
 	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	store.Now = func() time.Time { return now }
-	store.PasswordCost = bcrypt.MinCost
+	store := lessons.NewStore(dbtest.Postgres(t), lessons.StoreConfig{PasswordCost: bcrypt.MinCost,
+		Now: func() time.Time { return now }})
 	org, err := store.CreateOrg(context.Background(), lessons.Org{Slug: "acme", Name: "Acme Sales"})
 	require.NoError(t, err)
 	return testBundle{store: store, org: org, now: now}
+}
+
+// queued returns a store on the bundle's database and clock that hands the
+// work its writes cause to q, as the scheduler's queue would take it; the
+// bundle's own store queues nothing.
+func (b testBundle) queued(q lessons.Queue) *lessons.Store {
+	return lessons.NewStore(b.store.Pool(), lessons.StoreConfig{Queue: q, PasswordCost: bcrypt.MinCost, Now: b.store.Now})
+}
+
+// testQueue records what a store queues; with err set it fails, as a queue
+// whose database is down.
+type testQueue struct {
+	mu        sync.Mutex
+	steps     []lessons.Step
+	reminders []lessons.Reminder
+	err       error
+}
+
+func (q *testQueue) QueueSteps(_ context.Context, _ pgx.Tx, steps []lessons.Step) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.steps = append(q.steps, steps...)
+	return q.err
+}
+
+func (q *testQueue) QueueReminders(_ context.Context, _ pgx.Tx, rs []lessons.Reminder) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.reminders = append(q.reminders, rs...)
+	return q.err
 }
 
 func testSpec(slug string) lessons.CourseSpec {
@@ -286,35 +316,42 @@ func TestEnroll(t *testing.T) {
 	_, err = b.store.PublishCourse(ctx, b.org.ID, draft.CourseID)
 	require.NoError(t, err)
 
-	var hooked []lessons.Enrollment
-	b.store.OnEnroll = func(ctx context.Context, tx pgx.Tx, e []lessons.Enrollment) error {
-		hooked = e
-		return nil
-	}
-	res, err := b.store.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: draft.CourseID, TeamIDs: []int64{teams[0].ID}})
+	// With a queue, enrolling schedules each first lesson and queues its
+	// send and the due-date reminders, in the enrollment's transaction.
+	q := &testQueue{}
+	queued := b.queued(q)
+	res, err := queued.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: draft.CourseID, TeamIDs: []int64{teams[0].ID}})
 	require.NoError(t, err)
 	require.Len(t, res.Enrollments, 2)
-	require.Equal(t, res.Enrollments, hooked)
 	require.Equal(t, time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC), res.Enrollments[0].DueOn)
+	require.Len(t, q.steps, 2, "one first lesson a rep")
+	var reminded []int64
+	for _, r := range q.reminders {
+		reminded = append(reminded, r.EnrollmentID)
+	}
+	e0, e1 := res.Enrollments[0].ID, res.Enrollments[1].ID
+	require.ElementsMatch(t, []int64{e0, e0, e0, e1, e1, e1}, reminded, "3 and 1 days before the due date, and overdue")
 
 	as, err := b.store.Assignments(ctx, b.org.ID, res.Enrollments[0].ID)
 	require.NoError(t, err)
 	require.Len(t, as, 3)
-	require.Equal(t, lessons.AssignmentPending, as[0].Status)
+	require.Equal(t, lessons.AssignmentScheduled, as[0].Status)
+	require.Equal(t, lessons.AssignmentPending, as[1].Status)
 
 	// Already enrolled reps are skipped; the rest are enrolled.
-	res, err = b.store.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: draft.CourseID, RepIDs: []int64{reps[0].ID, reps[2].ID}})
+	res, err = queued.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: draft.CourseID, RepIDs: []int64{reps[0].ID, reps[2].ID}})
 	require.NoError(t, err)
 	require.Len(t, res.Enrollments, 1)
 	require.Equal(t, 1, res.AlreadyEnrolled)
+	require.Len(t, q.steps, 3)
 
-	// A failing hook rolls the whole enrollment back.
-	b.store.OnEnroll = func(context.Context, pgx.Tx, []lessons.Enrollment) error { return errors.New("queue down") }
+	// A failing queue rolls the whole enrollment back.
+	q.err = errors.New("queue down")
 	_, err = b.store.RemoveRep(ctx, b.org.ID, reps[2].ID)
 	require.NoError(t, err)
 	v2, err := b.store.SaveCourse(ctx, b.org.ID, testSpec("discounts"), true)
 	require.NoError(t, err)
-	_, err = b.store.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: v2.CourseID, RepIDs: []int64{reps[0].ID}})
+	_, err = queued.Enroll(ctx, b.org.ID, lessons.EnrollRequest{CourseID: v2.CourseID, RepIDs: []int64{reps[0].ID}})
 	require.ErrorContains(t, err, "queue down")
 	all, err := b.store.Enrollments(ctx, b.org.ID, lessons.EnrollmentFilter{})
 	require.NoError(t, err)

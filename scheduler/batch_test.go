@@ -101,10 +101,12 @@ func newAcceptanceFixture(t *testing.T) acceptanceFixture {
 	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.Postgres(t)
-	store := lessons.NewStore(pool)
-	store.PublicURL = "https://morsel.test"
 	logs := &bytes.Buffer{}
-	s, err := New(pool, store, nil, Config{NudgeAfter: time.Hour}, slog.New(slog.NewTextHandler(logs, nil)), true)
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	queue, err := NewQueue(pool, QueueConfig{}, log)
+	require.NoError(t, err)
+	store := lessons.NewStore(pool, lessons.StoreConfig{PublicURL: "https://morsel.test", Queue: queue})
+	s, err := New(pool, store, nil, Config{NudgeAfter: time.Hour}, log, true)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.loads.close(); s.accepts.close() })
 

@@ -33,7 +33,7 @@ func TestPlanMatchesSends(t *testing.T) {
 	}
 	var dues []due
 	for _, r := range reps {
-		plan := lessons.PlanCourse(v.Spec, mustLoc(t, r.TimeZone), start, lessons.SampleLessonLink(b.store.PublicURL), lessons.PlanAllRight)
+		plan := lessons.PlanCourse(v.Spec, mustLoc(t, r.TimeZone), start, lessons.SampleLessonLink(b.store.PublicURL()), lessons.PlanAllRight)
 		require.Len(t, plan, 5)
 		for i, p := range plan {
 			dues = append(dues, due{r.Phone, i + 1, p})
@@ -67,7 +67,7 @@ func TestPlanMatchesSendsOnTheRemedialPath(t *testing.T) {
 	require.NoError(t, err)
 	spec = v.Spec
 	enrolled := es[0].EnrolledAt
-	plan := lessons.PlanCourse(spec, mustLoc(t, b.rep.TimeZone), enrolled, lessons.SampleLessonLink(b.store.PublicURL), lessons.PlanFirstTryWrong)
+	plan := lessons.PlanCourse(spec, mustLoc(t, b.rep.TimeZone), enrolled, lessons.SampleLessonLink(b.store.PublicURL()), lessons.PlanFirstTryWrong)
 	require.Greater(t, len(plan), 20, "lessons, two attempts of five questions with feedback, the remedial lesson")
 
 	token := regexp.MustCompile(`/l/[A-Za-z0-9_-]{22}`)

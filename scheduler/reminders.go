@@ -38,21 +38,6 @@ func (RemindArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 10}
 }
 
-// queueDueReminders queues the due-date reminders and overdue flags of new
-// enrollments, in tx.
-func (s *Scheduler) queueDueReminders(ctx context.Context, tx pgx.Tx, es []lessons.Enrollment) error {
-	rs, err := s.store.DueReminders(ctx, tx, es)
-	if err != nil || len(rs) == 0 {
-		return err
-	}
-	params := make([]river.InsertManyParams, len(rs))
-	for i, r := range rs {
-		params[i] = river.InsertManyParams{Args: RemindArgs{EnrollmentID: r.EnrollmentID, DaysBefore: r.DaysBefore},
-			InsertOpts: &river.InsertOpts{ScheduledAt: r.At}}
-	}
-	return s.insertJobs(ctx, tx, params, "reminder")
-}
-
 // queueNudges queues the nudges for the lessons and questions just sent: after
 // NudgeAfter, moved into the send window.
 func (s *Scheduler) queueNudges(ctx context.Context, tx pgx.Tx, sent []acceptance) error {
@@ -71,8 +56,8 @@ func (s *Scheduler) queueNudges(ctx context.Context, tx pgx.Tx, sent []acceptanc
 			InsertOpts: &river.InsertOpts{ScheduledAt: at}})
 	}
 	// A quiz's second question finds the first one's nudge queued: NudgeArgs
-	// is unique, and insertJobs skips the one that exists.
-	return s.insertJobs(ctx, tx, params, "nudge")
+	// is unique, and insert skips the one that exists.
+	return s.jobs.insert(ctx, tx, params, "nudge")
 }
 
 type nudgeWorker struct {
@@ -105,7 +90,7 @@ func inJobTx[T river.JobArgs](s *Scheduler, ctx context.Context, job *river.Job[
 		if err != nil {
 			return err
 		}
-		if err := s.queueSteps(ctx, tx, steps); err != nil {
+		if err := s.jobs.QueueSteps(ctx, tx, steps); err != nil {
 			return err
 		}
 		_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)

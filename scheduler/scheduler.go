@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -69,6 +68,7 @@ type Config struct {
 // Scheduler owns the River client and the workers.
 type Scheduler struct {
 	client *river.Client[pgx.Tx]
+	jobs   *Queue // inserts the workers' jobs through client
 	store  *lessons.Store
 	sender Sender
 	cfg    Config
@@ -96,7 +96,7 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 		cfg.FetchPollInterval = time.Second
 	}
 	if cfg.FetchCooldown <= 0 {
-		cfg.FetchCooldown = 5 * time.Millisecond
+		cfg.FetchCooldown = defaultFetchCooldown
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -145,8 +145,7 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	s.client = client
-	store.OnEnroll = s.scheduleFirstSteps
-	store.QueueSteps = s.queueSteps
+	s.jobs = &Queue{client: client, now: cfg.Now}
 	return s, nil
 }
 
@@ -176,73 +175,6 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 
 // Client returns the River client, for tests and for subscribing to events.
 func (s *Scheduler) Client() *river.Client[pgx.Tx] { return s.client }
-
-// scheduleFirstSteps runs inside the enrollment transaction: it schedules each
-// enrollment's first lesson and queues its job in that same transaction.
-func (s *Scheduler) scheduleFirstSteps(ctx context.Context, tx pgx.Tx, es []lessons.Enrollment) error {
-	steps, err := s.store.ScheduleFirstSteps(ctx, tx, es)
-	if err != nil {
-		return err
-	}
-	if err := s.queueSteps(ctx, tx, steps); err != nil {
-		return err
-	}
-	return s.queueDueReminders(ctx, tx, es)
-}
-
-// queueSteps inserts a send job per step, due at the step's time, in tx.
-func (s *Scheduler) queueSteps(ctx context.Context, tx pgx.Tx, steps []lessons.Step) error {
-	params := make([]river.InsertManyParams, len(steps))
-	for i, st := range steps {
-		params[i] = river.InsertManyParams{Args: SendArgs{MessageID: st.MessageID},
-			InsertOpts: &river.InsertOpts{ScheduledAt: st.At}}
-	}
-	return s.insertJobs(ctx, tx, params, "send")
-}
-
-// insertJobs inserts the jobs in tx: one alone, many in one statement. A job
-// due by now is inserted available, to be worked at once: River holds any job
-// given a ScheduledAt until its scheduler's next pass, up to seconds later.
-func (s *Scheduler) insertJobs(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams, what string) error {
-	now := s.cfg.Now()
-	for i, p := range params {
-		if p.InsertOpts != nil && !p.InsertOpts.ScheduledAt.IsZero() && !p.InsertOpts.ScheduledAt.After(now) {
-			opts := *p.InsertOpts
-			opts.ScheduledAt = time.Time{}
-			params[i].InsertOpts = &opts
-		}
-	}
-	switch len(params) {
-	case 0:
-		return nil
-	case 1:
-		if _, err := s.client.InsertTx(ctx, tx, params[0].Args, params[0].InsertOpts); err != nil {
-			return fmt.Errorf("queue %s job: %w", what, err)
-		}
-	default:
-		// COPY is the fast way, but fails where a unique job exists already;
-		// InsertManyTx skips that one.
-		insert := func() error { _, err := s.client.InsertManyFastTx(ctx, tx, params); return err }
-		if slices.ContainsFunc(params, isUnique) {
-			insert = func() error { _, err := s.client.InsertManyTx(ctx, tx, params); return err }
-		}
-		if err := insert(); err != nil {
-			return fmt.Errorf("queue %d %s jobs: %w", len(params), what, err)
-		}
-	}
-	return nil
-}
-
-// isUnique says whether a job is unique, by its own options or its args'
-// (River merges the two).
-func isUnique(p river.InsertManyParams) bool {
-	unique := func(u river.UniqueOpts) bool { return u.ByArgs || u.ByPeriod != 0 || u.ByQueue || len(u.ByState) > 0 }
-	if p.InsertOpts != nil && unique(p.InsertOpts.UniqueOpts) {
-		return true
-	}
-	a, ok := p.Args.(river.JobArgsWithInsertOpts)
-	return ok && unique(a.InsertOpts().UniqueOpts)
-}
 
 // atLeast passes on only records of its level or higher.
 type atLeast struct {

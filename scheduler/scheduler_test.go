@@ -49,10 +49,10 @@ func setupTimeout(t *testing.T, start time.Time, opts twilioemu.Options, timeout
 	t.Helper()
 	pool := dbtest.Postgres(t)
 	clk := &clock{scheduler.NewClock(start)}
-	store := lessons.NewStore(pool)
-	store.Now = clk.Now
-	store.PasswordCost = bcrypt.MinCost
-	store.PublicURL = "https://morsel.test"
+	queue, err := scheduler.NewQueue(pool, scheduler.QueueConfig{Now: clk.Now, Test: river.TestConfig{Time: clk}}, quiet)
+	require.NoError(t, err)
+	store := lessons.NewStore(pool, lessons.StoreConfig{PublicURL: "https://morsel.test", Queue: queue,
+		PasswordCost: bcrypt.MinCost, Now: clk.Now})
 	org, err := store.CreateOrg(context.Background(), lessons.Org{Slug: "acme", Name: "Acme", SMSFrom: "+15005550006"})
 	require.NoError(t, err)
 

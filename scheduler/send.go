@@ -181,7 +181,7 @@ func (s *Scheduler) markAccepted(ctx context.Context, tx pgx.Tx, as []acceptance
 		s.log.Warn("the provider accepted messages that were no longer scheduled", "messages", late)
 		as = slices.DeleteFunc(slices.Clone(as), func(a acceptance) bool { return slices.Contains(late, a.o.ID) })
 	}
-	if err := s.queueSteps(ctx, tx, steps); err != nil {
+	if err := s.jobs.QueueSteps(ctx, tx, steps); err != nil {
 		return err
 	}
 	return s.queueNudges(ctx, tx, as)

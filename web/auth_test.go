@@ -83,8 +83,7 @@ func TestAPIEveryRouteNeedsAKey(t *testing.T) {
 func TestAPIInternalError(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Postgres(t)
-	store := lessons.NewStore(pool)
-	store.PasswordCost = bcrypt.MinCost
+	store := lessons.NewStore(pool, lessons.StoreConfig{PasswordCost: bcrypt.MinCost})
 	logs := &logBuffer{}
 	srv := web.New(web.Deps{Store: store, Logger: newLogger(logs)})
 	pool.Close() // every query now fails

@@ -125,7 +125,7 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, u lessons.
 	}
 	p := pages.EditorPage{Dash: s.authorDash(u, e.version.Spec.Title), Course: e.course, Version: e.version,
 		Published: e.published, Problems: problems, Cohort: cohort, Price: org.SegmentPrice,
-		Messages: measureCourse(e.version.Spec, lessons.SampleLessonLink(s.store.PublicURL))}
+		Messages: measureCourse(e.version.Spec, lessons.SampleLessonLink(s.store.PublicURL()))}
 	if form.Values == nil {
 		form = settingsForm(e.version.Spec)
 	}
@@ -439,7 +439,7 @@ func (s *Server) previewCourse(w http.ResponseWriter, r *http.Request, u lessons
 	}
 	p.Start = day.Format(time.DateOnly)
 	enrolled := day.Add(8 * time.Hour)
-	for _, m := range lessons.PlanCourse(e.version.Spec, loc, enrolled, lessons.SampleLessonLink(s.store.PublicURL), answers) {
+	for _, m := range lessons.PlanCourse(e.version.Spec, loc, enrolled, lessons.SampleLessonLink(s.store.PublicURL()), answers) {
 		enc, segs := sms.Segments(m.Body)
 		p.Messages = append(p.Messages, pages.PlannedMessage{At: m.At.In(loc), Body: m.Body, Encoding: string(enc), Segments: segs,
 			Reason: m.Reason})

@@ -146,7 +146,7 @@ func (s *Server) lessonPageOf(u lessons.User, e editable, index int, form pages.
 		spec.Lessons = append(spec.Lessons, l)
 	}
 	var msgs []pages.Measured
-	for _, m := range measureCourse(spec, lessons.SampleLessonLink(s.store.PublicURL)) {
+	for _, m := range measureCourse(spec, lessons.SampleLessonLink(s.store.PublicURL())) {
 		if m.Key == l.Key {
 			msgs = append(msgs, m)
 		}

@@ -79,11 +79,9 @@ func setupLessonsWith(t *testing.T, spec lessons.CourseSpec, inbox web.Inbox) le
 	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.Postgres(t)
-	store := lessons.NewStore(pool)
-	store.PasswordCost = bcrypt.MinCost
-	store.PublicURL = "https://morsel.test"
 	clock := &shiftedClock{}
-	store.Now = clock.now
+	cfg := lessons.StoreConfig{PasswordCost: bcrypt.MinCost, PublicURL: "https://morsel.test", Now: clock.now}
+	store := lessons.NewStore(pool, cfg)
 	ingester := tracking.NewIngester(pool, quiet, 2)
 	t.Cleanup(ingester.Stop)
 	srv := httptest.NewServer(web.New(web.Deps{Store: store, Logger: quiet, Ingester: ingester, Inbox: inbox}).Handler())
@@ -98,14 +96,11 @@ func setupLessonsWith(t *testing.T, spec lessons.CourseSpec, inbox web.Inbox) le
 	require.NoError(t, pool.QueryRow(ctx, `SELECT id FROM reps WHERE org_id = $1`, org.ID).Scan(&b.repID))
 	v, err := store.SaveCourse(ctx, org.ID, spec, true)
 	require.NoError(t, err)
-	// The first lesson's link is made as the scheduler makes it.
-	store.OnEnroll = func(ctx context.Context, tx pgx.Tx, e []lessons.Enrollment) error {
-		_, err := store.ScheduleFirstSteps(ctx, tx, e)
-		return err
-	}
-	res, err := store.Enroll(ctx, org.ID, lessons.EnrollRequest{CourseID: v.CourseID, RepIDs: []int64{b.repID}})
+	// The first lesson's link is made as a store with the scheduler's queue
+	// makes it; the server's store queues nothing.
+	cfg.Queue = discardQueue{}
+	res, err := lessons.NewStore(pool, cfg).Enroll(ctx, org.ID, lessons.EnrollRequest{CourseID: v.CourseID, RepIDs: []int64{b.repID}})
 	require.NoError(t, err)
-	store.OnEnroll = nil
 	b.enrollmentID = res.Enrollments[0].ID
 	rows, err := pool.Query(ctx, `
 		SELECT l.key, a.id, coalesce(k.token, '') FROM assignments a
@@ -125,6 +120,13 @@ func setupLessonsWith(t *testing.T, spec lessons.CourseSpec, inbox web.Inbox) le
 	}
 	return b
 }
+
+// discardQueue takes what a store queues and drops it: the first lesson is
+// scheduled, and no job is inserted.
+type discardQueue struct{}
+
+func (discardQueue) QueueSteps(context.Context, pgx.Tx, []lessons.Step) error         { return nil }
+func (discardQueue) QueueReminders(context.Context, pgx.Tx, []lessons.Reminder) error { return nil }
 
 func randomToken(t testing.TB) string {
 	t.Helper()

@@ -55,8 +55,7 @@ func setup(t *testing.T, checks ...web.Check) testBundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.Postgres(t)
-	store := lessons.NewStore(pool)
-	store.PasswordCost = bcrypt.MinCost
+	store := lessons.NewStore(pool, lessons.StoreConfig{PasswordCost: bcrypt.MinCost})
 	b := testBundle{pool: pool, store: store, logs: &logBuffer{}}
 	var err error
 	b.org, err = store.CreateOrg(ctx, lessons.Org{Slug: "acme", Name: "Acme Sales"})

@@ -64,7 +64,9 @@ func newWHBundle(t testing.TB, publicURL, token string) whBundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.Postgres(t)
-	store := lessons.NewStore(pool)
+	queue, err := scheduler.NewQueue(pool, scheduler.QueueConfig{}, whQuiet)
+	require.NoError(t, err)
+	store := lessons.NewStore(pool, lessons.StoreConfig{Queue: queue})
 	org, err := store.CreateOrg(ctx, lessons.Org{Slug: "acme", Name: "Acme Sales"})
 	require.NoError(t, err)
 	var repID int64

@@ -87,7 +87,7 @@ func openBenchDB(ctx context.Context, e *env, cfg Config, name string, maxConns 
 	if applied > 0 {
 		fmt.Fprintf(e.stderr, "%s: migrated the database: applied %d Postgres steps\n", name, applied)
 	}
-	return &benchDB{pool: pool, store: lessons.NewStore(pool)}, nil
+	return &benchDB{pool: pool, store: lessons.NewStore(pool, lessons.StoreConfig{})}, nil
 }
 
 func (db *benchDB) close() { db.pool.Close() }

@@ -123,7 +123,8 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 	r := &dashRun{o: o, e: e, pool: db.pool, ch: ch, latencies: map[string][]time.Duration{}, errors: map[string]int{}}
 	slug := o.org
 	if slug == "" {
-		db.store.PasswordCost = 4 // bcrypt.MinCost: the generated accounts share a printed password
+		// bcrypt.MinCost: the generated accounts share a printed password.
+		db.store = lessons.NewStore(db.pool, lessons.StoreConfig{PasswordCost: 4})
 		o.scale.slug = "bench-dash-" + strconv.FormatInt(time.Now().UnixNano(), 10)
 		o.scale.seed = 1
 		fmt.Fprintf(e.stderr, "bench dashboard: generating %s: %d reps, %d events\n", o.scale.slug, o.scale.reps, o.scale.events)

@@ -292,12 +292,13 @@ func preparePings(ctx context.Context, e *env, cfg Config, db *benchDB, orgID in
 	for _, tm := range teams {
 		teamIDs = append(teamIDs, tm.ID)
 	}
-	// The scheduler's hook makes Enroll schedule the first lesson, as
-	// `morsel enroll` does: its message, and the link in it.
-	if _, err := newScheduler(e, cfg, db.pool, nil, db.store, false, nil); err != nil {
+	// A store with the scheduler's queue schedules the first lesson as it
+	// enrolls, as `morsel enroll` does: its message, and the link in it.
+	store, err := newStore(e, cfg, db.pool)
+	if err != nil {
 		return nil, err
 	}
-	res, err := db.store.Enroll(ctx, orgID, lessons.EnrollRequest{CourseID: v.CourseID, TeamIDs: teamIDs})
+	res, err := store.Enroll(ctx, orgID, lessons.EnrollRequest{CourseID: v.CourseID, TeamIDs: teamIDs})
 	if err != nil {
 		return nil, fmt.Errorf("enroll the bench reps: %w", err)
 	}

@@ -89,8 +89,11 @@ func benchReplies(ctx context.Context, e *env, cfg Config, o repliesOptions) (er
 	}
 	start := benchStart(time.Now())
 	clock := scheduler.NewClock(start)
-	db.store.Now = clock.Now
-	db.store.PublicURL = "https://bench.morsel.test"
+	queue, err := scheduler.NewQueue(db.pool, scheduler.QueueConfig{Now: clock.Now, Test: river.TestConfig{Time: clock}}, quietLog(e.log))
+	if err != nil {
+		return err
+	}
+	db.store = lessons.NewStore(db.pool, lessons.StoreConfig{PublicURL: "https://bench.morsel.test", Queue: queue, Now: clock.Now})
 
 	emu := twilioemu.New(twilioemu.Options{DisableCallbacks: true, Now: time.Now})
 	if err := emu.Start(); err != nil {
@@ -148,10 +151,10 @@ func benchReplies(ctx context.Context, e *env, cfg Config, o repliesOptions) (er
 	fmt.Fprintf(e.stderr, "%s: %s questions sent; now %d signed replies a second through POST /webhooks/twilio/sms\n",
 		name, thousands(int64(len(reps))), o.rate)
 
-	srv := httptest.NewServer(web.New(web.Deps{Store: db.store, Logger: quietLog(e.log), PublicURL: db.store.PublicURL,
+	srv := httptest.NewServer(web.New(web.Deps{Store: db.store, Logger: quietLog(e.log), PublicURL: db.store.PublicURL(),
 		TwilioAuthToken: emu.AuthToken(), Inbox: sched}).Handler())
 	defer srv.Close()
-	fig, err := postReplies(ctx, e, emu, srv.URL, db.store.PublicURL, org.SMSFrom, reps, sender, o)
+	fig, err := postReplies(ctx, e, emu, srv.URL, db.store.PublicURL(), org.SMSFrom, reps, sender, o)
 	if err != nil {
 		return err
 	}

@@ -157,8 +157,11 @@ func benchSMS(ctx context.Context, e *env, cfg Config, o smsOptions) (err error)
 	}
 	start := benchStart(time.Now())
 	r.clock = scheduler.NewClock(start)
-	r.store.Now = r.clock.Now
-	r.store.PublicURL = "https://bench.morsel.test"
+	queue, err := scheduler.NewQueue(r.pool, scheduler.QueueConfig{Now: r.clock.Now, Test: river.TestConfig{Time: r.clock}}, quietLog(e.log))
+	if err != nil {
+		return err
+	}
+	r.store = lessons.NewStore(r.pool, lessons.StoreConfig{PublicURL: "https://bench.morsel.test", Queue: queue, Now: r.clock.Now})
 
 	r.emu = twilioemu.New(twilioemu.Options{DisableCallbacks: true, Now: time.Now})
 	if err := r.emu.Start(); err != nil {

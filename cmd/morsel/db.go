@@ -62,13 +62,25 @@ func openDatabases(ctx context.Context, cfg Config) (*pgxpool.Pool, driver.Conn,
 	return pool, ch, func() { ch.Close(); pool.Close() }, nil
 }
 
-// openStore opens Postgres and returns the lessons store on it.
+// openStore opens Postgres and returns the lessons store on it, which queues
+// no jobs: for commands that schedule nothing.
 func openStore(ctx context.Context, cfg Config) (*lessons.Store, func(), error) {
 	pool, err := openPostgres(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	return lessons.NewStore(pool), pool.Close, nil
+	return lessons.NewStore(pool, lessons.StoreConfig{}), pool.Close, nil
+}
+
+// newStore builds the lessons store of a process that schedules: its writes
+// queue the sends and reminders they cause on a River queue on pool, in their
+// own transactions, and its messages link to PUBLIC_URL.
+func newStore(e *env, cfg Config, pool *pgxpool.Pool) (*lessons.Store, error) {
+	queue, err := scheduler.NewQueue(pool, scheduler.QueueConfig{}, e.log)
+	if err != nil {
+		return nil, err
+	}
+	return lessons.NewStore(pool, lessons.StoreConfig{PublicURL: cfg.PublicURL, Queue: queue}), nil
 }
 
 // openOrg opens the store and finds the organisation a command names with --org.
@@ -93,10 +105,11 @@ func orgBySlug(ctx context.Context, store *lessons.Store, slug string) (lessons.
 	return store.OrgBySlug(ctx, slug)
 }
 
-// newScheduler builds the scheduler on pool and hooks it into the store, so
-// that enrolling schedules the first lessons; with ch it ships events there. Without Twilio credentials
-// messages go to the in-app phone simulator. With work false it only queues
-// jobs, for processes that run no workers. m, if not nil, counts its work.
+// newScheduler builds the scheduler on pool for the store (from newStore);
+// with ch it ships events there. Without Twilio credentials messages go to the
+// in-app phone simulator. With work false it runs no workers and only queues
+// the jobs of inbound messages, for processes that serve HTTP only. m, if not
+// nil, counts its work.
 func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store *lessons.Store, work bool, m *scheduler.Metrics) (*scheduler.Scheduler, error) {
 	var sender scheduler.Sender = scheduler.Simulator{}
 	if cfg.TwilioAccountSID != "" {
@@ -107,7 +120,6 @@ func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store 
 		}
 		sender = tw
 	}
-	store.PublicURL = cfg.PublicURL
 	return scheduler.New(pool, store, sender, scheduler.Config{
 		StatusCallback:             cfg.PublicURL + "/webhooks/twilio/status",
 		DefaultFrom:                cfg.TwilioFrom,

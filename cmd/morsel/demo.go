@@ -64,13 +64,12 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 		return err
 	}
 	defer done()
-	store := lessons.NewStore(pool)
 	if publicURL == "" {
 		publicURL = cfg.publicURL()
 	}
 	publicURL = strings.TrimSuffix(publicURL, "/")
 	cfg.PublicURL = publicURL
-	store.PublicURL = publicURL
+	store := lessons.NewStore(pool, lessons.StoreConfig{PublicURL: publicURL})
 	org, err := store.CreateOrg(ctx, lessons.Org{Slug: "demo", Name: "Demo Sales Co",
 		HelpText: "Demo Sales Co training. Reply with a letter to answer, STOP to opt out."})
 	fresh := err == nil

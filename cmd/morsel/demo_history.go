@@ -82,8 +82,11 @@ func playDemoHistory(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool
 	start := now.Add(-demoHistoryDays * 24 * time.Hour)
 	p := &demoPlayer{e: e, pool: pool, ch: ch, org: org, clock: scheduler.NewClock(start), seenTo: start, rng: mathrand.New(mathrand.NewPCG(7, 7)),
 		persona: map[int64]persona{}, handled: map[int64]bool{}, stopped: map[int64]bool{}, answers: map[int64][]int{}}
-	p.store = lessons.NewStore(pool)
-	p.store.Now, p.store.PublicURL = p.clock.Now, cfg.PublicURL
+	queue, err := scheduler.NewQueue(pool, scheduler.QueueConfig{Now: p.clock.Now, Test: river.TestConfig{Time: p.clock}}, quietLog(e.log))
+	if err != nil {
+		return 0, err
+	}
+	p.store = lessons.NewStore(pool, lessons.StoreConfig{PublicURL: cfg.PublicURL, Queue: queue, Now: p.clock.Now})
 	landlines := map[string]bool{}
 	for after := int64(0); ; {
 		reps, err := p.store.Reps(ctx, org.ID, lessons.RepFilter{AfterID: after, Limit: 1000})

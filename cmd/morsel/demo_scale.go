@@ -59,10 +59,9 @@ func demoScale(ctx context.Context, e *env, cfg Config, o scaleOptions) error {
 		return err
 	}
 	defer done()
-	store := lessons.NewStore(pool)
 	// The accounts share the password printed below: a costly hash would only
 	// slow the load down.
-	store.PasswordCost = bcrypt.MinCost
+	store := lessons.NewStore(pool, lessons.StoreConfig{PasswordCost: bcrypt.MinCost})
 	s, st, err := generateScale(ctx, e, store, ch, o)
 	if err != nil {
 		return err

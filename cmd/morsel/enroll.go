@@ -47,8 +47,8 @@ func init() {
 					return err
 				}
 				defer pool.Close()
-				store := lessons.NewStore(pool)
-				if _, err := newScheduler(e, *cfg, pool, nil, store, false, nil); err != nil {
+				store, err := newStore(e, *cfg, pool) // enrolling queues the first lessons' sends
+				if err != nil {
 					return err
 				}
 				o, err := orgBySlug(ctx, store, org)

@@ -124,6 +124,10 @@ func TestMigrateDemoServe(t *testing.T) {
 		FROM messages WHERE id > $1`, before).Scan(&links, &others))
 	require.NotZero(t, links, "enroll's lesson links use PUBLIC_URL")
 	require.Zero(t, others)
+	var unqueued int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM messages m WHERE m.id > $1 AND NOT EXISTS (
+		SELECT 1 FROM river_job j WHERE j.kind = 'send_sms' AND (j.args->>'message_id')::bigint = m.id)`, before).Scan(&unqueued))
+	require.Zero(t, unqueued, "enroll queues each first lesson's send, without a scheduler")
 	res = morsel(ctx, environ, "enroll", "--org", "demo", "--course", "pricing-basics", "--team", "North")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Contains(t, res.stdout, "enrolled 0 reps")
@@ -313,7 +317,7 @@ func TestAPIKeyListAndRevoke(t *testing.T) {
 	pool, err := pgxpool.New(ctx, environ["DATABASE_URL"])
 	require.NoError(t, err)
 	defer pool.Close()
-	store := lessons.NewStore(pool)
+	store := lessons.NewStore(pool, lessons.StoreConfig{})
 	_, err = store.OrgForAPIKey(ctx, secret)
 	require.NoError(t, err)
 

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/tracking"
 	"github.com/morselhq/morsel/web"
@@ -55,7 +54,10 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 		}
 		ch, webMetrics, schedMetrics = m.timed(ch), m.web, m.scheduler
 	}
-	store := lessons.NewStore(pool)
+	store, err := newStore(e, cfg, pool)
+	if err != nil {
+		return err
+	}
 	sched, err := newScheduler(e, cfg, pool, ch, store, withWorkers, schedMetrics)
 	if err != nil {
 		return err
