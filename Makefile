@@ -39,7 +39,7 @@ htmx: ## Fetch htmx $(HTMX_VERSION) from npm into web/static/vendor
 	  && sha256sum $(CURDIR)/web/static/vendor/htmx.min.js
 
 .PHONY: verify
-verify: ## Check formatting, go vet, and that the generated templ code is current
+verify: ## Check formatting, go vet, that go.mod and go.sum are tidy, and that the generated templ code is current
 	@.ci/verify
 
 .PHONY: services
