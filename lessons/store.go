@@ -147,6 +147,8 @@ var constraintProblems = map[string]errs.Detail{
 	"organisations_sms_messaging_service_sid_check": {Path: "sms_messaging_service_sid", Message: "must be MG and 32 hex digits"},
 	"courses_slug_check":                            {Path: "slug", Message: "must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit"},
 	"courses_title_check":                           {Path: "title", Message: "must be 1 to 200 characters"},
+	"course_versions_text_completion_check":         {Path: "text_completion", Message: `must be "open" or "done_button"`},
+	"course_versions_video_complete_percent_check":  {Path: "video_complete_percent", Message: "must be a whole number from 1 to 100"},
 }
 
 // version returns a course version, from the cache when it is published.

@@ -286,12 +286,25 @@ func TestCourseCompletionSettings(t *testing.T) {
 	require.Equal(t, 90, v2.Spec.VideoCompletePercent)
 
 	// The database refuses what the course file would.
-	spec.TextCompletion = "clicked"
-	_, err = b.store.SaveCourse(ctx, b.org.ID, spec, false)
-	require.Error(t, err)
-	spec.TextCompletion, spec.VideoCompletePercent = lessons.TextCompleteOnOpen, 101
-	_, err = b.store.SaveCourse(ctx, b.org.ID, spec, false)
-	require.Error(t, err)
+	for _, tt := range []struct {
+		text    string
+		percent int
+		field   string
+	}{
+		{"clicked", 90, "text_completion"},
+		{lessons.TextCompleteOnOpen, 101, "video_complete_percent"},
+	} {
+		spec.TextCompletion, spec.VideoCompletePercent = tt.text, tt.percent
+		_, err = b.store.SaveCourse(ctx, b.org.ID, spec, false)
+		e := errs.As(err)
+		require.NotNil(t, e, "%s: %v", tt.field, err)
+		require.Equal(t, errs.Invalid, e.Code, tt.field)
+		require.Len(t, e.Details, 1, tt.field)
+		require.Equal(t, tt.field, e.Details[0].Path)
+	}
+	_, versions, err := b.store.CourseVersions(ctx, b.org.ID, v2.CourseID)
+	require.NoError(t, err)
+	require.Len(t, versions, 2, "nothing stored")
 }
 
 func TestEnroll(t *testing.T) {

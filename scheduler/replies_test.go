@@ -205,7 +205,18 @@ func TestRacingRepliesGradedOnce(t *testing.T) {
 			return err
 		})
 	}()
-	time.Sleep(200 * time.Millisecond) // the second is now waiting on the first's row
+	// The second is waiting on a lock the first holds, as Postgres says.
+	require.Eventually(t, func() bool {
+		var waiting int
+		err := b.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		return err == nil && waiting == 1
+	}, 10*time.Second, 5*time.Millisecond)
+	select {
+	case err := <-second:
+		t.Fatalf("the second reply did not wait for the first: %v", err)
+	default:
+	}
 	require.NoError(t, tx1.Commit(ctx))
 	require.NoError(t, <-second)
 	require.Empty(t, steps2, "the second grades nothing")

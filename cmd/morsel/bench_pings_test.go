@@ -28,7 +28,6 @@ func TestBenchPings(t *testing.T) {
 	require.EqualValues(t, 20, fig["watchers"])
 	require.EqualValues(t, 0, fig["throttled"], "the watchers stay under the limit of their links")
 	require.GreaterOrEqual(t, fig["stored"], fig["keys"])
-	require.GreaterOrEqual(t, fig["p99_ms"], fig["p50_ms"])
 	require.Contains(t, fig, "log_bytes")
 	require.Less(t, fig["log_bytes"].(float64), 20*fig["acknowledged"].(float64), "no log line per ping (one is some 150 bytes)")
 	require.Contains(t, res.stdout, "0 lost")
