@@ -25,7 +25,7 @@ build: ## Build bin/morsel
 
 .PHONY: generate
 generate: ## Regenerate the templ code
-	go tool templ generate
+	go tool templ generate -include-version=false
 
 # htmx for the dashboard, from npm at a pinned version, committed under
 # web/static/vendor and served from the binary (web/static.go checks its hash).

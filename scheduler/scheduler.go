@@ -1,7 +1,9 @@
 // Package scheduler runs every scheduled or retried piece of work on River:
-// sending each lesson at the rep's local time, retrying failed sends, and
-// (later) processing replies and shipping events. Jobs are inserted in the
-// same transaction as the data that causes them.
+// sending each step at the rep's local time through the SMS provider
+// (Twilio, or the in-app simulator), retrying failed sends, processing
+// replies, reminding and nudging, and shipping events to ClickHouse each
+// second. Jobs are inserted in the same transaction as the data that causes
+// them (Queue, for the lessons store; Scheduler, for the workers' own).
 package scheduler
 
 import (

@@ -1,0 +1,19 @@
+// Package lessons is Morsel's domain: organisations and their users, reps and
+// teams, courses and their versions, enrollments, the messages each step
+// sends, quiz grading and the rules that adapt a rep's path. It holds the
+// rules as plain functions and their storage in Postgres (Store); what a
+// write causes later is handed, in the same transaction, to a Queue (the
+// scheduler's River client) and to the events outbox (tracking.Append).
+//
+// Where to look:
+//   - course.go, coursefile*.go, rules.go, cadence.go: a course, its file
+//     format and checker, the adaptation rules and the send schedule;
+//   - courses.go, authoring.go, diff.go: storing, editing and publishing them;
+//   - reps.go, repcsv.go, orgs.go, sessions.go, signins.go: who is who;
+//   - enrollments.go, continue.go, reminders.go, plan.go: enrolling and each
+//     rep's next step;
+//   - messages.go, compose.go, inbound.go, replies.go, answer.go: what is
+//     sent and what comes back, graded;
+//   - lesson_page.go, videos.go, watched.go: the rep's lesson page and video
+//     progress.
+package lessons
