@@ -47,7 +47,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, log *slog.Logger) (*Queue, er
 		cfg.Now = time.Now
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger: slog.New(atLeast{log.Handler(), slog.LevelWarn}),
+		Logger: WarningsOnly(log),
 		Test:   cfg.Test,
 		// The client's FetchCooldown spaces its insert notifications per
 		// queue: at River's 100 ms default, a job inserted within 100 ms of

@@ -112,7 +112,7 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 		s.accepts = newBatcher(batchRunners, batchMax, s.recordAccepted)
 	}
 	rc := &river.Config{
-		Logger:               slog.New(atLeast{log.Handler(), slog.LevelWarn}), // River's INFO is a line every 5 s per queue
+		Logger:               WarningsOnly(log),
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 3 * time.Minute, // a killed worker's jobs come back this soon
 		Test:                 cfg.Test,
@@ -177,6 +177,13 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 
 // Client returns the River client, for tests and for subscribing to events.
 func (s *Scheduler) Client() *river.Client[pgx.Tx] { return s.client }
+
+// WarningsOnly returns l passing on warnings and errors only: the logger the
+// scheduler gives River, whose INFO is a line every 5 s per queue, and the
+// one the benches give the libraries they run.
+func WarningsOnly(l *slog.Logger) *slog.Logger {
+	return slog.New(atLeast{l.Handler(), slog.LevelWarn})
+}
 
 // atLeast passes on only records of its level or higher.
 type atLeast struct {

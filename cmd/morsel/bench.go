@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/migrations"
+	"github.com/morselhq/morsel/scheduler"
 )
 
 // The benches measure Morsel's hot paths on the databases DATABASE_URL names,
@@ -79,7 +79,7 @@ func openBenchDB(ctx context.Context, e *env, cfg Config, name string, maxConns 
 			return nil, fmt.Errorf("reopen Postgres: %w", err)
 		}
 	}
-	applied, err := migrations.MigratePostgres(ctx, pool, quietLog(e.log))
+	applied, err := migrations.MigratePostgres(ctx, pool, scheduler.WarningsOnly(e.log))
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -98,7 +98,7 @@ func openBenchClickHouse(ctx context.Context, e *env, cfg Config) (driver.Conn, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := migrations.MigrateClickHouse(ctx, ch, quietLog(e.log)); err != nil {
+	if _, err := migrations.MigrateClickHouse(ctx, ch, scheduler.WarningsOnly(e.log)); err != nil {
 		ch.Close()
 		return nil, err
 	}
@@ -231,27 +231,4 @@ func round(f float64, decimals int) float64 {
 		return -float64(int64(-f*p+0.5)) / p
 	}
 	return float64(int64(f*p+0.5)) / p
-}
-
-// quietLog passes on warnings and errors only: the libraries the benches use
-// tell a lot at the info level.
-func quietLog(l *slog.Logger) *slog.Logger {
-	return slog.New(minLevel{l.Handler(), slog.LevelWarn})
-}
-
-type minLevel struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return minLevel{h.Handler.WithAttrs(attrs), h.min}
-}
-
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h.Handler.WithGroup(name), h.min}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/tracking"
 	"github.com/morselhq/morsel/tracking/reports"
 	"github.com/morselhq/morsel/web"
@@ -148,7 +149,7 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: web.New(web.Deps{Store: db.store, ClickHouse: ch, Logger: quietLog(slog.New(slog.NewTextHandler(io.Discard, nil)))}).Handler(),
+	srv := &http.Server{Handler: web.New(web.Deps{Store: db.store, ClickHouse: ch, Logger: scheduler.WarningsOnly(slog.New(slog.NewTextHandler(io.Discard, nil)))}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()

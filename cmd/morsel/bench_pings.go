@@ -549,7 +549,7 @@ func startServeInProcess(ctx context.Context, e *env, cfg Config) (*serveInProce
 	// warnings and errors show on the bench's own log too.
 	logged := slog.NewTextHandler(&s.logged, nil)
 	se := &env{stdout: io.Discard, stderr: e.stderr, getenv: e.getenv,
-		log:       slog.New(slog.NewMultiHandler(logged, quietLog(e.log).Handler())),
+		log:       slog.New(slog.NewMultiHandler(logged, scheduler.WarningsOnly(e.log).Handler())),
 		listening: func(a string) { addrc <- a }}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel

@@ -89,7 +89,7 @@ func benchReplies(ctx context.Context, e *env, cfg Config, o repliesOptions) (er
 	}
 	start := benchStart(time.Now())
 	clock := scheduler.NewClock(start)
-	queue, err := scheduler.NewQueue(db.pool, scheduler.QueueConfig{Now: clock.Now, Test: river.TestConfig{Time: clock}}, quietLog(e.log))
+	queue, err := scheduler.NewQueue(db.pool, scheduler.QueueConfig{Now: clock.Now, Test: river.TestConfig{Time: clock}}, scheduler.WarningsOnly(e.log))
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func benchReplies(ctx context.Context, e *env, cfg Config, o repliesOptions) (er
 	}
 	sender := &feedbackSender{next: tw, want: int64(o.reps), allDone: make(chan struct{}), accepted: map[string]time.Time{}}
 	sched, err := scheduler.New(db.pool, db.store, sender, scheduler.Config{NudgeAfter: benchNudgeAfter,
-		Now: clock.Now, Test: river.TestConfig{Time: clock}}, quietLog(e.log), true)
+		Now: clock.Now, Test: river.TestConfig{Time: clock}}, scheduler.WarningsOnly(e.log), true)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func benchReplies(ctx context.Context, e *env, cfg Config, o repliesOptions) (er
 	fmt.Fprintf(e.stderr, "%s: %s questions sent; now %d signed replies a second through POST /webhooks/twilio/sms\n",
 		name, thousands(int64(len(reps))), o.rate)
 
-	srv := httptest.NewServer(web.New(web.Deps{Store: db.store, Logger: quietLog(e.log), PublicURL: db.store.PublicURL(),
+	srv := httptest.NewServer(web.New(web.Deps{Store: db.store, Logger: scheduler.WarningsOnly(e.log), PublicURL: db.store.PublicURL(),
 		TwilioAuthToken: emu.AuthToken(), Inbox: sched}).Handler())
 	defer srv.Close()
 	fig, err := postReplies(ctx, e, emu, srv.URL, db.store.PublicURL(), org.SMSFrom, reps, sender, o)

@@ -157,7 +157,7 @@ func benchSMS(ctx context.Context, e *env, cfg Config, o smsOptions) (err error)
 	}
 	start := benchStart(time.Now())
 	r.clock = scheduler.NewClock(start)
-	queue, err := scheduler.NewQueue(r.pool, scheduler.QueueConfig{Now: r.clock.Now, Test: river.TestConfig{Time: r.clock}}, quietLog(e.log))
+	queue, err := scheduler.NewQueue(r.pool, scheduler.QueueConfig{Now: r.clock.Now, Test: river.TestConfig{Time: r.clock}}, scheduler.WarningsOnly(e.log))
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func benchSMS(ctx context.Context, e *env, cfg Config, o smsOptions) (err error)
 	r.sched, err = scheduler.New(r.pool, r.store, r.sender, scheduler.Config{
 		SMSWorkers: o.workers, FetchCooldown: o.fetchCooldown, DefaultMPS: 0, NudgeAfter: benchNudgeAfter,
 		Now: r.clock.Now, Test: river.TestConfig{Time: r.clock},
-	}, quietLog(e.log), true)
+	}, scheduler.WarningsOnly(e.log), true)
 	if err != nil {
 		return err
 	}

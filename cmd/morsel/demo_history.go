@@ -82,7 +82,7 @@ func playDemoHistory(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool
 	start := now.Add(-demoHistoryDays * 24 * time.Hour)
 	p := &demoPlayer{e: e, pool: pool, ch: ch, org: org, clock: scheduler.NewClock(start), seenTo: start, rng: mathrand.New(mathrand.NewPCG(7, 7)),
 		persona: map[int64]persona{}, handled: map[int64]bool{}, stopped: map[int64]bool{}, answers: map[int64][]int{}}
-	queue, err := scheduler.NewQueue(pool, scheduler.QueueConfig{Now: p.clock.Now, Test: river.TestConfig{Time: p.clock}}, quietLog(e.log))
+	queue, err := scheduler.NewQueue(pool, scheduler.QueueConfig{Now: p.clock.Now, Test: river.TestConfig{Time: p.clock}}, scheduler.WarningsOnly(e.log))
 	if err != nil {
 		return 0, err
 	}
@@ -116,7 +116,7 @@ func playDemoHistory(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool
 		SMSWorkers: 50, DefaultMPS: 0, Now: p.clock.Now, FetchPollInterval: 20 * time.Millisecond, Test: river.TestConfig{Time: p.clock},
 		StatusCallback: cfg.PublicURL + "/webhooks/twilio/status", DefaultFrom: cfg.TwilioFrom,
 		DefaultMessagingServiceSID: cfg.TwilioMessagingServiceSID,
-	}, quietLog(e.log), true)
+	}, scheduler.WarningsOnly(e.log), true)
 	if err != nil {
 		return 0, err
 	}
