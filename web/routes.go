@@ -55,6 +55,8 @@ func (s *Server) routes() []route {
 		{"GET", "/media/{file}", h(s.media), false},
 		{"GET", "/static/{file}", h(s.staticAsset), false},
 
+		{"", "/admin/jobs/", s.forms.Handler(s.page(s.jobsUI)), false},
+
 		{"GET", "/dashboard", s.dashboardPage(s.overview), false},
 		{"GET", "/dashboard/reps", s.dashboardPage(s.repTable), false},
 		{"GET", "/dashboard/reps/{id}", s.dashboardPage(s.repPage), false},

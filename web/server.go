@@ -60,6 +60,11 @@ type Deps struct {
 	ClickHouse driver.Conn
 	// Metrics counts requests for Prometheus; nil: not counted.
 	Metrics *Metrics
+	// JobsUI is River's own UI, built for the prefix /admin/jobs; it is
+	// served there to the admins of OperatorOrgID, the organisation of the
+	// people who run Morsel, and to no one else. Nil or 0: not served.
+	JobsUI        http.Handler
+	OperatorOrgID int64
 	// TrustProxy says the server is reached only through a proxy that
 	// appends the client's address to X-Forwarded-For: the limits count that
 	// address, not the proxy's.
@@ -88,6 +93,8 @@ type Server struct {
 	uploadTimeout time.Duration
 	imports       importSlots // the rep imports running, per organisation
 	metrics       *Metrics
+	jobs          http.Handler // River's UI, for the operator organisation's admins
+	operatorOrg   int64
 }
 
 // New returns a Server on d. It panics if the embedded OpenAPI document is not
@@ -95,7 +102,7 @@ type Server struct {
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
 		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox, trustProxy: d.TrustProxy,
-		simulator: d.Simulator, ch: d.ClickHouse, metrics: d.Metrics, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
+		simulator: d.Simulator, ch: d.ClickHouse, metrics: d.Metrics, jobs: d.JobsUI, operatorOrg: d.OperatorOrgID, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
 	if s.videoDir == "" {
 		s.videoDir = filepath.Join(os.TempDir(), "morsel-videos")
 	}

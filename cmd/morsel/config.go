@@ -19,6 +19,10 @@ type Config struct {
 	ClickHouseURL string
 	HTTPAddr      string
 	PublicURL     string
+	// OperatorOrg is the slug of the organisation of the people who run
+	// Morsel: its admins see River's UI at /admin/jobs (env OPERATOR_ORG);
+	// empty: no one does.
+	OperatorOrg string
 	// MetricsAddr is where serve answers GET /metrics for Prometheus, apart
 	// from HTTPAddr (env METRICS_ADDR); empty: no metrics.
 	MetricsAddr string
@@ -57,6 +61,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		ClickHouseURL:             get("CLICKHOUSE_URL"),
 		HTTPAddr:                  get("HTTP_ADDR"),
 		MetricsAddr:               get("METRICS_ADDR"),
+		OperatorOrg:               get("OPERATOR_ORG"),
 		PublicURL:                 get("PUBLIC_URL"),
 		TwilioAccountSID:          get("TWILIO_ACCOUNT_SID"),
 		TwilioAuthToken:           get("TWILIO_AUTH_TOKEN"),
@@ -111,6 +116,7 @@ func (f addressFlag) Set(v string) error {
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.databaseFlags(fs)
 	fs.StringVar(&c.HTTPAddr, "addr", c.HTTPAddr, "address to serve HTTP on (env HTTP_ADDR)")
+	fs.StringVar(&c.OperatorOrg, "operator-org", c.OperatorOrg, "slug of the organisation whose admins see River's UI at /admin/jobs (env OPERATOR_ORG); empty: no one")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address to serve Prometheus metrics on at /metrics, apart from the app (env METRICS_ADDR); empty: none")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the URL Twilio and reps reach us at (env PUBLIC_URL; default http://localhost plus the port)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take clients' addresses from X-Forwarded-For, as the proxy in front appends them (env TRUST_PROXY=1)")

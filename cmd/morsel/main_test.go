@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -141,7 +142,9 @@ func TestMigrateDemoServe(t *testing.T) {
 	done := make(chan runResult, 1)
 	go func() {
 		var out, errOut syncBuffer
-		e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return environ[k] },
+		operated := maps.Clone(environ)
+		operated["OPERATOR_ORG"] = "demo" // the demo's admins run Morsel here
+		e := &env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return operated[k] },
 			log: slog.New(slog.NewTextHandler(&errOut, nil)), listening: func(a string) { addrc <- a },
 			metricsListening: func(a string) { metricsc <- a }}
 		code := run(serveCtx, e, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"})
@@ -216,6 +219,30 @@ func TestMigrateDemoServe(t *testing.T) {
 	reset = morsel(ctx, environ, "user", "reset-password", "--org", "demo", "--email", "nobody@demo.morsel.test")
 	require.Equal(t, 1, reset.code)
 	require.Contains(t, reset.stderr, `no user "nobody@demo.morsel.test" in this organisation`)
+
+	// The operator organisation's admin sees River's UI and its API.
+	admin := regexp.MustCompile(`(admin@demo\.morsel\.test) +password (\S+)`).FindStringSubmatch(demoOut)
+	require.NotNil(t, admin, demoOut)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	client := &http.Client{Jar: jar}
+	resp, err = client.PostForm(base+"/signin", url.Values{"email": {admin[1]}, "password": {admin[2]}, "next": {"/admin/jobs/"}})
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(page), "<title>River</title>", "River's UI after signing in")
+	resp, err = client.Get(base + "/admin/jobs/api/jobs?state=scheduled&limit=5")
+	require.NoError(t, err)
+	var jobs struct {
+		Data []struct {
+			Kind string `json:"kind"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&jobs))
+	resp.Body.Close()
+	require.NotEmpty(t, jobs.Data, "the demo's scheduled sends are listed")
 
 	stop() // SIGTERM
 	select {

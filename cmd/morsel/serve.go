@@ -74,6 +74,10 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 
 	var srv *http.Server
 	if withWeb {
+		jobs, operatorOrg, err := jobsUI(ctx, e, cfg, store, sched)
+		if err != nil {
+			return err
+		}
 		app := web.New(web.Deps{
 			Store:           store,
 			Logger:          e.log,
@@ -85,6 +89,8 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 			TrustProxy:      cfg.TrustProxy,
 			Ingester:        ingester,
 			Metrics:         webMetrics,
+			JobsUI:          jobs,
+			OperatorOrgID:   operatorOrg,
 			Checks: []web.Check{
 				{Name: "postgres", Ping: pool.Ping},
 				{Name: "clickhouse", Ping: ch.Ping},
