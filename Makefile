@@ -11,7 +11,7 @@ help: ## List the targets
 
 .PHONY: demo
 demo: build ## Start Postgres and ClickHouse, migrate, load the demo data and serve on :8080
-	@$(SERVICES) && ./bin/morsel migrate && ./bin/morsel demo && exec ./bin/morsel serve --addr $(HTTP_ADDR)
+	@$(SERVICES) && ./bin/morsel migrate && ./bin/morsel demo && OPERATOR_ORG="$${OPERATOR_ORG:-demo}" exec ./bin/morsel serve --addr $(HTTP_ADDR)
 
 .PHONY: test
 test: verify ## Start Postgres and ClickHouse (and get Chromium), then run every test with the race detector

@@ -135,6 +135,7 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 	for _, l := range demoLogins {
 		fmt.Fprintf(e.stdout, "  %-8s %-26s password %s\n", l.role, l.email, l.password)
 	}
+	fmt.Fprintf(e.stdout, "Served with OPERATOR_ORG=%s (as make demo does), its admin also sees River's jobs at %s/admin/jobs.\n", org.Slug, publicURL)
 	fmt.Fprintf(e.stdout, "API key: %s\n  (try: curl -H 'Authorization: Bearer %s' %s/api/v1/courses)\n\n", key, key, publicURL)
 	return nil
 }
