@@ -59,6 +59,7 @@ func (s *Server) routes() []route {
 
 		{"GET", "/dashboard", s.dashboardPage(s.overview), false},
 		{"GET", "/dashboard/reps", s.dashboardPage(s.repTable), false},
+		{"GET", "/dashboard/reps.csv", s.dashboardPage(s.repTableCSV), false},
 		{"GET", "/dashboard/reps/{id}", s.dashboardPage(s.repPage), false},
 		{"GET", "/dashboard/search", s.dashboardPage(s.search), false},
 

@@ -162,46 +162,16 @@ type TablePage struct {
 
 // Table reads one page of the rep table.
 func (r *Reports) Table(ctx context.Context, s Scope, q TableQuery) (TablePage, error) {
-	if q.Sort == "" {
-		q.Sort = ByName
-	}
-	if !slices.Contains(Columns, q.Sort) {
-		return TablePage{}, fmt.Errorf("sort by %q: no such column", q.Sort)
-	}
 	limit := q.Limit
 	if limit <= 0 || limit > MaxPageSize {
 		limit = DefaultPageSize
 	}
-	sn, err := r.snapshot(ctx, s.OrgID)
+	// Reading backwards (the page before) flips the order, then the rows.
+	backwards := q.Before != nil && q.After == nil
+	rows, order, now, err := r.tableRows(ctx, s, q, q.Desc != backwards, from(q.After, q.Before))
 	if err != nil {
 		return TablePage{}, err
 	}
-	now := r.now().UTC()
-	// Reading backwards (the page before) flips the order, then the rows.
-	backwards := q.Before != nil && q.After == nil
-	desc := q.Desc != backwards
-	order := func(a, b keyed) int {
-		c := cmp.Or(strings.Compare(a.key.Text, b.key.Text), cmp.Compare(a.key.Number, b.key.Number),
-			cmp.Compare(a.key.Rep, b.key.Rep), cmp.Compare(a.key.Enrollment, b.key.Enrollment))
-		if desc {
-			return -c
-		}
-		return c
-	}
-	start := from(q.After, q.Before)
-	var rows []keyed
-	sn.rows(s, q.Team, func(p *progressRow) {
-		st := StatusOf(p.EnrollmentProgress, now)
-		if !q.Filter.keeps(p, st, now) {
-			return
-		}
-		k := keyed{p: p, st: st, key: Cursor{Rep: p.RepID, Enrollment: p.EnrollmentID}}
-		k.key.Text, k.key.Number = sortKey(q.Sort, p, st)
-		if start != nil && order(k, keyed{key: *start}) <= 0 {
-			return
-		}
-		rows = append(rows, k)
-	})
 	rows = smallest(rows, limit+1, order)
 	more := len(rows) > limit
 	rows = rows[:min(len(rows), limit)]
@@ -222,6 +192,62 @@ func (r *Reports) Table(ctx context.Context, s Scope, q TableQuery) (TablePage, 
 		}
 	}
 	return page, nil
+}
+
+// EachRow calls fn with every row of the rep table that the query's filter
+// keeps, in the query's order, without pages (q.After, q.Before and q.Limit
+// are ignored): an export. It stops at fn's first error and returns it.
+func (r *Reports) EachRow(ctx context.Context, s Scope, q TableQuery, fn func(Row) error) error {
+	rows, order, now, err := r.tableRows(ctx, s, q, q.Desc, nil)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(rows, order)
+	for _, k := range rows {
+		if err := fn(rowOf(k.p, now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tableRows returns the rows of the scope that the query's filter keeps and
+// that come after start (nil: all) in the order it returns, sorted by q.Sort,
+// descending if desc; and the time their status is of.
+func (r *Reports) tableRows(ctx context.Context, s Scope, q TableQuery, desc bool, start *Cursor) ([]keyed, func(a, b keyed) int, time.Time, error) {
+	if q.Sort == "" {
+		q.Sort = ByName
+	}
+	if !slices.Contains(Columns, q.Sort) {
+		return nil, nil, time.Time{}, fmt.Errorf("sort by %q: no such column", q.Sort)
+	}
+	sn, err := r.snapshot(ctx, s.OrgID)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	now := r.now().UTC()
+	order := func(a, b keyed) int {
+		c := cmp.Or(strings.Compare(a.key.Text, b.key.Text), cmp.Compare(a.key.Number, b.key.Number),
+			cmp.Compare(a.key.Rep, b.key.Rep), cmp.Compare(a.key.Enrollment, b.key.Enrollment))
+		if desc {
+			return -c
+		}
+		return c
+	}
+	var rows []keyed
+	sn.rows(s, q.Team, func(p *progressRow) {
+		st := StatusOf(p.EnrollmentProgress, now)
+		if !q.Filter.keeps(p, st, now) {
+			return
+		}
+		k := keyed{p: p, st: st, key: Cursor{Rep: p.RepID, Enrollment: p.EnrollmentID}}
+		k.key.Text, k.key.Number = sortKey(q.Sort, p, st)
+		if start != nil && order(k, keyed{key: *start}) <= 0 {
+			return
+		}
+		rows = append(rows, k)
+	})
+	return rows, order, now, nil
 }
 
 // keyed is a row with its status and its key in the table's order.

@@ -82,6 +82,12 @@ func (s RepsState) URL() string {
 	return "/dashboard/reps?" + v.Encode()
 }
 
+// CSVURL is the rep table as CSV: every row its filters keep, in its order.
+func (s RepsState) CSVURL() string {
+	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Sort: s.Sort, Desc: s.Desc}
+	return strings.Replace(f.URL(), "/dashboard/reps", "/dashboard/reps.csv", 1)
+}
+
 // EnrollURL is the enrollment form for the reps this state's filters keep.
 func (s RepsState) EnrollURL() string {
 	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due}
