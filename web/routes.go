@@ -62,6 +62,7 @@ func (s *Server) routes() []route {
 		{"GET", "/dashboard/reps.csv", s.dashboardPage(s.repTableCSV), false},
 		{"GET", "/dashboard/reps/{id}", s.dashboardPage(s.repPage), false},
 		{"GET", "/dashboard/search", s.dashboardPage(s.search), false},
+		{"GET", "/reports/breakdown", s.dashboardPage(s.breakdown), false},
 
 		{"GET", "/courses", s.page(s.coursesPage, authorRoles...), false},
 		{"POST", "/courses", s.forms.Handler(s.page(s.createCourse, authorRoles...)), false},

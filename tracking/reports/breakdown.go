@@ -1,0 +1,176 @@
+package reports
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/morselhq/morsel/tracking"
+)
+
+// Dimension is what a breakdown groups enrollments by.
+type Dimension string
+
+// The dimensions.
+const (
+	DimTeam   Dimension = "team"
+	DimCourse Dimension = "course"
+	DimCohort Dimension = "cohort" // the period the enrollment started in
+)
+
+// Dimensions lists the dimensions, as the page offers them.
+var Dimensions = []Dimension{DimTeam, DimCourse, DimCohort}
+
+// Period is the length of a breakdown's periods: a calendar week (from
+// Monday) or month, in UTC.
+type Period string
+
+// The periods.
+const (
+	Week  Period = "week"
+	Month Period = "month"
+)
+
+// start returns the start of the period t is in.
+func (p Period) start(t time.Time) time.Time {
+	t = t.UTC()
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	if p == Month {
+		return day.AddDate(0, 0, 1-day.Day())
+	}
+	return day.AddDate(0, 0, -(int(day.Weekday())+6)%7)
+}
+
+// before returns the start of the period before the one starting at start.
+func (p Period) before(start time.Time) time.Time {
+	if p == Month {
+		return start.AddDate(0, -1, 0)
+	}
+	return start.AddDate(0, 0, -7)
+}
+
+// Figures are a group of enrollments' counts, over the enrollments not
+// cancelled of reps not removed.
+type Figures struct {
+	Enrolled, Completed, Overdue int
+	Answers, Correct             int // quiz answers graded, and right
+	Segments, Watched            int // video segments on the paths, and watched
+}
+
+// percent is part of whole in whole percent; ok is false when whole is 0.
+func percent(part, whole int) (int, bool) {
+	if whole == 0 {
+		return 0, false
+	}
+	return part * 100 / whole, true
+}
+
+// CompletedPercent, OverduePercent, QuizPercent and VideoPercent are the
+// shares the page shows; ok is false where there is nothing to share.
+func (f Figures) CompletedPercent() (int, bool) { return percent(f.Completed, f.Enrolled) }
+func (f Figures) OverduePercent() (int, bool)   { return percent(f.Overdue, f.Enrolled) }
+func (f Figures) QuizPercent() (int, bool)      { return percent(f.Correct, f.Answers) }
+func (f Figures) VideoPercent() (int, bool)     { return percent(f.Watched, f.Segments) }
+
+func (f *Figures) add(p tracking.EnrollmentProgress, now time.Time) {
+	f.Enrolled++
+	if p.Finished() {
+		f.Completed++
+	}
+	if isOverdue(p, now) {
+		f.Overdue++
+	}
+	f.Answers += p.Answers
+	f.Correct += p.Correct
+	f.Segments += p.Segments
+	f.Watched += min(p.Watched, p.Segments)
+}
+
+// BreakdownRow is one group: a team, a course or a cohort.
+type BreakdownRow struct {
+	ID    int64     // the team's or the course's; 0 for a cohort
+	Label string    // its name, or the cohort's first day
+	Start time.Time // a cohort's first day
+	All   Figures   // every enrollment of the group
+	// This and Previous are the group's enrollments that started in this
+	// period and in the one before (for a cohort: the cohort itself, and
+	// the cohort before it).
+	This, Previous Figures
+}
+
+// Breakdown is the figures of the scope's enrollments by a dimension.
+type Breakdown struct {
+	By                   Dimension
+	Period               Period
+	ThisStart, PrevStart time.Time // the current period's first day, and the previous one's
+	Rows                 []BreakdownRow
+	Total                BreakdownRow
+}
+
+// Breakdown counts the scope's enrollments by team, course or cohort (the
+// period they started in), from the same rows as the rep table and the
+// overview: every group's figures, and those of its enrollments that
+// started in this period against the previous one. Rows come in name order,
+// cohorts newest first.
+func (r *Reports) Breakdown(ctx context.Context, s Scope, by Dimension, period Period) (Breakdown, error) {
+	sn, err := r.snapshot(ctx, s.OrgID)
+	if err != nil {
+		return Breakdown{}, err
+	}
+	now := r.now().UTC()
+	b := Breakdown{By: by, Period: period, ThisStart: period.start(now)}
+	b.PrevStart = period.before(b.ThisStart)
+	groups := map[int64]*BreakdownRow{}
+	sn.rows(s, 0, func(p *progressRow) {
+		if p.RepStatus == "removed" || p.Status == "cancelled" {
+			return
+		}
+		var key int64
+		var label string
+		switch by {
+		case DimTeam:
+			key, label = p.TeamID, p.Team
+		case DimCourse:
+			key, label = p.CourseID, p.CourseTitle
+		default:
+			start := period.start(p.EnrolledAt)
+			key, label = start.Unix(), start.Format("2 Jan 2006")
+		}
+		g := groups[key]
+		if g == nil {
+			g = &BreakdownRow{ID: key, Label: label}
+			if by == DimCohort {
+				g.ID, g.Start = 0, time.Unix(key, 0).UTC()
+			}
+			groups[key] = g
+		}
+		g.Label = max(g.Label, label)
+		for _, row := range []*BreakdownRow{g, &b.Total} {
+			row.All.add(p.EnrollmentProgress, now)
+			switch started := p.EnrolledAt.UTC(); {
+			case !started.Before(b.ThisStart):
+				row.This.add(p.EnrollmentProgress, now)
+			case !started.Before(b.PrevStart):
+				row.Previous.add(p.EnrollmentProgress, now)
+			}
+		}
+	})
+	for _, g := range groups {
+		b.Rows = append(b.Rows, *g)
+	}
+	if by == DimCohort {
+		slices.SortFunc(b.Rows, func(a, c BreakdownRow) int { return c.Start.Compare(a.Start) })
+		for i := range b.Rows {
+			b.Rows[i].This = b.Rows[i].All
+			b.Rows[i].Previous = Figures{}
+			if i+1 < len(b.Rows) && b.Rows[i+1].Start.Equal(period.before(b.Rows[i].Start)) {
+				b.Rows[i].Previous = b.Rows[i+1].All
+			}
+		}
+	} else {
+		slices.SortFunc(b.Rows, func(a, c BreakdownRow) int { return cmp.Or(cmp.Compare(a.Label, c.Label), cmp.Compare(a.ID, c.ID)) })
+	}
+	b.Total.Label = "All"
+	return b, nil
+}

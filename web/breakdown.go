@@ -1,0 +1,36 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/morselhq/morsel/tracking/reports"
+	"github.com/morselhq/morsel/web/pages"
+)
+
+// breakdown answers GET /reports/breakdown?by=team|course|cohort&period=week|month
+// (by team and month when left out).
+func (s *Server) breakdown(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
+	q := r.URL.Query()
+	by := reports.Dimension(q.Get("by"))
+	if by == "" {
+		by = reports.DimTeam
+	}
+	if !slices.Contains(reports.Dimensions, by) {
+		return badParam{"by", string(by), "team, course or cohort"}
+	}
+	period := reports.Period(q.Get("period"))
+	if period == "" {
+		period = reports.Month
+	}
+	if period != reports.Week && period != reports.Month {
+		return badParam{"period", string(period), "week or month"}
+	}
+	b, err := rep.Breakdown(ctx, v.scope, by, period)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, pages.Breakdown(pages.BreakdownPage{Dash: s.dash(v, "Breakdowns", "breakdown"), Breakdown: b}))
+	return nil
+}

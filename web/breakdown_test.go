@@ -1,0 +1,87 @@
+package web_test
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/tracking"
+)
+
+// The breakdowns count the same rows as the overview: checked against the
+// figures of the events the test wrote, worked out by hand, then again after
+// a void, with a manager's scope and the period comparison.
+func TestBreakdown(t *testing.T) {
+	t.Parallel()
+	b := setupDashboard(t)
+	// Tom joined North an hour ago: this period's cohort.
+	f := tracking.RepFacts{OrgID: b.org.ID, RepID: 108, TeamID: b.north, Team: "North", Status: "active", Name: "Tom New",
+		Phone: "+12025550108", TimeZone: "UTC"}
+	e := tracking.EnrollmentFacts{OrgID: b.org.ID, RepID: 108, EnrollmentID: 1080, CourseID: dashCourse, CourseVersionID: 70,
+		CourseTitle: "Compliance", Status: "active", EnrolledAt: b.now.Add(-time.Hour), DueOn: b.now.AddDate(0, 0, 9).Format(time.DateOnly),
+		Lessons: 2, Segments: 4}
+	b.write(t, f.Event(b.now.Add(-time.Hour)), e.Event(b.now.Add(-time.Hour)))
+
+	// cells reads each row's cells by label: enrolled, completed, overdue,
+	// quiz, video, this, previous, change.
+	cells := func(path, session string) map[string][]string {
+		t.Helper()
+		res := b.get(path, session)
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		out := map[string][]string{}
+		document(t, res).Find(`[data-testid="breakdown-row"]`).Each(func(_ int, row *goquery.Selection) {
+			label, _ := row.Attr("data-label")
+			var cs []string
+			for _, id := range []string{"enrolled", "completed", "overdue", "quiz", "video", "this", "previous", "change"} {
+				cs = append(cs, row.Find(`[data-testid="`+id+`"]`).Text())
+			}
+			out[label] = cs
+		})
+		return out
+	}
+	// Enrolled 10 days ago (the month before, in UTC, when the test runs in
+	// the first ten days of a month; this month otherwise), Tom this month.
+	month := cells("/reports/breakdown?by=team&period=month", b.admin)
+	require.Equal(t, []string{"4", "25%", "25%", "100%", "12%"}, month["North"][:5], "Ana done, Ben overdue, Lola 2 of 4 segments, Tom new")
+	require.Equal(t, []string{"3", "0%", "0%", "—", "0%"}, month["South"][:5])
+	require.Equal(t, []string{"7", "14%", "14%", "100%", "7%"}, month["All"][:5])
+
+	week := cells("/reports/breakdown?by=team&period=week", b.admin)
+	tenDaysAgo := b.now.AddDate(0, 0, -10)
+	if tenDaysAgo.Before(mondayOf(b.now).AddDate(0, 0, -7)) {
+		require.Equal(t, []string{"0%", "—", ""}, week["North"][5:], "Tom this week; the others two weeks ago")
+	}
+	cohorts := cells("/reports/breakdown?by=cohort&period=week", b.admin)
+	require.Len(t, cohorts, 3, "this week's cohort, the one ten days ago, and All")
+	require.Equal(t, "1", cohorts[mondayOf(b.now).Format("2 Jan 2006")][0])
+
+	require.Equal(t, []string{"All", "North"}, keys(cells("/reports/breakdown", b.manager)), "a manager's teams only")
+	require.Equal(t, []string{"All", "Compliance"}, keys(cells("/reports/breakdown?by=course", b.admin)))
+
+	// A completion voided is gone from the figures at once.
+	_, err := tracking.Void(context.Background(), b.pool, b.ch, b.org.ID, "done/2", 101, "sent to the wrong rep", "test")
+	require.NoError(t, err)
+	require.Equal(t, []string{"4", "0%"}, cells("/reports/breakdown", b.admin)["North"][:2])
+
+	res := b.get("/reports/breakdown?by=manager", b.admin)
+	require.Equal(t, http.StatusBadRequest, res.status)
+	require.Contains(t, string(res.body), "team, course or cohort")
+	require.Equal(t, http.StatusBadRequest, b.get("/reports/breakdown?period=year", b.admin).status)
+	require.Equal(t, http.StatusSeeOther, b.get("/reports/breakdown", "").status)
+}
+
+func mondayOf(t time.Time) time.Time {
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return d.AddDate(0, 0, -(int(d.Weekday())+6)%7)
+}
+
+// keys returns the labels of the rows, sorted.
+func keys(m map[string][]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
