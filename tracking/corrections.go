@@ -249,6 +249,15 @@ func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int6
 	if err := WriteClickHouse(ctx, pool, ch, []Event{e}); err != nil {
 		return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
 	}
+	if old.CourseID != e.CourseID && strings.HasPrefix(old.Key, gradeKeyPrefix) {
+		// The answer left its course, under which question_attempts sorts
+		// it: end its row there.
+		gone := old
+		gone.OrgID, gone.Deleted, gone.Version = orgID, true, e.Version
+		if err := writeAttempts(ctx, ch, []Event{gone}); err != nil {
+			return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
+		}
+	}
 	if old.AssignmentID != e.AssignmentID && old.AssignmentID != 0 {
 		// The event left the old assignment, whose progress WriteClickHouse
 		// did not recompute, nor that of the enrollment it belongs to.

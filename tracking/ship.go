@@ -151,6 +151,9 @@ func InsertEvents(ctx context.Context, ch driver.Conn, events []Event) error {
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("ship %d events to clickhouse: %w", len(events), err)
 	}
+	if err := writeAttempts(ctx, ch, events); err != nil {
+		return err
+	}
 	return writeFacts(ctx, ch, events)
 }
 

@@ -63,6 +63,7 @@ func (s *Server) routes() []route {
 		{"GET", "/dashboard/reps/{id}", s.dashboardPage(s.repPage), false},
 		{"GET", "/dashboard/search", s.dashboardPage(s.search), false},
 		{"GET", "/reports/breakdown", s.dashboardPage(s.breakdown), false},
+		{"GET", "/reports/questions", s.dashboardPage(s.questionReport), false},
 
 		{"GET", "/courses", s.page(s.coursesPage, authorRoles...), false},
 		{"POST", "/courses", s.forms.Handler(s.page(s.createCourse, authorRoles...)), false},
