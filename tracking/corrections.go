@@ -215,11 +215,7 @@ func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, 
 	if e.Deleted {
 		return e, nil
 	}
-	detail, err := json.Marshal(map[string]string{"void_reason": reason, "voided_by": by})
-	if err != nil {
-		return Event{}, fmt.Errorf("void event: %w", err)
-	}
-	e.Deleted, e.Detail, e.Version = true, string(detail), nextVersion(e.Version, time.Now())
+	e.Deleted, e.Detail, e.Version = true, VoidDetail{Reason: reason, By: by}.String(), nextVersion(e.Version, time.Now())
 	if err := WriteClickHouse(ctx, pool, ch, []Event{e}); err != nil {
 		return Event{}, fmt.Errorf("void event %q of rep %d: %w", key, repID, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,11 +35,11 @@ type RepFacts struct {
 	Version uint64 `json:"-"`
 }
 
-// Event is the rep_changed event that ships f, keyed by the rep.
+// Event is the rep_changed event that ships f, keyed by the rep; its detail
+// is f as JSON (strings and bools only: it cannot fail).
 func (f RepFacts) Event(at time.Time) Event {
-	detail, _ := json.Marshal(f) // strings and bools only: it cannot fail
 	return Event{OrgID: f.OrgID, RepID: f.RepID, Key: RepKey(f.RepID), Kind: KindRepChanged, OccurredAt: at,
-		Value: float64(f.TeamID), Detail: string(detail), Version: f.Version}
+		Value: float64(f.TeamID), Detail: encodeDetail(f), Version: f.Version}
 }
 
 // repFactsOf reads the facts a rep_changed event carries. Events written
@@ -73,11 +72,11 @@ type EnrollmentFacts struct {
 	Version uint64 `json:"-"`
 }
 
-// Event is the enrollment_changed event that ships f, keyed by the enrollment.
+// Event is the enrollment_changed event that ships f, keyed by the
+// enrollment; its detail is f as JSON (no floats, no maps: it cannot fail).
 func (f EnrollmentFacts) Event(at time.Time) Event {
-	detail, _ := json.Marshal(f) // no floats, no maps: it cannot fail
 	return Event{OrgID: f.OrgID, RepID: f.RepID, Key: EnrollmentKey(f.EnrollmentID), Kind: KindEnrollmentChanged,
-		OccurredAt: at, CourseID: f.CourseID, EnrollmentID: f.EnrollmentID, Detail: string(detail), Version: f.Version}
+		OccurredAt: at, CourseID: f.CourseID, EnrollmentID: f.EnrollmentID, Detail: encodeDetail(f), Version: f.Version}
 }
 
 func enrollmentFactsOf(e Event) (EnrollmentFacts, error) {
@@ -90,14 +89,6 @@ func enrollmentFactsOf(e Event) (EnrollmentFacts, error) {
 	}
 	f.OrgID, f.RepID, f.EnrollmentID, f.CourseID, f.Version = e.OrgID, e.RepID, e.EnrollmentID, e.CourseID, e.Version
 	return f, nil
-}
-
-// RepKey is the event key of a rep's facts.
-func RepKey(repID int64) string { return "rep/" + strconv.FormatInt(repID, 10) }
-
-// EnrollmentKey is the event key of an enrollment's facts.
-func EnrollmentKey(enrollmentID int64) string {
-	return "enrollment/" + strconv.FormatInt(enrollmentID, 10)
 }
 
 // isFact says whether an event carries facts rather than something a rep did.

@@ -82,8 +82,7 @@ type VideoDetail struct {
 // characters) itself.
 func (d VideoDetail) String() string {
 	if !plainJSONString(d.Session) || !finite(d.Position) || !finite(d.Rate) {
-		b, _ := json.Marshal(d) // plain numbers and a string: cannot fail but for NaN and infinities
-		return string(b)
+		return encodeDetail(d) // "" for NaN and infinities
 	}
 	b := make([]byte, 0, 64+len(d.Session))
 	b = append(b, `{"position":`...)
