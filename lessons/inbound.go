@@ -70,8 +70,8 @@ func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (in
 		return 0, false, dbError(err, "inbound message")
 	}
 	if repID != nil {
-		err := tracking.Append(ctx, tx, tracking.Event{OrgID: *orgID, RepID: *repID, Key: fmt.Sprintf("reply/%d", id),
-			Kind: tracking.KindReply, OccurredAt: now, Detail: fmt.Sprintf(`{"message_id":%d}`, id)})
+		err := tracking.Append(ctx, tx, tracking.Event{OrgID: *orgID, RepID: *repID, Key: tracking.ReplyKey(id),
+			Kind: tracking.KindReply, OccurredAt: now, Detail: tracking.ReplyDetail{MessageID: id}.String()})
 		if err != nil {
 			return 0, false, err
 		}

@@ -135,8 +135,8 @@ func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error
 		if err != nil {
 			return err
 		}
-		opened := v.event(tracking.KindLessonOpened, fmt.Sprintf("open/%d", v.AssignmentID), now)
-		opened.Detail = fmt.Sprintf(`{"kind":%q}`, v.Lesson.Kind)
+		opened := v.event(tracking.KindLessonOpened, tracking.OpenKey(v.AssignmentID), now)
+		opened.Detail = tracking.LessonDetail{Kind: string(v.Lesson.Kind)}.String()
 		var events []tracking.Event
 		switch v.Lesson.Kind {
 		case KindText:
@@ -216,8 +216,8 @@ func (s *Store) completeText(ctx context.Context, tx pgx.Tx, v *LessonView, now 
 		return nil, fmt.Errorf("complete lesson: %w", err)
 	}
 	v.Status = AssignmentCompleted
-	done := v.event(tracking.KindLessonCompleted, completedKey(v.AssignmentID), now)
-	done.Detail = fmt.Sprintf(`{"kind":%q}`, KindText)
+	done := v.event(tracking.KindLessonCompleted, tracking.DoneKey(v.AssignmentID), now)
+	done.Detail = tracking.LessonDetail{Kind: string(KindText)}.String()
 	if err := s.completeEnrollmentIfDone(ctx, tx, v.EnrollmentID); err != nil {
 		return nil, err
 	}
@@ -228,9 +228,6 @@ func (s *Store) completeText(ctx context.Context, tx pgx.Tx, v *LessonView, now 
 func openStatus(status AssignmentStatus) bool {
 	return status == AssignmentPending || status == AssignmentScheduled || status == AssignmentSent
 }
-
-// completedKey is the event key of an assignment's completion.
-func completedKey(assignmentID int64) string { return fmt.Sprintf("done/%d", assignmentID) }
 
 // event returns an event about the view's assignment.
 func (v LessonView) event(kind, key string, at time.Time) tracking.Event {
@@ -499,9 +496,9 @@ func (s *Store) RecordWatched(ctx context.Context, tx pgx.Tx, segs []WatchedSegm
 		if !done[c.view.AssignmentID] {
 			continue
 		}
-		e := c.view.event(tracking.KindLessonCompleted, completedKey(c.view.AssignmentID), batch[c.view.AssignmentID].at)
+		e := c.view.event(tracking.KindLessonCompleted, tracking.DoneKey(c.view.AssignmentID), batch[c.view.AssignmentID].at)
 		e.Value = float64(c.percent)
-		e.Detail = fmt.Sprintf(`{"kind":%q}`, KindVideo)
+		e.Detail = tracking.LessonDetail{Kind: string(KindVideo)}.String()
 		events = append(events, e)
 		enrollments = append(enrollments, c.view.EnrollmentID)
 	}

@@ -435,7 +435,8 @@ func (s *Store) MarkAcceptedMany(ctx context.Context, tx pgx.Tx, accepted []Acce
 	events := make([]tracking.Event, len(marked))
 	var assignments, lessonEnrollments []int64
 	for i, m := range marked {
-		events[i] = messageEvent(tracking.KindMessageSent, m.id, m.orgID, m.repID, m.enrollmentID, m.assignmentID, now, `{"purpose":"`+string(m.purpose)+`"}`)
+		events[i] = messageEvent(tracking.KindMessageSent, m.id, m.orgID, m.repID, m.enrollmentID, m.assignmentID, now,
+			tracking.MessageSentDetail{Purpose: string(m.purpose)}.String())
 		if m.assignmentID == nil {
 			continue
 		}
@@ -551,7 +552,7 @@ func (s *Store) MarkFailed(ctx context.Context, tx pgx.Tx, id int64, code int, r
 	if err != nil {
 		return dbError(err, fmt.Sprintf("message %d", id))
 	}
-	detail := fmt.Sprintf(`{"error_code":%d}`, code)
+	detail := tracking.MessageStatusDetail{ErrorCode: code}.String()
 	if err := tracking.Append(ctx, tx, messageEvent(tracking.KindMessageFailed, id, orgID, repID, enrollmentID, assignmentID, now, detail)); err != nil {
 		return err
 	}
@@ -749,7 +750,7 @@ func (d *delivery) record(ctx context.Context, tx pgx.Tx, status MessageStatus, 
 	default:
 		return nil // not final yet
 	}
-	detail := fmt.Sprintf(`{"status":%q,"error_code":%d}`, status, code)
+	detail := tracking.MessageStatusDetail{Status: string(status), ErrorCode: code}.String()
 	if err := tracking.Append(ctx, tx, messageEvent(kind, d.id, d.orgID, d.repID, d.enrollmentID, d.assignmentID, at, detail)); err != nil {
 		return err
 	}
@@ -758,7 +759,7 @@ func (d *delivery) record(ctx context.Context, tx pgx.Tx, status MessageStatus, 
 
 // messageEvent is the event of a message's fate, keyed by message and kind.
 func messageEvent(kind string, id, orgID, repID int64, enrollmentID, assignmentID *int64, at time.Time, detail string) tracking.Event {
-	e := tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("msg/%d/%s", id, kind), Kind: kind, OccurredAt: at, Detail: detail}
+	e := tracking.Event{OrgID: orgID, RepID: repID, Key: tracking.MessageKey(id, kind), Kind: kind, OccurredAt: at, Detail: detail}
 	if enrollmentID != nil {
 		e.EnrollmentID = *enrollmentID
 	}

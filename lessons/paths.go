@@ -31,9 +31,9 @@ func (s *Store) adapt(ctx context.Context, tx pgx.Tx, q openQuestion, v *CourseV
 	var reviews []Message
 	next := position + 1 // where inserted steps go, in order
 	for i, c := range changes {
-		err := tracking.Append(ctx, tx, tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("path/%d/%d", q.assignmentID, i),
+		err := tracking.Append(ctx, tx, tracking.Event{OrgID: orgID, RepID: repID, Key: tracking.PathKey(q.assignmentID, i),
 			Kind: tracking.KindPathChanged, OccurredAt: now, CourseID: v.CourseID, EnrollmentID: q.enrollmentID,
-			AssignmentID: q.assignmentID, LessonID: q.lessonID, Detail: fmt.Sprintf(`{"change":%q,"reason":%q}`, c.Kind, c.Reason)})
+			AssignmentID: q.assignmentID, LessonID: q.lessonID, Detail: tracking.PathChangedDetail{Change: string(c.Kind), Reason: c.Reason}.String()})
 		if err != nil {
 			return nil, err
 		}

@@ -249,9 +249,9 @@ func (s *Store) answer(ctx context.Context, tx pgx.Tx, r reply, q openQuestion, 
 		score = 1
 	}
 	err = tracking.Append(ctx, tx, tracking.Event{OrgID: r.orgID, RepID: r.repID,
-		Key: fmt.Sprintf("grade/%d/%d/%d", q.assignmentID, q.question, q.messageID), Kind: tracking.KindGraded, OccurredAt: now,
+		Key: tracking.GradeKey(q.assignmentID, q.question, q.messageID), Kind: tracking.KindGraded, OccurredAt: now,
 		CourseID: v.CourseID, EnrollmentID: q.enrollmentID, AssignmentID: q.assignmentID, LessonID: q.lessonID, Value: score,
-		Detail: fmt.Sprintf(`{"question":%d,"choice":%d,"purpose":%q}`, q.question, choice, q.purpose)})
+		Detail: tracking.GradedDetail{Question: q.question, Choice: choice, Purpose: string(q.purpose)}.String()})
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +381,7 @@ func (s *Store) afterAnswer(ctx context.Context, tx pgx.Tx, q openQuestion, v *C
 	if err := tx.QueryRow(ctx, `SELECT org_id, rep_id FROM enrollments WHERE id = $1`, q.enrollmentID).Scan(&orgID, &repID); err != nil {
 		return nil, fmt.Errorf("read enrollment %d: %w", q.enrollmentID, err)
 	}
-	err = tracking.Append(ctx, tx, tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("done/%d", q.assignmentID),
+	err = tracking.Append(ctx, tx, tracking.Event{OrgID: orgID, RepID: repID, Key: tracking.DoneKey(q.assignmentID),
 		Kind: tracking.KindLessonCompleted, OccurredAt: now, CourseID: v.CourseID, EnrollmentID: q.enrollmentID,
 		AssignmentID: q.assignmentID, LessonID: q.lessonID, Value: score})
 	if err != nil {
@@ -414,7 +414,7 @@ func (s *Store) completeEnrollmentIfDone(ctx context.Context, tx pgx.Tx, enrollm
 	if err != nil {
 		return fmt.Errorf("complete enrollment %d: %w", enrollmentID, err)
 	}
-	e := tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("course/%d", enrollmentID), Kind: tracking.KindCourseCompleted,
+	e := tracking.Event{OrgID: orgID, RepID: repID, Key: tracking.CourseKey(enrollmentID), Kind: tracking.KindCourseCompleted,
 		OccurredAt: now, CourseID: courseID, EnrollmentID: enrollmentID}
 	if score != nil {
 		e.Value = *score
@@ -427,5 +427,5 @@ func (s *Store) completeEnrollmentIfDone(ctx context.Context, tx pgx.Tx, enrollm
 
 // optEvent is the event of an opt-out or opt-in.
 func optEvent(kind string, orgID, repID int64, at time.Time) tracking.Event {
-	return tracking.Event{OrgID: orgID, RepID: repID, Key: fmt.Sprintf("%s/%d/%d", kind, repID, at.UnixNano()), Kind: kind, OccurredAt: at}
+	return tracking.Event{OrgID: orgID, RepID: repID, Key: tracking.OptKey(kind, repID, at), Kind: kind, OccurredAt: at}
 }
