@@ -332,20 +332,15 @@ func pingEvents(ps []ping, links requestLinks, now time.Time) []tracking.Event {
 		e := tracking.Event{OrgID: info.OrgID, RepID: info.RepID, OccurredAt: now, CourseID: info.CourseID,
 			EnrollmentID: info.EnrollmentID, AssignmentID: info.AssignmentID, LessonID: info.LessonID}
 		d := tracking.VideoDetail{Position: p.Position, Rate: p.Rate, Session: p.Session}
-		var key [64]byte
 		switch p.Event {
 		case pingSegment:
-			k := strconv.AppendInt(append(key[:0], "seg/"...), info.AssignmentID, 10)
-			k = strconv.AppendInt(append(k, '/'), int64(p.Segment), 10)
-			e.Kind, e.Key, e.Value = tracking.KindSegmentWatched, string(k), float64(p.Segment)
+			e.Kind, e.Key, e.Value = tracking.KindSegmentWatched, tracking.SegmentKey(info.AssignmentID, p.Segment), float64(p.Segment)
 		default:
 			e.Kind = tracking.KindVideoPaused
 			if p.Event == pingEnded {
 				e.Kind = tracking.KindVideoEnded
 			}
-			k := strconv.AppendInt(append(append(key[:0], e.Kind...), '/'), info.AssignmentID, 10)
-			k = append(append(k, '/'), p.Session...)
-			e.Key, e.Value = string(k), p.Position
+			e.Key, e.Value = tracking.PlayerKey(e.Kind, info.AssignmentID, p.Session), p.Position
 			d.Segment = &p.Segment
 		}
 		e.Detail = d.String()
