@@ -435,7 +435,7 @@ func (r *dashRun) writeLive(ctx context.Context) {
 		for i := range events {
 			t := r.targets[rng.IntN(len(r.targets)/2)] // the second half is for the probes
 			seg := rng.IntN(4)
-			events[i] = tracking.Event{OrgID: r.org.ID, RepID: t.rep, Key: fmt.Sprintf("seg/%d/%d", t.assignment, seg), Kind: tracking.KindSegmentWatched,
+			events[i] = tracking.Event{OrgID: r.org.ID, RepID: t.rep, Key: tracking.SegmentKey(t.assignment, seg), Kind: tracking.KindSegmentWatched,
 				OccurredAt: now, CourseID: t.course, EnrollmentID: t.enrollment, AssignmentID: t.assignment, LessonID: t.lesson, Value: float64(seg)}
 		}
 		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, events...) })
@@ -485,7 +485,7 @@ func (r *dashRun) probe(ctx context.Context, admin dashUser) ([]time.Duration, i
 		if !ok {
 			continue
 		}
-		e := tracking.Event{OrgID: r.org.ID, RepID: t.rep, Key: fmt.Sprintf("done/%d", t.assignment), Kind: tracking.KindLessonCompleted,
+		e := tracking.Event{OrgID: r.org.ID, RepID: t.rep, Key: tracking.DoneKey(t.assignment), Kind: tracking.KindLessonCompleted,
 			OccurredAt: time.Now().UTC(), CourseID: t.course, EnrollmentID: t.enrollment, AssignmentID: t.assignment, LessonID: t.lesson}
 		if err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, e) }); err != nil {
 			continue

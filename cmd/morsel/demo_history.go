@@ -375,7 +375,7 @@ func (p *demoPlayer) watch(ctx context.Context, token string, seconds int) error
 	now := p.clock.Now()
 	events := make([]tracking.Event, watched)
 	for i := range events {
-		events[i] = tracking.Event{OrgID: v.OrgID, RepID: v.RepID, Key: fmt.Sprintf("seg/%d/%d", v.AssignmentID, i),
+		events[i] = tracking.Event{OrgID: v.OrgID, RepID: v.RepID, Key: tracking.SegmentKey(v.AssignmentID, i),
 			Kind: tracking.KindSegmentWatched, OccurredAt: now.Add(time.Duration(i+1) * tracking.SegmentSeconds * time.Second),
 			CourseID: v.CourseID, EnrollmentID: v.EnrollmentID, AssignmentID: v.AssignmentID, LessonID: v.LessonID, Value: float64(i)}
 	}

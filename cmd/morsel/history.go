@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -172,7 +171,7 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 		}
 		if i == optOutAt {
 			at := sent.Add(time.Duration(rng.IntN(7200)) * time.Second)
-			h.emit(emit, tracking.Event{OrgID: h.org, RepID: r.id, Key: fmt.Sprintf("%s/%d/%d", tracking.KindOptedOut, r.id, at.UnixNano()),
+			h.emit(emit, tracking.Event{OrgID: h.org, RepID: r.id, Key: tracking.OptKey(tracking.KindOptedOut, r.id, at),
 				Kind: tracking.KindOptedOut, OccurredAt: at})
 			return at
 		}
@@ -189,8 +188,9 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 		switch s.kind {
 		case lessons.KindText:
 			if does {
-				h.step(emit, ev, tracking.KindLessonOpened, fmt.Sprintf("open/%d", ev.AssignmentID), at, 0, `{"kind":"text"}`)
-				h.step(emit, ev, tracking.KindLessonCompleted, fmt.Sprintf("done/%d", ev.AssignmentID), at, 0, "")
+				h.step(emit, ev, tracking.KindLessonOpened, tracking.OpenKey(ev.AssignmentID), at, 0,
+					tracking.LessonDetail{Kind: string(lessons.KindText)}.String())
+				h.step(emit, ev, tracking.KindLessonCompleted, tracking.DoneKey(ev.AssignmentID), at, 0, "")
 			}
 		case lessons.KindVideo:
 			watched := s.segments
@@ -200,14 +200,14 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 				}
 				watched = rng.IntN(s.complete) // opened, and left before the end
 			}
-			h.step(emit, ev, tracking.KindLessonOpened, fmt.Sprintf("open/%d", ev.AssignmentID), at, 0, `{"kind":"video"}`)
+			h.step(emit, ev, tracking.KindLessonOpened, tracking.OpenKey(ev.AssignmentID), at, 0,
+				tracking.LessonDetail{Kind: string(lessons.KindVideo)}.String())
 			for seg := range watched {
 				segAt := at.Add(time.Duration(seg+1) * tracking.SegmentSeconds * time.Second)
-				key := fmt.Sprintf("seg/%d/%d", ev.AssignmentID, seg)
-				h.step(emit, ev, tracking.KindSegmentWatched, key, segAt, float64(seg), "")
+				h.step(emit, ev, tracking.KindSegmentWatched, tracking.SegmentKey(ev.AssignmentID, seg), segAt, float64(seg), "")
 			}
 			if watched >= s.complete {
-				h.step(emit, ev, tracking.KindLessonCompleted, fmt.Sprintf("done/%d", ev.AssignmentID), at.Add(time.Duration(s.complete)*tracking.SegmentSeconds*time.Second), 0, "")
+				h.step(emit, ev, tracking.KindLessonCompleted, tracking.DoneKey(ev.AssignmentID), at.Add(time.Duration(s.complete)*tracking.SegmentSeconds*time.Second), 0, "")
 			} else {
 				does = false
 			}
@@ -222,18 +222,18 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 					msg = h.message(emit, ev, at, lessons.PurposeQuestion, tracking.KindMessageDelivered)
 				}
 				reply := h.id()
-				h.emit(emit, tracking.Event{OrgID: h.org, RepID: r.id, Key: fmt.Sprintf("reply/%d", reply), Kind: tracking.KindReply,
+				h.emit(emit, tracking.Event{OrgID: h.org, RepID: r.id, Key: tracking.ReplyKey(reply), Kind: tracking.KindReply,
 					OccurredAt: at.Add(time.Minute), EnrollmentID: e.id})
 				score, choice := 0.0, 0 // wrong: A; right: B
 				if rng.Float64() < 0.8 {
 					score, choice, right = 1, 1, right+1
 				}
-				h.step(emit, ev, tracking.KindGraded, fmt.Sprintf("grade/%d/%d/%d", ev.AssignmentID, q, msg), at.Add(time.Minute), score,
-					fmt.Sprintf(`{"question":%d,"choice":%d,"purpose":"lesson"}`, q, choice))
+				h.step(emit, ev, tracking.KindGraded, tracking.GradeKey(ev.AssignmentID, q, msg), at.Add(time.Minute), score,
+					tracking.GradedDetail{Question: q, Choice: choice, Purpose: string(lessons.PurposeLesson)}.String())
 				h.message(emit, ev, at.Add(time.Minute+5*time.Second), lessons.PurposeFeedback, tracking.KindMessageDelivered)
 				at = at.Add(2 * time.Minute)
 			}
-			h.step(emit, ev, tracking.KindLessonCompleted, fmt.Sprintf("done/%d", ev.AssignmentID), at, float64(right)/float64(max(1, s.questions)), "")
+			h.step(emit, ev, tracking.KindLessonCompleted, tracking.DoneKey(ev.AssignmentID), at, float64(right)/float64(max(1, s.questions)), "")
 		}
 		if does {
 			done++
@@ -241,7 +241,7 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 		}
 	}
 	if done == len(c.steps) {
-		h.emit(emit, tracking.Event{OrgID: h.org, RepID: r.id, Key: fmt.Sprintf("course/%d", e.id), Kind: tracking.KindCourseCompleted,
+		h.emit(emit, tracking.Event{OrgID: h.org, RepID: r.id, Key: tracking.CourseKey(e.id), Kind: tracking.KindCourseCompleted,
 			OccurredAt: lastDone, CourseID: c.id, EnrollmentID: e.id})
 		facts.Status = "completed"
 		h.emit(emit, facts.Event(lastDone))
@@ -254,14 +254,15 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 func (h *history) message(emit func(tracking.Event), ev tracking.Event, at time.Time, purpose lessons.MessagePurpose, fate string) int64 {
 	id := h.id()
 	m := tracking.Event{OrgID: ev.OrgID, RepID: ev.RepID, EnrollmentID: ev.EnrollmentID, AssignmentID: ev.AssignmentID}
-	m.Kind, m.Key, m.OccurredAt = tracking.KindMessageSent, fmt.Sprintf("msg/%d/%s", id, tracking.KindMessageSent), at
-	m.Detail = `{"purpose":"` + string(purpose) + `"}`
+	m.Kind, m.Key, m.OccurredAt = tracking.KindMessageSent, tracking.MessageKey(id, tracking.KindMessageSent), at
+	m.Detail = tracking.MessageSentDetail{Purpose: string(purpose)}.String()
 	h.emit(emit, m)
-	m.Kind, m.Key, m.OccurredAt = fate, fmt.Sprintf("msg/%d/%s", id, fate), at.Add(4*time.Second)
-	m.Detail = `{"status":"delivered","error_code":0}`
+	m.Kind, m.Key, m.OccurredAt = fate, tracking.MessageKey(id, fate), at.Add(4*time.Second)
+	status := tracking.MessageStatusDetail{Status: string(lessons.MessageDelivered)}
 	if fate == tracking.KindMessageFailed {
-		m.Detail = `{"status":"undelivered","error_code":30003}`
+		status = tracking.MessageStatusDetail{Status: string(lessons.MessageUndelivered), ErrorCode: 30003}
 	}
+	m.Detail = status.String()
 	h.emit(emit, m)
 	return id
 }
