@@ -125,8 +125,9 @@ func (r *Reports) Story(ctx context.Context, s Scope, repID int64, skip, limit i
 		e := &st.Entries[i]
 		e.Detail = parseDetail(e.detail)
 		if e.Void != nil {
-			d := parseDetail(e.Void.detail)
-			e.Void.Reason, e.Void.By = text(d, "void_reason"), text(d, "voided_by")
+			var v tracking.VoidDetail // a tombstone that does not read says no reason
+			_ = json.Unmarshal([]byte(e.Void.detail), &v)
+			e.Void.Reason, e.Void.By = v.Reason, v.By
 		}
 		for j := range e.Replaced {
 			e.Replaced[j].Detail = parseDetail(e.Replaced[j].detail)
@@ -275,9 +276,4 @@ func parseDetail(s string) map[string]any {
 		return map[string]any{"detail": s}
 	}
 	return m
-}
-
-func text(detail map[string]any, key string) string {
-	s, _ := detail[key].(string)
-	return s
 }
