@@ -190,7 +190,8 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 			if does {
 				h.step(emit, ev, tracking.KindLessonOpened, tracking.OpenKey(ev.AssignmentID), at, 0,
 					tracking.LessonDetail{Kind: string(lessons.KindText)}.String())
-				h.step(emit, ev, tracking.KindLessonCompleted, tracking.DoneKey(ev.AssignmentID), at, 0, "")
+				h.step(emit, ev, tracking.KindLessonCompleted, tracking.DoneKey(ev.AssignmentID), at, 0,
+					tracking.LessonDetail{Kind: string(lessons.KindText)}.String())
 			}
 		case lessons.KindVideo:
 			watched := s.segments
@@ -207,7 +208,8 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 				h.step(emit, ev, tracking.KindSegmentWatched, tracking.SegmentKey(ev.AssignmentID, seg), segAt, float64(seg), "")
 			}
 			if watched >= s.complete {
-				h.step(emit, ev, tracking.KindLessonCompleted, tracking.DoneKey(ev.AssignmentID), at.Add(time.Duration(s.complete)*tracking.SegmentSeconds*time.Second), 0, "")
+				h.step(emit, ev, tracking.KindLessonCompleted, tracking.DoneKey(ev.AssignmentID), at.Add(time.Duration(s.complete)*tracking.SegmentSeconds*time.Second), 0,
+					tracking.LessonDetail{Kind: string(lessons.KindVideo)}.String())
 			} else {
 				does = false
 			}
@@ -223,13 +225,13 @@ func (h *history) enrollment(rng *rand.Rand, r historyRep, e historyEnrollment, 
 				}
 				reply := h.id()
 				h.emit(emit, tracking.Event{OrgID: h.org, RepID: r.id, Key: tracking.ReplyKey(reply), Kind: tracking.KindReply,
-					OccurredAt: at.Add(time.Minute), EnrollmentID: e.id})
+					OccurredAt: at.Add(time.Minute), EnrollmentID: e.id, Detail: tracking.ReplyDetail{MessageID: reply}.String()})
 				score, choice := 0.0, 0 // wrong: A; right: B
 				if rng.Float64() < 0.8 {
 					score, choice, right = 1, 1, right+1
 				}
 				h.step(emit, ev, tracking.KindGraded, tracking.GradeKey(ev.AssignmentID, q, msg), at.Add(time.Minute), score,
-					tracking.GradedDetail{Question: q, Choice: choice, Purpose: string(lessons.PurposeLesson)}.String())
+					tracking.GradedDetail{Question: q, Choice: choice, Purpose: string(lessons.PurposeQuestion)}.String())
 				h.message(emit, ev, at.Add(time.Minute+5*time.Second), lessons.PurposeFeedback, tracking.KindMessageDelivered)
 				at = at.Add(2 * time.Minute)
 			}
