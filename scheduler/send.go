@@ -2,11 +2,11 @@ package scheduler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,14 +51,64 @@ func retryDelay(attempt int) time.Duration {
 	return min(d, time.Hour)
 }
 
-// acceptedMarker starts the error a job returns when the provider took the
-// message but recording that failed: the retry reads the sid from it rather
-// than sending again.
-const acceptedMarker = "accepted as "
+// sendMetaKey is the key of a send job's metadata under which an attempt that
+// ends without the message recorded leaves a sendRecord for the next one.
+const sendMetaKey = "send"
 
+// sendRecord is what an attempt that ended without recording its message knew
+// of the provider's copy, kept in the job's metadata (River merges it in the
+// write that ends the attempt, at no cost of its own) for the next attempt to
+// read: typed state, where the text of the job's errors is for people.
+type sendRecord struct {
+	Attempt int `json:"attempt"` // the attempt that left it
+	// MaybeSent: an attempt called the provider and was not told that the
+	// provider refused the message; look it up before sending again.
+	MaybeSent bool `json:"maybe_sent"`
+	// SID: the provider accepted the message with this sid, but recording
+	// that failed.
+	SID string `json:"sid,omitempty"`
+}
+
+// earlierSend returns what the attempts before this one knew of the
+// provider's copy of the message. The first attempt knows there is none
+// (a snoozed attempt runs again with the same number). An attempt that ends
+// leaves a record; when the last one left none, its worker died mid-send and
+// River rescued the job, so it may have reached the provider.
+func earlierSend(job *river.Job[SendArgs]) sendRecord {
+	if job.Attempt <= 1 {
+		return sendRecord{}
+	}
+	var meta struct {
+		Send *sendRecord `json:"send"`
+	}
+	if err := json.Unmarshal(job.Metadata, &meta); err != nil || meta.Send == nil || meta.Send.Attempt < job.Attempt-1 {
+		return sendRecord{Attempt: job.Attempt - 1, MaybeSent: true}
+	}
+	return *meta.Send
+}
+
+// Work sends the message, unless an earlier attempt may have reached the
+// provider and the provider has it. An attempt that ends without the message
+// recorded says in the job's metadata whether it (or one before it) may have
+// reached the provider, and with what sid if the provider answered, for the
+// next attempt to look before it sends.
 func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
-	s := w.s
-	o, err := s.loads.do(ctx, job.Args.MessageID)
+	earlier := earlierSend(job)
+	rec := sendRecord{Attempt: job.Attempt, MaybeSent: earlier.MaybeSent, SID: earlier.SID}
+	err := w.s.send(ctx, job.Args.MessageID, earlier, &rec)
+	if err != nil {
+		if merr := river.MetadataSet(ctx, sendMetaKey, rec); merr != nil {
+			// The next attempt, finding no record of this one, looks first.
+			w.s.log.Warn("record what a send attempt knew", "message", job.Args.MessageID, "err", merr)
+		}
+	}
+	return err
+}
+
+// send is one attempt at sending the message; it keeps rec up to date with
+// what the attempt knows of the provider's copy.
+func (s *Scheduler) send(ctx context.Context, id int64, earlier sendRecord, rec *sendRecord) error {
+	o, err := s.loads.do(ctx, id)
 	if errs.CodeOf(err) == errs.NotFound {
 		return river.JobCancel(err)
 	}
@@ -86,25 +136,29 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		return river.JobSnooze(wait)
 	}
 
-	sid := acceptedEarlier(job)
-	if sid == "" && mayHaveBeenAccepted(job) {
-		// An earlier attempt may have reached the provider without an answer.
+	sid := earlier.SID
+	if sid == "" && earlier.MaybeSent {
+		// An earlier attempt may have reached the provider without our hearing.
 		if sid, err = s.sender.Find(ctx, msg, o.CreatedAt); err != nil {
 			return fmt.Errorf("look for an earlier send of message %d: %w", o.ID, err)
 		}
 	}
 	delivered := false
 	if sid == "" {
+		rec.MaybeSent = true // from here on, the provider may take it
 		acc, err := s.sender.Send(ctx, msg)
 		if err != nil {
 			f := failureOf(err)
 			s.cfg.Metrics.failed(f)
-			if f.Kind == Permanent {
+			switch f.Kind {
+			case Permanent:
 				err := pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error { return s.store.MarkFailed(ctx, tx, o.ID, f.Code, f.Message) })
 				if err != nil {
 					return err
 				}
 				return river.JobCancel(f) // no retry: the provider said no for good
+			case Transient:
+				rec.MaybeSent = earlier.MaybeSent // the provider did not take it from this attempt
 			}
 			return err // retried by River: NextRetry
 		}
@@ -112,7 +166,8 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		s.cfg.Metrics.sent()
 	}
 	if _, err := s.accepts.do(ctx, acceptance{o: o, sid: sid, loc: loc}); err != nil {
-		return fmt.Errorf("%s%s, but recording it failed: %w", acceptedMarker, sid, err)
+		rec.MaybeSent, rec.SID = true, sid // the retry records it without sending again
+		return fmt.Errorf("the provider accepted message %d as %s, but recording it failed: %w", o.ID, sid, err)
 	}
 	if delivered {
 		if _, err := s.store.RecordStatus(ctx, sid, lessons.MessageDelivered, 0, ""); err != nil {
@@ -192,35 +247,6 @@ func (s *Scheduler) markAccepted(ctx context.Context, tx pgx.Tx, as []acceptance
 // the message no longer scheduled and does nothing.
 func (s *Scheduler) finish(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.store.Pool(), fn)
-}
-
-// acceptedEarlier returns the sid an earlier attempt was given but could not
-// record, if the last attempt says so.
-func acceptedEarlier(job *river.Job[SendArgs]) string {
-	if len(job.Errors) == 0 {
-		return ""
-	}
-	msg := job.Errors[len(job.Errors)-1].Error
-	if !strings.HasPrefix(msg, acceptedMarker) {
-		return ""
-	}
-	sid, _, _ := strings.Cut(strings.TrimPrefix(msg, acceptedMarker), ",")
-	return sid
-}
-
-// mayHaveBeenAccepted reports whether an earlier attempt may have reached the
-// provider without our knowing: every failure but one where the provider
-// answered that it did not take the message (and a worker that died mid-send
-// leaves no failure of its own, only River's rescue).
-func mayHaveBeenAccepted(job *river.Job[SendArgs]) bool {
-	if job.Attempt <= 1 {
-		return false
-	}
-	if len(job.Errors) == 0 {
-		return true
-	}
-	last := job.Errors[len(job.Errors)-1].Error
-	return !strings.HasPrefix(last, Transient.String()+" send failure")
 }
 
 // sms is the provider's view of the message: the organisation's sender, or
