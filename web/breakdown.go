@@ -12,25 +12,30 @@ import (
 // breakdown answers GET /reports/breakdown?by=team|course|cohort&period=week|month
 // (by team and month when left out).
 func (s *Server) breakdown(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
+	b, err := breakdownOf(ctx, r, v, rep)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, pages.Breakdown(pages.BreakdownPage{Dash: s.dash(v, "Breakdowns", "breakdown"), Breakdown: b}))
+	return nil
+}
+
+// breakdownOf reads the breakdown the request's parameters ask for.
+func breakdownOf(ctx context.Context, r *http.Request, v viewer, rep *reports.Reports) (reports.Breakdown, error) {
 	q := r.URL.Query()
 	by := reports.Dimension(q.Get("by"))
 	if by == "" {
 		by = reports.DimTeam
 	}
 	if !slices.Contains(reports.Dimensions, by) {
-		return badParam{"by", string(by), "team, course or cohort"}
+		return reports.Breakdown{}, badParam{"by", string(by), "team, course or cohort"}
 	}
 	period := reports.Period(q.Get("period"))
 	if period == "" {
 		period = reports.Month
 	}
 	if period != reports.Week && period != reports.Month {
-		return badParam{"period", string(period), "week or month"}
+		return reports.Breakdown{}, badParam{"period", string(period), "week or month"}
 	}
-	b, err := rep.Breakdown(ctx, v.scope, by, period)
-	if err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, pages.Breakdown(pages.BreakdownPage{Dash: s.dash(v, "Breakdowns", "breakdown"), Breakdown: b}))
-	return nil
+	return rep.Breakdown(ctx, v.scope, by, period)
 }

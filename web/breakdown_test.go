@@ -2,9 +2,11 @@ package web_test
 
 import (
 	"context"
+	"encoding/csv"
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +70,16 @@ func TestBreakdown(t *testing.T) {
 	_, err := tracking.Void(context.Background(), b.pool, b.ch, b.org.ID, "done/2", 101, "sent to the wrong rep", "test")
 	require.NoError(t, err)
 	require.Equal(t, []string{"4", "0%"}, cells("/reports/breakdown", b.admin)["North"][:2])
+
+	// The same figures as CSV, a manager's teams only.
+	csvRes := b.get("/reports/breakdown.csv?by=team&period=month", b.manager)
+	require.Equal(t, http.StatusOK, csvRes.status, "%s", csvRes.body)
+	require.Equal(t, "text/csv; charset=utf-8", csvRes.header.Get("Content-Type"))
+	records, err := csv.NewReader(strings.NewReader(string(csvRes.body))).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, "team", records[0][0])
+	require.Len(t, records, 3, "the header, North and All")
+	require.Equal(t, []string{"North", "4", "0", "0", "1", "25"}, records[1][:6])
 
 	res := b.get("/reports/breakdown?by=manager", b.admin)
 	require.Equal(t, http.StatusBadRequest, res.status)

@@ -3,88 +3,162 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/morselhq/morsel/tracking/reports"
+	"github.com/morselhq/morsel/web/pages"
 )
 
-// repTableCSVHeader names the columns of the rep table's CSV.
-var repTableCSVHeader = []string{"name", "team", "course", "lessons_done", "lessons_total", "quiz_percent",
-	"video_percent", "last_activity", "due_on", "status"}
-
-// csvFlushEvery is how many rows the CSV export buffers before sending them.
+// csvFlushEvery is how many rows a CSV answer buffers before sending them.
 const csvFlushEvery = 256
 
+// csvAnswer writes an answer as RFC 4180 CSV (CRLF line ends), a row at a
+// time, as the rows are read. Its headers and header row go out with the
+// first row, so that an error before any row is still shown as a page; an
+// error after it breaks the answer off, so that no one takes a part for the
+// whole.
+type csvAnswer struct {
+	w      http.ResponseWriter
+	log    *slog.Logger
+	name   string // the file's name before its date: "reps"
+	date   time.Time
+	header []string
+	cw     *csv.Writer
+	rows   int
+}
+
+func (s *Server) csvAnswer(w http.ResponseWriter, name string, header []string) *csvAnswer {
+	return &csvAnswer{w: w, log: s.log, name: name, date: s.store.Now(), header: header}
+}
+
+func (a *csvAnswer) start() error {
+	h := a.w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, a.name, a.date.UTC().Format("2006-01-02")))
+	a.cw = csv.NewWriter(a.w)
+	a.cw.UseCRLF = true
+	return a.cw.Write(a.header)
+}
+
+// write writes one row.
+func (a *csvAnswer) write(record []string) error {
+	if a.cw == nil {
+		if err := a.start(); err != nil {
+			return err
+		}
+	}
+	if err := a.cw.Write(record); err != nil {
+		return err
+	}
+	if a.rows++; a.rows%csvFlushEvery == 0 {
+		a.cw.Flush()
+	}
+	return a.cw.Error()
+}
+
+// finish ends the answer after its rows, given the error that stopped them
+// (nil: none): returned while nothing is written, else the answer is broken
+// off.
+func (a *csvAnswer) finish(ctx context.Context, err error) error {
+	if err != nil {
+		if a.cw == nil {
+			return err
+		}
+		a.log.WarnContext(ctx, "CSV answer broken off", "file", a.name, "rows", a.rows, "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	if a.cw == nil && a.start() != nil {
+		return nil // the client is gone
+	}
+	a.cw.Flush()
+	return nil
+}
+
 // repTableCSV answers GET /dashboard/reps.csv: the rep table with the same
-// filters, sort and scope as the page, every row, as RFC 4180 CSV with a
-// header row, written as it is read. Text a person typed (names, teams,
-// courses) that a spreadsheet would take for a formula is neutralised.
+// filters, sort and scope as the page, every row.
 func (s *Server) repTableCSV(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
 	_, tq, err := repsState(r.URL.Query(), v.scope)
 	if err != nil {
 		return err
 	}
-	var cw *csv.Writer
-	start := func() error {
-		h := w.Header()
-		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", `attachment; filename="reps-`+s.store.Now().UTC().Format("2006-01-02")+`.csv"`)
-		cw = csv.NewWriter(w)
-		cw.UseCRLF = true // RFC 4180
-		return cw.Write(repTableCSVHeader)
-	}
-	n := 0
-	err = rep.EachRow(ctx, v.scope, tq, func(row reports.Row) error {
-		if cw == nil {
-			if err := start(); err != nil {
-				return err
-			}
+	a := s.csvAnswer(w, "reps", []string{"name", "team", "course", "lessons_done", "lessons_total", "quiz_percent",
+		"video_percent", "last_activity", "due_on", "status"})
+	return a.finish(ctx, rep.EachRow(ctx, v.scope, tq, func(row reports.Row) error {
+		last := ""
+		if !row.LastActivity.IsZero() {
+			last = row.LastActivity.UTC().Format(time.RFC3339)
 		}
-		if err := cw.Write(repTableCSVRecord(row)); err != nil {
-			return err
+		due := ""
+		if d, ok := row.DueOn(); ok {
+			due = d.Format("2006-01-02")
 		}
-		if n++; n%csvFlushEvery == 0 {
-			cw.Flush()
-		}
-		return cw.Error()
-	})
-	if err != nil {
-		if cw != nil { // the answer has begun: break it off, so that no one takes it for whole
-			s.log.WarnContext(ctx, "rep table CSV broken off", "rows", n, "error", err)
-			panic(http.ErrAbortHandler)
-		}
-		return err
-	}
-	if cw == nil {
-		if err := start(); err != nil {
-			return nil // the client is gone
-		}
-	}
-	cw.Flush()
-	return nil
+		return a.write([]string{csvText(row.Name), csvText(row.Team), csvText(row.Course), strconv.Itoa(row.Done), strconv.Itoa(row.Lessons),
+			csvPercent(row.QuizPercent()), csvPercent(row.VideoPercent()), last, due, row.Status.Label()})
+	}))
 }
 
-// repTableCSVRecord is one row of the CSV.
-func repTableCSVRecord(row reports.Row) []string {
-	optional := func(n int, ok bool) string {
-		if !ok {
-			return ""
+// breakdownCSV answers GET /reports/breakdown.csv with the page's parameters.
+func (s *Server) breakdownCSV(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
+	b, err := breakdownOf(ctx, r, v, rep)
+	if err != nil {
+		return err
+	}
+	a := s.csvAnswer(w, "breakdown-by-"+string(b.By), []string{string(b.By), "enrolled", "completed", "completed_percent",
+		"overdue", "overdue_percent", "quiz_answers", "quiz_correct", "quiz_percent", "video_segments", "video_watched", "video_percent",
+		"this_" + string(b.Period) + "_enrolled", "this_" + string(b.Period) + "_completed_percent",
+		"previous_" + string(b.Period) + "_enrolled", "previous_" + string(b.Period) + "_completed_percent"})
+	for _, row := range append(b.Rows, b.Total) {
+		f := row.All
+		err := a.write([]string{csvText(row.Label), strconv.Itoa(f.Enrolled), strconv.Itoa(f.Completed), csvPercent(f.CompletedPercent()),
+			strconv.Itoa(f.Overdue), csvPercent(f.OverduePercent()), strconv.Itoa(f.Answers), strconv.Itoa(f.Correct), csvPercent(f.QuizPercent()),
+			strconv.Itoa(f.Segments), strconv.Itoa(f.Watched), csvPercent(f.VideoPercent()),
+			strconv.Itoa(row.This.Enrolled), csvPercent(row.This.CompletedPercent()),
+			strconv.Itoa(row.Previous.Enrolled), csvPercent(row.Previous.CompletedPercent())})
+		if err != nil {
+			return a.finish(ctx, err)
 		}
-		return strconv.Itoa(n)
 	}
-	last := ""
-	if !row.LastActivity.IsZero() {
-		last = row.LastActivity.UTC().Format(time.RFC3339)
+	return a.finish(ctx, nil)
+}
+
+// questionReportCSV answers GET /reports/questions.csv?course=ID.
+func (s *Server) questionReportCSV(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
+	p, err := s.questionsOf(ctx, r, v, rep)
+	if err != nil {
+		return err
 	}
-	due := ""
-	if d, ok := row.DueOn(); ok {
-		due = d.Format("2006-01-02")
+	a := s.csvAnswer(w, "questions", []string{"version", "lesson", "question", "prompt", "answered", "right_first_time",
+		"right_percent", "most_chosen_wrong", "most_chosen_wrong_percent", "discrimination", "most_miss", "not_discriminating"})
+	for _, q := range p.Items {
+		wrong, wrongPct := "", ""
+		if c, pct, ok := q.Stats.MostChosenWrong(); ok {
+			wrong, wrongPct = pages.ChoiceText(q, c), strconv.Itoa(pct)
+		}
+		disc := ""
+		if q.Stats.DiscriminationOK {
+			disc = strconv.FormatFloat(q.Stats.Discrimination, 'f', 2, 64)
+		}
+		err := a.write([]string{strconv.Itoa(q.Version), csvText(q.Lesson), strconv.Itoa(q.Number), csvText(q.Prompt),
+			strconv.Itoa(q.Stats.Reps), strconv.Itoa(q.Stats.Correct), csvPercent(q.Stats.CorrectPercent()), csvText(wrong), wrongPct,
+			disc, strconv.FormatBool(q.Stats.MostMiss()), strconv.FormatBool(q.Stats.NotDiscriminating())})
+		if err != nil {
+			return a.finish(ctx, err)
+		}
 	}
-	return []string{csvText(row.Name), csvText(row.Team), csvText(row.Course), strconv.Itoa(row.Done), strconv.Itoa(row.Lessons),
-		optional(row.QuizPercent()), optional(row.VideoPercent()), last, due, row.Status.Label()}
+	return a.finish(ctx, nil)
+}
+
+// csvPercent is a share for a cell: empty where there is nothing to share.
+func csvPercent(n int, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 // csvText neutralises text that a spreadsheet would run as a formula (it

@@ -14,9 +14,19 @@ import (
 // of the course fared at the reps' first attempts, in the user's scope; the
 // first course when none is named.
 func (s *Server) questionReport(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
-	courses, err := s.store.Courses(ctx, v.user.OrgID)
+	p, err := s.questionsOf(ctx, r, v, rep)
 	if err != nil {
 		return err
+	}
+	s.render(w, r, http.StatusOK, pages.Questions(p))
+	return nil
+}
+
+// questionsOf reads the question report the request asks for.
+func (s *Server) questionsOf(ctx context.Context, r *http.Request, v viewer, rep *reports.Reports) (pages.QuestionsPage, error) {
+	courses, err := s.store.Courses(ctx, v.user.OrgID)
+	if err != nil {
+		return pages.QuestionsPage{}, err
 	}
 	p := pages.QuestionsPage{Dash: s.dash(v, "Questions", "questions")}
 	for _, c := range courses {
@@ -24,7 +34,7 @@ func (s *Server) questionReport(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	if raw := r.URL.Query().Get("course"); raw != "" {
 		if p.CourseID, err = strconv.ParseInt(raw, 10, 64); err != nil || p.CourseID <= 0 {
-			return badParam{"course", raw, "a course's id"}
+			return p, badParam{"course", raw, "a course's id"}
 		}
 	} else if len(courses) > 0 {
 		p.CourseID = courses[0].ID
@@ -32,16 +42,15 @@ func (s *Server) questionReport(ctx context.Context, w http.ResponseWriter, r *h
 	if p.CourseID != 0 {
 		_, versions, err := s.store.CourseVersions(ctx, v.user.OrgID, p.CourseID)
 		if err != nil {
-			return err // NotFound for another organisation's course
+			return p, err // NotFound for another organisation's course
 		}
 		stats, err := rep.Questions(ctx, v.scope, p.CourseID)
 		if err != nil {
-			return err
+			return p, err
 		}
 		p.Items = questionItems(versions, stats)
 	}
-	s.render(w, r, http.StatusOK, pages.Questions(p))
-	return nil
+	return p, nil
 }
 
 // questionItems puts each question's figures beside its text, from the

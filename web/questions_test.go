@@ -67,6 +67,12 @@ func TestQuestionReport(t *testing.T) {
 	require.Equal(t, "3", north["answered"], "a manager counts their teams' reps")
 	require.Equal(t, "33%", north["right"])
 
+	csvRes := b.get("/reports/questions.csv?course="+itoa(courseID), b.admin)
+	require.Equal(t, http.StatusOK, csvRes.status, "%s", csvRes.body)
+	require.Contains(t, string(csvRes.body), "version,lesson,question,prompt,answered,right_first_time,right_percent,"+
+		"most_chosen_wrong,most_chosen_wrong_percent,discrimination,most_miss,not_discriminating\r\n")
+	require.Contains(t, string(csvRes.body), "1,Check,1,Who approves 8%?,4,1,25,A) You,75,,true,false\r\n")
+	require.Equal(t, http.StatusNotFound, b.get("/reports/questions.csv?course="+itoa(courseID), b.otherAdmin).status)
 	require.Equal(t, http.StatusNotFound, b.get("/reports/questions?course="+itoa(courseID), b.otherAdmin).status)
 	require.Equal(t, http.StatusBadRequest, b.get("/reports/questions?course=x", b.admin).status)
 }

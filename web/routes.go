@@ -63,7 +63,9 @@ func (s *Server) routes() []route {
 		{"GET", "/dashboard/reps/{id}", s.dashboardPage(s.repPage), false},
 		{"GET", "/dashboard/search", s.dashboardPage(s.search), false},
 		{"GET", "/reports/breakdown", s.dashboardPage(s.breakdown), false},
+		{"GET", "/reports/breakdown.csv", s.dashboardPage(s.breakdownCSV), false},
 		{"GET", "/reports/questions", s.dashboardPage(s.questionReport), false},
+		{"GET", "/reports/questions.csv", s.dashboardPage(s.questionReportCSV), false},
 
 		{"GET", "/courses", s.page(s.coursesPage, authorRoles...), false},
 		{"POST", "/courses", s.forms.Handler(s.page(s.createCourse, authorRoles...)), false},

@@ -28,7 +28,9 @@ type QuestionItem struct {
 	Stats   reports.QuestionStats
 }
 
-// choiceText is a choice as the rep saw it: "B) 20%".
+// ChoiceText is the question's choice i as the rep saw it: "B) 20%".
+func ChoiceText(q QuestionItem, i int) string { return q.choiceText(i) }
+
 func (q QuestionItem) choiceText(i int) string {
 	if i < 0 || i >= len(q.Choices) {
 		return lessons.ChoiceLetter(i)
