@@ -78,9 +78,9 @@ func TestClickHouseTwice(t *testing.T) {
 }
 
 // TestClickHouseStepRunsAgain: steps interrupted after some of their
-// statements (their records missing) run again whole: the columns step 3
-// added are taken as there, step 4's rename as done, and its copy of the
-// events keeps every row.
+// statements (their records missing) run again whole: the columns steps 3
+// and 5 added are taken as there, step 4's rename as done, and its copy of
+// the events keeps every row.
 func TestClickHouseStepRunsAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -89,15 +89,10 @@ func TestClickHouseStepRunsAgain(t *testing.T) {
 		insertEvent(t, conn, fmt.Sprintf("msg/%d", i))
 	}
 	last := len(migrations.ClickHouse())
-	require.NoError(t, conn.Exec(ctx, `ALTER TABLE morsel_migrations DELETE WHERE version >= ?`, uint32(last-1)))
-	require.Eventually(t, func() bool {
-		var left uint64
-		require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM morsel_migrations WHERE version >= ?`, uint32(last-1)).Scan(&left))
-		return left == 0
-	}, 30*time.Second, 20*time.Millisecond, "the mutation that forgets the steps")
+	forgetSteps(t, conn, 3)
 	n, err := migrations.MigrateClickHouse(ctx, conn, quiet)
 	require.NoError(t, err)
-	require.Equal(t, 2, n)
+	require.Equal(t, last-2, n)
 	var columns uint64
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'reps' AND name = 'team_name'`).Scan(&columns))
 	require.EqualValues(t, 1, columns)
@@ -140,6 +135,65 @@ func TestClickHouseEventsCopyKeepsInserts(t *testing.T) {
 	var create string
 	require.NoError(t, conn.QueryRow(ctx, `SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = 'events'`).Scan(&create))
 	require.Contains(t, create, "index_granularity = 1024")
+}
+
+// forgetSteps removes the records of the steps from version on, as if they
+// had been interrupted.
+func forgetSteps(t *testing.T, conn driver.Conn, version int) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, conn.Exec(ctx, `ALTER TABLE morsel_migrations DELETE WHERE version >= ?`, uint32(version)))
+	require.Eventually(t, func() bool {
+		var left uint64
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM morsel_migrations WHERE version >= ?`, uint32(version)).Scan(&left))
+		return left == 0
+	}, 30*time.Second, 20*time.Millisecond, "the mutation that forgets the steps")
+}
+
+// Step 5 gives the progress rows of the assignments watched before it their
+// segments, from the newest version of each segment event: a voided one
+// left out, one moved to another assignment counted there.
+func TestClickHouseSegmentsBackfilled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := dbtest.ClickHouse(t)
+	require.Equal(t, "0005_segments_watched.sql", migrations.ClickHouse()[4].Name)
+	event := func(key string, assignment, segment, version, deleted int) {
+		t.Helper()
+		require.NoError(t, conn.Exec(ctx, `INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, assignment_id, lesson_id, value, version, deleted)
+			SELECT 1, 5, ?, 'segment_watched', now(), ?, 9, ?, ?, ?`, key, uint64(assignment), float64(segment), uint64(version), uint8(deleted)))
+	}
+	progress := func(assignment, watched, version int) { // as written before step 5: no segments
+		t.Helper()
+		require.NoError(t, conn.Exec(ctx, `INSERT INTO assignment_progress (org_id, rep_id, assignment_id, lesson_id, segments_watched, version, deleted)
+			SELECT 1, 5, ?, 9, ?, ?, 0`, uint64(assignment), uint32(watched), uint64(version)))
+	}
+	for s := range 4 {
+		event(fmt.Sprintf("seg/55/%d", s), 55, s, 1, 0)
+	}
+	event("seg/55/1", 55, 1, 2, 1) // voided
+	event("seg/55/3", 56, 3, 2, 0) // moved to assignment 56
+	progress(55, 4, 1)
+	progress(55, 2, 3) // the newest: written after the void and the move
+	progress(56, 1, 3)
+	progress(57, 0, 3) // nothing watched: left alone
+	forgetSteps(t, conn, 5)
+	n, err := migrations.MigrateClickHouse(ctx, conn, quiet)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	rows, err := conn.Query(ctx, `SELECT assignment_id, segments_watched, segments, version FROM assignment_progress FINAL ORDER BY assignment_id`)
+	require.NoError(t, err)
+	var got []string
+	for rows.Next() {
+		var assignment, version uint64
+		var watched uint32
+		var segments []uint16
+		require.NoError(t, rows.Scan(&assignment, &watched, &segments, &version))
+		got = append(got, fmt.Sprintf("%d: %d %v v%d", assignment, watched, segments, version))
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"55: 2 [0 2] v4", "56: 1 [3] v4", "57: 0 [] v3"}, got)
 }
 
 func insertEvent(t *testing.T, conn driver.Conn, key string) {

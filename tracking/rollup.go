@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -20,6 +21,9 @@ type Progress struct {
 	SentAt, OpenedAt, CompletedAt     time.Time // zero: not yet
 	Answers, Correct, SegmentsWatched int
 	LastActivityAt                    time.Time // the rep's latest open, segment, answer or completion; zero: none
+	// Segments are the video segments watched, ascending (nil: none): the
+	// video report's drop-off curves count them.
+	Segments []int
 }
 
 // activityKinds are the kinds of event that are the rep doing something on
@@ -40,7 +44,8 @@ const progressOf = `
 		minIf(occurred_at, kind = 'message_sent'), minIf(occurred_at, kind = 'lesson_opened'),
 		minIf(occurred_at, kind = 'lesson_completed'),
 		toUInt32(countIf(kind = 'graded')), toUInt32(countIf(kind = 'graded' AND value > 0)),
-		toUInt32(countIf(kind = 'segment_watched')), maxIf(occurred_at, kind IN ` + activityKinds + `)
+		toUInt32(countIf(kind = 'segment_watched')), maxIf(occurred_at, kind IN ` + activityKinds + `),
+		arraySort(groupUniqArrayIf(toUInt16(value), kind = 'segment_watched' AND value >= 0 AND value < 65536))
 	FROM (
 		SELECT rep_id, event_key,
 			argMax(kind, version) AS kind, argMax(occurred_at, version) AS occurred_at,
@@ -55,7 +60,7 @@ const progressOf = `
 	GROUP BY rep_id, assignment`
 
 const insertProgress = `INSERT INTO assignment_progress (org_id, rep_id, assignment_id, course_id, enrollment_id, lesson_id,
-	sent_at, opened_at, completed_at, answers, correct, segments_watched, last_activity_at, version, deleted)`
+	sent_at, opened_at, completed_at, answers, correct, segments_watched, last_activity_at, segments, version, deleted)`
 
 // RollUp recomputes assignment_progress for the (rep, assignment) pairs that
 // events are about, from all their raw events: the rows of the pairs, and a
@@ -135,7 +140,7 @@ func rollUp(ctx context.Context, ch driver.Conn, orgID int64, repIDs, assignment
 		}
 		err := batch.Append(uint64(p.OrgID), uint64(p.RepID), uint64(p.AssignmentID), uint64(p.CourseID), uint64(p.EnrollmentID), uint64(p.LessonID),
 			p.SentAt.UTC(), p.OpenedAt.UTC(), p.CompletedAt.UTC(), uint32(p.Answers), uint32(p.Correct), uint32(p.SegmentsWatched),
-			p.LastActivityAt.UTC(), version, deleted)
+			p.LastActivityAt.UTC(), segmentsOf(p.Segments), version, deleted)
 		if err != nil {
 			batch.Abort()
 			return fmt.Errorf("roll up progress: %w", err)
@@ -173,7 +178,7 @@ func StoredProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs, as
 	}
 	return queryProgress(ctx, ch, orgID, `
 		SELECT rep_id, assignment_id, course_id, enrollment_id, lesson_id, sent_at, opened_at, completed_at,
-			answers, correct, segments_watched, last_activity_at
+			answers, correct, segments_watched, last_activity_at, segments
 		FROM assignment_progress FINAL
 		WHERE org_id = ? `+scope(repIDs, assignmentIDs)+` AND deleted = 0`, orgID)
 }
@@ -200,13 +205,15 @@ func queryProgress(ctx context.Context, ch driver.Conn, orgID int64, query strin
 		var rep, assignment, course, enrollment, lesson uint64
 		var sent, opened, completed, active time.Time
 		var answers, correct, segments uint32
-		if err := rows.Scan(&rep, &assignment, &course, &enrollment, &lesson, &sent, &opened, &completed, &answers, &correct, &segments, &active); err != nil {
+		var watched []uint16
+		if err := rows.Scan(&rep, &assignment, &course, &enrollment, &lesson, &sent, &opened, &completed, &answers, &correct, &segments, &active, &watched); err != nil {
 			return nil, fmt.Errorf("read progress: %w", err)
 		}
 		out = append(out, Progress{OrgID: orgID, RepID: int64(rep), AssignmentID: int64(assignment),
 			CourseID: int64(course), EnrollmentID: int64(enrollment), LessonID: int64(lesson),
 			SentAt: zeroTime(sent), OpenedAt: zeroTime(opened), CompletedAt: zeroTime(completed),
-			Answers: int(answers), Correct: int(correct), SegmentsWatched: int(segments), LastActivityAt: zeroTime(active)})
+			Answers: int(answers), Correct: int(correct), SegmentsWatched: int(segments), LastActivityAt: zeroTime(active),
+			Segments: segmentList(watched)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read progress: %w", err)
@@ -215,6 +222,29 @@ func queryProgress(ctx context.Context, ch driver.Conn, orgID int64, query strin
 		return cmp.Or(cmp.Compare(a.RepID, b.RepID), cmp.Compare(a.AssignmentID, b.AssignmentID))
 	})
 	return out, nil
+}
+
+// segmentsOf is a list of segments as the segments column holds it.
+func segmentsOf(segments []int) []uint16 {
+	out := make([]uint16, 0, len(segments))
+	for _, s := range segments {
+		if s >= 0 && s <= math.MaxUint16 {
+			out = append(out, uint16(s))
+		}
+	}
+	return out
+}
+
+// segmentList reads the segments column: nil for none.
+func segmentList(segments []uint16) []int {
+	if len(segments) == 0 {
+		return nil
+	}
+	out := make([]int, len(segments))
+	for i, s := range segments {
+		out[i] = int(s)
+	}
+	return out
 }
 
 // zeroTime maps ClickHouse's "no time" (the epoch) to Go's zero time.

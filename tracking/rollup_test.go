@@ -57,8 +57,10 @@ func TestRollUp(t *testing.T) {
 		SentAt: t0, OpenedAt: t0.Add(2 * time.Hour), CompletedAt: t0.Add(4 * time.Hour), Answers: 2, Correct: 1,
 		LastActivityAt: t0.Add(4 * time.Hour)}
 	video := tracking.Progress{OrgID: 1, RepID: 5, AssignmentID: 56, CourseID: 7, EnrollmentID: 75, LessonID: 560, SentAt: time.Time{}, SegmentsWatched: 6,
+		Segments:       []int{0, 1, 2, 3, 4, 5},
 		LastActivityAt: t0}
-	other := tracking.Progress{OrgID: 1, RepID: 6, AssignmentID: 60, CourseID: 7, EnrollmentID: 76, LessonID: 600, SegmentsWatched: 1, LastActivityAt: t0}
+	other := tracking.Progress{OrgID: 1, RepID: 6, AssignmentID: 60, CourseID: 7, EnrollmentID: 76, LessonID: 600, SegmentsWatched: 1, LastActivityAt: t0,
+		Segments: []int{0}}
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored())
 
 	// A correction: the wrong answer was right after all.
@@ -84,7 +86,7 @@ func TestRollUp(t *testing.T) {
 	// A void: a replayed ping did not count.
 	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "seg/56/5", 5, "replayed ping", "test")
 	require.NoError(t, err)
-	video.SegmentsWatched = 5
+	video.SegmentsWatched, video.Segments = 5, []int{0, 1, 2, 3, 4}
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored())
 
 	// A deleted rep leaves no progress: their rows become tombstones.
