@@ -66,6 +66,7 @@ func (s *Server) routes() []route {
 		{"GET", "/reports/breakdown.csv", s.dashboardPage(s.breakdownCSV), false},
 		{"GET", "/reports/questions", s.dashboardPage(s.questionReport), false},
 		{"GET", "/reports/questions.csv", s.dashboardPage(s.questionReportCSV), false},
+		{"GET", "/reports/videos", s.dashboardPage(s.videoReport), false},
 
 		{"GET", "/courses", s.page(s.coursesPage, authorRoles...), false},
 		{"POST", "/courses", s.forms.Handler(s.page(s.createCourse, authorRoles...)), false},

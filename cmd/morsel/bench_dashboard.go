@@ -68,7 +68,8 @@ func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *e
 }
 
 // dashPage names the pages the bench loads, as its figures do.
-var dashPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown", "question_report", "rep_page"}
+var dashPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown", "question_report",
+	"video_report", "rep_page"}
 
 type dashUser struct {
 	name    string
@@ -285,7 +286,7 @@ func (r *dashRun) loadTargets(ctx context.Context) error {
 // pageChoice draws each page alone, for --pages: a number its case of
 // browse's switch takes.
 var pageChoice = map[string]int{"overview": 0, "rep_table": 20, "rep_table_filtered": 35, "rep_table_next_page": 50, "search": 70,
-	"rep_table_csv": 85, "breakdown": 87, "question_report": 89, "rep_page": 91}
+	"rep_table_csv": 85, "breakdown": 87, "question_report": 89, "video_report": 91, "rep_page": 93}
 
 var (
 	nextLinkRE = regexp.MustCompile(`href="(/dashboard/reps\?[^"]*)" rel="next"`)
@@ -344,6 +345,9 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 				"&period="+[]string{"week", "month"}[rng.IntN(2)]
 		case x < 91 && len(r.courses) > 0:
 			page, path = "question_report", "/reports/questions?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)
+		case x < 93 && len(r.courses) > 0:
+			// A course's video lessons: drop-off curves over the user's scope.
+			page, path = "video_report", "/reports/videos?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)
 		default:
 			if len(reps) == 0 {
 				page, path = "rep_table", "/dashboard/reps"

@@ -16,7 +16,7 @@ import (
 type Dash struct {
 	Account Account
 	Title   string
-	Nav     string // the section open: "overview", "reps", "search" or "rep"
+	Nav     string // the section open: "overview", "reps", "videos", "search" or "rep"
 	Search  string // the text in the search box
 	Script  string // the URL of htmx
 	Teams   []Option
