@@ -57,6 +57,7 @@ type Reports struct {
 	ch        driver.Conn
 	now       func() time.Time
 	snapshots *snapshots // nil: each page reads the rollups whole
+	videos    videoCache // the video report's rows, kept while the snapshot stands
 }
 
 // New returns Reports on ch; now is the clock that decides what is overdue

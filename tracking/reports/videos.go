@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
@@ -48,8 +49,9 @@ const MaxVideoLessons = 200
 // Videos reads the figures of each video lesson over the reps in the scope
 // who were sent it, in the order given: from the rollup assignment_progress
 // (one query: the newest version of each rep's assignments of the lessons,
-// tombstones out), which every write of events, voids and corrections
-// included, recomputes at once. A rep is in the scope as the dashboard has
+// tombstones out, kept in memory until the next change of the
+// organisation's rollups), which every write of events, voids and
+// corrections included, recomputes at once. A rep is in the scope as the dashboard has
 // them: by their team now, and not removed. Lessons beyond MaxVideoLessons
 // are an error.
 func (r *Reports) Videos(ctx context.Context, s Scope, lessons []VideoLesson) ([]VideoFigures, error) {
@@ -77,52 +79,27 @@ func (r *Reports) Videos(ctx context.Context, s Scope, lessons []VideoLesson) ([
 		rr := sn.reps[rep]
 		return rr != nil && rr.summary != nil && rr.summary.RepStatus != "removed" && s.inScope(rr.summary.TeamID, 0)
 	}
-	// Each rep's assignments of the lessons (newest version of each, an
-	// assignment left with no events a tombstone), sent and not removed.
-	// The pairs are found by lesson first, and their rows read whole, so
-	// that a row whose newest version moved to another lesson (a
-	// correction) is not counted by an older one.
-	rows, err := r.query(ctx, "read the video lessons' progress", `
-		SELECT lesson, rep_id, segments
-		FROM (
-			SELECT rep_id, assignment_id, argMax(lesson_id, version) AS lesson, argMax(sent_at, version) AS sent,
-				argMax(segments, version) AS segments, argMax(deleted, version) AS deleted
-			FROM assignment_progress
-			WHERE org_id = @org AND (rep_id, assignment_id) IN (
-				SELECT rep_id, assignment_id FROM assignment_progress WHERE org_id = @org AND has(@lessons, lesson_id))
-			GROUP BY rep_id, assignment_id
-		)
-		WHERE deleted = 0 AND has(@lessons, lesson) AND sent > toDateTime(0, 'UTC')`,
-		clickhouse.Named("org", uint64(s.OrgID)), clickhouse.Named("lessons", ids))
+	rows, err := r.videoRows(ctx, sn, s.OrgID, ids)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	type repLesson struct{ rep, lesson int64 }
 	watched := map[repLesson][]bool{} // a rep sent a lesson twice (two enrollments) counts once
-	for rows.Next() {
-		var lesson, rep uint64
-		var segments []uint16
-		if err := rows.Scan(&lesson, &rep, &segments); err != nil {
-			return nil, &Unavailable{fmt.Errorf("read the video lessons' progress: %w", err)}
-		}
-		if !inScope(int64(rep)) {
+	for _, row := range rows {
+		if !inScope(row.rep) {
 			continue
 		}
-		k := repLesson{int64(rep), int64(lesson)}
+		k := repLesson{row.rep, row.lesson}
 		w, ok := watched[k]
 		if !ok {
 			w = make([]bool, len(out[index[k.lesson]].Watched))
 			watched[k] = w
 		}
-		for _, seg := range segments {
+		for _, seg := range row.segments {
 			if int(seg) < len(w) { // a segment past the end: a video since shortened
 				w[seg] = true
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, &Unavailable{fmt.Errorf("read the video lessons' progress: %w", err)}
 	}
 	shares := make(map[int64][]float64, len(ids))
 	for k, w := range watched {
@@ -150,6 +127,101 @@ func (r *Reports) Videos(ctx context.Context, s Scope, lessons []VideoLesson) ([
 			continue
 		}
 		f.Median = median(shares[f.LessonID])
+	}
+	return out, nil
+}
+
+// videoRow is a rep's assignment of a video lesson, sent: the segments
+// they watched of it.
+type videoRow struct {
+	lesson, rep int64
+	segments    []uint16
+}
+
+// videoCache keeps the rows of the lessons last read for each organisation
+// and set of lessons, with the snapshot they were read at: while the
+// snapshot stands, no rollup of the organisation changed (each write of
+// assignment_progress logs its reps, and the next page gets a new
+// snapshot), so the rows stand too. Pages then read ClickHouse once per
+// change, not once per load.
+type videoCache struct {
+	mu      sync.Mutex
+	entries map[string]*videoEntry
+}
+
+type videoEntry struct {
+	mu   sync.Mutex // one reader of ClickHouse at a time; the others wait for its rows
+	sn   *snapshot
+	rows []videoRow
+}
+
+// maxVideoEntries bounds the sets of lessons kept; past it they are dropped.
+const maxVideoEntries = 1000
+
+// videoRows returns the rows of the lessons, from the cache when they were
+// read at sn, else from ClickHouse.
+func (r *Reports) videoRows(ctx context.Context, sn *snapshot, orgID int64, ids []uint64) ([]videoRow, error) {
+	if r.snapshots == nil { // no change log: nothing says when rows are stale
+		return r.readVideoRows(ctx, orgID, ids)
+	}
+	key := fmt.Sprint(orgID, slices.Sorted(slices.Values(ids)))
+	c := &r.videos
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= maxVideoEntries {
+		c.entries = map[string]*videoEntry{}
+	}
+	e := c.entries[key]
+	if e == nil {
+		e = &videoEntry{}
+		c.entries[key] = e
+	}
+	c.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sn == sn {
+		return e.rows, nil
+	}
+	rows, err := r.readVideoRows(ctx, orgID, ids)
+	if err != nil {
+		return nil, err
+	}
+	e.sn, e.rows = sn, rows
+	return rows, nil
+}
+
+// readVideoRows reads each rep's assignments of the lessons that were
+// sent: the newest version of each row (an assignment left with no events
+// a tombstone). The pairs are found by lesson first, and their rows read
+// whole, so that a row whose newest version moved to another lesson (a
+// correction) is not counted by an older one.
+func (r *Reports) readVideoRows(ctx context.Context, orgID int64, ids []uint64) ([]videoRow, error) {
+	rows, err := r.query(ctx, "read the video lessons' progress", `
+		SELECT lesson, rep_id, segments
+		FROM (
+			SELECT rep_id, assignment_id, argMax(lesson_id, version) AS lesson, argMax(sent_at, version) AS sent,
+				argMax(segments, version) AS segments, argMax(deleted, version) AS deleted
+			FROM assignment_progress
+			WHERE org_id = @org AND (rep_id, assignment_id) IN (
+				SELECT rep_id, assignment_id FROM assignment_progress WHERE org_id = @org AND has(@lessons, lesson_id))
+			GROUP BY rep_id, assignment_id
+		)
+		WHERE deleted = 0 AND has(@lessons, lesson) AND sent > toDateTime(0, 'UTC')`,
+		clickhouse.Named("org", uint64(orgID)), clickhouse.Named("lessons", ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []videoRow
+	for rows.Next() {
+		var lesson, rep uint64
+		var segments []uint16
+		if err := rows.Scan(&lesson, &rep, &segments); err != nil {
+			return nil, &Unavailable{fmt.Errorf("read the video lessons' progress: %w", err)}
+		}
+		out = append(out, videoRow{lesson: int64(lesson), rep: int64(rep), segments: segments})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, &Unavailable{fmt.Errorf("read the video lessons' progress: %w", err)}
 	}
 	return out, nil
 }

@@ -101,6 +101,11 @@ func TestVideosByHand(t *testing.T) {
 	require.Equal(t, []reports.VideoFigures{figures(lessons[0], 1, []int{1, 1, 1, 1}, 100, 1), figures(lessons[1], 0, []int{0, 0}, 0, 0)},
 		read(south))
 
+	// Read again: the same from memory (nothing changed) as from ClickHouse.
+	fresh, err := reports.New(ch, nil, func() time.Time { return now }).Videos(ctx, north, lessons)
+	require.NoError(t, err)
+	require.Equal(t, fresh, read(north))
+
 	// Rep 4 removed: out of every figure.
 	removed := tracking.RepFacts{OrgID: org, RepID: 4, TeamID: 6, Team: "South", Status: "removed", Name: "Rep 4", TimeZone: "UTC",
 		Version: uint64(time.Now().UnixNano())}
