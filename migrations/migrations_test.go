@@ -150,20 +150,20 @@ func forgetSteps(t *testing.T, conn driver.Conn, version int) {
 	}, 30*time.Second, 20*time.Millisecond, "the mutation that forgets the steps")
 }
 
-// Step 5 gives the progress rows of the assignments watched before it their
+// Step 6 gives the progress rows of the assignments watched before it their
 // segments, from the newest version of each segment event: a voided one
 // left out, one moved to another assignment counted there.
 func TestClickHouseSegmentsBackfilled(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	conn := dbtest.ClickHouse(t)
-	require.Equal(t, "0005_segments_watched.sql", migrations.ClickHouse()[4].Name)
+	require.Equal(t, "0006_segments_watched.sql", migrations.ClickHouse()[5].Name)
 	event := func(key string, assignment, segment, version, deleted int) {
 		t.Helper()
 		require.NoError(t, conn.Exec(ctx, `INSERT INTO events (org_id, rep_id, event_key, kind, occurred_at, assignment_id, lesson_id, value, version, deleted)
 			SELECT 1, 5, ?, 'segment_watched', now(), ?, 9, ?, ?, ?`, key, uint64(assignment), float64(segment), uint64(version), uint8(deleted)))
 	}
-	progress := func(assignment, watched, version int) { // as written before step 5: no segments
+	progress := func(assignment, watched, version int) { // as written before step 6: no segments
 		t.Helper()
 		require.NoError(t, conn.Exec(ctx, `INSERT INTO assignment_progress (org_id, rep_id, assignment_id, lesson_id, segments_watched, version, deleted)
 			SELECT 1, 5, ?, 9, ?, ?, 0`, uint64(assignment), uint32(watched), uint64(version)))
@@ -177,7 +177,7 @@ func TestClickHouseSegmentsBackfilled(t *testing.T) {
 	progress(55, 2, 3) // the newest: written after the void and the move
 	progress(56, 1, 3)
 	progress(57, 0, 3) // nothing watched: left alone
-	forgetSteps(t, conn, 5)
+	forgetSteps(t, conn, 6)
 	n, err := migrations.MigrateClickHouse(ctx, conn, quiet)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
