@@ -242,17 +242,18 @@ func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int6
 		return Event{}, errs.Errorf(errs.NotFound, "Rep %d has no event with key %q; to add one, backfill it.", e.RepID, e.Key)
 	}
 	e.OrgID, e.Deleted, e.Version = orgID, false, nextVersion(old.Version, time.Now())
-	if err := WriteClickHouse(ctx, pool, ch, []Event{e}); err != nil {
-		return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
-	}
 	if old.CourseID != e.CourseID && strings.HasPrefix(old.Key, gradeKeyPrefix) {
-		// The answer left its course, under which question_attempts sorts
-		// it: end its row there.
+		// The answer leaves its course, under which question_attempts sorts
+		// it: end its row there, before WriteClickHouse logs the change
+		// that tells the reports to read again.
 		gone := old
 		gone.OrgID, gone.Deleted, gone.Version = orgID, true, e.Version
 		if err := writeAttempts(ctx, ch, []Event{gone}); err != nil {
 			return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
 		}
+	}
+	if err := WriteClickHouse(ctx, pool, ch, []Event{e}); err != nil {
+		return Event{}, fmt.Errorf("correct event %q of rep %d: %w", e.Key, e.RepID, err)
 	}
 	if old.AssignmentID != e.AssignmentID && old.AssignmentID != 0 {
 		// The event left the old assignment, whose progress WriteClickHouse

@@ -89,8 +89,30 @@ func (r *Reports) Questions(ctx context.Context, s Scope, courseID int64) ([]Que
 	if err != nil {
 		return nil, err
 	}
+	read := func(ctx context.Context) ([]attempt, error) { return r.readAttempts(ctx, s.OrgID, courseID) }
+	var all []attempt
+	if r.snapshots == nil { // no change log: nothing says when rows are stale
+		all, err = read(ctx)
+	} else {
+		all, err = r.questions.get(ctx, sn, fmt.Sprint(s.OrgID, "/", courseID), read)
+	}
+	if err != nil {
+		return nil, err
+	}
 	inScope := map[int64]bool{}
 	sn.rows(s, 0, func(p *progressRow) { inScope[p.RepID] = true })
+	var attempts []attempt
+	for _, a := range all {
+		if inScope[a.rep] {
+			attempts = append(attempts, a)
+		}
+	}
+	return questionStats(attempts), nil
+}
+
+// readAttempts reads the first attempt of each rep at each question of the
+// course from ClickHouse.
+func (r *Reports) readAttempts(ctx context.Context, orgID, courseID int64) ([]attempt, error) {
 	rows, err := r.query(ctx, "question attempts", `
 		SELECT rep_id, lesson_id, question, argMin(choice, occurred_at), argMin(value, occurred_at)
 		FROM (
@@ -105,7 +127,7 @@ func (r *Reports) Questions(ctx context.Context, s Scope, courseID int64) ([]Que
 			)
 			WHERE deleted = 0 AND kind = 'graded' AND visitParamExtractString(detail, 'purpose') = 'question'
 		)
-		GROUP BY rep_id, lesson_id, question`, uint64(s.OrgID), uint64(courseID))
+		GROUP BY rep_id, lesson_id, question`, uint64(orgID), uint64(courseID))
 	if err != nil {
 		return nil, err
 	}
@@ -118,14 +140,12 @@ func (r *Reports) Questions(ctx context.Context, s Scope, courseID int64) ([]Que
 		if err := rows.Scan(&rep, &lesson, &question, &choice, &value); err != nil {
 			return nil, fmt.Errorf("read question attempts: %w", err)
 		}
-		if inScope[int64(rep)] {
-			attempts = append(attempts, attempt{rep: int64(rep), lesson: int64(lesson), question: int(question), choice: int(choice), correct: value > 0})
-		}
+		attempts = append(attempts, attempt{rep: int64(rep), lesson: int64(lesson), question: int(question), choice: int(choice), correct: value > 0})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read question attempts: %w", err)
 	}
-	return questionStats(attempts), nil
+	return attempts, nil
 }
 
 // questionStats counts the first attempts by question, and ranks the reps by

@@ -56,8 +56,9 @@ func (s Scope) HasTeam(id int64) bool {
 type Reports struct {
 	ch        driver.Conn
 	now       func() time.Time
-	snapshots *snapshots // nil: each page reads the rollups whole
-	videos    videoCache // the video report's rows, kept while the snapshot stands
+	snapshots *snapshots                // nil: each page reads the rollups whole
+	videos    snapshotCache[[]videoRow] // the video report's rows, kept while the snapshot stands
+	questions snapshotCache[[]attempt]  // the question report's first attempts, likewise
 }
 
 // New returns Reports on ch; now is the clock that decides what is overdue

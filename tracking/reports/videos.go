@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
@@ -138,55 +137,14 @@ type videoRow struct {
 	segments    []uint16
 }
 
-// videoCache keeps the rows of the lessons last read for each organisation
-// and set of lessons, with the snapshot they were read at: while the
-// snapshot stands, no rollup of the organisation changed (each write of
-// assignment_progress logs its reps, and the next page gets a new
-// snapshot), so the rows stand too. Pages then read ClickHouse once per
-// change, not once per load.
-type videoCache struct {
-	mu      sync.Mutex
-	entries map[string]*videoEntry
-}
-
-type videoEntry struct {
-	mu   sync.Mutex // one reader of ClickHouse at a time; the others wait for its rows
-	sn   *snapshot
-	rows []videoRow
-}
-
-// maxVideoEntries bounds the sets of lessons kept; past it they are dropped.
-const maxVideoEntries = 1000
-
 // videoRows returns the rows of the lessons, from the cache when they were
 // read at sn, else from ClickHouse.
 func (r *Reports) videoRows(ctx context.Context, sn *snapshot, orgID int64, ids []uint64) ([]videoRow, error) {
+	read := func(ctx context.Context) ([]videoRow, error) { return r.readVideoRows(ctx, orgID, ids) }
 	if r.snapshots == nil { // no change log: nothing says when rows are stale
-		return r.readVideoRows(ctx, orgID, ids)
+		return read(ctx)
 	}
-	key := fmt.Sprint(orgID, slices.Sorted(slices.Values(ids)))
-	c := &r.videos
-	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxVideoEntries {
-		c.entries = map[string]*videoEntry{}
-	}
-	e := c.entries[key]
-	if e == nil {
-		e = &videoEntry{}
-		c.entries[key] = e
-	}
-	c.mu.Unlock()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.sn == sn {
-		return e.rows, nil
-	}
-	rows, err := r.readVideoRows(ctx, orgID, ids)
-	if err != nil {
-		return nil, err
-	}
-	e.sn, e.rows = sn, rows
-	return rows, nil
+	return r.videos.get(ctx, sn, fmt.Sprint(orgID, slices.Sorted(slices.Values(ids))), read)
 }
 
 // readVideoRows reads each rep's assignments of the lessons that were
