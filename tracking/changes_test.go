@@ -30,7 +30,7 @@ func TestChangesLogEveryWrite(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []tracking.Change{{Generation: 1, RepIDs: []int64{7}}}, changes)
 
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "open/60", 6, "a link preview", "test")
+	_, err = tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "open/60", 6, "a link preview", "test")
 	require.NoError(t, err)
 	changes, err = tracking.Changes(ctx, b.pool, 1, 1)
 	require.NoError(t, err)

@@ -200,7 +200,7 @@ func VoidProblems(key string, repID int64, reason string) []errs.Detail {
 // tombstone. It returns Invalid if VoidProblems finds any, and NotFound if
 // the organisation's rep has no event with the key, in ClickHouse or in the
 // outbox. The caller checks that the rep is the organisation's.
-func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, key string, repID int64, reason, by string) (Event, error) {
+func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, now time.Time, orgID int64, key string, repID int64, reason, by string) (Event, error) {
 	if details := VoidProblems(key, repID, reason); len(details) > 0 {
 		return Event{}, errs.InvalidInput("The void is not valid.", details)
 	}
@@ -215,7 +215,7 @@ func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, 
 	if e.Deleted {
 		return e, nil
 	}
-	e.Deleted, e.Detail, e.Version = true, VoidDetail{Reason: reason, By: by}.String(), nextVersion(e.Version, time.Now())
+	e.Deleted, e.Detail, e.Version = true, VoidDetail{Reason: reason, By: by}.String(), nextVersion(e.Version, now)
 	if err := WriteClickHouse(ctx, pool, ch, []Event{e}); err != nil {
 		return Event{}, fmt.Errorf("void event %q of rep %d: %w", key, repID, err)
 	}
@@ -229,8 +229,8 @@ func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, 
 // under the other. A void event corrected comes back. It returns the row
 // written; NotFound if the rep has no event with the key, Invalid if e is not
 // valid (Problems).
-func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, e Event) (Event, error) {
-	if details := e.Problems("", time.Now()); len(details) > 0 {
+func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, now time.Time, orgID int64, e Event) (Event, error) {
+	if details := e.Problems("", now); len(details) > 0 {
 		return Event{}, errs.InvalidInput("The corrected event is not valid.", details)
 	}
 	rows, err := latestRows(ctx, pool, ch, orgID, e.RepID, e.Key)
@@ -241,7 +241,7 @@ func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int6
 	if !ok {
 		return Event{}, errs.Errorf(errs.NotFound, "Rep %d has no event with key %q; to add one, backfill it.", e.RepID, e.Key)
 	}
-	e.OrgID, e.Deleted, e.Version = orgID, false, nextVersion(old.Version, time.Now())
+	e.OrgID, e.Deleted, e.Version = orgID, false, nextVersion(old.Version, now)
 	if old.CourseID != e.CourseID && strings.HasPrefix(old.Key, gradeKeyPrefix) {
 		// The answer leaves its course, under which question_attempts sorts
 		// it: end its row there, before WriteClickHouse logs the change
@@ -279,8 +279,8 @@ func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int6
 // of the same key. It validates the events with ValidateEvents, sets their
 // OrgID to orgID, and returns how many it wrote. The caller checks that the
 // reps are the organisation's.
-func Backfill(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID int64, events []Event) (int, error) {
-	if err := ValidateEvents(events, time.Now()); err != nil {
+func Backfill(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, now time.Time, orgID int64, events []Event) (int, error) {
+	if err := ValidateEvents(events, now); err != nil {
 		return 0, err
 	}
 	rows := make([]Event, len(events))
@@ -303,12 +303,11 @@ const deleteChunk = 50_000
 // afterwards are counted again: remove the rep first (lessons.RemoveRep) so
 // that nothing more is sent. The caller checks that the rep is the
 // organisation's.
-func DeleteRep(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, orgID, repID int64) (int, error) {
+func DeleteRep(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, now time.Time, orgID, repID int64) (int, error) {
 	rows, err := latestRows(ctx, pool, ch, orgID, repID, "")
 	if err != nil {
 		return 0, err
 	}
-	now := time.Now()
 	var tombstones []Event
 	for _, e := range rows {
 		if e.Deleted || isFact(e.Kind) { // the rep's and enrollments' facts are not things the rep did

@@ -117,7 +117,7 @@ func TestVoid(t *testing.T) {
 	b.live(t, graded(2, 5, "grade/55/0", 10)) // another organisation, the same rep id and key
 	require.Equal(t, repReport{3, 180}, b.report(t, 1)[5])
 
-	tomb, err := tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/0", 5, "graded by a bug", "test")
+	tomb, err := tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "grade/55/0", 5, "graded by a bug", "test")
 	require.NoError(t, err)
 	require.Equal(t, repReport{2, 140}, b.report(t, 1)[5], "the report sees the void at once")
 	require.Equal(t, repReport{1, 10}, b.report(t, 2)[5], "the other organisation's event stays")
@@ -126,7 +126,7 @@ func TestVoid(t *testing.T) {
 	require.EqualValues(t, 40, tomb.Value)
 	require.JSONEq(t, `{"void_reason": "graded by a bug", "voided_by": "test"}`, tomb.Detail)
 
-	again, err := tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/0", 5, "twice", "test")
+	again, err := tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "grade/55/0", 5, "twice", "test")
 	require.NoError(t, err)
 	require.Equal(t, tomb, again, "voiding a void event changes nothing")
 	require.EqualValues(t, 3, b.rawRows(t, "grade/55/0"), "org 1's row and tombstone, org 2's row")
@@ -134,7 +134,7 @@ func TestVoid(t *testing.T) {
 	// An event still in the outbox can be voided: the tombstone outranks it
 	// when it is shipped.
 	b.pending(t, graded(1, 5, "grade/55/3", 100))
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/3", 5, "test answer", "test")
+	_, err = tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "grade/55/3", 5, "test answer", "test")
 	require.NoError(t, err)
 	require.Equal(t, repReport{2, 140}, b.report(t, 1)[5])
 	n, err := tracking.Ship(ctx, b.pool, b.ch, 100, nil)
@@ -158,7 +158,7 @@ func TestVoid(t *testing.T) {
 		{"no rep", 1, 0, "grade/55/1", "x", errs.Invalid, "rep_id"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tracking.Void(ctx, b.pool, b.ch, tt.org, tt.key, tt.rep, tt.why, "test")
+			_, err := tracking.Void(ctx, b.pool, b.ch, time.Now(), tt.org, tt.key, tt.rep, tt.why, "test")
 			require.Equal(t, tt.code, errs.CodeOf(err), "%v", err)
 			if tt.detailPath != "" {
 				require.Equal(t, tt.detailPath, errs.As(err).Details[0].Path)
@@ -175,17 +175,17 @@ func TestCorrect(t *testing.T) {
 	b.live(t, graded(1, 5, "grade/55/0", 40), graded(1, 5, "grade/55/1", 100))
 
 	fixed := graded(0, 5, "grade/55/0", 80) // the organisation comes from the caller
-	row, err := tracking.Correct(ctx, b.pool, b.ch, 1, fixed)
+	row, err := tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, fixed)
 	require.NoError(t, err)
 	require.Equal(t, repReport{2, 180}, b.report(t, 1)[5], "the report sees the correction at once")
 	require.EqualValues(t, 1, row.OrgID)
 	require.False(t, row.Deleted)
 
 	// A void event corrected comes back.
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "grade/55/1", 5, "mistake", "test")
+	_, err = tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "grade/55/1", 5, "mistake", "test")
 	require.NoError(t, err)
 	require.Equal(t, repReport{1, 80}, b.report(t, 1)[5])
-	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, graded(1, 5, "grade/55/1", 90))
+	_, err = tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, graded(1, 5, "grade/55/1", 90))
 	require.NoError(t, err)
 	require.Equal(t, repReport{2, 170}, b.report(t, 1)[5])
 
@@ -193,19 +193,19 @@ func TestCorrect(t *testing.T) {
 	ahead := graded(1, 5, "grade/55/2", 10)
 	ahead.Version = uint64(time.Now().Add(time.Hour).UnixNano())
 	require.NoError(t, tracking.WriteClickHouse(ctx, b.pool, b.ch, []tracking.Event{ahead}))
-	row, err = tracking.Correct(ctx, b.pool, b.ch, 1, graded(1, 5, "grade/55/2", 20))
+	row, err = tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, graded(1, 5, "grade/55/2", 20))
 	require.NoError(t, err)
 	require.Equal(t, ahead.Version+1, row.Version)
 	require.Equal(t, repReport{3, 190}, b.report(t, 1)[5])
 	b.requireNoMerge(t, 6)
 
-	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, graded(1, 5, "grade/55/9", 1))
+	_, err = tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, graded(1, 5, "grade/55/9", 1))
 	require.Equal(t, errs.NotFound, errs.CodeOf(err), "a correction of nothing: %v", err)
-	_, err = tracking.Correct(ctx, b.pool, b.ch, 2, graded(2, 5, "grade/55/0", 1))
+	_, err = tracking.Correct(ctx, b.pool, b.ch, time.Now(), 2, graded(2, 5, "grade/55/0", 1))
 	require.Equal(t, errs.NotFound, errs.CodeOf(err), "another organisation's event: %v", err)
 	bad := graded(1, 5, "grade/55/0", 1)
 	bad.Kind, bad.OccurredAt = "scored", time.Now().Add(time.Hour)
-	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, bad)
+	_, err = tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, bad)
 	require.Equal(t, errs.Invalid, errs.CodeOf(err))
 	require.Equal(t, []errs.Detail{
 		{Path: "kind", Message: errs.As(err).Details[0].Message},
@@ -234,34 +234,34 @@ func TestBackfillTwiceChangesNoReport(t *testing.T) {
 		OccurredAt: time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC), Value: 7})
 
 	events := history(300)
-	n, err := tracking.Backfill(ctx, b.pool, b.ch, 1, events)
+	n, err := tracking.Backfill(ctx, b.pool, b.ch, time.Now(), 1, events)
 	require.NoError(t, err)
 	require.Equal(t, 300, n)
 	want := map[uint64]repReport{1: {100, 106}, 2: {100, 100}, 3: {100, 100}}
 	require.Equal(t, want, b.report(t, 1), "the live row of import/0 outranks its backfill")
 
-	n, err = tracking.Backfill(ctx, b.pool, b.ch, 1, events)
+	n, err = tracking.Backfill(ctx, b.pool, b.ch, time.Now(), 1, events)
 	require.NoError(t, err)
 	require.Equal(t, 300, n)
 	require.Equal(t, want, b.report(t, 1), "a second backfill changes nothing")
 	require.EqualValues(t, 2, b.rawRows(t, "import/1"), "stored twice, counted once")
 
 	// Corrections made after a backfill survive its replay.
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "import/1", 2, "duplicate of import/4", "test")
+	_, err = tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "import/1", 2, "duplicate of import/4", "test")
 	require.NoError(t, err)
 	fixed := events[2]
 	fixed.Value = 5
-	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, fixed)
+	_, err = tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, fixed)
 	require.NoError(t, err)
 	want = map[uint64]repReport{1: {100, 106}, 2: {99, 99}, 3: {100, 104}}
 	require.Equal(t, want, b.report(t, 1))
-	_, err = tracking.Backfill(ctx, b.pool, b.ch, 1, events)
+	_, err = tracking.Backfill(ctx, b.pool, b.ch, time.Now(), 1, events)
 	require.NoError(t, err)
 	require.Equal(t, want, b.report(t, 1), "a replayed backfill undoes no void or correction")
 	require.Empty(t, b.report(t, 2), "the events are the caller's organisation's")
 	b.requireNoMerge(t, 6)
 
-	_, err = tracking.Backfill(ctx, b.pool, b.ch, 1, []tracking.Event{{RepID: 1, Key: "x", Kind: "nope", OccurredAt: time.Now()}})
+	_, err = tracking.Backfill(ctx, b.pool, b.ch, time.Now(), 1, []tracking.Event{{RepID: 1, Key: "x", Kind: "nope", OccurredAt: time.Now()}})
 	require.Equal(t, errs.Invalid, errs.CodeOf(err))
 	require.Equal(t, want, b.report(t, 1), "an invalid backfill writes nothing")
 }
@@ -347,13 +347,13 @@ func TestDeleteRep(t *testing.T) {
 	other := segment(1, 10, 0)
 	other.OrgID = 2 // another organisation's rep 1
 	b.live(t, append(events, other)...)
-	_, err := tracking.Void(ctx, b.pool, b.ch, 1, "seg/10/0", 1, "replayed ping", "test")
+	_, err := tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "seg/10/0", 1, "replayed ping", "test")
 	require.NoError(t, err)
 	b.pending(t, segment(1, 10, 20)) // not shipped yet
 	before := b.report(t, 1)
 	require.EqualValues(t, 19, before[1].Count)
 
-	n, err := tracking.DeleteRep(ctx, b.pool, b.ch, 1, 1)
+	n, err := tracking.DeleteRep(ctx, b.pool, b.ch, time.Now(), 1, 1)
 	require.NoError(t, err)
 	require.Equal(t, 20, n, "19 shipped and 1 in the outbox; the void one already gone")
 	after := b.report(t, 1)
@@ -362,7 +362,7 @@ func TestDeleteRep(t *testing.T) {
 	require.Equal(t, before[3], after[3])
 	require.EqualValues(t, 1, b.report(t, 2)[1].Count, "another organisation's rep 1 stays")
 
-	n, err = tracking.DeleteRep(ctx, b.pool, b.ch, 1, 1)
+	n, err = tracking.DeleteRep(ctx, b.pool, b.ch, time.Now(), 1, 1)
 	require.NoError(t, err)
 	require.Zero(t, n, "nothing left to delete")
 	shipped, err := tracking.Ship(ctx, b.pool, b.ch, 100, nil)
@@ -384,7 +384,7 @@ func TestDeleteRepWithBatchedPings(t *testing.T) {
 	require.NoError(t, in.Write(ctx, []tracking.Event{segment(1, 10, 1), segment(1, 10, 2), segment(2, 20, 1)}))
 	require.NoError(t, in.Write(ctx, []tracking.Event{segment(1, 10, 0)})) // a second ping of a shipped segment
 
-	n, err := tracking.DeleteRep(ctx, b.pool, b.ch, 1, 1)
+	n, err := tracking.DeleteRep(ctx, b.pool, b.ch, time.Now(), 1, 1)
 	require.NoError(t, err)
 	require.Equal(t, 3, n, "segments 0 (shipped, and again batched), 1 and 2 (batched)")
 	shipped, err := tracking.Ship(ctx, b.pool, b.ch, 100, nil)

@@ -91,16 +91,16 @@ func TestRollUpReps(t *testing.T) {
 	require.Zero(t, north)
 
 	// A correction: the wrong answer was right. A void: segment 1 did not count.
-	_, err := tracking.Correct(ctx, b.pool, b.ch, 1, ev(1, 100, 12, tracking.KindGraded, "grade/12/1/4", h(6), 1))
+	_, err := tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, ev(1, 100, 12, tracking.KindGraded, "grade/12/1/4", h(6), 1))
 	require.NoError(t, err)
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "seg/13/1", 1, "replayed ping", "test")
+	_, err = tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "seg/13/1", 1, "replayed ping", "test")
 	require.NoError(t, err)
 	p.Correct, p.Watched, p.LastActivityAt = 2, 1, h(8)
 	s1.LastActivityAt = h(8)
 	check([]tracking.EnrollmentProgress{p}, []tracking.RepSummary{s1, s2})
 
 	// A backfill completes the quiz and the video: every step is done.
-	_, err = tracking.Backfill(ctx, b.pool, b.ch, 1, []tracking.Event{
+	_, err = tracking.Backfill(ctx, b.pool, b.ch, time.Now(), 1, []tracking.Event{
 		ev(1, 100, 12, tracking.KindLessonCompleted, "done/12", h(10), 50),
 		ev(1, 100, 13, tracking.KindLessonCompleted, "done/13", h(11), 0),
 	})
@@ -116,7 +116,7 @@ func TestRollUpReps(t *testing.T) {
 	check([]tracking.EnrollmentProgress{p}, []tracking.RepSummary{s1, s2})
 
 	// Rep 1's events are deleted: their progress is gone, their facts stay.
-	_, err = tracking.DeleteRep(ctx, b.pool, b.ch, 1, 1)
+	_, err = tracking.DeleteRep(ctx, b.pool, b.ch, time.Now(), 1, 1)
 	require.NoError(t, err)
 	p.Sent, p.Opened, p.Done, p.Answers, p.Correct, p.Watched = 0, 0, 0, 0, 0, 0
 	p.LastActivityAt, p.OldestOpenSentAt, s1.LastActivityAt = time.Time{}, time.Time{}, time.Time{}

@@ -65,32 +65,32 @@ func TestRollUp(t *testing.T) {
 
 	// A correction: the wrong answer was right after all.
 	fixed := ev(1, 5, 55, tracking.KindGraded, "grade/55/1", t0.Add(3*time.Hour), 1)
-	_, err := tracking.Correct(ctx, b.pool, b.ch, 1, fixed)
+	_, err := tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, fixed)
 	require.NoError(t, err)
 	quiz.Correct = 2
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored())
 
 	// A correction that moves an answer to another lesson changes both.
 	moved := ev(1, 5, 57, tracking.KindGraded, "grade/55/1", t0.Add(3*time.Hour), 1)
-	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, moved)
+	_, err = tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, moved)
 	require.NoError(t, err)
 	quiz.Answers, quiz.Correct = 1, 1
 	elsewhere := tracking.Progress{OrgID: 1, RepID: 5, AssignmentID: 57, CourseID: 7, EnrollmentID: 75, LessonID: 570, Answers: 1, Correct: 1,
 		LastActivityAt: t0.Add(3 * time.Hour)}
 	require.Equal(t, []tracking.Progress{quiz, video, elsewhere, other}, stored())
-	_, err = tracking.Correct(ctx, b.pool, b.ch, 1, fixed) // and back
+	_, err = tracking.Correct(ctx, b.pool, b.ch, time.Now(), 1, fixed) // and back
 	require.NoError(t, err)
 	quiz.Answers, quiz.Correct = 2, 2
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored(), "the emptied assignment's row is a tombstone")
 
 	// A void: a replayed ping did not count.
-	_, err = tracking.Void(ctx, b.pool, b.ch, 1, "seg/56/5", 5, "replayed ping", "test")
+	_, err = tracking.Void(ctx, b.pool, b.ch, time.Now(), 1, "seg/56/5", 5, "replayed ping", "test")
 	require.NoError(t, err)
 	video.SegmentsWatched, video.Segments = 5, []int{0, 1, 2, 3, 4}
 	require.Equal(t, []tracking.Progress{quiz, video, other}, stored())
 
 	// A deleted rep leaves no progress: their rows become tombstones.
-	_, err = tracking.DeleteRep(ctx, b.pool, b.ch, 1, 6)
+	_, err = tracking.DeleteRep(ctx, b.pool, b.ch, time.Now(), 1, 6)
 	require.NoError(t, err)
 	require.Equal(t, []tracking.Progress{quiz, video}, stored())
 

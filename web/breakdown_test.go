@@ -67,7 +67,7 @@ func TestBreakdown(t *testing.T) {
 	require.Equal(t, []string{"All", "Compliance"}, keys(cells("/reports/breakdown?by=course", b.admin)))
 
 	// A completion voided is gone from the figures at once.
-	_, err := tracking.Void(context.Background(), b.pool, b.ch, b.org.ID, "done/2", 101, "sent to the wrong rep", "test")
+	_, err := tracking.Void(context.Background(), b.pool, b.ch, time.Now(), b.org.ID, "done/2", 101, "sent to the wrong rep", "test")
 	require.NoError(t, err)
 	require.Equal(t, []string{"4", "0%"}, cells("/reports/breakdown", b.admin)["North"][:2])
 

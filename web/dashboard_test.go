@@ -253,7 +253,7 @@ func TestDashboardTruth(t *testing.T) {
 	// A correction: Ana's first lesson was never done.
 	corrected := tracking.Event{OrgID: b.org.ID, RepID: 101, Key: "done/1", Kind: tracking.KindLessonOpened, OccurredAt: b.now.Add(-9 * 24 * time.Hour),
 		CourseID: dashCourse, EnrollmentID: 1010, AssignmentID: 1, LessonID: 1}
-	row, err := tracking.Correct(ctx, b.pool, b.ch, b.org.ID, corrected)
+	row, err := tracking.Correct(ctx, b.pool, b.ch, time.Now(), b.org.ID, corrected)
 	require.NoError(t, err)
 	b.events = append(b.events, row)
 	check("after a correction")
@@ -261,7 +261,7 @@ func TestDashboardTruth(t *testing.T) {
 		"the rep page shows what the correction replaced")
 
 	// A void: Ben never opened his lesson.
-	tomb, err := tracking.Void(ctx, b.pool, b.ch, b.org.ID, "open/3", 102, "opened by a link preview", "test")
+	tomb, err := tracking.Void(ctx, b.pool, b.ch, time.Now(), b.org.ID, "open/3", 102, "opened by a link preview", "test")
 	require.NoError(t, err)
 	b.events = append(b.events, tomb)
 	check("after a void")
@@ -275,7 +275,7 @@ func TestDashboardTruth(t *testing.T) {
 		{OrgID: b.org.ID, RepID: 103, Key: "done/5", Kind: tracking.KindLessonCompleted, OccurredAt: b.now.Add(-4 * 24 * time.Hour), CourseID: dashCourse, EnrollmentID: 1030, AssignmentID: 5, LessonID: 5},
 		{OrgID: b.org.ID, RepID: 103, Key: "done/6", Kind: tracking.KindLessonCompleted, OccurredAt: b.now.Add(-4 * 24 * time.Hour), CourseID: dashCourse, EnrollmentID: 1030, AssignmentID: 6, LessonID: 6},
 	}
-	_, err = tracking.Backfill(ctx, b.pool, b.ch, b.org.ID, backfill)
+	_, err = tracking.Backfill(ctx, b.pool, b.ch, time.Now(), b.org.ID, backfill)
 	require.NoError(t, err)
 	for _, e := range backfill {
 		e.Version = uint64(e.OccurredAt.UnixNano())

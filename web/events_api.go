@@ -115,7 +115,7 @@ func (s *Server) voidEvent(w http.ResponseWriter, r *http.Request, orgID int64) 
 	if _, err := s.store.Rep(r.Context(), orgID, req.RepID); err != nil {
 		return err
 	}
-	e, err := tracking.Void(r.Context(), s.store.Pool(), s.ch, orgID, req.Key, req.RepID, req.Reason, caller(r))
+	e, err := tracking.Void(r.Context(), s.store.Pool(), s.ch, s.store.Now(), orgID, req.Key, req.RepID, req.Reason, caller(r))
 	if err != nil {
 		return err
 	}
@@ -137,13 +137,14 @@ func (s *Server) correctEvent(w http.ResponseWriter, r *http.Request, orgID int6
 	if problem != nil {
 		return errs.InvalidInput("The corrected event is not valid.", []errs.Detail{*problem})
 	}
-	if details := e.Problems("", time.Now()); len(details) > 0 {
+	now := s.store.Now() // once for the request
+	if details := e.Problems("", now); len(details) > 0 {
 		return errs.InvalidInput("The corrected event is not valid.", details)
 	}
 	if err := s.checkRefs(r, orgID, []tracking.Event{e}, func(int) string { return "" }); err != nil {
 		return err
 	}
-	row, err := tracking.Correct(r.Context(), s.store.Pool(), s.ch, orgID, e)
+	row, err := tracking.Correct(r.Context(), s.store.Pool(), s.ch, now, orgID, e)
 	if err != nil {
 		return err
 	}
@@ -178,13 +179,14 @@ func (s *Server) backfillEvents(w http.ResponseWriter, r *http.Request, orgID in
 	if err != nil {
 		return err
 	}
-	if err := tracking.ValidateEvents(events, time.Now()); err != nil {
+	now := s.store.Now() // once for the request
+	if err := tracking.ValidateEvents(events, now); err != nil {
 		return err
 	}
 	if err := s.checkRefs(r, orgID, events, func(i int) string { return fmt.Sprintf("events[%d].", i) }); err != nil {
 		return err
 	}
-	n, err := tracking.Backfill(r.Context(), s.store.Pool(), s.ch, orgID, events)
+	n, err := tracking.Backfill(r.Context(), s.store.Pool(), s.ch, now, orgID, events)
 	if err != nil {
 		return err
 	}
@@ -289,7 +291,7 @@ func (s *Server) deleteRepEvents(w http.ResponseWriter, r *http.Request, orgID i
 	if _, err := s.store.Rep(r.Context(), orgID, id); err != nil {
 		return err
 	}
-	n, err := tracking.DeleteRep(r.Context(), s.store.Pool(), s.ch, orgID, id)
+	n, err := tracking.DeleteRep(r.Context(), s.store.Pool(), s.ch, s.store.Now(), orgID, id)
 	if err != nil {
 		return err
 	}

@@ -361,3 +361,25 @@ func TestEventIDsOfAnotherOrganisation(t *testing.T) {
 		require.Equal(t, tt.paths, res.apiError(t).detailPaths(), tt.name)
 	}
 }
+
+// The events API reads the store's clock, once a request: an event at a
+// time the store's clock has passed is not in the future, whatever the
+// machine's clock says, and one past it is.
+func TestEventsAPIUsesTheStoresClock(t *testing.T) {
+	t.Parallel()
+	b := setupEvents(t)
+	ahead := time.Now().Add(48 * time.Hour)
+	b.store.Now = func() time.Time { return ahead }
+	at := func(t time.Time) map[string]any {
+		e := ev(b.ava, "grade/9/0", 1)
+		e["occurred_at"] = t.UTC().Format(time.RFC3339)
+		return e
+	}
+	res := b.api(t, "POST", "/api/v1/events/backfill", mustJSON(t, map[string]any{"events": []any{at(ahead.Add(-24 * time.Hour))}}))
+	require.Equal(t, http.StatusOK, res.status, "tomorrow is past on the store's clock: %s", res.body)
+	res = b.api(t, "POST", "/api/v1/events/correct", mustJSON(t, at(ahead.Add(-23*time.Hour))))
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res = b.api(t, "POST", "/api/v1/events/backfill", mustJSON(t, map[string]any{"events": []any{at(ahead.Add(time.Hour))}}))
+	require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+	require.Contains(t, string(res.body), "must not be in the future")
+}

@@ -97,11 +97,11 @@ func TestQuestions(t *testing.T) {
 
 	// Rep 9's answer to question 0 is voided, and rep 8's is moved to another
 	// course: neither counts here any more, at once.
-	_, err = tracking.Void(ctx, pool, ch, org, grade(9, 0, 0, true, "question", first).Key, 9, "answered for someone else", "test")
+	_, err = tracking.Void(ctx, pool, ch, time.Now(), org, grade(9, 0, 0, true, "question", first).Key, 9, "answered for someone else", "test")
 	require.NoError(t, err)
 	moved := grade(8, 0, 0, true, "question", first)
 	moved.CourseID = 9
-	_, err = tracking.Correct(ctx, pool, ch, org, moved)
+	_, err = tracking.Correct(ctx, pool, ch, time.Now(), org, moved)
 	require.NoError(t, err)
 	stats, err = r.Questions(ctx, reports.Scope{OrgID: org, All: true}, course)
 	require.NoError(t, err)

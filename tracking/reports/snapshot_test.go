@@ -81,13 +81,13 @@ func TestSnapshotsFollowEveryWrite(t *testing.T) {
 	require.Equal(t, 2, completed(check("shipped"), 7))
 
 	// A void, a correction, a backfill.
-	_, err := tracking.Void(ctx, pool, ch, org, "done/6", 2, "sent to the wrong rep", "test")
+	_, err := tracking.Void(ctx, pool, ch, time.Now(), org, "done/6", 2, "sent to the wrong rep", "test")
 	require.NoError(t, err)
 	require.Equal(t, 1, completed(check("voided"), 7))
-	_, err = tracking.Correct(ctx, pool, ch, org, ev(1, 7, 2, tracking.KindGraded, "grade/2", now.Add(-3*24*time.Hour), 1))
+	_, err = tracking.Correct(ctx, pool, ch, time.Now(), org, ev(1, 7, 2, tracking.KindGraded, "grade/2", now.Add(-3*24*time.Hour), 1))
 	require.NoError(t, err)
 	check("corrected")
-	_, err = tracking.Backfill(ctx, pool, ch, org, []tracking.Event{ev(2, 7, 6, tracking.KindLessonCompleted, "done/6b", now.Add(-2*time.Minute), 0)})
+	_, err = tracking.Backfill(ctx, pool, ch, time.Now(), org, []tracking.Event{ev(2, 7, 6, tracking.KindLessonCompleted, "done/6b", now.Add(-2*time.Minute), 0)})
 	require.NoError(t, err)
 	require.Equal(t, 2, completed(check("backfilled"), 7))
 
@@ -104,7 +104,7 @@ func TestSnapshotsFollowEveryWrite(t *testing.T) {
 	ship(tracking.EnrollmentFacts{OrgID: org, RepID: 1, EnrollmentID: 18, CourseID: 8, CourseVersionID: 8, CourseTitle: "Course 8",
 		Status: "cancelled", EnrolledAt: now.Add(-10 * 24 * time.Hour), DueOn: now.Add(-24 * time.Hour).Format(time.DateOnly), Lessons: 2, Segments: 4}.Event(now))
 	check("cancelled")
-	n, err := tracking.DeleteRep(ctx, pool, ch, org, 1)
+	n, err := tracking.DeleteRep(ctx, pool, ch, time.Now(), org, 1)
 	require.NoError(t, err)
 	require.Positive(t, n)
 	require.Equal(t, 1, completed(check("deleted"), 7))

@@ -90,7 +90,7 @@ func TestVideosByHand(t *testing.T) {
 	require.Equal(t, []reports.VideoFigures{figures(lessons[0], 4, []int{3, 3, 2, 2}, 75, 2), lesson901}, read(all))
 
 	// The void, and rep 6's two enrollments.
-	_, err := tracking.Void(ctx, pool, ch, org, "seg/10/3", 1, "replayed ping", "test")
+	_, err := tracking.Void(ctx, pool, ch, time.Now(), org, "seg/10/3", 1, "replayed ping", "test")
 	require.NoError(t, err)
 	write(append(append([]tracking.Event{sent(6, 60, 900), sent(6, 62, 900)}, seg(6, 60, 900, 0)...), seg(6, 62, 900, 1, 2)...)...)
 	// Shares 75, 50, 0, 100, 75: median 75; complete: reps 1, 4 and 6.
