@@ -43,7 +43,8 @@ func TestBatcherGroupsConcurrentCalls(t *testing.T) {
 	for i := range calls {
 		wg.Go(func() { results[i], fails[i] = b.do(context.Background(), i) })
 	}
-	time.Sleep(50 * time.Millisecond) // let the calls queue
+	// The first batch is held; the queue behind it is full.
+	require.Eventually(t, func() bool { return len(b.calls) == cap(b.calls) }, 10*time.Second, time.Millisecond)
 	close(release)
 	wg.Wait()
 	b.close()
@@ -72,15 +73,17 @@ func TestBatcherRunsCallsAfterClose(t *testing.T) {
 }
 
 func TestBatcherCallerGivesUpBeforeQueueing(t *testing.T) {
-	block := make(chan struct{})
+	block, running := make(chan struct{}), make(chan struct{}, 1)
 	defer close(block)
 	b := newBatcher(1, 1, func(_ context.Context, ins []int) ([]int, []error) {
+		running <- struct{}{}
 		<-block
 		return ins, make([]error, len(ins))
 	})
 	go b.do(context.Background(), 1) // occupies the runner
+	<-running
 	go b.do(context.Background(), 2) // fills the queue (size 1)
-	time.Sleep(20 * time.Millisecond)
+	require.Eventually(t, func() bool { return len(b.calls) == 1 }, 10*time.Second, time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err := b.do(ctx, 3)
