@@ -103,6 +103,12 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.pool, fn)
 }
 
+// InTx runs fn in one transaction of the store's database, committed if fn
+// returns nil: for the scheduler, whose jobs must commit or not with the
+// store's writes they cause (fn calls the store's methods that take tx, and
+// River's InsertTx and JobCompleteTx).
+func (s *Store) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error { return s.inTx(ctx, fn) }
+
 // dbError maps the Postgres errors a caller can act on to the error vocabulary;
 // what names the object for the message.
 func dbError(err error, what string) error {

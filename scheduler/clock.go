@@ -64,7 +64,7 @@ func (c *Clock) Advance(d time.Duration) {
 // that move a Clock call it instead of waiting for River.
 func (s *Scheduler) ReleaseDue(ctx context.Context, now time.Time) (int, error) {
 	released := 0
-	err := pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error {
+	err := s.store.InTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			WITH released AS (
 				UPDATE river_job SET state = 'available'

@@ -85,7 +85,7 @@ func (w *remindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 // inJobTx runs fn, queues the messages it returns and completes the job, all
 // in one transaction.
 func inJobTx[T river.JobArgs](s *Scheduler, ctx context.Context, job *river.Job[T], fn func(pgx.Tx) ([]lessons.Step, error)) error {
-	return pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error {
+	return s.store.InTx(ctx, func(tx pgx.Tx) error {
 		steps, err := fn(tx)
 		if err != nil {
 			return err

@@ -29,7 +29,7 @@ func (ReplyArgs) InsertOpts() river.InsertOpts {
 // Receive stores an inbound message and queues its processing in one
 // transaction. A replayed message (same sid) changes nothing.
 func (s *Scheduler) Receive(ctx context.Context, in lessons.InboundSMS) error {
-	return pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error {
+	return s.store.InTx(ctx, func(tx pgx.Tx) error {
 		id, isNew, err := s.store.RecordInbound(ctx, tx, in)
 		if err != nil || !isNew {
 			return err

@@ -70,7 +70,8 @@ type Config struct {
 // Scheduler owns the River client and the workers.
 type Scheduler struct {
 	client *river.Client[pgx.Tx]
-	jobs   *Queue // inserts the workers' jobs through client
+	pool   *pgxpool.Pool // for the events outbox, which tracking ships
+	jobs   *Queue        // inserts the workers' jobs through client
 	store  *lessons.Store
 	sender Sender
 	cfg    Config
@@ -106,7 +107,7 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	if cfg.NudgeAfter == 0 {
 		cfg.NudgeAfter = 4 * time.Hour
 	}
-	s := &Scheduler{store: store, sender: sender, cfg: cfg, log: log}
+	s := &Scheduler{pool: pool, store: store, sender: sender, cfg: cfg, log: log}
 	if work {
 		s.loads = newBatcher(batchRunners, batchMax, s.loadOutbound)
 		s.accepts = newBatcher(batchRunners, batchMax, s.recordAccepted)

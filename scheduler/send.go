@@ -3,7 +3,6 @@ package scheduler
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -152,7 +151,7 @@ func (s *Scheduler) send(ctx context.Context, id int64, earlier sendRecord, rec 
 			s.cfg.Metrics.failed(f)
 			switch f.Kind {
 			case Permanent:
-				err := pgx.BeginFunc(ctx, s.store.Pool(), func(tx pgx.Tx) error { return s.store.MarkFailed(ctx, tx, o.ID, f.Code, f.Message) })
+				err := s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.MarkFailed(ctx, tx, o.ID, f.Code, f.Message) })
 				if err != nil {
 					return err
 				}
@@ -246,7 +245,7 @@ func (s *Scheduler) markAccepted(ctx context.Context, tx pgx.Tx, as []acceptance
 // returns, in its batches; should the process die in between, the retry finds
 // the message no longer scheduled and does nothing.
 func (s *Scheduler) finish(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.store.Pool(), fn)
+	return s.store.InTx(ctx, fn)
 }
 
 // sms is the provider's view of the message: the organisation's sender, or
@@ -279,21 +278,16 @@ func (s *Scheduler) pace(ctx context.Context, m SMS, orgMPS float64) (time.Durat
 	sender := m.From + m.MessagingServiceSID
 	interval := time.Duration(float64(time.Second) / mps)
 	now := s.cfg.Now()
-	var next time.Time
-	err := s.store.Pool().QueryRow(ctx, `SELECT next_slot FROM sender_pacing WHERE sender = $1`, sender).Scan(&next)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("read pacing of %s: %w", sender, err)
+	next, err := s.store.SenderNextSlot(ctx, sender)
+	if err != nil {
+		return 0, err
 	}
 	if wait := next.Sub(now); wait > 2*time.Second {
 		return wait, nil // far off: give the worker back
 	}
-	var slot time.Time
-	err = s.store.Pool().QueryRow(ctx, `
-		INSERT INTO sender_pacing (sender, next_slot) VALUES ($1, $2::timestamptz + $3::interval)
-		ON CONFLICT (sender) DO UPDATE SET next_slot = greatest(sender_pacing.next_slot, $2) + $3::interval
-		RETURNING next_slot - $3::interval`, sender, now, interval).Scan(&slot)
+	slot, err := s.store.ReserveSendSlot(ctx, sender, now, interval)
 	if err != nil {
-		return 0, fmt.Errorf("reserve a slot for %s: %w", sender, err)
+		return 0, err
 	}
 	if wait := slot.Sub(s.cfg.Now()); wait > 0 { // now again: the reservation itself took time
 		select {

@@ -50,7 +50,7 @@ func (w *shipWorker) Work(ctx context.Context, job *river.Job[ShipArgs]) error {
 	defer w.shipping.Unlock()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		n, err := tracking.Ship(ctx, w.s.store.Pool(), w.s.cfg.ClickHouse, shipBatch, w.s.cfg.OnShipped)
+		n, err := tracking.Ship(ctx, w.s.pool, w.s.cfg.ClickHouse, shipBatch, w.s.cfg.OnShipped)
 		if err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ func TestShipJobsTakeTurns(t *testing.T) {
 	pool, ch := dbtest.Postgres(t), dbtest.ClickHouse(t)
 	entered, release := make(chan struct{}), make(chan struct{})
 	calls := 0
-	w := &shipWorker{s: &Scheduler{store: lessons.NewStore(pool, lessons.StoreConfig{}), cfg: Config{ClickHouse: ch,
+	w := &shipWorker{s: &Scheduler{pool: pool, store: lessons.NewStore(pool, lessons.StoreConfig{}), cfg: Config{ClickHouse: ch,
 		OnShipped: func(context.Context, pgx.Tx, []tracking.Event) error {
 			calls++
 			if calls == 1 {
