@@ -124,17 +124,7 @@ func (s *Store) LessonByToken(ctx context.Context, token string) (LessonView, er
 // CompleteTextLesson does, unless its course completes text lessons on the
 // Done button. A video lesson's first opening starts its progress.
 func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error) {
-	if !ValidLinkToken(token) {
-		return LessonView{}, errLinkNotFound()
-	}
-	var v LessonView
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		now := s.Now()
-		var err error
-		v, err = s.lessonView(ctx, tx, token, true)
-		if err != nil {
-			return err
-		}
+	return s.changeLesson(ctx, token, func(tx pgx.Tx, v *LessonView, now time.Time) error {
 		opened := v.event(tracking.KindLessonOpened, tracking.OpenKey(v.AssignmentID), now)
 		opened.Detail = tracking.LessonDetail{Kind: string(v.Lesson.Kind)}.String()
 		var events []tracking.Event
@@ -147,7 +137,7 @@ func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error
 			if v.TextCompletion == TextCompleteOnDone {
 				break
 			}
-			done, err := s.completeText(ctx, tx, &v, now)
+			done, err := s.completeText(ctx, tx, v, now)
 			if err != nil {
 				return err
 			}
@@ -166,10 +156,6 @@ func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error
 		}
 		return tracking.Append(ctx, tx, events...)
 	})
-	if err != nil {
-		return LessonView{}, err
-	}
-	return v, nil
 }
 
 // CompleteTextLesson completes the text lesson a link token leads to, and its
@@ -178,6 +164,22 @@ func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error
 // as it is. It returns NotFound as LessonByToken does, and Invalid for a lesson
 // that is not a text.
 func (s *Store) CompleteTextLesson(ctx context.Context, token string) (LessonView, error) {
+	return s.changeLesson(ctx, token, func(tx pgx.Tx, v *LessonView, now time.Time) error {
+		if v.Lesson.Kind != KindText {
+			return errs.Errorf(errs.Invalid, "Only a text lesson is completed with its Done button.")
+		}
+		events, err := s.completeText(ctx, tx, v, now)
+		if err != nil {
+			return err
+		}
+		return tracking.Append(ctx, tx, events...)
+	})
+}
+
+// changeLesson runs change on the lesson a link token leads to, locked, in
+// one transaction on one reading of the clock, and returns the lesson as
+// change left it; NotFound as LessonByToken.
+func (s *Store) changeLesson(ctx context.Context, token string, change func(tx pgx.Tx, v *LessonView, now time.Time) error) (LessonView, error) {
 	if !ValidLinkToken(token) {
 		return LessonView{}, errLinkNotFound()
 	}
@@ -185,18 +187,10 @@ func (s *Store) CompleteTextLesson(ctx context.Context, token string) (LessonVie
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.Now()
 		var err error
-		v, err = s.lessonView(ctx, tx, token, true)
-		if err != nil {
+		if v, err = s.lessonView(ctx, tx, token, true); err != nil {
 			return err
 		}
-		if v.Lesson.Kind != KindText {
-			return errs.Errorf(errs.Invalid, "Only a text lesson is completed with its Done button.")
-		}
-		events, err := s.completeText(ctx, tx, &v, now)
-		if err != nil {
-			return err
-		}
-		return tracking.Append(ctx, tx, events...)
+		return change(tx, &v, now)
 	})
 	if err != nil {
 		return LessonView{}, err
