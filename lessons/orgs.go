@@ -390,3 +390,25 @@ func (s *Store) SetPassword(ctx context.Context, email, password string, mustCha
 	}
 	return nil
 }
+
+// TeamManagers returns the names of the managers of each of the
+// organisation's teams that has any, by team id, in name order.
+func (s *Store) TeamManagers(ctx context.Context, orgID int64) (map[int64][]string, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT m.team_id, u.name FROM team_managers m JOIN users u ON u.id = m.user_id
+		WHERE u.org_id = $1 ORDER BY m.team_id, u.name, u.id`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("team managers of organisation %d: %w", orgID, err)
+	}
+	defer rows.Close()
+	out := map[int64][]string{}
+	for rows.Next() {
+		var team int64
+		var name string
+		if err := rows.Scan(&team, &name); err != nil {
+			return nil, fmt.Errorf("team managers of organisation %d: %w", orgID, err)
+		}
+		out[team] = append(out[team], name)
+	}
+	return out, rows.Err()
+}

@@ -12,7 +12,7 @@ import (
 // breakdown answers GET /reports/breakdown?by=team|course|cohort&period=week|month
 // (by team and month when left out).
 func (s *Server) breakdown(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
-	b, err := breakdownOf(ctx, r, v, rep)
+	b, err := s.breakdownOf(ctx, r, v, rep)
 	if err != nil {
 		return err
 	}
@@ -21,14 +21,14 @@ func (s *Server) breakdown(ctx context.Context, w http.ResponseWriter, r *http.R
 }
 
 // breakdownOf reads the breakdown the request's parameters ask for.
-func breakdownOf(ctx context.Context, r *http.Request, v viewer, rep *reports.Reports) (reports.Breakdown, error) {
+func (s *Server) breakdownOf(ctx context.Context, r *http.Request, v viewer, rep *reports.Reports) (reports.Breakdown, error) {
 	q := r.URL.Query()
 	by := reports.Dimension(q.Get("by"))
 	if by == "" {
 		by = reports.DimTeam
 	}
 	if !slices.Contains(reports.Dimensions, by) {
-		return reports.Breakdown{}, badParam{"by", string(by), "team, course or cohort"}
+		return reports.Breakdown{}, badParam{"by", string(by), "team, manager, course or cohort"}
 	}
 	period := reports.Period(q.Get("period"))
 	if period == "" {
@@ -37,5 +37,12 @@ func breakdownOf(ctx context.Context, r *http.Request, v viewer, rep *reports.Re
 	if period != reports.Week && period != reports.Month {
 		return reports.Breakdown{}, badParam{"period", string(period), "week or month"}
 	}
-	return rep.Breakdown(ctx, v.scope, by, period)
+	var managers map[int64][]string
+	if by == reports.DimManager {
+		var err error
+		if managers, err = s.store.TeamManagers(ctx, v.user.OrgID); err != nil {
+			return reports.Breakdown{}, err
+		}
+	}
+	return rep.Breakdown(ctx, v.scope, by, period, managers)
 }

@@ -81,9 +81,15 @@ func TestBreakdown(t *testing.T) {
 	require.Len(t, records, 3, "the header, North and All")
 	require.Equal(t, []string{"North", "4", "0", "0", "1", "25"}, records[1][:6])
 
-	res := b.get("/reports/breakdown?by=manager", b.admin)
+	// By manager: North's (one) and South's (none, so "No manager").
+	byManager := cells("/reports/breakdown?by=manager", b.admin)
+	require.Equal(t, []string{"All", "No manager", "User north@acme.test"}, keys(byManager))
+	require.Equal(t, []string{"4", "0%"}, byManager["User north@acme.test"][:2])
+	require.Equal(t, "3", byManager["No manager"][0])
+
+	res := b.get("/reports/breakdown?by=region", b.admin)
 	require.Equal(t, http.StatusBadRequest, res.status)
-	require.Contains(t, string(res.body), "team, course or cohort")
+	require.Contains(t, string(res.body), "team, manager, course or cohort")
 	require.Equal(t, http.StatusBadRequest, b.get("/reports/breakdown?period=year", b.admin).status)
 	require.Equal(t, http.StatusSeeOther, b.get("/reports/breakdown", "").status)
 }

@@ -104,7 +104,7 @@ func (s *Server) repTableCSV(ctx context.Context, w http.ResponseWriter, r *http
 
 // breakdownCSV answers GET /reports/breakdown.csv with the page's parameters.
 func (s *Server) breakdownCSV(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
-	b, err := breakdownOf(ctx, r, v, rep)
+	b, err := s.breakdownOf(ctx, r, v, rep)
 	if err != nil {
 		return err
 	}

@@ -14,13 +14,17 @@ type Dimension string
 
 // The dimensions.
 const (
-	DimTeam   Dimension = "team"
-	DimCourse Dimension = "course"
-	DimCohort Dimension = "cohort" // the period the enrollment started in
+	DimTeam    Dimension = "team"
+	DimCourse  Dimension = "course"
+	DimManager Dimension = "manager" // each manager of the rep's team; NoManager for a team without
+	DimCohort  Dimension = "cohort"  // the period the enrollment started in
 )
 
 // Dimensions lists the dimensions, as the page offers them.
-var Dimensions = []Dimension{DimTeam, DimCourse, DimCohort}
+var Dimensions = []Dimension{DimTeam, DimManager, DimCourse, DimCohort}
+
+// NoManager labels the row of the teams that no manager manages.
+const NoManager = "No manager"
 
 // Period is the length of a breakdown's periods: a calendar week (from
 // Monday) or month, in UTC.
@@ -108,12 +112,13 @@ type Breakdown struct {
 	Total                BreakdownRow
 }
 
-// Breakdown counts the scope's enrollments by team, course or cohort (the
-// period they started in), from the same rows as the rep table and the
-// overview: every group's figures, and those of its enrollments that
-// started in this period against the previous one. Rows come in name order,
-// cohorts newest first.
-func (r *Reports) Breakdown(ctx context.Context, s Scope, by Dimension, period Period) (Breakdown, error) {
+// Breakdown counts the scope's enrollments by team, manager (managers names
+// the managers of each team; an enrollment counts for each manager of its
+// rep's team, once in the total), course or cohort (the period they started
+// in), from the same rows as the rep table and the overview: every group's
+// figures, and those of its enrollments that started in this period against
+// the previous one. Rows come in name order, cohorts newest first.
+func (r *Reports) Breakdown(ctx context.Context, s Scope, by Dimension, period Period, managers map[int64][]string) (Breakdown, error) {
 	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
 		return Breakdown{}, err
@@ -121,32 +126,46 @@ func (r *Reports) Breakdown(ctx context.Context, s Scope, by Dimension, period P
 	now := r.now().UTC()
 	b := Breakdown{By: by, Period: period, ThisStart: period.start(now)}
 	b.PrevStart = period.before(b.ThisStart)
-	groups := map[int64]*BreakdownRow{}
+	type groupKey struct {
+		id    int64 // a team's, a course's, a cohort's start (Unix)
+		label string
+	}
+	groups := map[groupKey]*BreakdownRow{}
+	group := func(k groupKey, label string) *BreakdownRow {
+		g := groups[k]
+		if g == nil {
+			g = &BreakdownRow{ID: k.id, Label: label}
+			if by == DimCohort {
+				g.ID, g.Start = 0, time.Unix(k.id, 0).UTC()
+			}
+			groups[k] = g
+		}
+		g.Label = max(g.Label, label)
+		return g
+	}
 	sn.rows(s, 0, func(p *progressRow) {
 		if p.RepStatus == "removed" || p.Status == "cancelled" {
 			return
 		}
-		var key int64
-		var label string
+		var rows []*BreakdownRow
 		switch by {
 		case DimTeam:
-			key, label = p.TeamID, p.Team
+			rows = append(rows, group(groupKey{id: p.TeamID}, p.Team))
 		case DimCourse:
-			key, label = p.CourseID, p.CourseTitle
+			rows = append(rows, group(groupKey{id: p.CourseID}, p.CourseTitle))
+		case DimManager:
+			names := managers[p.TeamID]
+			if len(names) == 0 {
+				names = []string{NoManager}
+			}
+			for _, m := range names {
+				rows = append(rows, group(groupKey{label: m}, m))
+			}
 		default:
 			start := period.start(p.EnrolledAt)
-			key, label = start.Unix(), start.Format("2 Jan 2006")
+			rows = append(rows, group(groupKey{id: start.Unix()}, start.Format("2 Jan 2006")))
 		}
-		g := groups[key]
-		if g == nil {
-			g = &BreakdownRow{ID: key, Label: label}
-			if by == DimCohort {
-				g.ID, g.Start = 0, time.Unix(key, 0).UTC()
-			}
-			groups[key] = g
-		}
-		g.Label = max(g.Label, label)
-		for _, row := range []*BreakdownRow{g, &b.Total} {
+		for _, row := range append(rows, &b.Total) {
 			row.All.add(p.EnrollmentProgress, now)
 			switch started := p.EnrolledAt.UTC(); {
 			case !started.Before(b.ThisStart):
