@@ -2,7 +2,6 @@ package lessons
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,13 +9,13 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/morselhq/morsel/lessons/errs"
+	"github.com/morselhq/morsel/lessons/orderedjson"
 )
 
 // The limits of the course file format; COURSE_FORMAT.md documents them.
@@ -96,16 +95,17 @@ func ParseCourseFileWithRules(r io.Reader) (CourseSpec, Rules, map[string]bool, 
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF")) // a byte order mark some editors write
 
-	root, detail, err := cfDecode(data)
+	root, err := orderedjson.Decode(data, "the course object")
+	var se *orderedjson.SyntaxError
+	if errors.As(err, &se) {
+		return CourseSpec{}, Rules{}, nil, courseFileInvalid([]errs.Detail{{Path: se.Pos.String(), Message: se.Message}})
+	}
 	if err != nil {
 		return CourseSpec{}, Rules{}, nil, fmt.Errorf("decode course file: %w", err)
 	}
-	if detail != nil {
-		return CourseSpec{}, Rules{}, nil, courseFileInvalid([]errs.Detail{*detail})
-	}
-	if root.kind != cfObject {
+	if root.Kind != orderedjson.Object {
 		start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
-		d := errs.Detail{Path: cfPosition(data, start), Message: "the file must hold one JSON object (the course), got " + root.describe()}
+		d := errs.Detail{Path: orderedjson.Position(data, start).String(), Message: "the file must hold one JSON object (the course), got " + root.Describe()}
 		return CourseSpec{}, Rules{}, nil, courseFileInvalid([]errs.Detail{d})
 	}
 
@@ -125,200 +125,6 @@ func courseFileInvalid(details []errs.Detail) *errs.Error {
 		msg = fmt.Sprintf("The course file has %d problems.", n)
 	}
 	return errs.InvalidInput(msg, errs.Capped(details, n, courseFileMaxDetails, ""))
-}
-
-// cfKind is the JSON type of a value in a course file.
-type cfKind int
-
-const (
-	cfNull cfKind = iota
-	cfBool
-	cfNumber
-	cfString
-	cfArray
-	cfObject
-)
-
-// cfValue is a decoded JSON value that keeps object keys in file order, repeats
-// included, so that every problem can be reported with its path.
-type cfValue struct {
-	kind   cfKind
-	text   string // a string's contents, or a number as written
-	truth  bool
-	items  []*cfValue
-	fields []cfField
-}
-
-type cfField struct {
-	key   string
-	value *cfValue
-}
-
-// describe names a value for a message: "seventy" in quotes, 70, true, null, a list.
-func (v *cfValue) describe() string {
-	switch v.kind {
-	case cfNull:
-		return "null"
-	case cfBool:
-		return strconv.FormatBool(v.truth)
-	case cfNumber:
-		return cfShorten(v.text)
-	case cfString:
-		return strconv.Quote(cfShorten(v.text))
-	case cfArray:
-		return "a list"
-	default:
-		return "an object"
-	}
-}
-
-// cfShorten cuts s to 40 characters so that messages stay short.
-func cfShorten(s string) string {
-	const max = 40
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max]) + "…"
-}
-
-// cfDecode checks the syntax of data, then decodes it. A syntax problem is
-// returned as a detail naming its line and column.
-func cfDecode(data []byte) (*cfValue, *errs.Detail, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &errs.Detail{Path: "line 1, column 1", Message: "the file is empty; it must hold one JSON object"}, nil
-	}
-	// Unmarshal checks the whole input first, trailing data included, and
-	// reports the offset of the offending byte, which Decoder.Token does not.
-	var raw json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		var se *json.SyntaxError
-		if !errors.As(err, &se) {
-			return nil, nil, err
-		}
-		d := cfSyntaxDetail(data, se)
-		return nil, &d, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	v, err := cfRead(dec)
-	if err != nil {
-		return nil, nil, err
-	}
-	return v, nil, nil
-}
-
-// cfRead reads the next value from dec, whose input is known to be valid JSON.
-func cfRead(dec *json.Decoder) (*cfValue, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		v := &cfValue{kind: cfArray}
-		if t == '{' {
-			v.kind = cfObject
-		}
-		for dec.More() {
-			if v.kind == cfObject {
-				key, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				item, err := cfRead(dec)
-				if err != nil {
-					return nil, err
-				}
-				v.fields = append(v.fields, cfField{key: key.(string), value: item})
-				continue
-			}
-			item, err := cfRead(dec)
-			if err != nil {
-				return nil, err
-			}
-			v.items = append(v.items, item)
-		}
-		if _, err := dec.Token(); err != nil { // the closing delimiter
-			return nil, err
-		}
-		return v, nil
-	case string:
-		return &cfValue{kind: cfString, text: t}, nil
-	case json.Number:
-		return &cfValue{kind: cfNumber, text: string(t)}, nil
-	case bool:
-		return &cfValue{kind: cfBool, truth: t}, nil
-	case nil:
-		return &cfValue{kind: cfNull}, nil
-	default:
-		return nil, fmt.Errorf("unexpected JSON token %v", tok)
-	}
-}
-
-// cfSyntaxDetail turns a syntax error into a readable message at its line and column.
-func cfSyntaxDetail(data []byte, se *json.SyntaxError) errs.Detail {
-	pos := int(se.Offset) - 1 // the offending byte
-	goMsg := se.Error()
-	atEnd := strings.HasPrefix(goMsg, "unexpected end") || pos >= len(data)
-	if atEnd || pos < 0 {
-		pos = len(data)
-	}
-	path := cfPosition(data, pos)
-	if atEnd {
-		return errs.Detail{Path: path, Message: "invalid JSON: the file ends too early; a closing }, ] or \" is missing"}
-	}
-
-	what := cfDescribeChar(data[pos:])
-	prev := bytes.TrimRight(data[:pos], " \t\r\n")
-	afterComma := len(prev) > 0 && prev[len(prev)-1] == ','
-	var msg string
-	switch {
-	case strings.Contains(goMsg, "exceeded max depth"):
-		msg = "lists and objects are nested too deeply"
-	case strings.Contains(goMsg, "after top-level value"):
-		msg = "unexpected " + what + " after the course object; the file must hold a single JSON object"
-	case strings.Contains(goMsg, "in string literal"):
-		msg = "unexpected " + what + " inside a string; write line breaks as \\n and tabs as \\t"
-	case strings.Contains(goMsg, "in string escape code"):
-		r, _ := utf8.DecodeRune(data[pos:])
-		msg = "invalid escape \\" + string(r) + " inside a string; write a backslash as \\\\"
-	case data[pos] == '\'':
-		msg = "unexpected single quote; strings and field names must be in double quotes"
-	case (data[pos] == ']' || data[pos] == '}') && afterComma:
-		msg = "unexpected " + what + " after a comma; remove the comma"
-	case strings.Contains(goMsg, "beginning of object key"):
-		msg = "unexpected " + what + "; field names must be in double quotes"
-	case strings.Contains(goMsg, "after object key:value pair"), strings.Contains(goMsg, "after array element"):
-		msg = "unexpected " + what + "; is a comma missing before it?"
-	case strings.Contains(goMsg, "after object key"):
-		msg = "unexpected " + what + "; a field name must be followed by a colon"
-	default:
-		msg = "unexpected " + what
-	}
-	return errs.Detail{Path: path, Message: "invalid JSON: " + msg}
-}
-
-// cfPosition names the line and column, both from 1, of the byte at pos.
-func cfPosition(data []byte, pos int) string {
-	before := data[:pos]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
-	return fmt.Sprintf("line %d, column %d", line, col)
-}
-
-// cfDescribeChar names the character at the start of b for a message.
-func cfDescribeChar(b []byte) string {
-	r, _ := utf8.DecodeRune(b)
-	switch {
-	case r == '\n' || r == '\r':
-		return "line break"
-	case r == '\t':
-		return "tab"
-	case r < ' ' || r == utf8.RuneError || r == 0x7f:
-		return fmt.Sprintf("character %U", r)
-	default:
-		return "'" + string(r) + "'"
-	}
 }
 
 // cfChecker walks a decoded course file and collects every problem it finds.
@@ -341,39 +147,39 @@ func cfIndex(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) 
 
 // object returns the fields of v by key, reporting unknown and repeated keys. A
 // null field counts as absent. It reports and returns nil if v is not an object.
-func (c *cfChecker) object(v *cfValue, path string, known ...string) map[string]*cfValue {
-	if v.kind != cfObject {
-		c.add(path, "must be an object ({...}), got %s", v.describe())
+func (c *cfChecker) object(v *orderedjson.Value, path string, known ...string) map[string]*orderedjson.Value {
+	if v.Kind != orderedjson.Object {
+		c.add(path, "must be an object ({...}), got %s", v.Describe())
 		return nil
 	}
-	fields := make(map[string]*cfValue, len(v.fields))
-	seen := make(map[string]bool, len(v.fields))
-	for _, f := range v.fields {
-		p := cfJoin(path, f.key)
+	fields := make(map[string]*orderedjson.Value, len(v.Fields))
+	seen := make(map[string]bool, len(v.Fields))
+	for _, f := range v.Fields {
+		p := cfJoin(path, f.Key)
 		switch {
-		case !slices.Contains(known, f.key):
+		case !slices.Contains(known, f.Key):
 			c.add(p, "unknown field; the known fields here are %s", strings.Join(known, ", "))
-		case seen[f.key]:
+		case seen[f.Key]:
 			c.add(p, "appears more than once")
-		case f.value.kind != cfNull:
-			fields[f.key] = f.value
+		case f.Value.Kind != orderedjson.Null:
+			fields[f.Key] = f.Value
 		}
-		seen[f.key] = true
+		seen[f.Key] = true
 	}
 	return fields
 }
 
 // text reads an optional string of at most limit characters, trimmed. It
 // reports a wrong type or length and returns ok false then.
-func (c *cfChecker) text(v *cfValue, path string, limit int) (s string, ok bool) {
+func (c *cfChecker) text(v *orderedjson.Value, path string, limit int) (s string, ok bool) {
 	if v == nil {
 		return "", true
 	}
-	if v.kind != cfString {
-		c.add(path, "must be a string, got %s", v.describe())
+	if v.Kind != orderedjson.String {
+		c.add(path, "must be a string, got %s", v.Describe())
 		return "", false
 	}
-	s = strings.TrimSpace(v.text)
+	s = strings.TrimSpace(v.Text)
 	if n := utf8.RuneCountInString(s); n > limit {
 		c.add(path, "must be at most %d characters, got %d", limit, n)
 		return "", false
@@ -399,7 +205,7 @@ func controlChar(s string) (rune, int, bool) {
 }
 
 // requiredText reads a string like text and also reports it absent or blank.
-func (c *cfChecker) requiredText(v *cfValue, path string, limit int) (string, bool) {
+func (c *cfChecker) requiredText(v *orderedjson.Value, path string, limit int) (string, bool) {
 	if v == nil {
 		c.add(path, "is required")
 		return "", false
@@ -413,57 +219,42 @@ func (c *cfChecker) requiredText(v *cfValue, path string, limit int) (string, bo
 }
 
 // whole reads an optional whole number in [lo, hi], def when absent.
-func (c *cfChecker) whole(v *cfValue, path string, lo, hi, def int) int {
+func (c *cfChecker) whole(v *orderedjson.Value, path string, lo, hi, def int) int {
 	if v == nil {
 		return def
 	}
-	n, ok := cfWhole(v)
+	n, ok := v.Whole()
 	if !ok {
-		c.add(path, "must be a whole number, got %s", v.describe())
+		c.add(path, "must be a whole number, got %s", v.Describe())
 		return def
 	}
 	if n < int64(lo) || n > int64(hi) {
-		c.add(path, "must be between %d and %d, got %s", lo, hi, v.describe())
+		c.add(path, "must be between %d and %d, got %s", lo, hi, v.Describe())
 		return def
 	}
 	return int(n)
 }
 
-// cfWhole reads a JSON number with no fraction, such as 70, 70.0 or 7e1.
-func cfWhole(v *cfValue) (int64, bool) {
-	if v.kind != cfNumber {
-		return 0, false
-	}
-	if n, err := strconv.ParseInt(v.text, 10, 64); err == nil {
-		return n, true
-	}
-	f, err := strconv.ParseFloat(v.text, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1e15 {
-		return 0, false
-	}
-	return int64(f), true
-}
-
 // flag reads an optional true or false.
-func (c *cfChecker) flag(v *cfValue, path string) bool {
+func (c *cfChecker) flag(v *orderedjson.Value, path string) bool {
 	if v == nil {
 		return false
 	}
-	if v.kind != cfBool {
-		c.add(path, "must be true or false, got %s", v.describe())
+	if v.Kind != orderedjson.Bool {
+		c.add(path, "must be true or false, got %s", v.Describe())
 		return false
 	}
-	return v.truth
+	return v.Truth
 }
 
 // list reads a list of lo to hi items of what (singular, e.g. "lesson"). It
 // returns the items even when there are too many, so that each is checked.
-func (c *cfChecker) list(v *cfValue, path string, lo, hi int, what string) []*cfValue {
-	if v.kind != cfArray {
-		c.add(path, "must be a list ([...]), got %s", v.describe())
+func (c *cfChecker) list(v *orderedjson.Value, path string, lo, hi int, what string) []*orderedjson.Value {
+	if v.Kind != orderedjson.Array {
+		c.add(path, "must be a list ([...]), got %s", v.Describe())
 		return nil
 	}
-	n := len(v.items)
+	n := len(v.Items)
 	switch {
 	case n < lo && lo == 1:
 		c.add(path, "must have at least 1 %s", what)
@@ -472,18 +263,18 @@ func (c *cfChecker) list(v *cfValue, path string, lo, hi int, what string) []*cf
 	case n > hi:
 		c.add(path, "must have at most %d %ss, got %d", hi, what, n)
 	}
-	return v.items
+	return v.Items
 }
 
 // clock reads a required "HH:MM" string.
-func (c *cfChecker) clock(v *cfValue, path string) (ClockTime, bool) {
+func (c *cfChecker) clock(v *orderedjson.Value, path string) (ClockTime, bool) {
 	s, ok := c.requiredText(v, path, math.MaxInt)
 	if !ok {
 		return 0, false
 	}
 	t, err := ParseClockTime(s)
 	if err != nil {
-		c.add(path, "must be a time of day as HH:MM (24-hour), got %q", cfShorten(s))
+		c.add(path, "must be a time of day as HH:MM (24-hour), got %q", orderedjson.Shorten(s))
 		return 0, false
 	}
 	return t, true
@@ -491,13 +282,13 @@ func (c *cfChecker) clock(v *cfValue, path string) (ClockTime, bool) {
 
 // course reads the top-level object: the course, its rules and the keys of its
 // remedial lessons.
-func (c *cfChecker) course(v *cfValue) (CourseSpec, Rules, map[string]bool) {
+func (c *cfChecker) course(v *orderedjson.Value) (CourseSpec, Rules, map[string]bool) {
 	f := c.object(v, "", "slug", "title", "description", "pass_mark", "due_days",
 		"cadence", "send_window", "completion", "lessons", "rules")
 	var spec CourseSpec
 	if slug, ok := c.requiredText(f["slug"], "slug", math.MaxInt); ok {
 		if !courseSlugPattern.MatchString(slug) {
-			c.add("slug", "must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit; got %q", cfShorten(slug))
+			c.add("slug", "must be 1-63 lower-case letters, digits and hyphens, starting with a letter or digit; got %q", orderedjson.Shorten(slug))
 		}
 		spec.Slug = slug
 	}
@@ -561,7 +352,7 @@ func (c *cfChecker) course(v *cfValue) (CourseSpec, Rules, map[string]bool) {
 // rules reads the adaptation rules. Ranges and references are left to
 // Rules.validate; rules returns the paths whose values could not be read, where
 // a zero value stands in, so that validate's problems there can be dropped.
-func (c *cfChecker) rules(v *cfValue, path string) (r Rules, tainted []string) {
+func (c *cfChecker) rules(v *orderedjson.Value, path string) (r Rules, tainted []string) {
 	r = DefaultRules()
 	f := c.object(v, path, "mastery_mark", "remedial", "review_days", "retake", "max_retakes")
 	if f == nil {
@@ -575,7 +366,7 @@ func (c *cfChecker) rules(v *cfValue, path string) (r Rules, tainted []string) {
 	if v := f["remedial"]; v != nil {
 		p := cfJoin(path, "remedial")
 		items := c.list(v, p, 0, math.MaxInt, "rule")
-		if v.kind != cfArray {
+		if v.Kind != orderedjson.Array {
 			tainted = append(tainted, p)
 		}
 		for i, item := range items {
@@ -589,9 +380,9 @@ func (c *cfChecker) rules(v *cfValue, path string) (r Rules, tainted []string) {
 		p := cfJoin(path, "review_days")
 		for i, item := range c.list(v, p, 0, math.MaxInt, "day") {
 			ip := cfIndex(p, i)
-			n, ok := cfWhole(item)
+			n, ok := item.Whole()
 			if !ok {
-				c.add(ip, "must be a whole number, got %s", item.describe())
+				c.add(ip, "must be a whole number, got %s", item.Describe())
 				tainted = append(tainted, ip)
 			}
 			r.ReviewDays = append(r.ReviewDays, int(max(min(n, math.MaxInt32), math.MinInt32)))
@@ -606,7 +397,7 @@ func (c *cfChecker) rules(v *cfValue, path string) (r Rules, tainted []string) {
 				r.RetakeMissedOnly = true
 			case "all":
 			default:
-				c.add(p, `must be "missed" or "all", got %q`, cfShorten(s))
+				c.add(p, `must be "missed" or "all", got %q`, orderedjson.Shorten(s))
 			}
 		}
 	}
@@ -615,7 +406,7 @@ func (c *cfChecker) rules(v *cfValue, path string) (r Rules, tainted []string) {
 }
 
 // remedialRule reads one entry of rules.remedial, and the paths it could not read.
-func (c *cfChecker) remedialRule(v *cfValue, path string) (rule RemedialRule, tainted []string) {
+func (c *cfChecker) remedialRule(v *orderedjson.Value, path string) (rule RemedialRule, tainted []string) {
 	f := c.object(v, path, "quiz", "lessons")
 	if f == nil {
 		return rule, []string{path}
@@ -630,12 +421,12 @@ func (c *cfChecker) remedialRule(v *cfValue, path string) (rule RemedialRule, ta
 		c.add(lessonsPath, "is required")
 		return rule, append(tainted, lessonsPath)
 	}
-	if f["lessons"].kind != cfArray {
+	if f["lessons"].Kind != orderedjson.Array {
 		c.list(f["lessons"], lessonsPath, 0, math.MaxInt, "lesson") // reports the type
 		return rule, append(tainted, lessonsPath)
 	}
 	rule.Lessons = []string{}
-	for i, item := range f["lessons"].items {
+	for i, item := range f["lessons"].Items {
 		p := cfIndex(lessonsPath, i)
 		key, ok := c.requiredText(item, p, math.MaxInt)
 		if !ok {
@@ -658,7 +449,7 @@ func cfTainted(path string, tainted []string) bool {
 
 // cadence reads the cadence, the default when absent. timesOK says whether
 // every time was read, so that they can be checked against the send window.
-func (c *cfChecker) cadence(v *cfValue, path string) (cad Cadence, timesOK bool) {
+func (c *cfChecker) cadence(v *orderedjson.Value, path string) (cad Cadence, timesOK bool) {
 	if v == nil {
 		return defaultCadence(), true
 	}
@@ -700,7 +491,7 @@ func (c *cfChecker) cadence(v *cfValue, path string) (cad Cadence, timesOK bool)
 }
 
 // weekdays reads a list of day names, sorted into time.Weekday order.
-func (c *cfChecker) weekdays(v *cfValue, path string) []time.Weekday {
+func (c *cfChecker) weekdays(v *orderedjson.Value, path string) []time.Weekday {
 	var days []time.Weekday
 	first := make(map[time.Weekday]int)
 	for i, item := range c.list(v, path, 1, 7, "day") {
@@ -711,7 +502,7 @@ func (c *cfChecker) weekdays(v *cfValue, path string) []time.Weekday {
 		}
 		d, known := courseFileWeekdays[strings.ToLower(s)]
 		if !known {
-			c.add(p, "must be one of mon, tue, wed, thu, fri, sat, sun; got %q", cfShorten(s))
+			c.add(p, "must be one of mon, tue, wed, thu, fri, sat, sun; got %q", orderedjson.Shorten(s))
 			continue
 		}
 		if j, dup := first[d]; dup {
@@ -726,7 +517,7 @@ func (c *cfChecker) weekdays(v *cfValue, path string) []time.Weekday {
 }
 
 // sendWindow reads the send window; each end left out takes its default.
-func (c *cfChecker) sendWindow(v *cfValue, path string) (w SendWindow, ok bool) {
+func (c *cfChecker) sendWindow(v *orderedjson.Value, path string) (w SendWindow, ok bool) {
 	w = DefaultSendWindow
 	if v == nil {
 		return w, true
@@ -753,7 +544,7 @@ func (c *cfChecker) sendWindow(v *cfValue, path string) (w SendWindow, ok bool) 
 
 // completion reads when lessons count as completed; each setting left out
 // takes its default.
-func (c *cfChecker) completion(v *cfValue, path string) (string, int) {
+func (c *cfChecker) completion(v *orderedjson.Value, path string) (string, int) {
 	text, percent := TextCompleteOnOpen, DefaultVideoCompletePercent
 	if v == nil {
 		return text, percent
@@ -769,7 +560,7 @@ func (c *cfChecker) completion(v *cfValue, path string) (string, int) {
 			case TextCompleteOnOpen, TextCompleteOnDone:
 				text = s
 			default:
-				c.add(p, "%q is not one of %s, %s", cfShorten(s), TextCompleteOnOpen, TextCompleteOnDone)
+				c.add(p, "%q is not one of %s, %s", orderedjson.Shorten(s), TextCompleteOnOpen, TextCompleteOnDone)
 			}
 		}
 	}
@@ -779,7 +570,7 @@ func (c *cfChecker) completion(v *cfValue, path string) (string, int) {
 
 // lesson reads one lesson and whether it is remedial. keys maps each lesson key
 // already read to its lesson's path; lesson adds its own.
-func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) (Lesson, bool) {
+func (c *cfChecker) lesson(v *orderedjson.Value, path string, keys map[string]string) (Lesson, bool) {
 	f := c.object(v, path, "key", "kind", "title", "body", "optional", "remedial", "video_url", "video_seconds", "questions")
 	if f == nil {
 		return Lesson{}, false
@@ -788,7 +579,7 @@ func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) (Les
 	if key, ok := c.requiredText(f["key"], path+".key", math.MaxInt); ok {
 		switch first, used := keys[key]; {
 		case !lessonKeyPattern.MatchString(key):
-			c.add(path+".key", "must be 1-40 lower-case letters, digits, dots, underscores and hyphens, starting with a letter or digit; got %q", cfShorten(key))
+			c.add(path+".key", "must be 1-40 lower-case letters, digits, dots, underscores and hyphens, starting with a letter or digit; got %q", orderedjson.Shorten(key))
 		case used:
 			c.add(path+".key", "%q is already used by %s", key, first)
 		default:
@@ -801,7 +592,7 @@ func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) (Les
 		case KindText, KindVideo, KindQuiz:
 			l.Kind = k
 		default:
-			c.add(path+".kind", "must be one of text, video, quiz; got %q", cfShorten(kind))
+			c.add(path+".kind", "must be one of text, video, quiz; got %q", orderedjson.Shorten(kind))
 		}
 	}
 	l.Title, _ = c.requiredText(f["title"], path+".title", lessonTitleMax)
@@ -841,7 +632,7 @@ func (c *cfChecker) lesson(v *cfValue, path string, keys map[string]string) (Les
 }
 
 // video reads video_url and video_seconds from a lesson's fields.
-func (c *cfChecker) video(f map[string]*cfValue, path string, required bool) (string, int) {
+func (c *cfChecker) video(f map[string]*orderedjson.Value, path string, required bool) (string, int) {
 	urlPath, secsPath := path+".video_url", path+".video_seconds"
 	var u string
 	var secs int
@@ -854,7 +645,7 @@ func (c *cfChecker) video(f map[string]*cfValue, path string, required bool) (st
 		case ok && cfVideoURLOK(s):
 			u = s
 		case ok:
-			c.add(urlPath, "must be an http(s) URL or a path starting with \"/\"; got %q", cfShorten(s))
+			c.add(urlPath, "must be an http(s) URL or a path starting with \"/\"; got %q", orderedjson.Shorten(s))
 		}
 	}
 	if f["video_seconds"] == nil && required {
@@ -882,7 +673,7 @@ func cfVideoURLOK(s string) bool {
 }
 
 // question reads one quiz question.
-func (c *cfChecker) question(v *cfValue, path string) Question {
+func (c *cfChecker) question(v *orderedjson.Value, path string) Question {
 	f := c.object(v, path, "prompt", "choices", "correct", "explanation")
 	if f == nil {
 		return Question{}
@@ -906,7 +697,7 @@ func (c *cfChecker) question(v *cfValue, path string) Question {
 			}
 			fold := strings.ToLower(s)
 			if j, dup := first[fold]; dup {
-				c.add(p, "%q is the same as %s", cfShorten(s), cfIndex(choicesPath, j))
+				c.add(p, "%q is the same as %s", orderedjson.Shorten(s), cfIndex(choicesPath, j))
 				continue
 			}
 			first[fold] = i
@@ -915,8 +706,8 @@ func (c *cfChecker) question(v *cfValue, path string) Question {
 	}
 
 	correctPath := path + ".correct"
-	if f["correct"] != nil && f["correct"].kind != cfString {
-		c.add(correctPath, "must be a choice letter such as \"A\", got %s", f["correct"].describe())
+	if f["correct"] != nil && f["correct"].Kind != orderedjson.String {
+		c.add(correctPath, "must be a choice letter such as \"A\", got %s", f["correct"].Describe())
 	} else if letter, ok := c.requiredText(f["correct"], correctPath, math.MaxInt); ok && n > 0 {
 		n = min(n, 26)
 		i := -1
@@ -924,7 +715,7 @@ func (c *cfChecker) question(v *cfValue, path string) Question {
 			i = int(up[0] - 'A')
 		}
 		if i < 0 || i >= n {
-			c.add(correctPath, "%q is not one of the choices %s", cfShorten(letter), cfLetterRange(n))
+			c.add(correctPath, "%q is not one of the choices %s", orderedjson.Shorten(letter), cfLetterRange(n))
 		} else {
 			q.Correct = i
 		}

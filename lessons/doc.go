@@ -7,7 +7,9 @@
 //
 // Where to look:
 //   - course.go, coursefile*.go, rules.go, cadence.go: a course, its file
-//     format and checker, the adaptation rules and the send schedule;
+//     format and checker, the adaptation rules and the send schedule; the
+//     checker reads the file with orderedjson, which keeps each object's keys
+//     in order and reports JSON syntax errors at their line and column;
 //   - courses.go, authoring.go, diff.go: storing, editing and publishing them;
 //   - reps.go, repcsv.go, orgs.go, sessions.go, signins.go: who is who;
 //   - enrollments.go, continue.go, reminders.go, plan.go: enrolling and each

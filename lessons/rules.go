@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/morselhq/morsel/lessons/errs"
+	"github.com/morselhq/morsel/lessons/orderedjson"
 )
 
 // The limits of Rules; COURSE_FORMAT.md documents them.
@@ -337,7 +338,7 @@ func (r Rules) validateRemedial(c *cfChecker, lessons []PathLesson) {
 		case rule.Quiz == "":
 			c.add(p+".quiz", "is required")
 		case !known:
-			c.add(p+".quiz", "%q is not a quiz in this course", cfShorten(rule.Quiz))
+			c.add(p+".quiz", "%q is not a quiz in this course", orderedjson.Shorten(rule.Quiz))
 		case quiz.Kind != KindQuiz:
 			c.add(p+".quiz", "%q is a %s lesson, not a quiz", rule.Quiz, quiz.Kind)
 		case dup:
@@ -358,7 +359,7 @@ func (r Rules) validateRemedial(c *cfChecker, lessons []PathLesson) {
 			case k == "":
 				c.add(lp, "must not be blank")
 			case !known:
-				c.add(lp, "%q is not a lesson in this course", cfShorten(k))
+				c.add(lp, "%q is not a lesson in this course", orderedjson.Shorten(k))
 			case !l.Remedial:
 				c.add(lp, "%q is not marked remedial", k)
 			case dup:

@@ -14,11 +14,12 @@ func TestPackageEdges(t *testing.T) {
 	t.Parallel()
 	const module = "github.com/morselhq/morsel/"
 	allowed := map[string][]string{
-		"lessons":          {"lessons/errs", "lessons/sms", "lessons/video", "tracking"},
-		"tracking":         {"lessons/errs"},
-		"tracking/reports": {"lessons/errs", "tracking"},
-		"scheduler":        {"lessons", "lessons/errs", "lessons/sms", "tracking"},
-		"web":              {"lessons", "lessons/errs", "lessons/sms", "lessons/video", "tracking", "tracking/reports", "web/pages"},
+		"lessons":             {"lessons/errs", "lessons/orderedjson", "lessons/sms", "lessons/video", "tracking"},
+		"lessons/orderedjson": {},
+		"tracking":            {"lessons/errs"},
+		"tracking/reports":    {"lessons/errs", "tracking"},
+		"scheduler":           {"lessons", "lessons/errs", "lessons/sms", "tracking"},
+		"web":                 {"lessons", "lessons/errs", "lessons/sms", "lessons/video", "tracking", "tracking/reports", "web/pages"},
 	}
 	foreign := map[string][]string{ // what the domain must not import
 		"lessons":          {"net/http", "github.com/riverqueue/", "github.com/a-h/templ"},
