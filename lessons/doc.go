@@ -14,8 +14,13 @@
 //   - reps.go, repcsv.go, orgs.go, sessions.go, signins.go: who is who;
 //   - enrollments.go, continue.go, reminders.go, plan.go: enrolling and each
 //     rep's next step;
-//   - messages.go, compose.go, inbound.go, replies.go, answer.go: what is
-//     sent and what comes back, graded;
+//   - messages.go (a message, its purposes and statuses), compose.go (the
+//     texts), message_schedule.go (building and inserting the messages of
+//     steps, and the step after one), outbound.go (what the sender loads; a
+//     message accepted, failed or cancelled), delivery.go (the provider's
+//     status callbacks, kept when they overtake their send): what is sent
+//     and how it fares;
+//   - inbound.go, replies.go, answer.go: what comes back, graded;
 //   - lesson_page.go, videos.go, watched.go: the rep's lesson page and video
 //     progress.
 package lessons
