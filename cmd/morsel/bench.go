@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/morselhq/morsel/cmd/morsel/bench"
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/migrations"
 	"github.com/morselhq/morsel/scheduler"
@@ -103,6 +104,13 @@ func openBenchClickHouse(ctx context.Context, e *env, cfg Config) (driver.Conn, 
 		return nil, err
 	}
 	return ch, nil
+}
+
+// benchEnv is what the benches use of e, on the databases cfg names.
+func benchEnv(e *env, cfg Config) bench.Env {
+	return bench.Env{Stdout: e.stdout, Stderr: e.stderr, Log: e.log,
+		OpenPostgres:   func(ctx context.Context) (*pgxpool.Pool, error) { return openPostgres(ctx, cfg) },
+		OpenClickHouse: func(ctx context.Context) (driver.Conn, error) { return openClickHouse(ctx, cfg) }}
 }
 
 // createBenchOrg creates the bench's own organisation, bench-<unix nanos>.
