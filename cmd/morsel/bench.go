@@ -156,6 +156,27 @@ func startCPUProfile(path string) (stop func(), err error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
+// printFigures ends a bench: with asJSON it prints the bench's figures, if it
+// has any, as the last line of stdout, then returns the bench's error. A bench
+// may return its figures and an error: the figures of a run that failed its
+// checks.
+func printFigures[F any](e *env, asJSON bool, fig *F, err error) error {
+	if asJSON && fig != nil {
+		if err := printJSON(e.stdout, fig); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// percentile returns the p-th (0-1) of the sorted durations, by nearest rank.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[int(p*float64(len(sorted)-1)+0.5)]
+}
+
 // printJSON prints v as one line of JSON.
 func printJSON(w io.Writer, v any) error {
 	b, err := json.Marshal(v)

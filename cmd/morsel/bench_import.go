@@ -20,12 +20,6 @@ func benchImportSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env,
 			return usageError{"--reps must be 1 to 1,000,000"}
 		}
 		fig, err := bench.Import(ctx, benchEnv(e, *cfg), o)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(e.stdout, fig)
-		}
-		return nil
+		return printFigures(e, *asJSON, fig, err)
 	}
 }

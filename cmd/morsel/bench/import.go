@@ -50,37 +50,37 @@ func (r importRun) total() time.Duration { return r.parse + r.store }
 // Import times `morsel import reps` in an organisation of its own: it
 // generates o.Reps reps as a CSV file and imports it twice, all new reps,
 // then all updates, parsing and storing as the command does.
-func Import(ctx context.Context, e Env, o ImportOptions) (ImportFigures, error) {
+func Import(ctx context.Context, e Env, o ImportOptions) (*ImportFigures, error) {
 	const name = "bench import"
 	n := o.Reps
 	db, err := openBenchDB(ctx, e, name, 0, nil)
 	if err != nil {
-		return ImportFigures{}, err
+		return nil, err
 	}
 	defer db.close()
 	org, err := createBenchOrg(ctx, e, db.store, name)
 	if err != nil {
-		return ImportFigures{}, err
+		return nil, err
 	}
 
 	f, err := os.CreateTemp("", "morsel-bench-reps-*.csv")
 	if err != nil {
-		return ImportFigures{}, err
+		return nil, err
 	}
 	defer os.Remove(f.Name())
 	w := bufio.NewWriterSize(f, 64<<10)
 	if err := lessons.WriteRepsCSV(w, lessons.GenerateReps(n, 1)); err != nil {
 		f.Close()
-		return ImportFigures{}, err
+		return nil, err
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return ImportFigures{}, err
+		return nil, err
 	}
 	info, err := f.Stat()
 	f.Close()
 	if err != nil {
-		return ImportFigures{}, err
+		return nil, err
 	}
 	fmt.Fprintf(e.Stderr, "%s: generated %s reps in %s (%s bytes); importing them as `morsel import reps` does, twice\n",
 		name, thousands(n), f.Name(), thousands(info.Size()))
@@ -89,7 +89,7 @@ func Import(ctx context.Context, e Env, o ImportOptions) (ImportFigures, error) 
 	for i := range runs {
 		label := fmt.Sprintf("%s: run %d (%s)", name, i+1, [...]string{"new reps", "updates"}[i])
 		if runs[i], err = timeImport(ctx, e, db.store, org.ID, f.Name(), info.Size(), label); err != nil {
-			return ImportFigures{}, err
+			return nil, err
 		}
 	}
 
@@ -120,7 +120,7 @@ func Import(ctx context.Context, e Env, o ImportOptions) (ImportFigures, error) 
 		fmt.Fprintf(out, "  goal, 10,000 rows in under 5 s (%s rows/s): %s at this size (slower run %s rows/s)\n",
 			thousands(int64(goalRate)), verdict, thousands(int64(float64(n)/slowest.Seconds())))
 	}
-	return fig, nil
+	return &fig, nil
 }
 
 // timeImport reads the file and stores its reps as importReps does, timing
