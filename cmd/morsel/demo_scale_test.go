@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/morselhq/morsel/cmd/morsel/bench"
 	"github.com/morselhq/morsel/migrations/dbtest"
 	"github.com/morselhq/morsel/tracking"
 )
@@ -47,7 +48,7 @@ func TestDemoAtScale(t *testing.T) {
 	require.EqualValues(t, 0, fig["errors"])
 	require.EqualValues(t, 60, fig["reps"])
 	pages := fig["pages"].(map[string]any)
-	for _, p := range dashPages {
+	for _, p := range bench.DashboardPages {
 		require.Contains(t, pages, p)
 	}
 	require.Greater(t, pages["search"].(map[string]any)["loads"], 0.0)

@@ -1,11 +1,10 @@
-package main
+package bench
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/scheduler"
@@ -47,55 +47,36 @@ const (
 	killAt            = 0.4                   // of the duration, in --kill mode
 )
 
-func init() {
-	addBench(command{name: "bench pings", summary: "Post video pings to a real server from many watchers: throughput, latency, losses (--kill: through a crash)",
-		setup: benchPingsSetup})
+// PingsOptions are the flags of bench pings.
+type PingsOptions struct {
+	Watchers   int           // reps watching the video at once, one lesson link each; 1 to 100,000
+	Conns      int           // keep-alive connections the watchers share, at most Watchers
+	Duration   time.Duration // how long to post pings
+	MaxPings   int64         // stop after this many pings posted, even before Duration
+	ShipWait   time.Duration // how long to wait for the shipper to empty the outbox
+	Process    bool          // run the server as a process of its own
+	Kill       bool          // run it as a process of its own, kill -9 it at 40% of Duration and start it again
+	CPUProfile string        // a file to write a CPU profile of the load to; "": none
 }
 
-type pingsOptions struct {
-	watchers, conns int
-	duration        time.Duration
-	maxPings        int64
-	shipWait        time.Duration
-	asJSON, kill    bool
-	process         bool
-	cpuProfile      string
+// PingsServer is how bench pings runs the server it loads: `morsel serve`,
+// with its workers and its shipper.
+type PingsServer struct {
+	// NewStore returns a store on pool whose writes queue the jobs they
+	// cause, as serve's does.
+	NewStore func(pool *pgxpool.Pool) (*lessons.Store, error)
+	// Serve runs serve in this process until ctx ends, logging to log; it
+	// tells listening the address it listens on.
+	Serve func(ctx context.Context, log *slog.Logger, listening func(addr string)) error
+	// Environ is the environment of `morsel serve` as a process of its own
+	// (this executable's): the bench's databases, and no Twilio.
+	Environ []string
+	// ShutdownGrace is how long serve takes at most to stop after SIGTERM.
+	ShutdownGrace time.Duration
 }
 
-func benchPingsSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	cfg.databaseFlags(fs)
-	var o pingsOptions
-	fs.IntVar(&o.watchers, "watchers", 2000, "reps watching the video at once, one lesson link each")
-	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to post pings")
-	fs.IntVar(&o.conns, "conns", 128, "keep-alive connections the watchers share")
-	fs.Int64Var(&o.maxPings, "max-pings", 5_000_000, "stop after this many pings posted, even before --duration")
-	fs.DurationVar(&o.shipWait, "ship-wait", 3*time.Minute, "how long to wait for the shipper to move the outbox to ClickHouse")
-	fs.BoolVar(&o.asJSON, "json", false, "print the figures as one JSON object, the last line of stdout")
-	fs.BoolVar(&o.process, "process", false, "run the server as a process of its own (this executable's serve), so that its CPU is told apart from the load's")
-	fs.BoolVar(&o.kill, "kill", false, "run the server as a process of its own, kill -9 it at 40% of the duration and start it again")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (and, without --kill or --process, of the server) to this file")
-	return func(ctx context.Context, e *env, args []string) error {
-		switch {
-		case len(args) > 0:
-			return usageError{"bench pings takes no arguments"}
-		case o.watchers < 1 || o.watchers > 100_000:
-			return usageError{"--watchers must be 1 to 100,000"}
-		case o.duration <= 0:
-			return usageError{"--duration must be positive, e.g. 20s"}
-		case o.conns < 1 || o.conns > 10_000:
-			return usageError{"--conns must be 1 to 10,000"}
-		case o.maxPings < 1:
-			return usageError{"--max-pings must be positive"}
-		case o.shipWait <= 0:
-			return usageError{"--ship-wait must be positive"}
-		}
-		o.conns = min(o.conns, o.watchers)
-		return benchPings(ctx, e, *cfg, o)
-	}
-}
-
-// pingsFigures are the figures of bench pings; durations in milliseconds.
-type pingsFigures struct {
+// PingsFigures are the figures of bench pings, the JSON object --json prints; durations in milliseconds.
+type PingsFigures struct {
 	PingsPerSec  float64 `json:"pings_per_sec"`
 	P50Ms        float64 `json:"p50_ms"`
 	P90Ms        float64 `json:"p90_ms"`
@@ -127,56 +108,54 @@ type pingsFigures struct {
 	Org             string  `json:"org"`
 }
 
-// benchPings measures the lesson pages' pings end to end. In an organisation
-// of its own it enrolls o.watchers reps in a course of one video lesson, starts
+// Pings measures the lesson pages' pings end to end. In an organisation
+// of its own it enrolls o.Watchers reps in a course of one video lesson, starts
 // the server as `morsel serve` runs it (workers and shipper included), opens
 // each rep's lesson page, then posts pings from every watcher, one segment a
-// request, as fast as the links' limit allows, for o.duration. Once the
+// request, as fast as the links' limit allows, for o.Duration. Once the
 // shipper has emptied the outbox it checks that every ping acknowledged
 // with a 204 is in ClickHouse.
-func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err error) {
+//
+// Once the load is measured Pings returns its figures, with an error too when
+// an acknowledged ping is not in ClickHouse or none was acknowledged, or when
+// the bench could not clean up after itself.
+func Pings(ctx context.Context, e Env, s PingsServer, o PingsOptions) (_ *PingsFigures, err error) {
 	const name = "bench pings"
-	// The bench's reps have real-looking phone numbers: whatever the
-	// environment says, no message goes to Twilio.
-	cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL = "", "", ""
-	if err := cfg.requireDatabases(true); err != nil {
-		return err
-	}
-	db, err := openBenchDB(ctx, e, cfg, name, 0, nil)
+	db, err := openBenchDB(ctx, e, name, 0, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.close()
-	ch, err := openBenchClickHouse(ctx, e, cfg)
+	ch, err := openBenchClickHouse(ctx, e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ch.Close()
 
 	org, err := db.store.CreateOrg(ctx, lessons.Org{Slug: "bench-pings-" + strconv.FormatInt(time.Now().UnixNano(), 10),
 		Name: "Morsel " + name, SMSFrom: "+15005550006"})
 	if err != nil {
-		return fmt.Errorf("create the bench organisation: %w", err)
+		return nil, fmt.Errorf("create the bench organisation: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "%s: created organisation %s (id %d) for this run\n", name, org.Slug, org.ID)
+	fmt.Fprintf(e.Stderr, "%s: created organisation %s (id %d) for this run\n", name, org.Slug, org.ID)
 	defer func() {
 		if cerr := cleanUpPings(context.WithoutCancel(ctx), db, org.ID); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-	links, err := preparePings(ctx, e, cfg, db, org.ID, o.watchers)
+	links, err := preparePings(ctx, e, s, db, org.ID, o.Watchers)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	var srv pingServer
-	if o.kill || o.process {
-		srv, err = startServeProcess(ctx, e, cfg)
+	if o.Kill || o.Process {
+		srv, err = startServeProcess(ctx, e, s)
 	} else {
-		srv, err = startServeInProcess(ctx, e, cfg)
+		srv, err = startServeInProcess(ctx, e, s)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer srv.stop()
 	if p, ok := srv.(*serveProcess); ok {
@@ -186,51 +165,51 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 			}
 		}()
 	}
-	fmt.Fprintf(e.stderr, "%s: server at %s (%s); %s watchers of a %d-segment video on %d connections, %.1f pings/s each, for %s\n",
-		name, srv.addr(), srv.kind(), thousands(o.watchers), tracking.SegmentCount(benchVideoSeconds), o.conns, watcherRate, o.duration)
+	fmt.Fprintf(e.Stderr, "%s: server at %s (%s); %s watchers of a %d-segment video on %d connections, %.1f pings/s each, for %s\n",
+		name, srv.addr(), srv.kind(), thousands(o.Watchers), tracking.SegmentCount(benchVideoSeconds), o.Conns, watcherRate, o.Duration)
 
-	if err := openLessonPages(ctx, e, srv.addr(), links, o.conns); err != nil {
-		return err
+	if err := openLessonPages(ctx, e, srv.addr(), links, o.Conns); err != nil {
+		return nil, err
 	}
 	load := newPingLoad(srv.addr(), links, o)
 	stopLoad := context.AfterFunc(ctx, func() { load.stopped.Store(true) })
 	defer stopLoad()
 	var killer *pingKiller
-	if o.kill {
-		killer = startKiller(e, srv.(*serveProcess), time.Duration(float64(o.duration)*killAt))
+	if o.Kill {
+		killer = startKiller(e, srv.(*serveProcess), time.Duration(float64(o.Duration)*killAt))
 	}
-	stopProfile, err := startCPUProfile(o.cpuProfile)
+	stopProfile, err := startCPUProfile(o.CPUProfile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cpu0, log0 := readPingsCPU(ctx, db, srv.pid()), srv.logBytes()
-	ticker := startTicker(e.stderr, load.progress)
+	ticker := startTicker(e.Stderr, load.progress)
 	took := load.run()
 	ticker.Stop()
 	cpu1, log1 := readPingsCPU(ctx, db, srv.pid()), srv.logBytes()
 	stopProfile()
 	if killer != nil {
 		if err := killer.wait(); err != nil {
-			return err
+			return nil, err
 		}
 		cpu1.server += killer.serverTicks // the killed process's time
 	}
 
 	fig := load.figures(took)
-	fig.Org, fig.Watchers, fig.Conns, fig.LogBytes = org.Slug, o.watchers, o.conns, log1-log0
+	fig.Org, fig.Watchers, fig.Conns, fig.LogBytes = org.Slug, o.Watchers, o.Conns, log1-log0
 	cpu1.since(cpu0, took).fill(&fig)
 	if killer != nil {
 		fig.Kills, fig.Restarts, fig.DowntimeMs = killer.kills, killer.restarts, ms(killer.downtime)
 	}
 
 	shipStart := time.Now()
-	if err := waitShipped(ctx, e, db, org.ID, o.shipWait); err != nil {
-		return err
+	if err := waitShipped(ctx, e, db, org.ID, o.ShipWait); err != nil {
+		return nil, err
 	}
 	fig.ShipWaitMs = ms(time.Since(shipStart))
 	stored, err := storedSegments(ctx, ch, org.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fig.Stored = len(stored)
 	for _, w := range load.watchers {
@@ -241,22 +220,17 @@ func benchPings(ctx context.Context, e *env, cfg Config, o pingsOptions) (err er
 		}
 	}
 	if err := srv.stop(); err != nil {
-		return err
+		return nil, err
 	}
 
-	reportPings(e.stdout, fig, o)
-	if o.asJSON {
-		if err := printJSON(e.stdout, fig); err != nil {
-			return err
-		}
-	}
+	reportPings(e.Stdout, fig, o)
 	if fig.Lost > 0 {
-		return fmt.Errorf("%d acknowledged pings (distinct segments) are not in ClickHouse", fig.Lost)
+		return &fig, fmt.Errorf("%d acknowledged pings (distinct segments) are not in ClickHouse", fig.Lost)
 	}
 	if fig.Acknowledged == 0 {
-		return errors.New("no ping was acknowledged")
+		return &fig, errors.New("no ping was acknowledged")
 	}
-	return nil
+	return &fig, nil
 }
 
 // benchLink is a watcher's lesson link.
@@ -268,7 +242,7 @@ type benchLink struct {
 // preparePings stores a course of one 15-minute video lesson, n reps, and
 // enrolls them, which schedules the lesson's message and so its link; it
 // returns the links. The send jobs are deleted at once: nothing is sent.
-func preparePings(ctx context.Context, e *env, cfg Config, db *benchDB, orgID int64, n int) ([]benchLink, error) {
+func preparePings(ctx context.Context, e Env, s PingsServer, db *benchDB, orgID int64, n int) ([]benchLink, error) {
 	const name = "bench pings"
 	t := time.Now()
 	spec := lessons.CourseSpec{Slug: "bench-video", Title: "Bench video", PassMark: 70, DueDays: 30,
@@ -294,7 +268,7 @@ func preparePings(ctx context.Context, e *env, cfg Config, db *benchDB, orgID in
 	}
 	// A store with the scheduler's queue schedules the first lesson as it
 	// enrolls, as `morsel enroll` does: its message, and the link in it.
-	store, err := newStore(e, cfg, db.pool)
+	store, err := s.NewStore(db.pool)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +305,7 @@ func preparePings(ctx context.Context, e *env, cfg Config, db *benchDB, orgID in
 	if len(links) != n {
 		return nil, fmt.Errorf("enrolling made %d lesson links for %d reps", len(links), n)
 	}
-	fmt.Fprintf(e.stderr, "%s: a course of one %d-second video lesson, %s reps enrolled, their lesson links made in %.0f ms\n",
+	fmt.Fprintf(e.Stderr, "%s: a course of one %d-second video lesson, %s reps enrolled, their lesson links made in %.0f ms\n",
 		name, benchVideoSeconds, thousands(n), ms(time.Since(t)))
 	return links, nil
 }
@@ -339,7 +313,7 @@ func preparePings(ctx context.Context, e *env, cfg Config, db *benchDB, orgID in
 // openLessonPages opens each watcher's lesson page, as a rep does before
 // the video plays: the page records the opening and puts the link in the
 // server's cache, which the pings then find it in.
-func openLessonPages(ctx context.Context, e *env, addr string, links []benchLink, conns int) error {
+func openLessonPages(ctx context.Context, e Env, addr string, links []benchLink, conns int) error {
 	t := time.Now()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
 	defer client.CloseIdleConnections()
@@ -387,7 +361,7 @@ feed:
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "bench pings: the watchers opened their lesson pages in %.0f ms\n", ms(time.Since(t)))
+	fmt.Fprintf(e.Stderr, "bench pings: the watchers opened their lesson pages in %.0f ms\n", ms(time.Since(t)))
 	return nil
 }
 
@@ -423,10 +397,10 @@ func cleanUpPings(ctx context.Context, db *benchDB, orgID int64) error {
 
 // waitShipped waits until the shipper has moved the organisation's events
 // from the outbox to ClickHouse.
-func waitShipped(ctx context.Context, e *env, db *benchDB, orgID int64, limit time.Duration) error {
+func waitShipped(ctx context.Context, e Env, db *benchDB, orgID int64, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	var left, all atomic.Int64
-	ticker := startTicker(e.stderr, func(elapsed time.Duration) string {
+	ticker := startTicker(e.Stderr, func(elapsed time.Duration) string {
 		return fmt.Sprintf("bench pings: shipping: %s of the bench's events in the outbox (%s in all) after %.0f s",
 			thousands(left.Load()), thousands(all.Load()), elapsed.Seconds())
 	})
@@ -487,14 +461,14 @@ func storedSegments(ctx context.Context, ch driver.Conn, orgID int64) (map[segme
 	return out, nil
 }
 
-func reportPings(w io.Writer, f pingsFigures, o pingsOptions) {
+func reportPings(w io.Writer, f PingsFigures, o PingsOptions) {
 	fmt.Fprintf(w, "bench pings: %s watchers posting one ping a request on %d keep-alive connections for %.1f s, into %s\n",
 		thousands(f.Watchers), f.Conns, f.DurationS, f.Org)
 	fmt.Fprintf(w, "  acknowledged %s pings (204): %s/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		thousands(f.Acknowledged), thousands(int64(f.PingsPerSec)), f.P50Ms, f.P90Ms, f.P99Ms, f.MaxMs)
 	fmt.Fprintf(w, "  rejected %s (%s of them 429), %s without an answer and posted again\n",
 		thousands(f.Rejected), thousands(f.Throttled), thousands(f.ConnErrors))
-	if o.kill {
+	if o.Kill {
 		fmt.Fprintf(w, "  the server was killed with SIGKILL %d time(s) and restarted %d time(s); it was down %.0f ms\n",
 			f.Kills, f.Restarts, f.DowntimeMs)
 	}
@@ -538,22 +512,16 @@ type serveInProcess struct {
 	err     error
 }
 
-func startServeInProcess(ctx context.Context, e *env, cfg Config) (*serveInProcess, error) {
-	cfg.HTTPAddr, cfg.PublicURL = "127.0.0.1:0", ""
-	if err := cfg.validateServe(); err != nil {
-		return nil, err
-	}
+func startServeInProcess(ctx context.Context, e Env, srv PingsServer) (*serveInProcess, error) {
 	addrc := make(chan string, 1)
 	s := &serveInProcess{done: make(chan error, 1)}
 	// The server logs as serve does (info and up), counted, not shown; its
 	// warnings and errors show on the bench's own log too.
 	logged := slog.NewTextHandler(&s.logged, nil)
-	se := &env{stdout: io.Discard, stderr: e.stderr, getenv: e.getenv,
-		log:       slog.New(slog.NewMultiHandler(logged, scheduler.WarningsOnly(e.log).Handler())),
-		listening: func(a string) { addrc <- a }}
+	log := slog.New(slog.NewMultiHandler(logged, scheduler.WarningsOnly(e.Log).Handler()))
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	go func() { s.done <- serve(sctx, se, cfg, true, true) }()
+	go func() { s.done <- srv.Serve(sctx, log, func(a string) { addrc <- a }) }()
 	select {
 	case s.address = <-addrc:
 	case err := <-s.done:
@@ -586,12 +554,13 @@ func (s *serveInProcess) stop() error {
 // serveProcess runs `morsel serve` as a process of its own, which the bench
 // may kill and start again on the same address.
 type serveProcess struct {
-	e       *env
+	e       Env
 	exe     string
 	address string
 	environ []string
 	logPath string
 	log     *os.File
+	grace   time.Duration // serve's, after SIGTERM
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -599,7 +568,7 @@ type serveProcess struct {
 	stopped bool
 }
 
-func startServeProcess(ctx context.Context, e *env, cfg Config) (*serveProcess, error) {
+func startServeProcess(ctx context.Context, e Env, srv PingsServer) (*serveProcess, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find the morsel executable: %w", err)
@@ -615,28 +584,13 @@ func startServeProcess(ctx context.Context, e *env, cfg Config) (*serveProcess, 
 		return nil, err
 	}
 	p := &serveProcess{e: e, exe: exe, address: address, logPath: log.Name(), log: log,
-		environ: serveEnviron(os.Environ(), cfg)}
+		environ: srv.Environ, grace: srv.ShutdownGrace}
 	if err := p.start(ctx); err != nil {
 		p.stop()
 		return nil, err
 	}
-	fmt.Fprintf(e.stderr, "bench pings: started %s serve --addr %s (pid %d); its log is %s\n", exe, address, p.pid(), p.logPath)
+	fmt.Fprintf(e.Stderr, "bench pings: started %s serve --addr %s (pid %d); its log is %s\n", exe, address, p.pid(), p.logPath)
 	return p, nil
-}
-
-// serveEnviron is environ with the databases the bench uses and without
-// Twilio: the child sends messages to the simulator only.
-func serveEnviron(environ []string, cfg Config) []string {
-	var out []string
-	for _, kv := range environ {
-		k, _, _ := strings.Cut(kv, "=")
-		k = strings.TrimSuffix(k, "_FILE")
-		if k == "DATABASE_URL" || k == "CLICKHOUSE_URL" || k == "HTTP_ADDR" || k == "PUBLIC_URL" || strings.HasPrefix(k, "TWILIO_") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, "DATABASE_URL="+cfg.DatabaseURL, "CLICKHOUSE_URL="+cfg.ClickHouseURL)
 }
 
 // start starts the server and waits until it answers /readyz.
@@ -716,10 +670,10 @@ func (p *serveProcess) stop() error {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.exited:
-	case <-time.After(shutdownGrace + 5*time.Second):
+	case <-time.After(p.grace + 5*time.Second):
 		p.cmd.Process.Kill()
 		<-p.exited
-		return fmt.Errorf("the server did not stop within %s of SIGTERM; killed it", shutdownGrace+5*time.Second)
+		return fmt.Errorf("the server did not stop within %s of SIGTERM; killed it", p.grace+5*time.Second)
 	}
 	return nil
 }
@@ -769,7 +723,7 @@ type pingKiller struct {
 	serverTicks uint64 // CPU time of the killed process
 }
 
-func startKiller(e *env, p *serveProcess, after time.Duration) *pingKiller {
+func startKiller(e Env, p *serveProcess, after time.Duration) *pingKiller {
 	k := &pingKiller{done: make(chan error, 1)}
 	go func() {
 		time.Sleep(after)
@@ -780,13 +734,13 @@ func startKiller(e *env, p *serveProcess, after time.Duration) *pingKiller {
 			return
 		}
 		k.kills, k.serverTicks = 1, ticks
-		fmt.Fprintf(e.stderr, "bench pings: killed the server with SIGKILL at %.1f s; starting it again\n", after.Seconds())
+		fmt.Fprintf(e.Stderr, "bench pings: killed the server with SIGKILL at %.1f s; starting it again\n", after.Seconds())
 		if err := p.start(context.Background()); err != nil {
 			k.done <- fmt.Errorf("start the server again: %w", err)
 			return
 		}
 		k.restarts, k.downtime = 1, time.Since(at)
-		fmt.Fprintf(e.stderr, "bench pings: the server is back (pid %d) after %.0f ms\n", p.pid(), ms(k.downtime))
+		fmt.Fprintf(e.Stderr, "bench pings: the server is back (pid %d) after %.0f ms\n", p.pid(), ms(k.downtime))
 		k.done <- nil
 	}()
 	return k
@@ -836,10 +790,10 @@ func (w *pingWatcher) hold(now time.Time) bool {
 	return w.played > 0 && w.played < len(w.acked) && w.played >= reachable
 }
 
-func newPingLoad(addr string, links []benchLink, o pingsOptions) *pingLoad {
+func newPingLoad(addr string, links []benchLink, o PingsOptions) *pingLoad {
 	rates := []float64{1, 1, 1.25, 1.5, 2}
-	l := &pingLoad{addr: addr, conns: o.conns, duration: o.duration, maxPings: o.maxPings,
-		latencies: make([][]time.Duration, o.conns)}
+	l := &pingLoad{addr: addr, conns: o.Conns, duration: o.Duration, maxPings: o.MaxPings,
+		latencies: make([][]time.Duration, o.Conns)}
 	segments := tracking.SegmentCount(benchVideoSeconds)
 	for i, k := range links {
 		l.watchers = append(l.watchers, &pingWatcher{index: i, token: k.token, assignmentID: k.assignmentID,
@@ -953,13 +907,13 @@ func (l *pingLoad) progress(elapsed time.Duration) string {
 }
 
 // figures works out the load's figures once it has run.
-func (l *pingLoad) figures(took time.Duration) pingsFigures {
+func (l *pingLoad) figures(took time.Duration) PingsFigures {
 	var all []time.Duration
 	for _, lat := range l.latencies {
 		all = append(all, lat...)
 	}
 	slices.Sort(all)
-	f := pingsFigures{Acknowledged: l.acked.Load(), Throttled: l.throttled.Load(), ConnErrors: l.connErrs.Load(),
+	f := PingsFigures{Acknowledged: l.acked.Load(), Throttled: l.throttled.Load(), ConnErrors: l.connErrs.Load(),
 		DurationS: round(took.Seconds(), 2)}
 	f.Rejected = f.Throttled + l.failed.Load()
 	f.PingsPerSec = round(float64(f.Acknowledged)/took.Seconds(), 0)
@@ -1185,7 +1139,7 @@ func (c pingsCPU) since(c0 pingsCPU, d time.Duration) pingsCores {
 
 type pingsCores struct{ busy, self, server, postgres, clickhouse, other float64 }
 
-func (r pingsCores) fill(f *pingsFigures) {
+func (r pingsCores) fill(f *PingsFigures) {
 	f.CoresBusy, f.CoresBench, f.CoresServer = r.busy, r.self, r.server
 	f.CoresPostgres, f.CoresClickHouse, f.CoresOther = r.postgres, r.clickhouse, r.other
 }

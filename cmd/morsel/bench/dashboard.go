@@ -1,9 +1,8 @@
-package main
+package bench
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,41 +33,29 @@ import (
 // dashboard's pages over loopback, while events keep arriving through the
 // outbox and the shipper, and probes time how long a new event takes to show.
 
-func init() {
-	addBench(command{name: "bench dashboard", summary: "Load the manager dashboard with many signed-in managers while events arrive: latency per page, loads/s, freshness",
-		setup: benchDashboardSetup})
+// DashboardOptions are the flags of bench dashboard.
+type DashboardOptions struct {
+	Org              string        // an organisation made by `morsel demo --org-slug`; "": generate one
+	Reps, Events     int           // of the organisation generated without Org
+	Managers, Admins int           // signed in at once; Managers at least 1
+	Duration, Think  time.Duration // how long to load the pages, and each user's pause between loads
+	EventsPerSec     int           // live events written to the outbox a second meanwhile
+	Pages            []string      // load only these of DashboardPages; none: all
+	CPUProfile       string        // a file to write a CPU profile of the load and the server to; "": none
 }
 
-type dashOptions struct {
-	org              string
-	scale            scaleOptions
-	managers, admins int
-	duration, think  time.Duration
-	eventsPerSec     int
-	pages            string // comma-separated; "": all
-	cpuProfile       string
-	asJSON           bool
+// Demo is `morsel demo --org-slug`'s generator of organisations at scale,
+// whose managers and admins bench dashboard signs in as.
+type Demo struct {
+	// Generate creates the organisation slug in store, with reps reps and
+	// about events events of history in ch, drawn from seed, and rolls it up.
+	Generate func(ctx context.Context, store *lessons.Store, ch driver.Conn, slug string, reps, events int, seed uint64) error
+	// Password is the password of its users.
+	Password string
 }
 
-func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
-	cfg.databaseFlags(fs)
-	var o dashOptions
-	fs.StringVar(&o.org, "org", "", "an organisation made by `morsel demo --org-slug` (default: generate a fresh one with --reps and --events)")
-	fs.IntVar(&o.scale.reps, "reps", 7000, "reps of the generated organisation")
-	fs.IntVar(&o.scale.events, "events", 2_000_000, "events of history of the generated organisation")
-	fs.IntVar(&o.managers, "managers", 50, "managers signed in at once, two teams each")
-	fs.IntVar(&o.admins, "admins", 3, "admins signed in at once")
-	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to load the pages")
-	fs.DurationVar(&o.think, "think", 200*time.Millisecond, "each user's pause between page loads")
-	fs.IntVar(&o.eventsPerSec, "events-per-sec", 200, "live events written to the outbox a second meanwhile")
-	fs.StringVar(&o.pages, "pages", "", "load only these pages, comma-separated (default: all of "+strings.Join(dashPages, ", ")+")")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load and the server to this file")
-	fs.BoolVar(&o.asJSON, "json", false, "print the figures as one JSON object on the last line")
-	return func(ctx context.Context, e *env, _ []string) error { return benchDashboard(ctx, e, *cfg, o) }
-}
-
-// dashPage names the pages the bench loads, as its figures do.
-var dashPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown", "question_report",
+// DashboardPages names the pages bench dashboard loads, as its figures do.
+var DashboardPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown", "question_report",
 	"video_report", "rep_page"}
 
 type dashUser struct {
@@ -79,8 +66,7 @@ type dashUser struct {
 }
 
 type dashRun struct {
-	o       dashOptions
-	e       *env
+	o       DashboardOptions
 	base    string
 	client  *http.Client
 	pool    *pgxpool.Pool
@@ -103,52 +89,50 @@ type dashTarget struct {
 	rep, enrollment, course, assignment, lesson int64
 }
 
-func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) error {
-	if o.managers < 1 || o.admins < 0 || o.duration <= 0 || o.think < 0 || o.eventsPerSec < 0 {
-		return usageError{"--managers must be 1 or more, --duration positive, and --admins, --think and --events-per-sec not negative"}
-	}
-	for _, p := range splitList(o.pages) {
-		if !slices.Contains(dashPages, p) {
-			return usageError{fmt.Sprintf("--pages names %q: the pages are %s", p, strings.Join(dashPages, ", "))}
-		}
-	}
-	db, err := openBenchDB(ctx, e, cfg, "bench dashboard", 40, nil)
+// Dashboard loads the dashboard's pages over loopback as o.Managers managers
+// and o.Admins admins signed in at once, each pausing o.Think between loads,
+// for o.Duration, while live events go through the outbox and the shipper to
+// ClickHouse and probes time how long a new event takes to show on a rep's
+// page. It loads o.Org, or an organisation demo generates.
+//
+// Once the load is measured Dashboard returns its figures, with an error too
+// when a page load failed.
+func Dashboard(ctx context.Context, e Env, demo Demo, o DashboardOptions) (*DashboardFigures, error) {
+	db, err := openBenchDB(ctx, e, "bench dashboard", 40, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.close()
-	ch, err := openBenchClickHouse(ctx, e, cfg)
+	ch, err := openBenchClickHouse(ctx, e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ch.Close()
-	r := &dashRun{o: o, e: e, pool: db.pool, ch: ch, latencies: map[string][]time.Duration{}, errors: map[string]int{}}
-	slug := o.org
+	r := &dashRun{o: o, pool: db.pool, ch: ch, latencies: map[string][]time.Duration{}, errors: map[string]int{}}
+	slug := o.Org
 	if slug == "" {
 		// bcrypt.MinCost: the generated accounts share a printed password.
 		db.store = lessons.NewStore(db.pool, lessons.StoreConfig{PasswordCost: 4})
-		o.scale.slug = "bench-dash-" + strconv.FormatInt(time.Now().UnixNano(), 10)
-		o.scale.seed = 1
-		fmt.Fprintf(e.stderr, "bench dashboard: generating %s: %d reps, %d events\n", o.scale.slug, o.scale.reps, o.scale.events)
-		if _, _, err := generateScale(ctx, e, db.store, ch, o.scale); err != nil {
-			return err
+		slug = "bench-dash-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+		fmt.Fprintf(e.Stderr, "bench dashboard: generating %s: %d reps, %d events\n", slug, o.Reps, o.Events)
+		if err := demo.Generate(ctx, db.store, ch, slug, o.Reps, o.Events, 1); err != nil {
+			return nil, err
 		}
-		slug = o.scale.slug
 	}
 	if r.org, err = db.store.OrgBySlug(ctx, slug); err != nil {
-		return err
+		return nil, err
 	}
-	users, err := r.signIn(ctx, db.store)
+	users, err := r.signIn(ctx, db.store, demo.Password)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := r.loadTargets(ctx); err != nil {
-		return err
+		return nil, err
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	srv := &http.Server{Handler: web.New(web.Deps{Store: db.store, ClickHouse: ch, Logger: scheduler.WarningsOnly(slog.New(slog.NewTextHandler(io.Discard, nil)))}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second}
@@ -159,13 +143,13 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 
 	var count uint64
 	if err := ch.QueryRow(ctx, `SELECT count() FROM events WHERE org_id = ?`, uint64(r.org.ID)).Scan(&count); err != nil {
-		return fmt.Errorf("count the organisation's events: %w", err)
+		return nil, fmt.Errorf("count the organisation's events: %w", err)
 	}
 	events := int64(count)
-	fmt.Fprintf(e.stderr, "bench dashboard: %s: %s events; %d managers and %d admins for %s, %s between loads, %d live events/s\n",
-		r.org.Slug, thousands(events), o.managers, o.admins, o.duration, o.think, o.eventsPerSec)
+	fmt.Fprintf(e.Stderr, "bench dashboard: %s: %s events; %d managers and %d admins for %s, %s between loads, %d live events/s\n",
+		r.org.Slug, thousands(events), o.Managers, o.Admins, o.Duration, o.Think, o.EventsPerSec)
 
-	runCtx, stop := context.WithTimeout(ctx, o.duration)
+	runCtx, stop := context.WithTimeout(ctx, o.Duration)
 	defer stop()
 	var wg sync.WaitGroup
 	var freshness []time.Duration
@@ -174,12 +158,12 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 	go func() { defer wg.Done(); r.writeLive(runCtx) }()
 	go func() { defer wg.Done(); r.ship(runCtx) }()
 	go func() { defer wg.Done(); freshness, stale = r.probe(runCtx, users[len(users)-1]) }()
-	stopProfile, err := startCPUProfile(o.cpuProfile)
+	stopProfile, err := startCPUProfile(o.CPUProfile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stopProfile()
-	ticker := startCountTicker(e.stderr, "bench dashboard", "page loads", 0, &r.loads)
+	ticker := startCountTicker(e.Stderr, "bench dashboard", "page loads", 0, &r.loads)
 	cpu0 := readPingsCPU(ctx, db, 0)
 	start := time.Now()
 	var browsing sync.WaitGroup
@@ -200,7 +184,7 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 	for {
 		n, err := tracking.Ship(ctx, r.pool, r.ch, 50_000, nil)
 		if err != nil {
-			return fmt.Errorf("ship the last live events: %w", err)
+			return nil, fmt.Errorf("ship the last live events: %w", err)
 		}
 		if n == 0 {
 			break
@@ -211,12 +195,12 @@ func benchDashboard(ctx context.Context, e *env, cfg Config, o dashOptions) erro
 
 // signIn starts the sessions of the managers and admins, through the
 // store's sign-in with the demo's password.
-func (r *dashRun) signIn(ctx context.Context, store *lessons.Store) ([]dashUser, error) {
+func (r *dashRun) signIn(ctx context.Context, store *lessons.Store, password string) ([]dashUser, error) {
 	var out []dashUser
 	add := func(email string, admin bool) error {
-		u, err := store.Authenticate(ctx, email, scalePassword)
+		u, err := store.Authenticate(ctx, email, password)
 		if err != nil {
-			return fmt.Errorf("sign in as %s (made by morsel demo --org-slug, password %s): %w", email, scalePassword, err)
+			return fmt.Errorf("sign in as %s (made by morsel demo --org-slug, password %s): %w", email, password, err)
 		}
 		sess, err := store.StartSession(ctx, u)
 		if err != nil {
@@ -225,12 +209,12 @@ func (r *dashRun) signIn(ctx context.Context, store *lessons.Store) ([]dashUser,
 		out = append(out, dashUser{name: email, session: sess.Token, admin: admin, teams: u.TeamIDs})
 		return nil
 	}
-	for i := range r.o.managers {
+	for i := range r.o.Managers {
 		if err := add(fmt.Sprintf("manager%d@%s.morsel.test", i+1, r.org.Slug), false); err != nil {
 			return nil, err
 		}
 	}
-	for i := range r.o.admins {
+	for i := range r.o.Admins {
 		email := "admin@" + r.org.Slug + ".morsel.test"
 		if i > 0 {
 			email = fmt.Sprintf("admin%d@%s.morsel.test", i+1, r.org.Slug)
@@ -239,7 +223,7 @@ func (r *dashRun) signIn(ctx context.Context, store *lessons.Store) ([]dashUser,
 			return nil, err
 		}
 	}
-	if r.o.admins == 0 { // the probes read as an admin
+	if r.o.Admins == 0 { // the probes read as an admin
 		if err := add("admin@"+r.org.Slug+".morsel.test", true); err != nil {
 			return nil, err
 		}
@@ -298,7 +282,7 @@ var (
 func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 	var next string // the last table's next page
 	var reps []string
-	only := splitList(r.o.pages)
+	only := r.o.Pages
 	for ctx.Err() == nil {
 		var page, path string
 		var fragment bool
@@ -370,7 +354,7 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(r.o.think):
+		case <-time.After(r.o.Think):
 		}
 	}
 }
@@ -421,12 +405,12 @@ func (r *dashRun) get(ctx context.Context, u dashUser, path string, fragment boo
 // writeLive appends live events to the outbox, as the app does: segment
 // pings of assignments in progress, in one transaction per tenth of a second.
 func (r *dashRun) writeLive(ctx context.Context) {
-	if r.o.eventsPerSec == 0 {
+	if r.o.EventsPerSec == 0 {
 		return
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	per := max(1, r.o.eventsPerSec/10)
+	per := max(1, r.o.EventsPerSec/10)
 	rng := rand.New(rand.NewPCG(3, 3))
 	for {
 		select {
@@ -530,8 +514,8 @@ func (r *dashRun) doneOf(ctx context.Context, admin dashUser, path string, enrol
 	return 0, false
 }
 
-// pageFigures are the figures of one page, or of all.
-type pageFigures struct {
+// PageFigures are the figures of one page, or of all.
+type PageFigures struct {
 	Loads       int     `json:"loads"`
 	LoadsPerSec float64 `json:"loads_per_sec"`
 	P50         float64 `json:"p50_ms"`
@@ -541,77 +525,75 @@ type pageFigures struct {
 	Errors      int     `json:"errors"`
 }
 
-func figuresOf(ds []time.Duration, errors int, elapsed time.Duration) pageFigures {
+func figuresOf(ds []time.Duration, errors int, elapsed time.Duration) PageFigures {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	f := pageFigures{Loads: len(ds), LoadsPerSec: round(float64(len(ds))/elapsed.Seconds(), 1), Errors: errors}
+	f := PageFigures{Loads: len(ds), LoadsPerSec: round(float64(len(ds))/elapsed.Seconds(), 1), Errors: errors}
 	if len(ds) > 0 {
 		f.P50, f.P95, f.P99, f.Max = ms(percentile(ds, 0.50)), ms(percentile(ds, 0.95)), ms(percentile(ds, 0.99)), ms(ds[len(ds)-1])
 	}
 	return f
 }
 
-func (r *dashRun) report(e *env, elapsed time.Duration, events int64, freshness []time.Duration, stale int) error {
+// DashboardFigures are the figures of bench dashboard, the JSON object --json
+// prints: of all pages, of each, of the freshness probes and of the CPU.
+type DashboardFigures struct {
+	PageFigures
+	Pages           map[string]PageFigures `json:"pages"`
+	Events          int64                  `json:"events"`
+	Reps            int                    `json:"reps"`
+	Users           int                    `json:"users"`
+	LiveEvents      int64                  `json:"live_events_written"`
+	FreshnessP50    float64                `json:"freshness_p50_ms"`
+	FreshnessP99    float64                `json:"freshness_p99_ms"`
+	FreshnessMax    float64                `json:"freshness_max_ms"`
+	FreshnessProbes int                    `json:"freshness_probes"`
+	FreshnessStale  int                    `json:"freshness_stale"`
+	DurationSec     float64                `json:"duration_sec"`
+	CoresBusy       float64                `json:"cores_busy"`
+	CoresMorsel     float64                `json:"cores_morsel"` // the server and the load, one process
+	CoresClickHouse float64                `json:"cores_clickhouse"`
+	CoresPostgres   float64                `json:"cores_postgres"`
+}
+
+func (r *dashRun) report(e Env, elapsed time.Duration, events int64, freshness []time.Duration, stale int) (*DashboardFigures, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	type result struct {
-		pageFigures
-		Pages           map[string]pageFigures `json:"pages"`
-		Events          int64                  `json:"events"`
-		Reps            int                    `json:"reps"`
-		Users           int                    `json:"users"`
-		LiveEvents      int64                  `json:"live_events_written"`
-		FreshnessP50    float64                `json:"freshness_p50_ms"`
-		FreshnessP99    float64                `json:"freshness_p99_ms"`
-		FreshnessMax    float64                `json:"freshness_max_ms"`
-		FreshnessProbes int                    `json:"freshness_probes"`
-		FreshnessStale  int                    `json:"freshness_stale"`
-		DurationSec     float64                `json:"duration_sec"`
-		CoresBusy       float64                `json:"cores_busy"`
-		CoresMorsel     float64                `json:"cores_morsel"` // the server and the load, one process
-		CoresClickHouse float64                `json:"cores_clickhouse"`
-		CoresPostgres   float64                `json:"cores_postgres"`
-	}
-	res := result{Pages: map[string]pageFigures{}, Events: events, Users: r.o.managers + r.o.admins,
+	res := DashboardFigures{Pages: map[string]PageFigures{}, Events: events, Users: r.o.Managers + r.o.Admins,
 		LiveEvents: r.written.Load(), FreshnessProbes: len(freshness), FreshnessStale: stale, DurationSec: round(elapsed.Seconds(), 1),
 		CoresBusy: r.cores.busy, CoresMorsel: r.cores.self, CoresClickHouse: r.cores.clickhouse, CoresPostgres: r.cores.postgres}
 	var all []time.Duration
 	allErrors := 0
-	for _, p := range dashPages {
+	for _, p := range DashboardPages {
 		res.Pages[p] = figuresOf(slices.Clone(r.latencies[p]), r.errors[p], elapsed)
 		all = append(all, r.latencies[p]...)
 		allErrors += r.errors[p]
 	}
-	res.pageFigures = figuresOf(all, allErrors, elapsed)
+	res.PageFigures = figuresOf(all, allErrors, elapsed)
 	fs := figuresOf(slices.Clone(freshness), 0, elapsed)
 	res.FreshnessP50, res.FreshnessP99, res.FreshnessMax = fs.P50, fs.P99, fs.Max
 	var reps uint64
 	_ = r.ch.QueryRow(context.Background(), `SELECT count() FROM rep_summary FINAL WHERE org_id = ? AND deleted = 0`, uint64(r.org.ID)).Scan(&reps)
 	res.Reps = int(reps)
 
-	fmt.Fprintf(e.stdout, "\nbench dashboard: %s, %d reps, %s events, %d users, %.0f s\n", r.org.Slug, res.Reps, thousands(events), res.Users, elapsed.Seconds())
-	fmt.Fprintf(e.stdout, "%-22s %8s %8s %8s %8s %8s %8s %7s\n", "page", "loads", "loads/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
-	for _, p := range append(slices.Clone(dashPages), "all") {
-		f := res.pageFigures
+	fmt.Fprintf(e.Stdout, "\nbench dashboard: %s, %d reps, %s events, %d users, %.0f s\n", r.org.Slug, res.Reps, thousands(events), res.Users, elapsed.Seconds())
+	fmt.Fprintf(e.Stdout, "%-22s %8s %8s %8s %8s %8s %8s %7s\n", "page", "loads", "loads/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
+	for _, p := range append(slices.Clone(DashboardPages), "all") {
+		f := res.PageFigures
 		if p != "all" {
 			f = res.Pages[p]
 		}
-		fmt.Fprintf(e.stdout, "%-22s %8d %8.1f %8.1f %8.1f %8.1f %8.1f %7d\n", p, f.Loads, f.LoadsPerSec, f.P50, f.P95, f.P99, f.Max, f.Errors)
+		fmt.Fprintf(e.Stdout, "%-22s %8d %8.1f %8.1f %8.1f %8.1f %8.1f %7d\n", p, f.Loads, f.LoadsPerSec, f.P50, f.P95, f.P99, f.Max, f.Errors)
 	}
-	fmt.Fprintf(e.stdout, "freshness (an event written to the outbox until the rep's page shows it): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d probes (%d never shown)\n",
+	fmt.Fprintf(e.Stdout, "freshness (an event written to the outbox until the rep's page shows it): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d probes (%d never shown)\n",
 		res.FreshnessP50, res.FreshnessP99, res.FreshnessMax, len(freshness), stale)
-	fmt.Fprintf(e.stdout, "live events written meanwhile: %s\n", thousands(res.LiveEvents))
-	fmt.Fprintf(e.stdout, "CPU (cores): ClickHouse %.2f, morsel (server and load) %.2f, Postgres %.2f, machine %.2f\n",
+	fmt.Fprintf(e.Stdout, "live events written meanwhile: %s\n", thousands(res.LiveEvents))
+	fmt.Fprintf(e.Stdout, "CPU (cores): ClickHouse %.2f, morsel (server and load) %.2f, Postgres %.2f, machine %.2f\n",
 		res.CoresClickHouse, res.CoresMorsel, res.CoresPostgres, res.CoresBusy)
 	if r.lastError != "" {
-		fmt.Fprintf(e.stdout, "last error: %s\n", r.lastError)
-	}
-	if r.o.asJSON {
-		if err := printJSON(e.stdout, res); err != nil {
-			return err
-		}
+		fmt.Fprintf(e.Stdout, "last error: %s\n", r.lastError)
 	}
 	if allErrors > 0 {
-		return errors.New(strconv.Itoa(allErrors) + " page loads failed")
+		return &res, errors.New(strconv.Itoa(allErrors) + " page loads failed")
 	}
-	return nil
+	return &res, nil
 }
