@@ -20,6 +20,7 @@ func TestPackageEdges(t *testing.T) {
 		"tracking/reports":    {"lessons/errs", "tracking"},
 		"scheduler":           {"lessons", "lessons/errs", "lessons/sms", "tracking"},
 		"web":                 {"lessons", "lessons/errs", "lessons/sms", "lessons/video", "tracking", "tracking/reports", "web/pages"},
+		"cmd/morsel/bench":    {"lessons", "migrations", "scheduler", "scheduler/twilioemu", "tracking", "tracking/reports", "web"},
 	}
 	foreign := map[string][]string{ // what the domain must not import
 		"lessons":          {"net/http", "github.com/riverqueue/", "github.com/a-h/templ"},
