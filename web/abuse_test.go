@@ -29,7 +29,7 @@ func TestControlCharactersRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	trainer := sessionOf(t, b, newUser(t, b, b.org.ID, lessons.RoleTrainer, "tess@acme.test", "correct horse 1"))
-	withCH := web.New(web.Deps{Store: b.store, ClickHouse: dbtest.ClickHouse(t), Logger: quiet})
+	withCH := web.New(web.Deps{Store: b.store, ClickHouse: dbtest.ClickHouse(t), Pool: b.pool, Logger: quiet})
 	tests := []struct {
 		name   string
 		do     func() response

@@ -51,7 +51,7 @@ func setupDashboard(t *testing.T) *dashBundle {
 			t.Log(b.logs.String())
 		}
 	})
-	b.srv = web.New(web.Deps{Store: b.store, ClickHouse: b.ch, Logger: slog.New(slog.NewTextHandler(b.logs, nil))})
+	b.srv = web.New(web.Deps{Store: b.store, ClickHouse: b.ch, Pool: b.pool, Logger: slog.New(slog.NewTextHandler(b.logs, nil))})
 	b.admin = sessionOf(t, b.testBundle, newUser(t, b.testBundle, b.org.ID, lessons.RoleAdmin, "admin@acme.test", "correct horse 1"))
 	b.manager = sessionOf(t, b.testBundle, newUser(t, b.testBundle, b.org.ID, lessons.RoleManager, "north@acme.test", "correct horse 2", "North"))
 	b.trainer = sessionOf(t, b.testBundle, newUser(t, b.testBundle, b.org.ID, lessons.RoleTrainer, "trainer@acme.test", "correct horse 3"))
@@ -411,7 +411,7 @@ func TestDashboardClickHouseDown(t *testing.T) {
 	require.NoError(t, err)
 	ingester := tracking.NewIngester(lb.pool, quiet, 1)
 	t.Cleanup(ingester.Stop)
-	srv := httptest.NewServer(web.New(web.Deps{Store: lb.store, ClickHouse: down, Ingester: ingester, Logger: quiet}).Handler())
+	srv := httptest.NewServer(web.New(web.Deps{Store: lb.store, ClickHouse: down, Pool: lb.pool, Ingester: ingester, Logger: quiet}).Handler())
 	t.Cleanup(srv.Close)
 	admin := newUser(t, testBundle{store: lb.store}, lb.orgID, lessons.RoleAdmin, "admin@acme.test", "correct horse 1")
 	sess, err := lb.store.StartSession(context.Background(), admin)
@@ -443,7 +443,7 @@ func TestDashboardClickHouseDown(t *testing.T) {
 	ingester.Stop() // its batch goes to the outbox
 	ch := dbtest.ClickHouse(t)
 	shipAll(t, lb.pool, ch)
-	up := web.New(web.Deps{Store: lb.store, ClickHouse: ch, Logger: quiet})
+	up := web.New(web.Deps{Store: lb.store, ClickHouse: ch, Pool: lb.pool, Logger: quiet})
 	page := servePage(up, "GET", fmt.Sprintf("/dashboard/reps/%d", lb.repID), sess.Token, nil)
 	require.Equal(t, http.StatusOK, page.status, "%s", page.body)
 	require.Contains(t, string(page.body), fmt.Sprintf(`data-enrollment="%d" data-done="1"`, lb.enrollmentID), "the text lesson opened while ClickHouse was down")

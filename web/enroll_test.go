@@ -292,7 +292,7 @@ func TestPauseResumeCancelButtons(t *testing.T) {
 	// The rep page offers what each enrollment can do next.
 	ch := dbtest.ClickHouse(t)
 	shipAll(t, b.pool, ch)
-	dash := web.New(web.Deps{Store: b.store, ClickHouse: ch, Logger: quiet})
+	dash := web.New(web.Deps{Store: b.store, ClickHouse: ch, Pool: b.pool, Logger: quiet})
 	repOf := func(name string) int64 {
 		var id int64
 		require.NoError(t, b.pool.QueryRow(ctx, `SELECT id FROM reps WHERE name = $1`, name).Scan(&id))
@@ -333,7 +333,7 @@ func TestEnrollByDashboardFilter(t *testing.T) {
 	require.NoError(t, err)
 	ch := dbtest.ClickHouse(t)
 	shipAll(t, b.pool, ch)
-	srv := web.New(web.Deps{Store: b.store, ClickHouse: ch, Logger: quiet})
+	srv := web.New(web.Deps{Store: b.store, ClickHouse: ch, Pool: b.pool, Logger: quiet})
 
 	// The rep table links to the form with its filters.
 	table := servePage(srv, "GET", "/dashboard/reps?team="+itoa(b.west)+"&sort=name", b.admin, nil)

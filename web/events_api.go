@@ -115,7 +115,7 @@ func (s *Server) voidEvent(w http.ResponseWriter, r *http.Request, orgID int64) 
 	if _, err := s.store.Rep(r.Context(), orgID, req.RepID); err != nil {
 		return err
 	}
-	e, err := tracking.Void(r.Context(), s.store.Pool(), s.ch, s.store.Now(), orgID, req.Key, req.RepID, req.Reason, caller(r))
+	e, err := tracking.Void(r.Context(), s.pool, s.ch, s.store.Now(), orgID, req.Key, req.RepID, req.Reason, caller(r))
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (s *Server) correctEvent(w http.ResponseWriter, r *http.Request, orgID int6
 	if err := s.checkRefs(r, orgID, []tracking.Event{e}, func(int) string { return "" }); err != nil {
 		return err
 	}
-	row, err := tracking.Correct(r.Context(), s.store.Pool(), s.ch, now, orgID, e)
+	row, err := tracking.Correct(r.Context(), s.pool, s.ch, now, orgID, e)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (s *Server) backfillEvents(w http.ResponseWriter, r *http.Request, orgID in
 	if err := s.checkRefs(r, orgID, events, func(i int) string { return fmt.Sprintf("events[%d].", i) }); err != nil {
 		return err
 	}
-	n, err := tracking.Backfill(r.Context(), s.store.Pool(), s.ch, now, orgID, events)
+	n, err := tracking.Backfill(r.Context(), s.pool, s.ch, now, orgID, events)
 	if err != nil {
 		return err
 	}
@@ -291,7 +291,7 @@ func (s *Server) deleteRepEvents(w http.ResponseWriter, r *http.Request, orgID i
 	if _, err := s.store.Rep(r.Context(), orgID, id); err != nil {
 		return err
 	}
-	n, err := tracking.DeleteRep(r.Context(), s.store.Pool(), s.ch, s.store.Now(), orgID, id)
+	n, err := tracking.DeleteRep(r.Context(), s.pool, s.ch, s.store.Now(), orgID, id)
 	if err != nil {
 		return err
 	}

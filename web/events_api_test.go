@@ -32,7 +32,7 @@ func setupEvents(t *testing.T) eventsBundle {
 	t.Helper()
 	b := eventsBundle{testBundle: setup(t), ch: dbtest.ClickHouse(t)}
 	require.NoError(t, b.ch.Exec(context.Background(), `SYSTEM STOP MERGES events`))
-	srv := httptest.NewServer(web.New(web.Deps{Store: b.store, ClickHouse: b.ch, Logger: slog.New(slog.NewTextHandler(b.logs, nil))}).Handler())
+	srv := httptest.NewServer(web.New(web.Deps{Store: b.store, ClickHouse: b.ch, Pool: b.pool, Logger: slog.New(slog.NewTextHandler(b.logs, nil))}).Handler())
 	t.Cleanup(srv.Close)
 	b.url = srv.URL
 	ids := b.importReps(t, b.key, threeReps)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/tracking"
@@ -58,6 +59,10 @@ type Deps struct {
 	// (/api/v1/events/..., DELETE /api/v1/reps/{id}/events) write to it. Nil:
 	// they answer 503.
 	ClickHouse driver.Conn
+	// Pool is the database of the events outbox and of the rollups' change
+	// log, which tracking and the reports read (the store's); required with
+	// ClickHouse.
+	Pool *pgxpool.Pool
 	// Metrics counts requests for Prometheus; nil: not counted.
 	Metrics *Metrics
 	// JobsUI is River's own UI, built for the prefix /admin/jobs; it is
@@ -93,7 +98,8 @@ type Server struct {
 	uploadTimeout time.Duration
 	imports       importSlots // the rep imports running, per organisation
 	metrics       *Metrics
-	jobs          http.Handler // River's UI, for the operator organisation's admins
+	pool          *pgxpool.Pool // the outbox's and the change log's, for tracking and the reports
+	jobs          http.Handler  // River's UI, for the operator organisation's admins
 	operatorOrg   int64
 }
 
@@ -102,14 +108,17 @@ type Server struct {
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, checks: d.Checks, log: d.Logger, mux: http.NewServeMux(),
 		publicURL: strings.TrimSuffix(d.PublicURL, "/"), twilioToken: d.TwilioAuthToken, inbox: d.Inbox, trustProxy: d.TrustProxy,
-		simulator: d.Simulator, ch: d.ClickHouse, metrics: d.Metrics, jobs: d.JobsUI, operatorOrg: d.OperatorOrgID, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
+		simulator: d.Simulator, ch: d.ClickHouse, pool: d.Pool, metrics: d.Metrics, jobs: d.JobsUI, operatorOrg: d.OperatorOrgID, forms: http.NewCrossOriginProtection(), videoDir: d.VideoCacheDir}
 	if s.videoDir == "" {
 		s.videoDir = filepath.Join(os.TempDir(), "morsel-videos")
 	}
 	if s.ch != nil {
+		if s.pool == nil {
+			panic("web: Deps.Pool is required with Deps.ClickHouse")
+		}
 		// One for the server's life: it keeps each organisation's rollups
 		// in memory, current through the change log in Postgres.
-		s.reports = reports.New(s.ch, d.Store.Pool(), d.Store.Now)
+		s.reports = reports.New(s.ch, s.pool, d.Store.Now)
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -86,6 +86,7 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 			Inbox:           sched,
 			Simulator:       cfg.TwilioAccountSID == "",
 			ClickHouse:      ch,
+			Pool:            pool,
 			TrustProxy:      cfg.TrustProxy,
 			Ingester:        ingester,
 			Metrics:         webMetrics,

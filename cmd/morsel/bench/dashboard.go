@@ -134,7 +134,7 @@ func Dashboard(ctx context.Context, e Env, demo Demo, o DashboardOptions) (*Dash
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: web.New(web.Deps{Store: db.store, ClickHouse: ch, Logger: scheduler.WarningsOnly(slog.New(slog.NewTextHandler(io.Discard, nil)))}).Handler(),
+	srv := &http.Server{Handler: web.New(web.Deps{Store: db.store, ClickHouse: ch, Pool: db.pool, Logger: scheduler.WarningsOnly(slog.New(slog.NewTextHandler(io.Discard, nil)))}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
