@@ -117,7 +117,7 @@ func Questions(p QuestionsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"table-wrap\"><table data-testid=\"questions\"><thead><tr><th scope=\"col\">Question</th><th scope=\"col\">Answered</th><th scope=\"col\">Right first time</th><th scope=\"col\">Most chosen wrong answer</th><th scope=\"col\">Discrimination</th><th scope=\"col\">Look at</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"scroll\"><table data-testid=\"questions\"><thead><tr><th scope=\"col\">Question</th><th scope=\"col\">Answered</th><th scope=\"col\">Right first time</th><th scope=\"col\">Most chosen wrong answer</th><th scope=\"col\">Discrimination</th><th scope=\"col\">Look at</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
