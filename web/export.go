@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/morselhq/morsel/tracking/reports"
-	"github.com/morselhq/morsel/web/pages"
 )
 
 // csvFlushEvery is how many rows a CSV answer buffers before sending them.
@@ -137,7 +136,7 @@ func (s *Server) questionReportCSV(ctx context.Context, w http.ResponseWriter, r
 	for _, q := range p.Items {
 		wrong, wrongPct := "", ""
 		if c, pct, ok := q.Stats.MostChosenWrong(); ok {
-			wrong, wrongPct = pages.ChoiceText(q, c), strconv.Itoa(pct)
+			wrong, wrongPct = q.ChoiceText(c), strconv.Itoa(pct)
 		}
 		disc := ""
 		if q.Stats.DiscriminationOK {

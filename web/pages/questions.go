@@ -29,9 +29,7 @@ type QuestionItem struct {
 }
 
 // ChoiceText is the question's choice i as the rep saw it: "B) 20%".
-func ChoiceText(q QuestionItem, i int) string { return q.choiceText(i) }
-
-func (q QuestionItem) choiceText(i int) string {
+func (q QuestionItem) ChoiceText(i int) string {
 	if i < 0 || i >= len(q.Choices) {
 		return lessons.ChoiceLetter(i)
 	}
@@ -44,7 +42,7 @@ func (q QuestionItem) wrongText() string {
 	if !ok {
 		return "—"
 	}
-	return fmt.Sprintf("%s (%d%%)", q.choiceText(c), pct)
+	return fmt.Sprintf("%s (%d%%)", q.ChoiceText(c), pct)
 }
 
 // discriminationText is the index to two places, or why there is none.

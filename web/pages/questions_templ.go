@@ -216,7 +216,7 @@ func Questions(p QuestionsPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var12 string
-						templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(q.choiceText(q.Correct))
+						templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(q.ChoiceText(q.Correct))
 						if templ_7745c5c3_Err != nil {
 							return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/questions.templ`, Line: 57, Col: 67}
 						}

@@ -71,6 +71,15 @@ const (
 	chartPlotHeight = 150.0
 )
 
+// thresholdAnchor keeps the threshold's label inside the chart: it ends at
+// the line when the line is past the middle, else it starts there.
+func (l VideoLessonReport) thresholdAnchor() string {
+	if l.Figures.Threshold > 50 {
+		return "end"
+	}
+	return "start"
+}
+
 // ThresholdX is where on the chart's time axis the course's threshold
 // falls: the share of the video that completes the lesson.
 func (l VideoLessonReport) ThresholdX() string {
