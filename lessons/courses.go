@@ -3,8 +3,9 @@ package lessons
 import (
 	"context"
 	"fmt"
-	"github.com/morselhq/morsel/tracking"
 	"time"
+
+	"github.com/morselhq/morsel/tracking"
 
 	"github.com/jackc/pgx/v5"
 
@@ -51,7 +52,7 @@ func (s *Store) saveDraft(ctx context.Context, tx pgx.Tx, orgID, courseID int64,
 	var number int
 	err := tx.QueryRow(ctx, `SELECT id, number FROM course_versions WHERE course_id = $1 AND status = 'draft' FOR UPDATE`, courseID).Scan(&versionID, &number)
 	switch {
-	case err == pgx.ErrNoRows:
+	case noRows(err):
 		err = tx.QueryRow(ctx, `
 			INSERT INTO course_versions (org_id, course_id, number, title, description, pass_mark, due_days,
 				cadence_weekdays, cadence_every_days, cadence_times, window_start, window_end, rules, created_at,
@@ -124,7 +125,7 @@ func (s *Store) PublishCourse(ctx context.Context, orgID, courseID int64) (Cours
 		err := tx.QueryRow(ctx, `
 			UPDATE course_versions SET status = 'published', published_at = $3
 			WHERE org_id = $1 AND course_id = $2 AND status = 'draft' RETURNING id`, orgID, courseID, s.Now()).Scan(&id)
-		if err == pgx.ErrNoRows {
+		if noRows(err) {
 			if _, err := course(ctx, tx, orgID, courseID); err != nil {
 				return err
 			}
@@ -227,7 +228,7 @@ func publishedVersionID(ctx context.Context, tx pgx.Tx, orgID, courseID int64) (
 	err := tx.QueryRow(ctx, `
 		SELECT id FROM course_versions WHERE org_id = $1 AND course_id = $2 AND status = 'published'
 		ORDER BY number DESC LIMIT 1`, orgID, courseID).Scan(&id)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		c, err := course(ctx, tx, orgID, courseID)
 		if err != nil {
 			return 0, err

@@ -33,7 +33,7 @@ func (s *Store) RecordStatus(ctx context.Context, sid string, status MessageStat
 				delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
 			WHERE provider_sid = $1 AND `+rankSQL+` < $6
 			RETURNING `+deliveryColumns, sid, status, code, reason, now, rank).Scan(d.dest()...)
-		if err == pgx.ErrNoRows {
+		if noRows(err) {
 			var exists bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM messages WHERE provider_sid = $1)`, sid).Scan(&exists); err != nil {
 				return err

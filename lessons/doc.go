@@ -5,6 +5,13 @@
 // write causes later is handed, in the same transaction, to a Queue (the
 // scheduler's River client) and to the events outbox (tracking.Append).
 //
+// Most methods of Store run their own transaction. Those that take a pgx.Tx
+// are the ones a River job calls inside the transaction that completes it
+// (Store.InTx, then River's JobCompleteTx and InsertTx on the same tx): the
+// job's outcome, what it writes here and the jobs it queues commit together
+// or not at all, so a job retried after a crash neither repeats nor loses a
+// step. Nothing else takes a transaction from outside.
+//
 // Where to look:
 //   - course.go, coursefile*.go, rules.go, cadence.go: a course, its file
 //     format and checker, the adaptation rules and the send schedule; the

@@ -36,7 +36,7 @@ func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (in
 	if known {
 		err = tx.QueryRow(ctx, `SELECT org_id, id FROM reps WHERE org_id = $1 AND id = $2 AND phone = $3`, in.OrgID, in.RepID, in.From).
 			Scan(&orgID, &repID)
-		if err == pgx.ErrNoRows {
+		if noRows(err) {
 			return 0, false, errs.Errorf(errs.NotFound, "rep %d of organisation %d with phone %s not found", in.RepID, in.OrgID, in.From)
 		}
 	} else {
@@ -51,7 +51,7 @@ func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (in
 			(SELECT max(m.id) FROM messages m WHERE m.rep_id = r.id) DESC NULLS LAST
 		LIMIT 1`, in.From, in.To, in.MessagingServiceSID).Scan(&orgID, &repID)
 	}
-	if err != nil && err != pgx.ErrNoRows {
+	if err != nil && !noRows(err) {
 		return 0, false, fmt.Errorf("find the sender of %s: %w", in.SID, err)
 	}
 	now := s.Now()
@@ -63,7 +63,7 @@ func (s *Store) RecordInbound(ctx context.Context, tx pgx.Tx, in InboundSMS) (in
 		VALUES ($1, $2, 'inbound', 'reply', $3, $4, $5, $6, $7, 'received', $8, $9, $9, $10)
 		ON CONFLICT (provider_sid) DO NOTHING
 		RETURNING id`, orgID, repID, in.From, in.To, in.Body, enc, segments, in.SID, now, known).Scan(&id)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		return 0, false, nil // a replay: stored already
 	}
 	if err != nil {

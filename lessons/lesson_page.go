@@ -254,7 +254,7 @@ func (s *Store) lessonView(ctx context.Context, tx pgx.Tx, token string, lock bo
 	}
 	err := tx.QueryRow(ctx, q, token).Scan(&v.AssignmentID, &v.RepID, &v.OrgID, &v.EnrollmentID, &v.CourseID, &v.LessonID,
 		&v.RepName, &v.RepPhone, &versionID, &v.Status, &subset, &v.Step, &v.Steps, &watched, &v.Position, &v.CompletePercent)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		return LessonView{}, errLinkNotFound()
 	}
 	if err != nil {

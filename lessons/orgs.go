@@ -197,10 +197,10 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 		SELECT id, org_id, name, email, role, must_change_password, created_at, password_hash
 		FROM users WHERE email = $1`, strings.ToLower(strings.TrimSpace(email))).
 		Scan(&u.ID, &u.OrgID, &u.Name, &u.Email, &u.Role, &u.MustChangePassword, &u.CreatedAt, &hash)
-	if err != nil && err != pgx.ErrNoRows {
+	if err != nil && !noRows(err) {
 		return User{}, fmt.Errorf("find user: %w", err)
 	}
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		hash = "$2a$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinval" // same work either way
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || err != nil {
@@ -327,7 +327,7 @@ func (s *Store) APIKeyOwner(ctx context.Context, secret string) (orgID int64, na
 		used AS (UPDATE api_keys a SET last_used_at = $2 FROM k
 			WHERE a.id = k.id AND (k.last_used_at IS NULL OR k.last_used_at < $2::timestamptz - interval '1 minute'))
 		SELECT org_id, name FROM k`, sum[:], s.Now()).Scan(&orgID, &name)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		return 0, "", errs.Errorf(errs.Unauthorized, "the API key is not valid")
 	}
 	if err != nil {

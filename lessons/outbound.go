@@ -289,7 +289,8 @@ func repUnreachable(ctx context.Context, tx pgx.Tx, repID int64, code int, reaso
 	return appendRepFacts(ctx, tx, now, repID)
 }
 
-// CancelMessage records that a scheduled message cannot be sent now, and why.
+// CancelMessage records that a scheduled message cannot be sent now, and why,
+// inside tx, the send job's, which completes with it.
 // It is held: when the enrollment continues (the rep opts back in, the pause
 // ends), a lesson goes out again as its step goes back to pending, and a
 // quiz's message is sent again.
@@ -299,7 +300,7 @@ func (s *Store) CancelMessage(ctx context.Context, tx pgx.Tx, id int64, reason s
 	err := tx.QueryRow(ctx, `
 		UPDATE messages SET status = 'cancelled', error_message = $2, updated_at = $3, held = true
 		WHERE id = $1 AND status = 'scheduled' RETURNING assignment_id`, id, reason, now).Scan(&assignmentID)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		return nil
 	}
 	if err != nil {

@@ -2,11 +2,8 @@ package lessons
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // SenderNextSlot returns when the sender (a From number or a messaging
@@ -14,7 +11,7 @@ import (
 func (s *Store) SenderNextSlot(ctx context.Context, sender string) (time.Time, error) {
 	var next time.Time
 	err := s.pool.QueryRow(ctx, `SELECT next_slot FROM sender_pacing WHERE sender = $1`, sender).Scan(&next)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if err != nil && !noRows(err) {
 		return time.Time{}, fmt.Errorf("read pacing of %s: %w", sender, err)
 	}
 	return next, nil

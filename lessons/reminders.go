@@ -23,7 +23,8 @@ var dueReminderDays = [...]int{3, 1}
 // DueReminders returns, for new enrollments, when to remind each rep before
 // the due date (at the first cadence time of that day, inside the send window,
 // in the rep's zone) and when to flag them overdue (the start of the day after
-// the due date). Times already past are left out.
+// the due date). Times already past are left out. It reads inside tx, the
+// enrolling job's, which queues the reminders with the enrollments.
 func (s *Store) DueReminders(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) ([]Reminder, error) {
 	ids := make([]int64, len(enrollments))
 	for i, e := range enrollments {
@@ -74,8 +75,9 @@ func (s *Store) DueReminders(ctx context.Context, tx pgx.Tx, enrollments []Enrol
 }
 
 // RemindDue sends the due-date reminder for an enrollment that is still under
-// way, or on the day after the due date flags it overdue for the manager. It
-// returns the message to queue, if any.
+// way, or on the day after the due date flags it overdue for the manager,
+// inside tx, the reminder job's. It returns the message to queue, if any, in
+// the same transaction.
 func (s *Store) RemindDue(ctx context.Context, tx pgx.Tx, r Reminder) ([]Step, error) {
 	now := s.Now()
 	if r.DaysBefore == 0 {
@@ -93,7 +95,7 @@ func (s *Store) RemindDue(ctx context.Context, tx pgx.Tx, r Reminder) ([]Step, e
 		JOIN course_versions v ON v.id = e.course_version_id
 		JOIN reps r ON r.id = e.rep_id
 		WHERE e.id = $1 AND e.status = 'active' AND r.status = 'active'`, r.EnrollmentID).Scan(&orgID, &repID, &title, &dueOn)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		return nil, nil // completed, cancelled or the rep removed: nothing to remind
 	}
 	if err != nil {
@@ -110,8 +112,9 @@ func (s *Store) RemindDue(ctx context.Context, tx pgx.Tx, r Reminder) ([]Step, e
 	return batch.insert(ctx, tx, now)
 }
 
-// Nudge reminds a rep of a sent lesson they have not completed, once. It
-// returns the message to queue, if any.
+// Nudge reminds a rep of a sent lesson they have not completed, once, inside
+// tx, the nudge job's. It returns the message to queue, if any, in the same
+// transaction.
 func (s *Store) Nudge(ctx context.Context, tx pgx.Tx, assignmentID int64) ([]Step, error) {
 	var orgID, repID, enrollmentID int64
 	var title, token string
@@ -126,7 +129,7 @@ func (s *Store) Nudge(ctx context.Context, tx pgx.Tx, assignmentID int64) ([]Ste
 		WHERE a.id = $1 AND a.status = 'sent' AND e.status = 'active' AND r.status = 'active'
 			AND NOT EXISTS (SELECT FROM messages m WHERE m.assignment_id = a.id AND m.purpose = 'nudge')`, assignmentID).
 		Scan(&orgID, &repID, &enrollmentID, &title, &kind, &token)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		return nil, nil // done, nudged already, or nobody to nudge
 	}
 	if err != nil {

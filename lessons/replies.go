@@ -321,7 +321,7 @@ func (s *Store) openQuestion(ctx context.Context, tx pgx.Tx, repID int64) (openQ
 			AND m.status NOT IN ('scheduled', 'cancelled', 'failed')
 		ORDER BY m.id DESC LIMIT 1`, repID).
 		Scan(&q.messageID, &q.assignmentID, &q.enrollmentID, &q.question, &q.purpose, &q.versionID, &q.lessonID, &answered)
-	if err == pgx.ErrNoRows || answered {
+	if noRows(err) || answered {
 		return openQuestion{}, false, nil
 	}
 	if err != nil {
@@ -408,7 +408,7 @@ func (s *Store) completeEnrollmentIfDone(ctx context.Context, tx pgx.Tx, enrollm
 			SELECT FROM assignments a WHERE a.enrollment_id = e.id AND a.status NOT IN ('completed', 'skipped'))
 		RETURNING e.org_id, e.rep_id, (SELECT course_id FROM course_versions v WHERE v.id = e.course_version_id), e.score::float8`,
 		enrollmentID, now).Scan(&orgID, &repID, &courseID, &score)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		return nil // something is left
 	}
 	if err != nil {

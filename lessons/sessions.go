@@ -53,7 +53,7 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, error) {
 		FROM user_sessions x JOIN users u ON u.id = x.user_id
 		WHERE x.token_hash = $1 AND x.expires_at > $2`, hash[:], s.Now()).
 		Scan(&u.ID, &u.OrgID, &u.Name, &u.Email, &u.Role, &u.MustChangePassword, &u.CreatedAt, &u.Teams, &u.TeamIDs)
-	if err == pgx.ErrNoRows {
+	if noRows(err) {
 		return User{}, errs.Errorf(errs.Unauthorized, "not signed in, or the sign-in has expired")
 	}
 	if err != nil {
@@ -135,7 +135,7 @@ func (s *Store) ResetPassword(ctx context.Context, orgID int64, email string) (s
 		var id int64
 		err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $3, must_change_password = true
 			WHERE org_id = $1 AND email = lower(btrim($2)) RETURNING id`, orgID, email, string(hash)).Scan(&id)
-		if err == pgx.ErrNoRows {
+		if noRows(err) {
 			return errs.Errorf(errs.NotFound, "no user %q in this organisation", email)
 		}
 		if err != nil {

@@ -83,10 +83,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Pool returns the store's connection pool, for packages that add their own
-// work to lessons' transactions.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
 // PublicURL returns where reps reach us, the start of the links in messages.
 func (s *Store) PublicURL() string { return s.publicURL }
 
@@ -109,13 +105,19 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // River's InsertTx and JobCompleteTx).
 func (s *Store) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error { return s.inTx(ctx, fn) }
 
+// noRows reports whether err says a query found no row: the one place lessons
+// knows pgx's way of saying so. Where no row means "nothing to do", callers
+// test it; where it means the caller named something that is not there,
+// dbError turns it into errs.NotFound.
+func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
 // dbError maps the Postgres errors a caller can act on to the error vocabulary;
 // what names the object for the message.
 func dbError(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
+	if noRows(err) {
 		return errs.Errorf(errs.NotFound, "%s not found", what)
 	}
 	var pg *pgconn.PgError

@@ -104,3 +104,29 @@ func (s *Scheduler) ReleaseDue(ctx context.Context, now time.Time) (int, error) 
 	}
 	return released, nil
 }
+
+// NextDue is when the earliest scheduled or retryable job falls due; ok is
+// false when no job waits.
+func (s *Scheduler) NextDue(ctx context.Context) (at time.Time, ok bool, err error) {
+	var next *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT min(scheduled_at) FROM river_job WHERE state IN ('scheduled', 'retryable')`).Scan(&next); err != nil {
+		return time.Time{}, false, fmt.Errorf("read the next job due: %w", err)
+	}
+	if next == nil {
+		return time.Time{}, false, nil
+	}
+	return *next, true, nil
+}
+
+// Busy counts the jobs available or running and those due by now: none left
+// means the workers have nothing to do until the clock moves on. Whoever moves
+// a Clock waits for it to reach zero after ReleaseDue.
+func (s *Scheduler) Busy(ctx context.Context, now time.Time) (int, error) {
+	var busy int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM river_job
+		WHERE state IN ('available', 'running') OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, now).Scan(&busy)
+	if err != nil {
+		return 0, fmt.Errorf("count the jobs busy: %w", err)
+	}
+	return busy, nil
+}

@@ -110,9 +110,8 @@ func (b testBundle) advance(t *testing.T, to time.Time) {
 		now := b.clock.Now()
 		_, err := b.sched.ReleaseDue(ctx, now)
 		require.NoError(t, err)
-		var busy int
-		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job
-			WHERE state IN ('available', 'running') OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, now).Scan(&busy))
+		busy, err := b.sched.Busy(ctx, now)
+		require.NoError(t, err)
 		if busy == 0 {
 			idle++
 			continue

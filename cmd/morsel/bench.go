@@ -227,8 +227,8 @@ func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *e
 			}
 		}
 		demo := bench.Demo{Password: scalePassword,
-			Generate: func(ctx context.Context, store *lessons.Store, ch driver.Conn, slug string, reps, events int, seed uint64) error {
-				_, _, err := generateScale(ctx, e, store, ch, scaleOptions{slug: slug, reps: reps, events: events, seed: seed})
+			Generate: func(ctx context.Context, pool *pgxpool.Pool, store *lessons.Store, ch driver.Conn, slug string, reps, events int, seed uint64) error {
+				_, _, err := generateScale(ctx, e, pool, store, ch, scaleOptions{slug: slug, reps: reps, events: events, seed: seed})
 				return err
 			}}
 		fig, err := bench.Dashboard(ctx, benchEnv(e, *cfg), demo, o)

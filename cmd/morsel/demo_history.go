@@ -184,9 +184,8 @@ func playDemoHistory(ctx context.Context, e *env, cfg Config, pool *pgxpool.Pool
 // later than end.
 func (p *demoPlayer) next(ctx context.Context, t, end time.Time) time.Time {
 	next := end
-	var job *time.Time
-	if err := p.pool.QueryRow(ctx, `SELECT min(scheduled_at) FROM river_job WHERE state IN ('scheduled', 'retryable')`).Scan(&job); err == nil && job != nil {
-		next = minTime(next, *job)
+	if job, ok, err := p.sched.NextDue(ctx); err == nil && ok {
+		next = minTime(next, job)
 	}
 	if len(p.pending) > 0 {
 		next = minTime(next, p.pending[0].at)
@@ -241,9 +240,7 @@ func (p *demoPlayer) settle(ctx context.Context) error {
 		if _, err := p.sched.ReleaseDue(ctx, now); err != nil {
 			return err
 		}
-		var busy int
-		err := p.pool.QueryRow(ctx, `SELECT count(*) FROM river_job
-			WHERE state IN ('available', 'running') OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, now).Scan(&busy)
+		busy, err := p.sched.Busy(ctx, now)
 		if err != nil {
 			return err
 		}
@@ -267,68 +264,41 @@ func (p *demoPlayer) settle(ctx context.Context) error {
 // see looks at the messages the reps got since the last step and plans
 // what each does about them.
 func (p *demoPlayer) see(ctx context.Context) error {
-	rows, err := p.pool.Query(ctx, `
-		SELECT m.id, m.rep_id, m.purpose, coalesce(m.question, 0), m.sent_at, r.phone, coalesce(k.token, ''),
-			coalesce(l.id, 0), coalesce(l.kind, ''), coalesce(l.video_seconds, 0)
-		FROM messages m
-		JOIN reps r ON r.id = m.rep_id
-		LEFT JOIN assignments a ON a.id = m.assignment_id
-		LEFT JOIN course_lessons l ON l.id = a.lesson_id
-		LEFT JOIN lesson_links k ON k.assignment_id = m.assignment_id
-		WHERE m.org_id = $1 AND m.direction = 'outbound' AND m.status IN ('sent', 'delivered')
-			AND m.purpose IN ('lesson', 'question') AND m.sent_at >= $2
-		ORDER BY m.id`, p.org.ID, p.seenTo.Add(-time.Minute))
+	ms, err := p.store.ReceivedSince(ctx, p.org.ID, p.seenTo.Add(-time.Minute))
 	if err != nil {
-		return fmt.Errorf("demo history: read the messages: %w", err)
+		return fmt.Errorf("demo history: %w", err)
 	}
 	p.seenTo = p.clock.Now()
-	type seen struct {
-		id, rep      int64
-		purpose      string
-		question     int
-		sent         time.Time
-		phone, token string
-		lesson       int64
-		kind         string
-		videoSeconds int
-	}
-	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (seen, error) {
-		var s seen
-		return s, r.Scan(&s.id, &s.rep, &s.purpose, &s.question, &s.sent, &s.phone, &s.token, &s.lesson, &s.kind, &s.videoSeconds)
-	})
-	if err != nil {
-		return fmt.Errorf("demo history: read the messages: %w", err)
-	}
 	for _, m := range ms {
-		if p.handled[m.id] || p.stopped[m.rep] {
+		if p.handled[m.MessageID] || p.stopped[m.RepID] {
 			continue
 		}
-		p.handled[m.id] = true
-		pr := p.persona[m.rep]
-		at := m.sent.Add(time.Duration(p.rng.Int64N(int64(pr.delay)+1)) + time.Minute)
+		p.handled[m.MessageID] = true
+		pr := p.persona[m.RepID]
+		at := m.SentAt.Add(time.Duration(p.rng.Int64N(int64(pr.delay)+1)) + time.Minute)
 		if pr.optOut && p.rng.IntN(6) == 0 {
-			p.stopped[m.rep] = true
-			p.later(at, func(ctx context.Context) error { return p.reply(ctx, m.phone, "STOP") })
+			p.stopped[m.RepID] = true
+			p.later(at, func(ctx context.Context) error { return p.reply(ctx, m.Phone, "STOP") })
 			continue
 		}
 		if p.rng.Float64() >= pr.doProb {
 			continue
 		}
 		switch {
-		case m.purpose == string(lessons.PurposeQuestion):
+		case m.Purpose == lessons.PurposeQuestion:
 			choice := 0
-			if q := p.answers[m.lesson]; m.question < len(q) {
-				choice = q[m.question]
+			if q := p.answers[m.LessonID]; m.Question < len(q) {
+				choice = q[m.Question]
 				if p.rng.IntN(5) == 0 { // one answer in five is wrong
 					choice = (choice + 1) % 2
 				}
 			}
-			p.later(at, func(ctx context.Context) error { return p.reply(ctx, m.phone, lessons.ChoiceLetter(choice)) })
-		case m.token != "" && m.kind == string(lessons.KindVideo):
-			p.later(at, func(ctx context.Context) error { return p.watch(ctx, m.token, m.videoSeconds) })
-		case m.token != "":
+			p.later(at, func(ctx context.Context) error { return p.reply(ctx, m.Phone, lessons.ChoiceLetter(choice)) })
+		case m.Token != "" && m.Kind == lessons.KindVideo:
+			p.later(at, func(ctx context.Context) error { return p.watch(ctx, m.Token, m.VideoSeconds) })
+		case m.Token != "":
 			p.later(at, func(ctx context.Context) error {
-				_, err := p.store.OpenLesson(ctx, m.token)
+				_, err := p.store.OpenLesson(ctx, m.Token)
 				return err
 			})
 		}
@@ -386,18 +356,7 @@ func (p *demoPlayer) watch(ctx context.Context, token string, seconds int) error
 // with a lesson sent and not done: the phone simulator shows traffic as
 // soon as the app serves.
 func (p *demoPlayer) nudgeSoon(ctx context.Context) error {
-	rows, err := p.pool.Query(ctx, `
-		SELECT a.id FROM assignments a
-		JOIN enrollments e ON e.id = a.enrollment_id
-		JOIN reps r ON r.id = e.rep_id
-		WHERE e.org_id = $1 AND a.status = 'sent' AND e.status = 'active' AND r.status = 'active'
-			AND r.opted_out_at IS NULL AND r.phone_invalid_at IS NULL
-			AND NOT EXISTS (SELECT FROM messages m WHERE m.assignment_id = a.id AND m.purpose = 'nudge')
-		ORDER BY a.id LIMIT $2`, p.org.ID, demoNudges)
-	if err != nil {
-		return fmt.Errorf("demo nudges: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	ids, err := p.store.Unnudged(ctx, p.org.ID, demoNudges)
 	if err != nil {
 		return fmt.Errorf("demo nudges: %w", err)
 	}

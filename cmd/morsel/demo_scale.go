@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/morselhq/morsel/lessons"
@@ -62,7 +63,7 @@ func demoScale(ctx context.Context, e *env, cfg Config, o scaleOptions) error {
 	// The accounts share the password printed below: a costly hash would only
 	// slow the load down.
 	store := lessons.NewStore(pool, lessons.StoreConfig{PasswordCost: bcrypt.MinCost})
-	s, st, err := generateScale(ctx, e, store, ch, o)
+	s, st, err := generateScale(ctx, e, pool, store, ch, o)
 	if err != nil {
 		return err
 	}
@@ -83,8 +84,9 @@ type scaleStats struct {
 	written, rolled time.Duration
 }
 
-// generateScale creates the organisation, writes its history and rolls it up.
-func generateScale(ctx context.Context, e *env, store *lessons.Store, ch driver.Conn, o scaleOptions) (scaleOrg, scaleStats, error) {
+// generateScale creates the organisation, writes its history and rolls it up
+// (from the events and the facts in pool, store's database).
+func generateScale(ctx context.Context, e *env, pool *pgxpool.Pool, store *lessons.Store, ch driver.Conn, o scaleOptions) (scaleOrg, scaleStats, error) {
 	var st scaleStats
 	start := time.Now()
 	s, err := scaleSetup(ctx, e, store, o)
@@ -99,7 +101,7 @@ func generateScale(ctx context.Context, e *env, store *lessons.Store, ch driver.
 	for i, r := range s.reps {
 		ids[i] = r.id
 	}
-	err = tracking.RollUpOrg(ctx, store.Pool(), ch, s.org.ID, ids, func(done int) {
+	err = tracking.RollUpOrg(ctx, pool, ch, s.org.ID, ids, func(done int) {
 		fmt.Fprintf(e.stderr, "\rrolling up: %d of %d reps", done, len(ids))
 	})
 	fmt.Fprintln(e.stderr)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"go/build"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +42,45 @@ func TestPackageEdges(t *testing.T) {
 				if strings.HasPrefix(imp, f) {
 					t.Errorf("%s imports %s: it must know nothing of HTTP, River or templ", pkg, imp)
 				}
+			}
+		}
+	}
+}
+
+// SQL has a home: the tables of migrations/postgres are read and written by
+// lessons and tracking, which own them; web, scheduler and the command wiring
+// call their methods. (The benchmarks, like the tests, look at the tables
+// directly to measure what was stored.)
+func TestSQLHome(t *testing.T) {
+	t.Parallel()
+	var tables []string
+	files, err := filepath.Glob(filepath.Join("..", "..", "migrations", "postgres", "*.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Postgres migrations found: %v", err)
+	}
+	create := regexp.MustCompile(`(?i)CREATE TABLE (?:IF NOT EXISTS )?([a-z_]+)`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range create.FindAllStringSubmatch(string(b), -1) {
+			tables = append(tables, m[1])
+		}
+	}
+	use := regexp.MustCompile(`\b(?:FROM|JOIN|INTO|UPDATE)\s+(` + strings.Join(tables, "|") + `)\b`)
+	for _, pkg := range []string{"web", "scheduler", "cmd/morsel"} {
+		p, err := build.ImportDir(filepath.Join("..", "..", pkg), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", pkg, err)
+		}
+		for _, name := range p.GoFiles {
+			b, err := os.ReadFile(filepath.Join(p.Dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range use.FindAllStringSubmatch(string(b), -1) {
+				t.Errorf("%s/%s uses the table %s (%q): its SQL belongs in the package that owns it", pkg, name, m[1], m[0])
 			}
 		}
 	}

@@ -47,9 +47,10 @@ type DashboardOptions struct {
 // Demo is `morsel demo --org-slug`'s generator of organisations at scale,
 // whose managers and admins bench dashboard signs in as.
 type Demo struct {
-	// Generate creates the organisation slug in store, with reps reps and
-	// about events events of history in ch, drawn from seed, and rolls it up.
-	Generate func(ctx context.Context, store *lessons.Store, ch driver.Conn, slug string, reps, events int, seed uint64) error
+	// Generate creates the organisation slug in store (whose database is
+	// pool's), with reps reps and about events events of history in ch, drawn
+	// from seed, and rolls it up.
+	Generate func(ctx context.Context, pool *pgxpool.Pool, store *lessons.Store, ch driver.Conn, slug string, reps, events int, seed uint64) error
 	// Password is the password of its users.
 	Password string
 }
@@ -115,7 +116,7 @@ func Dashboard(ctx context.Context, e Env, demo Demo, o DashboardOptions) (*Dash
 		db.store = lessons.NewStore(db.pool, lessons.StoreConfig{PasswordCost: 4})
 		slug = "bench-dash-" + strconv.FormatInt(time.Now().UnixNano(), 10)
 		fmt.Fprintf(e.Stderr, "bench dashboard: generating %s: %d reps, %d events\n", slug, o.Reps, o.Events)
-		if err := demo.Generate(ctx, db.store, ch, slug, o.Reps, o.Events, 1); err != nil {
+		if err := demo.Generate(ctx, db.pool, db.store, ch, slug, o.Reps, o.Events, 1); err != nil {
 			return nil, err
 		}
 	}
