@@ -456,7 +456,7 @@ func TestLessonAnswer(t *testing.T) {
 type replyInbox struct{ store *lessons.Store }
 
 func (i replyInbox) Receive(ctx context.Context, in lessons.InboundSMS) error {
-	return pgx.BeginFunc(ctx, i.store.Pool(), func(tx pgx.Tx) error {
+	return i.store.InTx(ctx, func(tx pgx.Tx) error {
 		id, isNew, err := i.store.RecordInbound(ctx, tx, in)
 		if err != nil || !isNew {
 			return err
