@@ -31,7 +31,9 @@ func appendRepFacts(ctx context.Context, tx pgx.Tx, now time.Time, repIDs ...int
 	}
 	rows, err := tx.Query(ctx, `
 		SELECT r.id, r.org_id, coalesce(r.team_id, 0), coalesce(t.name, ''), r.status, r.name, r.phone, r.email, r.time_zone,
-			r.opted_out_at IS NOT NULL, r.phone_invalid_at IS NOT NULL, `+factVersion+`
+			r.opted_out_at IS NOT NULL, r.phone_invalid_at IS NOT NULL,
+			ARRAY(SELECT DISTINCT t FROM notes n, unnest(n.tags) t WHERE n.rep_id = r.id AND n.deleted_at IS NULL ORDER BY t),
+			`+factVersion+`
 		FROM reps r LEFT JOIN teams t ON t.id = r.team_id
 		WHERE r.id = ANY($1) ORDER BY r.id`, repIDs)
 	if err != nil {
@@ -41,7 +43,7 @@ func appendRepFacts(ctx context.Context, tx pgx.Tx, now time.Time, repIDs ...int
 		var f tracking.RepFacts
 		var version int64
 		err := row.Scan(&f.RepID, &f.OrgID, &f.TeamID, &f.Team, &f.Status, &f.Name, &f.Phone, &f.Email, &f.TimeZone,
-			&f.OptedOut, &f.PhoneInvalid, &version)
+			&f.OptedOut, &f.PhoneInvalid, &f.Tags, &version)
 		f.Version = uint64(version)
 		return f.Event(now), err
 	})

@@ -35,7 +35,10 @@ type Org struct {
 	// SegmentPrice is what one SMS segment costs the organisation, for the
 	// course editor's cost figures.
 	SegmentPrice Price
-	CreatedAt    time.Time
+	// TimeZone is an IANA zone: where the reports' weeks and months start.
+	// "" on creation: UTC.
+	TimeZone  string
+	CreatedAt time.Time
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -52,6 +55,11 @@ func (o Org) Validate() error {
 	if o.SMSFrom != "" && o.SMSMessagingServiceSID != "" {
 		d = append(d, errs.Detail{Path: "sms_from", Message: "give a From number or a messaging service, not both"})
 	}
+	if o.TimeZone != "" {
+		if _, err := Location(o.TimeZone); err != nil {
+			d = append(d, errs.Detail{Path: "time_zone", Message: fmt.Sprintf("%q is not an IANA time zone such as Europe/London", o.TimeZone)})
+		}
+	}
 	if d != nil {
 		return errs.InvalidInput("the organisation is not valid", d)
 	}
@@ -64,11 +72,12 @@ func (s *Store) CreateOrg(ctx context.Context, o Org) (Org, error) {
 		return Org{}, err
 	}
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO organisations (slug, name, sms_from, sms_messaging_service_sid, help_text, twilio_advanced_opt_out)
-		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), coalesce(nullif($5, ''), 'Morsel training messages. Reply STOP to opt out.'), $6)
-		RETURNING id, help_text, created_at, sms_segment_price_micros, sms_currency`,
-		o.Slug, strings.TrimSpace(o.Name), o.SMSFrom, o.SMSMessagingServiceSID, o.HelpText, o.AdvancedOptOut,
-	).Scan(&o.ID, &o.HelpText, &o.CreatedAt, &o.SegmentPrice.Micros, &o.SegmentPrice.Currency)
+		INSERT INTO organisations (slug, name, sms_from, sms_messaging_service_sid, help_text, twilio_advanced_opt_out, time_zone)
+		VALUES ($1, $2, nullif($3, ''), nullif($4, ''), coalesce(nullif($5, ''), 'Morsel training messages. Reply STOP to opt out.'), $6,
+			coalesce(nullif($7, ''), 'UTC'))
+		RETURNING id, help_text, created_at, sms_segment_price_micros, sms_currency, time_zone`,
+		o.Slug, strings.TrimSpace(o.Name), o.SMSFrom, o.SMSMessagingServiceSID, o.HelpText, o.AdvancedOptOut, o.TimeZone,
+	).Scan(&o.ID, &o.HelpText, &o.CreatedAt, &o.SegmentPrice.Micros, &o.SegmentPrice.Currency, &o.TimeZone)
 	if err != nil {
 		return Org{}, dbError(err, fmt.Sprintf("organisation %q", o.Slug))
 	}
@@ -76,13 +85,43 @@ func (s *Store) CreateOrg(ctx context.Context, o Org) (Org, error) {
 }
 
 const orgColumns = `id, slug, name, coalesce(sms_from, ''), coalesce(sms_messaging_service_sid, ''), help_text,
-	twilio_advanced_opt_out, created_at, sms_segment_price_micros, sms_currency`
+	twilio_advanced_opt_out, created_at, sms_segment_price_micros, sms_currency, time_zone`
 
 func scanOrg(row pgx.Row) (Org, error) {
 	var o Org
 	err := row.Scan(&o.ID, &o.Slug, &o.Name, &o.SMSFrom, &o.SMSMessagingServiceSID, &o.HelpText, &o.AdvancedOptOut, &o.CreatedAt,
-		&o.SegmentPrice.Micros, &o.SegmentPrice.Currency)
+		&o.SegmentPrice.Micros, &o.SegmentPrice.Currency, &o.TimeZone)
 	return o, err
+}
+
+// SetOrgTimeZone changes where the organisation's reports' weeks and months
+// start; zone is an IANA name.
+func (s *Store) SetOrgTimeZone(ctx context.Context, orgID int64, zone string) error {
+	if _, err := Location(zone); err != nil || zone == "" {
+		return errs.InvalidInput("the time zone is not valid", []errs.Detail{{Path: "time_zone",
+			Message: fmt.Sprintf("%q is not an IANA time zone such as Europe/London", zone)}})
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE organisations SET time_zone = $2 WHERE id = $1`, orgID, zone)
+	if err != nil {
+		return dbError(err, "organisation")
+	}
+	if tag.RowsAffected() == 0 {
+		return errs.Errorf(errs.NotFound, "organisation %d not found", orgID)
+	}
+	return nil
+}
+
+// OrgLocation is the organisation's time zone, loaded (UTC if it has none
+// that loads).
+func (s *Store) OrgLocation(ctx context.Context, orgID int64) (*time.Location, error) {
+	var zone string
+	if err := s.pool.QueryRow(ctx, `SELECT time_zone FROM organisations WHERE id = $1`, orgID).Scan(&zone); err != nil {
+		return nil, dbError(err, "organisation")
+	}
+	if loc, err := Location(zone); err == nil {
+		return loc, nil
+	}
+	return time.UTC, nil
 }
 
 // OrgBySlug returns the organisation with the slug, or a NotFound error.

@@ -31,6 +31,8 @@ type RepFacts struct {
 	TimeZone     string `json:"time_zone"`
 	OptedOut     bool   `json:"opted_out"`
 	PhoneInvalid bool   `json:"phone_invalid"` // the provider said the number cannot take SMS
+	// Tags are the #tags of the notes on the rep, sorted, each once.
+	Tags []string `json:"tags,omitempty"`
 	// Version orders a rep's facts: the newest wins. 0: the time of writing.
 	Version uint64 `json:"-"`
 }
@@ -97,7 +99,7 @@ func isFact(kind string) bool { return kind == KindRepChanged || kind == KindEnr
 // The facts tables' columns, spelled out: ClickHouse 18.16 needs them.
 const (
 	insertRepFacts = `INSERT INTO reps (org_id, rep_id, team_id, status, team_name, name, phone, email, time_zone,
-		opted_out, phone_invalid, version, deleted)`
+		opted_out, phone_invalid, tags, version, deleted)`
 	insertEnrollmentFacts = `INSERT INTO enrollments (org_id, rep_id, enrollment_id, course_id, course_version_id,
 		course_title, status, enrolled_at, due_on, lessons_total, segments_total, version, deleted)`
 )
@@ -122,7 +124,7 @@ func SyncReps(ctx context.Context, ch driver.Conn, reps []RepFacts) error {
 			version = now
 		}
 		if err := batch.Append(uint64(r.OrgID), uint64(r.RepID), uint64(r.TeamID), r.Status, r.Team, r.Name, r.Phone, r.Email,
-			r.TimeZone, boolByte(r.OptedOut), boolByte(r.PhoneInvalid), version, uint8(0)); err != nil {
+			r.TimeZone, boolByte(r.OptedOut), boolByte(r.PhoneInvalid), nonNil(r.Tags), version, uint8(0)); err != nil {
 			batch.Abort()
 			return fmt.Errorf("sync reps to clickhouse: %w", err)
 		}
@@ -189,6 +191,24 @@ func writeFacts(ctx context.Context, ch driver.Conn, events []Event) error {
 		return err
 	}
 	return syncEnrollments(ctx, ch, enrollments)
+}
+
+// nonNil is s, or an empty slice for nil: ClickHouse's arrays are never
+// NULL.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// nilIfEmpty is s, or nil when it is empty: what a fact read back from
+// ClickHouse compares equal to one read from its JSON.
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func boolByte(b bool) uint8 {

@@ -17,7 +17,8 @@ import (
 type EnrollmentProgress struct {
 	OrgID, TeamID, RepID, EnrollmentID, CourseID int64
 	CourseTitle, Team, Name                      string
-	RepStatus                                    string // the rep's: "active" or "removed"
+	Tags                                         []string // the rep's, sorted; nil: none
+	RepStatus                                    string   // the rep's: "active" or "removed"
 	OptedOut, PhoneInvalid                       bool
 	Status                                       string    // the enrollment's: "active", "completed" or "cancelled"
 	EnrolledAt                                   time.Time // when it started
@@ -64,7 +65,7 @@ func composeProgress(reps map[int64]RepFacts, enrollments []EnrollmentFacts, pro
 			continue
 		}
 		p := EnrollmentProgress{OrgID: e.OrgID, TeamID: r.TeamID, RepID: e.RepID, EnrollmentID: e.EnrollmentID, CourseID: e.CourseID,
-			CourseTitle: e.CourseTitle, Team: r.Team, Name: r.Name, RepStatus: r.Status, OptedOut: r.OptedOut, PhoneInvalid: r.PhoneInvalid,
+			CourseTitle: e.CourseTitle, Team: r.Team, Name: r.Name, Tags: nilIfEmpty(r.Tags), RepStatus: r.Status, OptedOut: r.OptedOut, PhoneInvalid: r.PhoneInvalid,
 			Status: e.Status, EnrolledAt: e.EnrolledAt.UTC(), DueAt: dueAt(e.DueOn, r.TimeZone), Lessons: e.Lessons, Segments: e.Segments}
 		var lastDone time.Time
 		for _, a := range byEnrollment[e.EnrollmentID] {
@@ -244,7 +245,7 @@ func readRepFacts(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int
 	rows, err := ch.Query(ctx, `
 		SELECT rep_id, argMax(team_id, version), argMax(status, version), argMax(team_name, version), argMax(name, version),
 			argMax(phone, version), argMax(email, version), argMax(time_zone, version), argMax(opted_out, version),
-			argMax(phone_invalid, version)
+			argMax(phone_invalid, version), argMax(tags, version)
 		FROM reps WHERE org_id = ? AND rep_id IN (`+idList(repIDs)+`) AND deleted = 0
 		GROUP BY rep_id`, uint64(orgID))
 	if err != nil {
@@ -256,10 +257,11 @@ func readRepFacts(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int
 		var rep, team uint64
 		var optedOut, invalid uint8
 		f := RepFacts{OrgID: orgID}
-		if err := rows.Scan(&rep, &team, &f.Status, &f.Team, &f.Name, &f.Phone, &f.Email, &f.TimeZone, &optedOut, &invalid); err != nil {
+		if err := rows.Scan(&rep, &team, &f.Status, &f.Team, &f.Name, &f.Phone, &f.Email, &f.TimeZone, &optedOut, &invalid, &f.Tags); err != nil {
 			return nil, fmt.Errorf("read rep facts: %w", err)
 		}
 		f.RepID, f.TeamID, f.OptedOut, f.PhoneInvalid = int64(rep), int64(team), optedOut == 1, invalid == 1
+		f.Tags = nilIfEmpty(f.Tags)
 		out[f.RepID] = f
 	}
 	if err := rows.Err(); err != nil {
@@ -335,7 +337,7 @@ func storedKeys(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64
 const insertEnrollmentProgressSQL = `INSERT INTO enrollment_progress (org_id, team_id, rep_id, enrollment_id, course_id,
 	course_title, team_name, name, rep_status, opted_out, phone_invalid, status, enrolled_at, due_at, lessons_total,
 	lessons_sent, lessons_opened, lessons_done, answers, correct, segments_total, segments_watched, completed_at,
-	last_activity_at, oldest_open_sent_at, version, deleted)`
+	last_activity_at, oldest_open_sent_at, tags, version, deleted)`
 
 func insertEnrollmentProgress(ctx context.Context, ch driver.Conn, orgID int64, rows []EnrollmentProgress, gone []progressKey, version uint64) error {
 	if len(rows)+len(gone) == 0 {
@@ -350,7 +352,7 @@ func insertEnrollmentProgress(ctx context.Context, ch driver.Conn, orgID int64, 
 			p.CourseTitle, p.Team, p.Name, p.RepStatus, boolByte(p.OptedOut), boolByte(p.PhoneInvalid), p.Status,
 			p.EnrolledAt.UTC(), p.DueAt.UTC(), uint32(p.Lessons), uint32(p.Sent), uint32(p.Opened), uint32(p.Done),
 			uint32(p.Answers), uint32(p.Correct), uint32(p.Segments), uint32(p.Watched), p.CompletedAt.UTC(),
-			p.LastActivityAt.UTC(), p.OldestOpenSentAt.UTC(), version, deleted)
+			p.LastActivityAt.UTC(), p.OldestOpenSentAt.UTC(), nonNil(p.Tags), version, deleted)
 	}
 	for _, p := range rows {
 		err = cmp.Or(err, add(p, 0))
@@ -486,7 +488,7 @@ func StoredRepProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs 
 	rows, err := ch.Query(ctx, `
 		SELECT team_id, rep_id, enrollment_id, course_id, course_title, team_name, name, rep_status, opted_out, phone_invalid,
 			status, enrolled_at, due_at, lessons_total, lessons_sent, lessons_opened, lessons_done, answers, correct,
-			segments_total, segments_watched, completed_at, last_activity_at, oldest_open_sent_at
+			segments_total, segments_watched, completed_at, last_activity_at, oldest_open_sent_at, tags
 		FROM enrollment_progress FINAL WHERE org_id = ? AND deleted = 0`+reps+`
 		ORDER BY rep_id, enrollment_id`, uint64(orgID))
 	if err != nil {
@@ -501,7 +503,7 @@ func StoredRepProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs 
 		p := EnrollmentProgress{OrgID: orgID}
 		if err := rows.Scan(&team, &rep, &enrollment, &course, &p.CourseTitle, &p.Team, &p.Name, &p.RepStatus, &optedOut, &invalid,
 			&p.Status, &p.EnrolledAt, &p.DueAt, &lessons, &sent, &opened, &done, &answers, &correct, &segments, &watched,
-			&p.CompletedAt, &p.LastActivityAt, &p.OldestOpenSentAt); err != nil {
+			&p.CompletedAt, &p.LastActivityAt, &p.OldestOpenSentAt, &p.Tags); err != nil {
 			return nil, nil, fmt.Errorf("read enrollment progress: %w", err)
 		}
 		p.TeamID, p.RepID, p.EnrollmentID, p.CourseID = int64(team), int64(rep), int64(enrollment), int64(course)
@@ -510,6 +512,7 @@ func StoredRepProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs 
 		p.Answers, p.Correct, p.Segments, p.Watched = int(answers), int(correct), int(segments), int(watched)
 		p.EnrolledAt, p.DueAt, p.CompletedAt = zeroTime(p.EnrolledAt), zeroTime(p.DueAt), zeroTime(p.CompletedAt)
 		p.LastActivityAt, p.OldestOpenSentAt = zeroTime(p.LastActivityAt), zeroTime(p.OldestOpenSentAt)
+		p.Tags = nilIfEmpty(p.Tags)
 		progress = append(progress, p)
 	}
 	if err := rows.Err(); err != nil {

@@ -9,14 +9,18 @@ import (
 	"github.com/morselhq/morsel/web/pages"
 )
 
-// breakdown answers GET /reports/breakdown?by=team|course|cohort&period=week|month
+// breakdown answers GET /reports/breakdown?by=team|manager|course|cohort|tag&period=week|month
 // (by team and month when left out).
 func (s *Server) breakdown(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
 	b, err := s.breakdownOf(ctx, r, v, rep)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, pages.Breakdown(pages.BreakdownPage{Dash: s.dash(v, "Breakdowns", "breakdown"), Breakdown: b}))
+	d := s.dash(v, "Breakdowns", "breakdown")
+	if err := s.tagScope(ctx, &d, v.user.OrgID, r); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, pages.Breakdown(pages.BreakdownPage{Dash: d, Breakdown: b}))
 	return nil
 }
 
@@ -28,7 +32,7 @@ func (s *Server) breakdownOf(ctx context.Context, r *http.Request, v viewer, rep
 		by = reports.DimTeam
 	}
 	if !slices.Contains(reports.Dimensions, by) {
-		return reports.Breakdown{}, badParam{"by", string(by), "team, manager, course or cohort"}
+		return reports.Breakdown{}, badParam{"by", string(by), "team, manager, course, cohort or tag"}
 	}
 	period := reports.Period(q.Get("period"))
 	if period == "" {
@@ -37,12 +41,15 @@ func (s *Server) breakdownOf(ctx context.Context, r *http.Request, v viewer, rep
 	if period != reports.Week && period != reports.Month {
 		return reports.Breakdown{}, badParam{"period", string(period), "week or month"}
 	}
-	var managers map[int64][]string
+	bq := reports.BreakdownQuery{By: by, Period: period}
+	var err error
+	if bq.Location, err = s.store.OrgLocation(ctx, v.user.OrgID); err != nil {
+		return reports.Breakdown{}, err
+	}
 	if by == reports.DimManager {
-		var err error
-		if managers, err = s.store.TeamManagers(ctx, v.user.OrgID); err != nil {
+		if bq.Managers, err = s.store.TeamManagers(ctx, v.user.OrgID); err != nil {
 			return reports.Breakdown{}, err
 		}
 	}
-	return rep.Breakdown(ctx, v.scope, by, period, managers)
+	return rep.Breakdown(ctx, v.scope, bq)
 }

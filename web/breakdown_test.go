@@ -89,7 +89,7 @@ func TestBreakdown(t *testing.T) {
 
 	res := b.get("/reports/breakdown?by=region", b.admin)
 	require.Equal(t, http.StatusBadRequest, res.status)
-	require.Contains(t, string(res.body), "team, manager, course or cohort")
+	require.Contains(t, string(res.body), "team, manager, course, cohort or tag")
 	require.Equal(t, http.StatusBadRequest, b.get("/reports/breakdown?period=year", b.admin).status)
 	require.Equal(t, http.StatusSeeOther, b.get("/reports/breakdown", "").status)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
 	"github.com/morselhq/morsel/tracking/reports"
 	"github.com/morselhq/morsel/web/pages"
 )
@@ -32,13 +33,43 @@ var dashboardRoles = []lessons.Role{lessons.RoleAdmin, lessons.RoleManager, less
 // scope, and the teams they may pick (those a manager manages, else the
 // organisation's, read from Postgres once per request).
 type viewer struct {
-	user  lessons.User
-	scope reports.Scope
-	teams []pages.Option
+	user     lessons.User
+	scope    reports.Scope
+	teams    []pages.Option
+	mentions int // notes mentioning them, unseen
+}
+
+// tagged narrows v's scope to the reps with the request's ?tag= (every
+// one): each report counts those reps alone.
+func (v *viewer) tagged(r *http.Request) error {
+	tags, err := tagsParam(r.URL.Query())
+	if err == nil && len(tags) > 0 {
+		v.scope = v.scope.Tagged(tags...)
+	}
+	return err
+}
+
+// tagScope offers the organisation's most used tags to narrow a report page
+// at path to.
+func (s *Server) tagScope(ctx context.Context, d *pages.Dash, orgID int64, r *http.Request) error {
+	tags, err := s.store.Tags(ctx, orgID, "", filterTags)
+	if err != nil {
+		return err
+	}
+	ts := &pages.TagScope{Action: r.URL.Path, Keep: r.URL.Query()}
+	for _, t := range tags {
+		ts.Options = append(ts.Options, t.Tag)
+	}
+	d.TagScope = ts
+	return nil
 }
 
 func (s *Server) viewerOf(ctx context.Context, u lessons.User) (viewer, error) {
 	v := viewer{user: u, scope: reports.Scope{OrgID: u.OrgID, Contacts: u.Role != lessons.RoleTrainer}}
+	var err error
+	if v.mentions, err = s.store.UnseenMentions(ctx, u); err != nil {
+		return v, err
+	}
 	if u.Role == lessons.RoleManager {
 		v.scope.Teams = u.TeamIDs
 		for i, id := range u.TeamIDs {
@@ -61,7 +92,7 @@ func (s *Server) viewerOf(ctx context.Context, u lessons.User) (viewer, error) {
 // dash is the frame of a dashboard page for v.
 func (s *Server) dash(v viewer, title, nav string) pages.Dash {
 	return pages.Dash{Account: account(v.user), Title: title, Nav: nav, Script: htmxAsset.url, Simulator: s.simulator,
-		Now: s.store.Now(), Teams: v.teams}
+		Now: s.store.Now(), Teams: v.teams, Mentions: v.mentions, Tagged: v.scope.Tags()}
 }
 
 // dashboardError answers a failed dashboard request: 404 for what is not
@@ -105,6 +136,9 @@ func (s *Server) dashboardPage(fn func(ctx context.Context, w http.ResponseWrite
 		defer cancel()
 		v, err := s.viewerOf(ctx, u)
 		if err == nil {
+			err = v.tagged(r)
+		}
+		if err == nil {
 			err = fn(ctx, w, r, v, rep)
 		}
 		if err != nil {
@@ -145,6 +179,10 @@ func (s *Server) overview(ctx context.Context, w http.ResponseWriter, r *http.Re
 	return nil
 }
 
+// filterTags is how many of the organisation's most used tags the rep
+// table's filters offer.
+const filterTags = 20
+
 // repsState reads the rep table's state from the URL.
 func repsState(q url.Values, scope reports.Scope) (pages.RepsState, reports.TableQuery, error) {
 	var st pages.RepsState
@@ -169,6 +207,9 @@ func repsState(q url.Values, scope reports.Scope) (pages.RepsState, reports.Tabl
 		if st.Due, err = strconv.Atoi(v); err != nil || st.Due < 1 || st.Due > reports.MaxDueWithin {
 			return st, tq, badParam{"due", v, fmt.Sprintf("a number of days from 1 to %d", reports.MaxDueWithin)}
 		}
+	}
+	if st.Tags, err = tagsParam(q); err != nil {
+		return st, tq, err
 	}
 	if v := q.Get("sort"); v != "" {
 		if _, ok := reports.ParseColumn(v); !ok {
@@ -197,7 +238,30 @@ func repsState(q url.Values, scope reports.Scope) (pages.RepsState, reports.Tabl
 		}
 	}
 	tq.Team, tq.Course, tq.DueWithin, tq.Sort, tq.Desc = st.Team, st.Course, st.Due, reports.Column(st.Sort), st.Desc
+	tq.Tags = st.Tags
 	return st, tq, nil
+}
+
+// tagsParam reads ?tag= (any number, up to reports.MaxFilterTags; with or
+// without the #, a list of them comma- or space-separated too): the tags,
+// lower case, each once.
+func tagsParam(q url.Values) ([]string, error) {
+	var tags []string
+	for _, v := range q["tag"] {
+		for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+			tag := strings.ToLower(strings.TrimPrefix(t, "#"))
+			if parsed, _ := lessons.ParseNote("#" + tag); len(parsed) != 1 || parsed[0] != tag {
+				return nil, badParam{"tag", t, "a #tag: letters, digits, _ or -, with a letter"}
+			}
+			if !slices.Contains(tags, tag) {
+				tags = append(tags, tag)
+			}
+		}
+	}
+	if len(tags) > reports.MaxFilterTags {
+		return nil, badParam{"tag", strings.Join(tags, ","), fmt.Sprintf("at most %d tags", reports.MaxFilterTags)}
+	}
+	return tags, nil
 }
 
 // fragment says whether htmx asked for part of a page, to swap in place.
@@ -219,12 +283,16 @@ func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	p := pages.RepsPage{State: st, Page: page}
 	p.Dash = s.dash(v, "Reps", "reps")
+	p.Dash.Tagged = nil // the filters show them
 	courses, err := s.store.Courses(ctx, v.user.OrgID)
 	if err != nil {
 		return err
 	}
 	for _, c := range courses {
 		p.Courses = append(p.Courses, pages.Option{ID: c.ID, Name: c.Title})
+	}
+	if p.Tags, err = s.store.Tags(ctx, v.user.OrgID, "", filterTags); err != nil {
+		return err
 	}
 	if fragment(r) {
 		// The address bar gets the table's own URL, not the form's fields
@@ -264,6 +332,12 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil || id <= 0 {
 		return reports.ErrNotFound
 	}
+	return s.renderRep(ctx, w, r, v, rep, id, pages.NoteForm{}, http.StatusOK)
+}
+
+// renderRep answers with the rep's page, its notes form in the state given
+// (what was typed and why it was not saved), with the status.
+func (s *Server) renderRep(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports, id int64, form pages.NoteForm, status int) error {
 	older, err := olderParam(r.URL.Query())
 	if err != nil {
 		return err
@@ -313,9 +387,19 @@ func (s *Server) repPage(ctx context.Context, w http.ResponseWriter, r *http.Req
 			return err
 		}
 	}
+	p.Notes = pages.Notes{RepID: id, UserID: v.user.ID, Admin: v.user.Role == lessons.RoleAdmin, Form: form}
+	// The reports decided the rep is in scope; Postgres decides again for
+	// the notes, and a rep it does not show the user (their team changed a
+	// moment ago) has the page without notes.
+	switch p.Notes.Notes, err = s.store.RepNotes(ctx, v.user, id); {
+	case errs.CodeOf(err) == errs.NotFound:
+		p.Notes.Hidden = true
+	case err != nil:
+		return err
+	}
 	p.Notice = enrollmentNotice(r.URL.Query().Get("notice"))
 	p.Dash = s.dash(v, story.Rep.Name, "rep")
-	s.render(w, r, http.StatusOK, pages.Rep(p))
+	s.render(w, r, status, pages.Rep(p))
 	return nil
 }
 
@@ -350,6 +434,10 @@ func enrollmentNotice(kind string) string {
 		return "Resumed: the course goes on where it stopped."
 	case "cancelled":
 		return "Cancelled: the rep gets nothing more of the course."
+	case "note-saved":
+		return "Note saved."
+	case "note-deleted":
+		return "Note deleted. Its history stays on record."
 	}
 	return ""
 }

@@ -86,7 +86,7 @@ func (s *Server) repTableCSV(ctx context.Context, w http.ResponseWriter, r *http
 		return err
 	}
 	a := s.csvAnswer(w, "reps", []string{"name", "team", "course", "lessons_done", "lessons_total", "quiz_percent",
-		"video_percent", "last_activity", "due_on", "status"})
+		"video_percent", "last_activity", "due_on", "status", "tags"})
 	return a.finish(ctx, rep.EachRow(ctx, v.scope, tq, func(row reports.Row) error {
 		last := ""
 		if !row.LastActivity.IsZero() {
@@ -97,7 +97,7 @@ func (s *Server) repTableCSV(ctx context.Context, w http.ResponseWriter, r *http
 			due = d.Format("2006-01-02")
 		}
 		return a.write([]string{csvText(row.Name), csvText(row.Team), csvText(row.Course), strconv.Itoa(row.Done), strconv.Itoa(row.Lessons),
-			csvPercent(row.QuizPercent()), csvPercent(row.VideoPercent()), last, due, row.Status.Label()})
+			csvPercent(row.QuizPercent()), csvPercent(row.VideoPercent()), last, due, row.Status.Label(), csvText(hashTags(row.Tags))})
 	}))
 }
 
@@ -168,4 +168,16 @@ func csvText(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// hashTags writes tags as a note does: "#a #b".
+func hashTags(tags []string) string {
+	var b strings.Builder
+	for i, t := range tags {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString("#" + t)
+	}
+	return b.String()
 }

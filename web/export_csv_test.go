@@ -20,7 +20,7 @@ func TestRepTableCSV(t *testing.T) {
 	b := setupDashboard(t)
 	formula := `=HYPERLINK("http://evil.test","Click"), Jr.`
 	f := tracking.RepFacts{OrgID: b.org.ID, RepID: 107, TeamID: b.north, Team: "North", Status: "active", Name: formula,
-		Phone: "+12025550107", TimeZone: "UTC"}
+		Phone: "+12025550107", TimeZone: "UTC", Tags: []string{"needs-coaching", "vip"}}
 	e := tracking.EnrollmentFacts{OrgID: b.org.ID, RepID: 107, EnrollmentID: 1070, CourseID: dashCourse, CourseVersionID: 70,
 		CourseTitle: "Compliance", Status: "active", EnrolledAt: b.now.Add(-24 * time.Hour), DueOn: b.now.AddDate(0, 0, 9).Format("2006-01-02"),
 		Lessons: 2, Segments: 4}
@@ -34,10 +34,10 @@ func TestRepTableCSV(t *testing.T) {
 		records, err := csv.NewReader(strings.NewReader(string(res.body))).ReadAll()
 		require.NoError(t, err)
 		require.Equal(t, []string{"name", "team", "course", "lessons_done", "lessons_total", "quiz_percent", "video_percent",
-			"last_activity", "due_on", "status"}, records[0])
+			"last_activity", "due_on", "status", "tags"}, records[0])
 		var out []string
 		for _, r := range records[1:] {
-			require.Len(t, r, 10)
+			require.Len(t, r, 11)
 			out = append(out, r[0])
 		}
 		return out
@@ -49,7 +49,11 @@ func TestRepTableCSV(t *testing.T) {
 	require.Contains(t, string(res.body), `"'=HYPERLINK(""http://evil.test"",""Click""), Jr."`, "quoted as RFC 4180 says")
 	require.True(t, strings.HasSuffix(string(res.body), "\r\n"), "CRLF line ends")
 	require.Contains(t, string(res.body), "Ana Lopez,North,Compliance,2,2,100,0,")
-	require.Contains(t, string(res.body), ",Done\r\n")
+	require.Contains(t, string(res.body), ",Done,\r\n")
+	require.Contains(t, string(res.body), ",On track,#needs-coaching #vip\r\n", "the rep's tags")
+	require.Equal(t, []string{"'" + formula}, names(b.get("/dashboard/reps.csv?tag=vip&tag=%23Needs-Coaching", b.admin)), "filtered by tags")
+	require.Empty(t, names(b.get("/dashboard/reps.csv?tag=vip,other", b.admin)), "every tag must match")
+	require.Equal(t, http.StatusBadRequest, b.get("/dashboard/reps.csv?tag=%3Dcmd", b.admin).status, "a tag that is no tag")
 
 	require.Equal(t, []string{"'" + formula, "Ana Lopez", "Ben Loft", "Lola Kim"}, names(b.get("/dashboard/reps.csv", b.manager)),
 		"a manager's export has their teams only")

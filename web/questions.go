@@ -18,6 +18,9 @@ func (s *Server) questionReport(ctx context.Context, w http.ResponseWriter, r *h
 	if err != nil {
 		return err
 	}
+	if err := s.tagScope(ctx, &p.Dash, v.user.OrgID, r); err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, pages.Questions(p))
 	return nil
 }

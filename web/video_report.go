@@ -84,6 +84,9 @@ func (s *Server) videoReport(ctx context.Context, w http.ResponseWriter, r *http
 	p.Lessons = shown
 	p.Course = pages.Option{ID: course.ID, Name: course.Title}
 	p.Title = "Video lessons: " + course.Title
+	if err := s.tagScope(ctx, &p.Dash, v.user.OrgID, r); err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, pages.VideoReport(p))
 	return nil
 }

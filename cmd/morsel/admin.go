@@ -29,6 +29,7 @@ func init() {
 				fs.StringVar(&o.SMSMessagingServiceSID, "messaging-service-sid", "", "the organisation's messaging service (default: TWILIO_MESSAGING_SERVICE_SID)")
 				fs.StringVar(&o.HelpText, "help-text", "", "the answer to HELP")
 				fs.BoolVar(&o.AdvancedOptOut, "twilio-advanced-opt-out", false, "Twilio Advanced Opt-Out answers STOP/START/HELP: send no second confirmation")
+				fs.StringVar(&o.TimeZone, "time-zone", "UTC", "IANA time zone where the reports' weeks and months start, e.g. America/Chicago")
 				return func(ctx context.Context, e *env, _ []string) error {
 					store, done, err := openStore(ctx, *cfg)
 					if err != nil {
@@ -40,6 +41,31 @@ func init() {
 						return err
 					}
 					fmt.Fprintf(e.stdout, "created organisation %s (%s), id %d\n", o.Slug, o.Name, o.ID)
+					return nil
+				}
+			}},
+		command{name: "org set-time-zone", summary: "Change where an organisation's reports' weeks and months start",
+			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				cfg.databaseFlags(fs)
+				slug := fs.String("org", "", "the organisation's slug (required)")
+				zone := fs.String("time-zone", "", "IANA time zone, e.g. Europe/Paris (required)")
+				return func(ctx context.Context, e *env, _ []string) error {
+					if *slug == "" || *zone == "" {
+						return usageError{"--org and --time-zone are required"}
+					}
+					store, done, err := openStore(ctx, *cfg)
+					if err != nil {
+						return err
+					}
+					defer done()
+					o, err := store.OrgBySlug(ctx, *slug)
+					if err != nil {
+						return err
+					}
+					if err := store.SetOrgTimeZone(ctx, o.ID, *zone); err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "organisation %s: reports' periods start in %s\n", o.Slug, *zone)
 					return nil
 				}
 			}},

@@ -122,6 +122,9 @@ func demo(ctx context.Context, e *env, cfg Config, publicURL string) error {
 		if enrolled, err = playDemoHistory(ctx, e, cfg, pool, ch, org, required, second, teamIDs); err != nil {
 			return err
 		}
+		if err := demoNotes(ctx, store, org.ID, teams); err != nil {
+			return err
+		}
 	}
 	_, key, err := store.CreateAPIKey(ctx, org.ID, "demo")
 	if err != nil {
@@ -178,4 +181,44 @@ func demoCourse(ctx context.Context, store *lessons.Store, orgID int64, spec les
 		}
 	}
 	return store.SaveCourse(ctx, orgID, spec, true)
+}
+
+// demoNotes has each manager leave notes on a few reps of their first team,
+// with tags and a mention of the trainer: the rep table's tag filter, the
+// breakdown by tag and the trainer's mentions have something to show.
+func demoNotes(ctx context.Context, store *lessons.Store, orgID int64, teams []lessons.Team) error {
+	texts := []string{
+		"Called her about the pricing quiz, #needs-coaching. @tess can you send the objection-handling video again?",
+		"Strong first week, #top-performer and a natural on the phone.",
+		"Started late after the holidays, #new-hire #needs-coaching",
+		"Asked for the compliance script in Spanish, #spanish",
+	}
+	for _, l := range demoLogins {
+		if l.role != lessons.RoleManager {
+			continue
+		}
+		u, err := store.Authenticate(ctx, l.email, l.password)
+		if err != nil {
+			return fmt.Errorf("demo notes: %w", err)
+		}
+		var team int64
+		for _, t := range teams {
+			if t.Name == l.teams[0] {
+				team = t.ID
+			}
+		}
+		reps, err := store.Reps(ctx, orgID, lessons.RepFilter{TeamID: team, Limit: 12})
+		if err != nil {
+			return fmt.Errorf("demo notes: %w", err)
+		}
+		for i, r := range reps {
+			if i%3 != 0 {
+				continue
+			}
+			if _, err := store.AddNote(ctx, u, r.ID, texts[(i/3)%len(texts)]); err != nil {
+				return fmt.Errorf("demo note on rep %d: %w", r.ID, err)
+			}
+		}
+	}
+	return nil
 }

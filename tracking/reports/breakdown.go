@@ -18,16 +18,21 @@ const (
 	DimCourse  Dimension = "course"
 	DimManager Dimension = "manager" // each manager of the rep's team; NoManager for a team without
 	DimCohort  Dimension = "cohort"  // the period the enrollment started in
+	DimTag     Dimension = "tag"     // each #tag of the notes on the rep; NoTag for a rep without
 )
 
 // Dimensions lists the dimensions, as the page offers them.
-var Dimensions = []Dimension{DimTeam, DimManager, DimCourse, DimCohort}
+var Dimensions = []Dimension{DimTeam, DimManager, DimCourse, DimCohort, DimTag}
 
-// NoManager labels the row of the teams that no manager manages.
-const NoManager = "No manager"
+// NoManager labels the row of the teams that no manager manages, NoTag
+// that of the reps without a tag.
+const (
+	NoManager = "No manager"
+	NoTag     = "No tag"
+)
 
 // Period is the length of a breakdown's periods: a calendar week (from
-// Monday) or month, in UTC.
+// Monday) or month, in the organisation's time zone.
 type Period string
 
 // The periods.
@@ -36,10 +41,10 @@ const (
 	Month Period = "month"
 )
 
-// start returns the start of the period t is in.
-func (p Period) start(t time.Time) time.Time {
-	t = t.UTC()
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+// start returns the start of the period t is in, in loc.
+func (p Period) start(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 	if p == Month {
 		return day.AddDate(0, 0, 1-day.Day())
 	}
@@ -112,19 +117,34 @@ type Breakdown struct {
 	Total                BreakdownRow
 }
 
-// Breakdown counts the scope's enrollments by team, manager (managers names
-// the managers of each team; an enrollment counts for each manager of its
-// rep's team, once in the total), course or cohort (the period they started
-// in), from the same rows as the rep table and the overview: every group's
-// figures, and those of its enrollments that started in this period against
-// the previous one. Rows come in name order, cohorts newest first.
-func (r *Reports) Breakdown(ctx context.Context, s Scope, by Dimension, period Period, managers map[int64][]string) (Breakdown, error) {
+// BreakdownQuery is what a breakdown groups by, over which periods.
+type BreakdownQuery struct {
+	By     Dimension
+	Period Period
+	// Location is the organisation's time zone, where periods start; nil: UTC.
+	Location *time.Location
+	// Managers names the managers of each team, for DimManager.
+	Managers map[int64][]string
+}
+
+// Breakdown counts the scope's enrollments by team, manager (an enrollment
+// counts for each manager of its rep's team, once in the total), course,
+// cohort (the period they started in) or tag (an enrollment counts for each
+// tag of its rep, once in the total), from the same rows as the rep table
+// and the overview: every group's figures, and those of its enrollments that
+// started in this period against the previous one. Rows come in name order,
+// cohorts newest first.
+func (r *Reports) Breakdown(ctx context.Context, s Scope, q BreakdownQuery) (Breakdown, error) {
 	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
 		return Breakdown{}, err
 	}
-	now := r.now().UTC()
-	b := Breakdown{By: by, Period: period, ThisStart: period.start(now)}
+	by, period, managers, loc := q.By, q.Period, q.Managers, q.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	now := r.now()
+	b := Breakdown{By: by, Period: period, ThisStart: period.start(now, loc)}
 	b.PrevStart = period.before(b.ThisStart)
 	type groupKey struct {
 		id    int64 // a team's, a course's, a cohort's start (Unix)
@@ -136,7 +156,7 @@ func (r *Reports) Breakdown(ctx context.Context, s Scope, by Dimension, period P
 		if g == nil {
 			g = &BreakdownRow{ID: k.id, Label: label}
 			if by == DimCohort {
-				g.ID, g.Start = 0, time.Unix(k.id, 0).UTC()
+				g.ID, g.Start = 0, time.Unix(k.id, 0).In(loc)
 			}
 			groups[k] = g
 		}
@@ -161,13 +181,20 @@ func (r *Reports) Breakdown(ctx context.Context, s Scope, by Dimension, period P
 			for _, m := range names {
 				rows = append(rows, group(groupKey{label: m}, m))
 			}
+		case DimTag:
+			for _, t := range p.Tags {
+				rows = append(rows, group(groupKey{label: "#" + t}, "#"+t))
+			}
+			if len(p.Tags) == 0 {
+				rows = append(rows, group(groupKey{label: NoTag}, NoTag))
+			}
 		default:
-			start := period.start(p.EnrolledAt)
+			start := period.start(p.EnrolledAt, loc)
 			rows = append(rows, group(groupKey{id: start.Unix()}, start.Format("2 Jan 2006")))
 		}
 		for _, row := range append(rows, &b.Total) {
 			row.All.add(p.EnrollmentProgress, now)
-			switch started := p.EnrolledAt.UTC(); {
+			switch started := p.EnrolledAt; {
 			case !started.Before(b.ThisStart):
 				row.This.add(p.EnrollmentProgress, now)
 			case !started.Before(b.PrevStart):

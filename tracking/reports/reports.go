@@ -40,7 +40,20 @@ type Scope struct {
 	All      bool    // the whole organisation (admins, trainers)
 	Teams    []int64 // the teams they may pick: with All the organisation's, else those they manage (none: nothing)
 	Contacts bool    // phone numbers and email addresses may be shown
+	// tags narrows every report to the reps with each of these tags (Tagged).
+	tags []string
 }
+
+// Tagged is the scope narrowed to the reps that have every one of the tags
+// (lower case, without the #): any report read with it counts those reps
+// alone. No tags: s itself.
+func (s Scope) Tagged(tags ...string) Scope {
+	s.tags = tags
+	return s
+}
+
+// Tags are the tags the scope is narrowed to.
+func (s Scope) Tags() []string { return s.tags }
 
 // HasTeam says whether the team is in the scope.
 func (s Scope) HasTeam(id int64) bool {
@@ -162,6 +175,7 @@ func (r *Reports) query(ctx context.Context, what, sql string, args ...any) (dri
 type Row struct {
 	RepID, EnrollmentID, TeamID, CourseID int64
 	Name, Team, Course                    string
+	Tags                                  []string // the rep's #tags, without the #
 	Done, Lessons                         int
 	Answers, Correct                      int
 	Watched, Segments                     int
@@ -200,7 +214,7 @@ func (r Row) DueOn() (time.Time, bool) {
 // rowOf is the row a rep table shows of p, with its status at now.
 func rowOf(p *progressRow, now time.Time) Row {
 	return Row{RepID: p.RepID, EnrollmentID: p.EnrollmentID, TeamID: p.TeamID, CourseID: p.CourseID,
-		Name: p.Name, Team: p.Team, Course: p.CourseTitle, Done: p.Done, Lessons: p.Lessons,
+		Name: p.Name, Team: p.Team, Course: p.CourseTitle, Tags: p.Tags, Done: p.Done, Lessons: p.Lessons,
 		Answers: p.Answers, Correct: p.Correct, Watched: p.Watched, Segments: p.Segments,
 		LastActivity: p.LastActivityAt, DueAt: p.DueAt, Status: StatusOf(p.EnrollmentProgress, now)}
 }

@@ -94,7 +94,7 @@ func (sn *snapshot) scoped(s Scope, team int64, fn func(r *repRows, team int64))
 func (sn *snapshot) rows(s Scope, team int64, fn func(*progressRow)) {
 	sn.scoped(s, team, func(r *repRows, team int64) {
 		for i := range r.rows {
-			if p := &r.rows[i]; p.live && (team == 0 || p.TeamID == team) {
+			if p := &r.rows[i]; p.live && (team == 0 || p.TeamID == team) && hasAll(p.Tags, s.tags) {
 				fn(p)
 			}
 		}

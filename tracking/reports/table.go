@@ -94,7 +94,13 @@ type Filter struct {
 	Course    int64 // 0: every course
 	Status    *Status
 	DueWithin int // days; 0: any. Not done and due within so many days from now
+	// Tags keeps the reps that have every one of these tags (lower case,
+	// without the #); none: any rep.
+	Tags []string
 }
+
+// MaxFilterTags bounds Filter.Tags.
+const MaxFilterTags = 10
 
 // MaxDueWithin bounds Filter.DueWithin.
 const MaxDueWithin = 366
@@ -287,9 +293,21 @@ func (f Filter) keeps(p *progressRow, st Status, now time.Time) bool {
 		return false
 	case f.Status != nil && st != *f.Status:
 		return false
+	case len(f.Tags) > 0 && !hasAll(p.Tags, f.Tags):
+		return false
 	case f.DueWithin > 0:
 		due := unix(p.DueAt)
 		return !p.Finished() && due > now.Unix() && due <= now.Unix()+int64(min(f.DueWithin, MaxDueWithin))*86400
+	}
+	return true
+}
+
+// hasAll says whether have holds every one of want.
+func hasAll(have, want []string) bool {
+	for _, t := range want {
+		if !slices.Contains(have, t) {
+			return false
+		}
 	}
 	return true
 }

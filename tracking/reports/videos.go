@@ -76,7 +76,8 @@ func (r *Reports) Videos(ctx context.Context, s Scope, lessons []VideoLesson) ([
 	}
 	inScope := func(rep int64) bool {
 		rr := sn.reps[rep]
-		return rr != nil && rr.summary != nil && rr.summary.RepStatus != "removed" && s.inScope(rr.summary.TeamID, 0)
+		return rr != nil && rr.summary != nil && rr.summary.RepStatus != "removed" && s.inScope(rr.summary.TeamID, 0) &&
+			(len(s.tags) == 0 || len(rr.rows) > 0 && hasAll(rr.rows[0].Tags, s.tags))
 	}
 	rows, err := r.videoRows(ctx, sn, s.OrgID, ids)
 	if err != nil {

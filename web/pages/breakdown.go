@@ -2,7 +2,9 @@ package pages
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/morselhq/morsel/tracking/reports"
 )
@@ -38,9 +40,10 @@ func changeText(this, prev int, okThis, okPrev bool) string {
 	}
 }
 
-// breakdownURL is the page by the dimension and period.
-func breakdownURL(by reports.Dimension, period reports.Period) string {
-	return "/reports/breakdown?" + url.Values{"by": {string(by)}, "period": {string(period)}}.Encode()
+// breakdownURL is the page by the dimension and period, narrowed to the
+// tags.
+func breakdownURL(by reports.Dimension, period reports.Period, tags []string) string {
+	return withTags("/reports/breakdown?"+url.Values{"by": {string(by)}, "period": {string(period)}}.Encode(), tags)
 }
 
 // rowURL is the rep table filtered to the row's team or course; "" for a
@@ -48,9 +51,13 @@ func breakdownURL(by reports.Dimension, period reports.Period) string {
 func (p BreakdownPage) rowURL(r reports.BreakdownRow) string {
 	switch p.Breakdown.By {
 	case reports.DimTeam:
-		return "/dashboard/reps?team=" + strconv.FormatInt(r.ID, 10)
+		return withTags("/dashboard/reps?team="+strconv.FormatInt(r.ID, 10), p.Tagged)
 	case reports.DimCourse:
-		return "/dashboard/reps?course=" + strconv.FormatInt(r.ID, 10)
+		return withTags("/dashboard/reps?course="+strconv.FormatInt(r.ID, 10), p.Tagged)
+	case reports.DimTag:
+		if tag, ok := strings.CutPrefix(r.Label, "#"); ok {
+			return withTags("/dashboard/reps", append(slices.Clone(p.Tagged), tag))
+		}
 	}
 	return ""
 }

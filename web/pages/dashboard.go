@@ -2,7 +2,9 @@ package pages
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +27,53 @@ type Dash struct {
 	Simulator bool
 	// Now is the server's clock, for "3 days ago".
 	Now time.Time
+	// Mentions counts the notes mentioning the user that they have not seen.
+	Mentions int
+	// Tagged narrows the page's figures to the reps with every one of these
+	// tags; TagScope, when set, offers to choose one.
+	Tagged   []string
+	TagScope *TagScope
+}
+
+// TagScope is a report page's form to narrow it to the reps with a tag.
+type TagScope struct {
+	Action  string     // the page's path
+	Keep    url.Values // its other parameters
+	Options []string   // the organisation's most used tags
+}
+
+// chosen says whether the tag is the one the page is narrowed to.
+func (d Dash) chosen(tag string) bool { return len(d.Tagged) == 1 && d.Tagged[0] == tag }
+
+// keepFields are TagScope.Keep as name, value pairs for hidden inputs.
+func (t TagScope) keepFields() [][2]string {
+	var out [][2]string
+	for _, k := range slices.Sorted(maps.Keys(t.Keep)) {
+		if k == "tag" {
+			continue
+		}
+		for _, v := range t.Keep[k] {
+			out = append(out, [2]string{k, v})
+		}
+	}
+	return out
+}
+
+// withTags adds the page's tags to a link of a report, so that it keeps the
+// narrowing.
+func withTags(link string, tags []string) string {
+	if len(tags) == 0 {
+		return link
+	}
+	q := url.Values{}
+	for _, t := range tags {
+		q.Add("tag", t)
+	}
+	sep := "?"
+	if strings.Contains(link, "?") {
+		sep = "&"
+	}
+	return link + sep + q.Encode()
 }
 
 // Option is one choice of a select.
@@ -42,9 +91,10 @@ type OverviewPage struct {
 // RepsState is the rep table's state, all in the URL.
 type RepsState struct {
 	Team, Course  int64
-	Status        string // a reports.Status slug; "": every status
-	Due           int    // days; 0: any
-	Sort          string // a reports.Column; "": name
+	Status        string   // a reports.Status slug; "": every status
+	Due           int      // days; 0: any
+	Tags          []string // the reps' #tags, all of them; none: any
+	Sort          string   // a reports.Column; "": name
 	Desc          bool
 	After, Before string // cursors
 }
@@ -63,6 +113,9 @@ func (s RepsState) URL() string {
 	}
 	if s.Due != 0 {
 		v.Set("due", strconv.Itoa(s.Due))
+	}
+	for _, t := range s.Tags {
+		v.Add("tag", t)
 	}
 	if s.Sort != "" && s.Sort != string(reports.ByName) {
 		v.Set("sort", s.Sort)
@@ -84,13 +137,13 @@ func (s RepsState) URL() string {
 
 // CSVURL is the rep table as CSV: every row its filters keep, in its order.
 func (s RepsState) CSVURL() string {
-	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Sort: s.Sort, Desc: s.Desc}
+	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Tags: s.Tags, Sort: s.Sort, Desc: s.Desc}
 	return strings.Replace(f.URL(), "/dashboard/reps", "/dashboard/reps.csv", 1)
 }
 
 // EnrollURL is the enrollment form for the reps this state's filters keep.
 func (s RepsState) EnrollURL() string {
-	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due}
+	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Tags: s.Tags}
 	_, query, _ := strings.Cut(f.URL(), "?")
 	return "/enroll?" + url.Values{"from": {query}}.Encode()
 }
@@ -151,7 +204,23 @@ type RepsPage struct {
 	Dash
 	State   RepsState
 	Courses []Option
+	Tags    []lessons.TagCount // the organisation's most used tags, to filter by
 	Page    reports.TablePage
+}
+
+// tagChoices are the tags the filters offer: the organisation's most used,
+// then any the state filters by that are not among them.
+func (p RepsPage) tagChoices() []string {
+	var out []string
+	for _, t := range p.Tags {
+		out = append(out, t.Tag)
+	}
+	for _, t := range p.State.Tags {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // SearchPage is /dashboard/search: the full page, or its results alone.
@@ -175,6 +244,7 @@ type RepPage struct {
 	// Manage lists the rep's enrollments as Postgres has them, with buttons
 	// to pause, resume and cancel them, for users who may (nil: none).
 	Manage []ManagedEnrollment
+	Notes  Notes
 }
 
 // TimelinePage is how many entries of the timeline a rep page shows.
