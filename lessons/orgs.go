@@ -430,24 +430,27 @@ func (s *Store) SetPassword(ctx context.Context, email, password string, mustCha
 	return nil
 }
 
-// TeamManagers returns the names of the managers of each of the
-// organisation's teams that has any, by team id, in name order.
-func (s *Store) TeamManagers(ctx context.Context, orgID int64) (map[int64][]string, error) {
+// TeamManager is a manager of a team.
+type TeamManager struct {
+	TeamID, UserID int64
+	Name           string
+}
+
+// TeamManagers lists the managers of the organisation's teams, by team and
+// name.
+func (s *Store) TeamManagers(ctx context.Context, orgID int64) ([]TeamManager, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT m.team_id, u.name FROM team_managers m JOIN users u ON u.id = m.user_id
+		SELECT m.team_id, u.id, u.name FROM team_managers m JOIN users u ON u.id = m.user_id
 		WHERE u.org_id = $1 ORDER BY m.team_id, u.name, u.id`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("team managers of organisation %d: %w", orgID, err)
 	}
-	defer rows.Close()
-	out := map[int64][]string{}
-	for rows.Next() {
-		var team int64
-		var name string
-		if err := rows.Scan(&team, &name); err != nil {
-			return nil, fmt.Errorf("team managers of organisation %d: %w", orgID, err)
-		}
-		out[team] = append(out[team], name)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TeamManager, error) {
+		var m TeamManager
+		return m, r.Scan(&m.TeamID, &m.UserID, &m.Name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("team managers of organisation %d: %w", orgID, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -47,8 +47,13 @@ func (s *Server) breakdownOf(ctx context.Context, r *http.Request, v viewer, rep
 		return reports.Breakdown{}, err
 	}
 	if by == reports.DimManager {
-		if bq.Managers, err = s.store.TeamManagers(ctx, v.user.OrgID); err != nil {
+		ms, err := s.store.TeamManagers(ctx, v.user.OrgID)
+		if err != nil {
 			return reports.Breakdown{}, err
+		}
+		bq.Managers = map[int64][]reports.Manager{}
+		for _, m := range ms {
+			bq.Managers[m.TeamID] = append(bq.Managers[m.TeamID], reports.Manager{ID: m.UserID, Name: m.Name})
 		}
 	}
 	return rep.Breakdown(ctx, v.scope, bq)

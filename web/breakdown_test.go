@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +103,38 @@ func mondayOf(t time.Time) time.Time {
 // keys returns the labels of the rows, sorted.
 func keys(m map[string][]string) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// Every row of a breakdown but the total (and the teams without a manager)
+// links to the rep table narrowed to it, which shows as many enrollments as
+// the row counts.
+func TestBreakdownRowsLinkToTheirReps(t *testing.T) {
+	t.Parallel()
+	b := setupDashboard(t)
+	for _, by := range []string{"team", "manager", "course", "cohort"} {
+		t.Run(by, func(t *testing.T) {
+			res := b.get("/reports/breakdown?period=week&by="+by, b.admin)
+			require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+			links := 0
+			document(t, res).Find(`[data-testid="breakdown-row"]`).Each(func(_ int, row *goquery.Selection) {
+				href, ok := row.Find("th a").Attr("href")
+				label := row.AttrOr("data-label", "")
+				if !ok {
+					require.Contains(t, []string{"All", "No manager"}, label, "only the total and the teams without a manager have no link")
+					return
+				}
+				links++
+				table := b.get(href, b.admin)
+				require.Equal(t, http.StatusOK, table.status, "%s: %s", href, table.body)
+				rows := document(t, table).Find(`#results [data-testid="rep-row"]`).Length()
+				require.Equal(t, row.Find(`[data-testid="enrolled"]`).Text(), strconv.Itoa(rows), "%s row %q: %s", by, label, href)
+			})
+			require.Positive(t, links)
+		})
+	}
+	// A manager's link is for the teams they manage, in the viewer's scope.
+	res := b.get("/dashboard/reps?manager=999999", b.admin)
+	require.Equal(t, http.StatusNotFound, res.status)
+	require.Equal(t, http.StatusBadRequest, b.get("/dashboard/reps?cohort=yesterday&period=week", b.admin).status)
+	require.Equal(t, http.StatusBadRequest, b.get("/dashboard/reps?cohort=2026-11-02&period=year", b.admin).status)
 }

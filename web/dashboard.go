@@ -242,6 +242,55 @@ func repsState(q url.Values, scope reports.Scope) (pages.RepsState, reports.Tabl
 	return st, tq, nil
 }
 
+// repsStateOf is repsState with the filters that need the store: ?manager=
+// (the manager's teams in scope; NotFound for a manager outside it) and
+// ?cohort= with ?period= (the period that starts that day, in the
+// organisation's time zone).
+func (s *Server) repsStateOf(ctx context.Context, q url.Values, v viewer) (pages.RepsState, reports.TableQuery, error) {
+	st, tq, err := repsState(q, v.scope)
+	if err != nil {
+		return st, tq, err
+	}
+	if raw := q.Get("manager"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			return st, tq, badParam{"manager", raw, "a manager's id"}
+		}
+		ms, err := s.store.TeamManagers(ctx, v.user.OrgID)
+		if err != nil {
+			return st, tq, err
+		}
+		tq.Teams = []int64{}
+		for _, m := range ms {
+			if m.UserID == id && v.scope.HasTeam(m.TeamID) {
+				tq.Teams, st.ManagerName = append(tq.Teams, m.TeamID), m.Name
+			}
+		}
+		if len(tq.Teams) == 0 {
+			return st, tq, reports.ErrNotFound
+		}
+		st.Manager = id
+	}
+	if raw := q.Get("cohort"); raw != "" {
+		day, err := time.Parse(time.DateOnly, raw)
+		if err != nil {
+			return st, tq, badParam{"cohort", raw, "a date such as 2026-11-01"}
+		}
+		period := reports.Period(q.Get("period"))
+		if period != reports.Week && period != reports.Month {
+			return st, tq, badParam{"period", string(period), "week or month"}
+		}
+		loc, err := s.store.OrgLocation(ctx, v.user.OrgID)
+		if err != nil {
+			return st, tq, err
+		}
+		tq.EnrolledFrom, tq.EnrolledBefore = period.Range(day, loc)
+		st.Cohort, st.Period = raw, string(period)
+		st.CohortLabel = fmt.Sprintf("enrolled in the %s from %s", period, tq.EnrolledFrom.Format("2 Jan 2006"))
+	}
+	return st, tq, nil
+}
+
 // tagsParam reads ?tag= (any number, up to reports.MaxFilterTags; with or
 // without the #, a list of them comma- or space-separated too): the tags,
 // lower case, each once.
@@ -273,7 +322,7 @@ func fragment(r *http.Request) bool {
 // repTable answers GET /dashboard/reps: the whole page, or with htmx the
 // results alone.
 func (s *Server) repTable(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
-	st, tq, err := repsState(r.URL.Query(), v.scope)
+	st, tq, err := s.repsStateOf(ctx, r.URL.Query(), v)
 	if err != nil {
 		return err
 	}

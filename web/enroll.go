@@ -72,7 +72,7 @@ func (s *Server) filteredReps(ctx context.Context, u lessons.User, from string) 
 	if err != nil {
 		return nil, err
 	}
-	_, tq, err := repsState(q, v.scope)
+	_, tq, err := s.repsStateOf(ctx, q, v)
 	if err != nil {
 		return nil, bad
 	}

@@ -81,7 +81,7 @@ func (a *csvAnswer) finish(ctx context.Context, err error) error {
 // repTableCSV answers GET /dashboard/reps.csv: the rep table with the same
 // filters, sort and scope as the page, every row.
 func (s *Server) repTableCSV(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
-	_, tq, err := repsState(r.URL.Query(), v.scope)
+	_, tq, err := s.repsStateOf(ctx, r.URL.Query(), v)
 	if err != nil {
 		return err
 	}

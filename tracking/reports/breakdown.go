@@ -51,6 +51,16 @@ func (p Period) start(t time.Time, loc *time.Location) time.Time {
 	return day.AddDate(0, 0, -(int(day.Weekday())+6)%7)
 }
 
+// Range is the period that starts on the day (a date in loc, which it
+// need not be the first of): [from, before).
+func (p Period) Range(day time.Time, loc *time.Location) (from, before time.Time) {
+	from = p.start(time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, loc), loc)
+	if p == Month {
+		return from, from.AddDate(0, 1, 0)
+	}
+	return from, from.AddDate(0, 0, 7)
+}
+
 // before returns the start of the period before the one starting at start.
 func (p Period) before(start time.Time) time.Time {
 	if p == Month {
@@ -98,7 +108,7 @@ func (f *Figures) add(p tracking.EnrollmentProgress, now time.Time) {
 
 // BreakdownRow is one group: a team, a course or a cohort.
 type BreakdownRow struct {
-	ID    int64     // the team's or the course's; 0 for a cohort
+	ID    int64     // the team's, the manager's or the course's; 0 for a cohort, a tag, NoManager
 	Label string    // its name, or the cohort's first day
 	Start time.Time // a cohort's first day
 	All   Figures   // every enrollment of the group
@@ -123,8 +133,14 @@ type BreakdownQuery struct {
 	Period Period
 	// Location is the organisation's time zone, where periods start; nil: UTC.
 	Location *time.Location
-	// Managers names the managers of each team, for DimManager.
-	Managers map[int64][]string
+	// Managers are the managers of each team, for DimManager.
+	Managers map[int64][]Manager
+}
+
+// Manager is a user who manages a team.
+type Manager struct {
+	ID   int64
+	Name string
 }
 
 // Breakdown counts the scope's enrollments by team, manager (an enrollment
@@ -174,12 +190,12 @@ func (r *Reports) Breakdown(ctx context.Context, s Scope, q BreakdownQuery) (Bre
 		case DimCourse:
 			rows = append(rows, group(groupKey{id: p.CourseID}, p.CourseTitle))
 		case DimManager:
-			names := managers[p.TeamID]
-			if len(names) == 0 {
-				names = []string{NoManager}
+			ms := managers[p.TeamID]
+			if len(ms) == 0 {
+				ms = []Manager{{Name: NoManager}}
 			}
-			for _, m := range names {
-				rows = append(rows, group(groupKey{label: m}, m))
+			for _, m := range ms {
+				rows = append(rows, group(groupKey{id: m.ID, label: m.Name}, m.Name))
 			}
 		case DimTag:
 			for _, t := range p.Tags {

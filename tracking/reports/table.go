@@ -97,6 +97,12 @@ type Filter struct {
 	// Tags keeps the reps that have every one of these tags (lower case,
 	// without the #); none: any rep.
 	Tags []string
+	// Teams keeps the rows of these teams (a manager's, from the breakdown
+	// by manager); nil: every team. Non-nil and empty keeps nothing.
+	Teams []int64
+	// EnrolledFrom and EnrolledBefore keep the enrollments that started in
+	// [from, before) (a cohort); zero: no bound.
+	EnrolledFrom, EnrolledBefore time.Time
 }
 
 // MaxFilterTags bounds Filter.Tags.
@@ -294,6 +300,12 @@ func (f Filter) keeps(p *progressRow, st Status, now time.Time) bool {
 	case f.Status != nil && st != *f.Status:
 		return false
 	case len(f.Tags) > 0 && !hasAll(p.Tags, f.Tags):
+		return false
+	case f.Teams != nil && !slices.Contains(f.Teams, p.TeamID):
+		return false
+	case !f.EnrolledFrom.IsZero() && p.EnrolledAt.Before(f.EnrolledFrom):
+		return false
+	case !f.EnrolledBefore.IsZero() && !p.EnrolledAt.Before(f.EnrolledBefore):
 		return false
 	case f.DueWithin > 0:
 		due := unix(p.DueAt)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/morselhq/morsel/tracking/reports"
 )
@@ -46,14 +47,20 @@ func breakdownURL(by reports.Dimension, period reports.Period, tags []string) st
 	return withTags("/reports/breakdown?"+url.Values{"by": {string(by)}, "period": {string(period)}}.Encode(), tags)
 }
 
-// rowURL is the rep table filtered to the row's team or course; "" for a
-// cohort, which the table does not filter by.
+// rowURL is the rep table filtered to the row's team, manager, course,
+// cohort or tag; "" for the teams without a manager.
 func (p BreakdownPage) rowURL(r reports.BreakdownRow) string {
 	switch p.Breakdown.By {
 	case reports.DimTeam:
 		return withTags("/dashboard/reps?team="+strconv.FormatInt(r.ID, 10), p.Tagged)
 	case reports.DimCourse:
 		return withTags("/dashboard/reps?course="+strconv.FormatInt(r.ID, 10), p.Tagged)
+	case reports.DimManager:
+		if r.ID != 0 {
+			return withTags("/dashboard/reps?manager="+strconv.FormatInt(r.ID, 10), p.Tagged)
+		}
+	case reports.DimCohort:
+		return withTags("/dashboard/reps?"+url.Values{"cohort": {r.Start.Format(time.DateOnly)}, "period": {string(p.Breakdown.Period)}}.Encode(), p.Tagged)
 	case reports.DimTag:
 		if tag, ok := strings.CutPrefix(r.Label, "#"); ok {
 			return withTags("/dashboard/reps", append(slices.Clone(p.Tagged), tag))

@@ -90,11 +90,19 @@ type OverviewPage struct {
 
 // RepsState is the rep table's state, all in the URL.
 type RepsState struct {
-	Team, Course  int64
-	Status        string   // a reports.Status slug; "": every status
-	Due           int      // days; 0: any
-	Tags          []string // the reps' #tags, all of them; none: any
-	Sort          string   // a reports.Column; "": name
+	Team, Course int64
+	Status       string   // a reports.Status slug; "": every status
+	Due          int      // days; 0: any
+	Tags         []string // the reps' #tags, all of them; none: any
+	// Manager narrows the table to the teams of a manager, Cohort (a date)
+	// and Period (week or month) to the enrollments that started in that
+	// period: the links of the breakdowns. The labels say so on the page.
+	Manager       int64
+	Cohort        string
+	Period        string
+	ManagerName   string
+	CohortLabel   string
+	Sort          string // a reports.Column; "": name
 	Desc          bool
 	After, Before string // cursors
 }
@@ -117,6 +125,13 @@ func (s RepsState) URL() string {
 	for _, t := range s.Tags {
 		v.Add("tag", t)
 	}
+	if s.Manager != 0 {
+		v.Set("manager", strconv.FormatInt(s.Manager, 10))
+	}
+	if s.Cohort != "" {
+		v.Set("cohort", s.Cohort)
+		v.Set("period", s.Period)
+	}
 	if s.Sort != "" && s.Sort != string(reports.ByName) {
 		v.Set("sort", s.Sort)
 	}
@@ -137,14 +152,29 @@ func (s RepsState) URL() string {
 
 // CSVURL is the rep table as CSV: every row its filters keep, in its order.
 func (s RepsState) CSVURL() string {
-	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Tags: s.Tags, Sort: s.Sort, Desc: s.Desc}
+	f := s.filters()
+	f.Sort, f.Desc = s.Sort, s.Desc
 	return strings.Replace(f.URL(), "/dashboard/reps", "/dashboard/reps.csv", 1)
+}
+
+// filters is the state's filters alone: no sort, no page.
+func (s RepsState) filters() RepsState {
+	return RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Tags: s.Tags,
+		Manager: s.Manager, Cohort: s.Cohort, Period: s.Period}
+}
+
+// withoutNarrowing is the table without the manager and cohort the
+// breakdown's link narrowed it to.
+func (s RepsState) withoutNarrowing() string {
+	f := s.filters()
+	f.Manager, f.Cohort, f.Period = 0, "", ""
+	f.Sort, f.Desc = s.Sort, s.Desc
+	return f.URL()
 }
 
 // EnrollURL is the enrollment form for the reps this state's filters keep.
 func (s RepsState) EnrollURL() string {
-	f := RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Tags: s.Tags}
-	_, query, _ := strings.Cut(f.URL(), "?")
+	_, query, _ := strings.Cut(s.filters().URL(), "?")
 	return "/enroll?" + url.Values{"from": {query}}.Encode()
 }
 
