@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/morselhq/morsel/cmd/morsel/bench"
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/tracking"
 )
@@ -118,7 +119,7 @@ func (h *history) rep(rng *rand.Rand, r historyRep, emit func(tracking.Event)) {
 		first = minTime(first, e.enrolledAt)
 	}
 	facts := tracking.RepFacts{OrgID: h.org, RepID: r.id, TeamID: r.teamID, Team: r.team, Status: "active", Name: r.in.Name,
-		Phone: r.in.Phone, Email: r.in.Email, TimeZone: r.in.TimeZone}
+		Phone: r.in.Phone, Email: r.in.Email, TimeZone: r.in.TimeZone, Tags: bench.TagsOf(r.id)} // as notes would tag them (the scale generator writes no notes)
 	h.emit(emit, facts.Event(first.Add(-time.Hour)))
 	for i := range h.tips {
 		at := first.Add(-time.Duration(h.tips-i) * tipYears / time.Duration(h.tips))

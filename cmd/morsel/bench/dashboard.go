@@ -55,6 +55,28 @@ type Demo struct {
 	Password string
 }
 
+// ScaleTags are the tags of the notes on the reps of an organisation
+// generated at scale (TagsOf gives each rep's), which bench dashboard
+// filters and narrows the reports by.
+var ScaleTags = []string{"needs-coaching", "top-performer", "new-hire", "spanish", "weekend-shift"}
+
+// TagsOf is the tags of the generated rep with the id: none for half the
+// reps, one or two of ScaleTags for the others.
+func TagsOf(repID int64) []string {
+	switch n := int(repID % 10); {
+	case n < 5:
+		return nil
+	case n < 8:
+		return []string{ScaleTags[(repID/10)%int64(len(ScaleTags))]}
+	default:
+		a, b := ScaleTags[(repID/10)%int64(len(ScaleTags))], ScaleTags[(repID/10+1)%int64(len(ScaleTags))]
+		if b < a {
+			a, b = b, a
+		}
+		return []string{a, b}
+	}
+}
+
 // DashboardPages names the pages bench dashboard loads, as its figures do.
 var DashboardPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown", "question_report",
 	"video_report", "rep_page"}
@@ -313,6 +335,9 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 			if len(u.teams) > 0 && rng.IntN(2) == 0 {
 				q = append(q, "team="+strconv.FormatInt(u.teams[rng.IntN(len(u.teams))], 10))
 			}
+			if rng.IntN(3) == 0 {
+				q = append(q, "tag="+ScaleTags[rng.IntN(len(ScaleTags))])
+			}
 			q = append(q, "sort="+string(reports.Columns[rng.IntN(len(reports.Columns))]))
 			page, path, fragment = "rep_table_filtered", "/dashboard/reps?"+strings.Join(q, "&"), rng.IntN(2) == 0
 		case x < 62 && next != "":
@@ -327,12 +352,14 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 			page, path = "rep_table_csv", "/dashboard/reps.csv?sort="+string(reports.Columns[rng.IntN(len(reports.Columns))])
 		case x < 89:
 			page, path = "breakdown", "/reports/breakdown?by="+string(reports.Dimensions[rng.IntN(len(reports.Dimensions))])+
-				"&period="+[]string{"week", "month"}[rng.IntN(2)]
+				"&period="+[]string{"week", "month"}[rng.IntN(2)]+tagParam(rng)
 		case x < 91 && len(r.courses) > 0:
-			page, path = "question_report", "/reports/questions?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)
+			page, path = "question_report", "/reports/questions?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)+
+				tagParam(rng)
 		case x < 93 && len(r.courses) > 0:
 			// A course's video lessons: drop-off curves over the user's scope.
-			page, path = "video_report", "/reports/videos?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)
+			page, path = "video_report", "/reports/videos?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)+
+				tagParam(rng)
 		default:
 			if len(reps) == 0 {
 				page, path = "rep_table", "/dashboard/reps"
@@ -597,4 +624,12 @@ func (r *dashRun) report(e Env, elapsed time.Duration, events int64, freshness [
 		return &res, errors.New(strconv.Itoa(allErrors) + " page loads failed")
 	}
 	return &res, nil
+}
+
+// tagParam narrows a report to one of ScaleTags a third of the time.
+func tagParam(rng *rand.Rand) string {
+	if rng.IntN(3) != 0 {
+		return ""
+	}
+	return "&tag=" + ScaleTags[rng.IntN(len(ScaleTags))]
 }
