@@ -180,7 +180,7 @@ func TestClickHouseSegmentsBackfilled(t *testing.T) {
 	forgetSteps(t, conn, 6)
 	n, err := migrations.MigrateClickHouse(ctx, conn, quiet)
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Equal(t, len(migrations.ClickHouse())-5, n, "step 6 and those after it, run again")
 
 	rows, err := conn.Query(ctx, `SELECT assignment_id, segments_watched, segments, version FROM assignment_progress FINAL ORDER BY assignment_id`)
 	require.NoError(t, err)
