@@ -40,6 +40,8 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/events/correct", s.api(s.correctEvent), true},
 		{"POST", "/api/v1/events/backfill", s.api(s.backfillEvents), true},
 
+		{"GET", "/api/v1/xapi/statements", s.api(s.listXAPIStatements), true},
+
 		{"GET", "/api/v1/courses", s.api(s.listCourses), true},
 		{"POST", "/api/v1/courses", s.api(s.saveCourse), true},
 		{"GET", "/api/v1/courses/{id}", s.api(s.getCourse), true},
