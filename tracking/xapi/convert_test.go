@@ -188,10 +188,14 @@ func TestCursor(t *testing.T) {
 	back, err := xapi.ParseCursor("cursor", c.String())
 	require.NoError(t, err)
 	require.Equal(t, c, back)
+	rep := xapi.Cursor{RepID: 42} // from the rep's first event
+	back, err = xapi.ParseCursor("cursor", rep.String())
+	require.NoError(t, err)
+	require.Equal(t, rep, back)
 	start, err := xapi.ParseCursor("cursor", "")
 	require.NoError(t, err)
 	require.True(t, start.IsZero())
-	for _, bad := range []string{"%%%", "WzAsImsiXQ", "WzEsIiJd", "WyJ4IiwieSJd", "bm90IGpzb24"} {
+	for _, bad := range []string{"%%%", "WzAsImsiXQ", "WzEsImFcdTAwMDAiXQ", "WyJ4IiwieSJd", "bm90IGpzb24"} {
 		_, err := xapi.ParseCursor("cursor", bad)
 		require.ErrorContains(t, err, "cursor", bad)
 	}

@@ -24,14 +24,15 @@ type Exporter struct {
 
 // Page returns the statements of up to limit of the organisation's current
 // events that occurred at or after since, after the cursor, and the cursor
-// of the next page ("" when this one is the last).
+// of the next page (the zero Cursor when this one is the last). A page may
+// hold fewer than limit statements, none even, and not be the last.
 func (x Exporter) Page(ctx context.Context, since time.Time, after Cursor, limit int) ([]Statement, Cursor, error) {
-	events, err := tracking.CurrentEvents(ctx, x.CH, x.Converter.OrgID, Kinds, since, tracking.EventCursor(after), limit)
+	events, next, err := tracking.CurrentEvents(ctx, x.CH, x.Converter.OrgID, Kinds, since, tracking.EventCursor(after), limit)
 	if err != nil {
 		return nil, Cursor{}, err
 	}
 	if len(events) == 0 {
-		return nil, Cursor{}, nil
+		return nil, Cursor(next), nil
 	}
 	var assignments []int64
 	seen := map[int64]bool{}
@@ -55,16 +56,12 @@ func (x Exporter) Page(ctx context.Context, since time.Time, after Cursor, limit
 			out = append(out, s)
 		}
 	}
-	var next Cursor
-	if len(events) == limit {
-		last := events[len(events)-1]
-		next = Cursor{RepID: last.RepID, Key: last.Key}
-	}
-	return out, next, nil
+	return out, Cursor(next), nil
 }
 
 // Cursor is where a page of statements ends: the rep and key of its last
-// event. The zero Cursor is the start, or the end after the last page.
+// event, or a rep alone (Key "") to start at its first event. The zero
+// Cursor is the start, or the end after the last page.
 type Cursor tracking.EventCursor
 
 // IsZero reports whether c is the zero cursor.
@@ -108,7 +105,7 @@ func ParseCursor(name, s string) (Cursor, error) {
 	if err := json.Unmarshal(parts[0], &c.RepID); err != nil || c.RepID <= 0 {
 		return bad("does not hold a rep id (a positive whole number)")
 	}
-	if err := json.Unmarshal(parts[1], &c.Key); err != nil || c.Key == "" || utf8.RuneCountInString(c.Key) > tracking.MaxKeyLength ||
+	if err := json.Unmarshal(parts[1], &c.Key); err != nil || utf8.RuneCountInString(c.Key) > tracking.MaxKeyLength ||
 		!utf8.ValidString(c.Key) || strings.ContainsFunc(c.Key, unicode.IsControl) {
 		return bad("does not hold an event key")
 	}
