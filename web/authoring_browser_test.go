@@ -35,11 +35,7 @@ func TestAuthoringBrowser(t *testing.T) {
 
 	step(t, ctx, limit, chromedp.Navigate(srv.URL+"/courses"))
 	waitPage(t, ctx, limit, `location.pathname === '/signin' && !!document.querySelector('[data-testid=signin]')`)
-	step(t, ctx, limit,
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "tess@acme.test"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse 1"),
-		chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
-	)
+	signInBrowser(t, ctx, limit, "tess@acme.test", "correct horse 1")
 	waitPage(t, ctx, limit, `location.pathname === '/courses' && !!document.querySelector('[data-testid=new-course]')`)
 	step(t, ctx, limit,
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=new-course] input[name=title]`), "Onboarding"),
@@ -138,11 +134,7 @@ func TestAuthoringBrowser(t *testing.T) {
 	newUser(t, b, b.org.ID, lessons.RoleAdmin, "ada@acme.test", "correct horse 2")
 	step(t, ctx, limit, chromedp.Navigate(srv.URL+"/enroll"))
 	waitPage(t, ctx, limit, `location.pathname === '/signin' && !!document.querySelector('[data-testid=signin]')`)
-	step(t, ctx, limit,
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ada@acme.test"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse 2"),
-		chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
-	)
+	signInBrowser(t, ctx, limit, "ada@acme.test", "correct horse 2")
 	waitPage(t, ctx, limit, `location.pathname === '/enroll' && !!document.querySelector('[data-testid=enroll-form]')`)
 	badFile, goodFile := filepath.Join(t.TempDir(), "bad.csv"), filepath.Join(t.TempDir(), "hires.csv")
 	require.NoError(t, os.WriteFile(badFile, []byte("name,phone,team,timezone\nCy New,555-0199,East,America/New_York\n"), 0o600))

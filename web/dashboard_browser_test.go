@@ -123,11 +123,7 @@ func TestDashboardBrowser(t *testing.T) {
 	step(t, ctx, limit, chromedp.Navigate(srv.URL+"/dashboard"))
 	waitPage(t, ctx, limit, `location.pathname === '/signin' && !!document.querySelector('[data-testid=signin]')`)
 	require.Equal(t, "/dashboard", eval[string](t, ctx, `document.querySelector('input[name=next]').value`))
-	step(t, ctx, limit,
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "north@acme.test"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse 2"),
-		chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
-	)
+	signInBrowser(t, ctx, limit, "north@acme.test", "correct horse 2")
 	waitPage(t, ctx, limit, on("/dashboard")+` && !!document.querySelector('[data-testid=overview]')`)
 	require.Equal(t, "User north@acme.test", eval[string](t, ctx, `document.querySelector('[data-testid=account-name]').textContent`))
 	require.Equal(t, "manager", eval[string](t, ctx, `document.querySelector('[data-testid=account]').textContent.match(/\((\w+)\)/)[1]`))

@@ -36,6 +36,16 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
+// signInBrowser fills the sign-in form the browser shows and sends it.
+func signInBrowser(t *testing.T, ctx context.Context, limit time.Duration, email, password string) {
+	t.Helper()
+	step(t, ctx, limit,
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
+		chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
+	)
+}
+
 // step runs the browser actions with a time limit.
 func step(t *testing.T, ctx context.Context, limit time.Duration, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()

@@ -35,11 +35,7 @@ func TestNotesBrowser(t *testing.T) {
 
 	step(t, ctx, limit, chromedp.Navigate(srv.URL+niaPage))
 	waitPage(t, ctx, limit, `location.pathname === '/signin' && !!document.querySelector('[data-testid=signin]')`)
-	step(t, ctx, limit,
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "north@acme.test"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse 2"),
-		chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
-	)
+	signInBrowser(t, ctx, limit, "north@acme.test", "correct horse 2")
 	waitPage(t, ctx, limit, fmt.Sprintf(`location.pathname === %q && !!document.querySelector('[data-testid=note-form]')`, niaPage))
 	require.Equal(t, "No notes yet.", eval[string](t, ctx, `document.querySelector('[data-testid=no-notes]').textContent`))
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -175,4 +176,19 @@ func TestAtRiskOrder(t *testing.T) {
 		order = append(order, r.RepID)
 	}
 	require.Equal(t, []int64{2, 1, 3}, order, "nothing done first, then by rep")
+}
+
+// shipEvents writes the events to the outbox and ships it all, as the
+// shipper job does: the live path of a write.
+func shipEvents(t *testing.T, pool *pgxpool.Pool, ch driver.Conn, events ...tracking.Event) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, events...) }))
+	for {
+		n, err := tracking.Ship(ctx, pool, ch, 1000, nil)
+		require.NoError(t, err)
+		if n == 0 {
+			return
+		}
+	}
 }

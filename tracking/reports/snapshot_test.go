@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/migrations/dbtest"
@@ -60,17 +59,7 @@ func TestSnapshotsFollowEveryWrite(t *testing.T) {
 		return tracking.Event{OrgID: org, RepID: rep, Key: key, Kind: kind, OccurredAt: at, CourseID: course,
 			EnrollmentID: rep*10 + course, AssignmentID: a, LessonID: a, Value: value}
 	}
-	ship := func(events ...tracking.Event) {
-		t.Helper()
-		require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, events...) }))
-		for {
-			n, err := tracking.Ship(ctx, pool, ch, 1000, nil)
-			require.NoError(t, err)
-			if n == 0 {
-				return
-			}
-		}
-	}
+	ship := func(events ...tracking.Event) { t.Helper(); shipEvents(t, pool, ch, events...) }
 	ov := check("the history")
 	require.Equal(t, 1, completed(ov, 7))
 

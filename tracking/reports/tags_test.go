@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/morselhq/morsel/migrations/dbtest"
@@ -26,17 +25,7 @@ func TestTagsFilterAndBreakdown(t *testing.T) {
 	history(t, pool, ch, now)
 	rep := reports.New(ch, pool, func() time.Time { return now })
 	all := reports.Scope{OrgID: org, All: true, Contacts: true}
-	ship := func(events ...tracking.Event) {
-		t.Helper()
-		require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tracking.Append(ctx, tx, events...) }))
-		for {
-			n, err := tracking.Ship(ctx, pool, ch, 1000, nil)
-			require.NoError(t, err)
-			if n == 0 {
-				return
-			}
-		}
-	}
+	ship := func(events ...tracking.Event) { t.Helper(); shipEvents(t, pool, ch, events...) }
 	facts := func(id int64, tags ...string) tracking.Event {
 		return tracking.RepFacts{OrgID: org, RepID: id, TeamID: 5, Team: "North", Status: "active", Name: "Rep " + string(rune('0'+id)),
 			TimeZone: "UTC", Tags: tags}.Event(now)
