@@ -118,13 +118,14 @@ func (s *Scheduler) NextDue(ctx context.Context) (at time.Time, ok bool, err err
 	return *next, true, nil
 }
 
-// Busy counts the jobs available or running and those due by now: none left
-// means the workers have nothing to do until the clock moves on. Whoever moves
-// a Clock waits for it to reach zero after ReleaseDue.
+// Busy counts the jobs running and those due by now (available, scheduled or
+// retryable; a job River made available for later, a snoozed one, is not
+// yet): none left means the workers have nothing to do until the clock moves
+// on. Whoever moves a Clock waits for it to reach zero after ReleaseDue.
 func (s *Scheduler) Busy(ctx context.Context, now time.Time) (int, error) {
 	var busy int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM river_job
-		WHERE state IN ('available', 'running') OR (state IN ('scheduled', 'retryable') AND scheduled_at <= $1)`, now).Scan(&busy)
+		WHERE state = 'running' OR (state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= $1)`, now).Scan(&busy)
 	if err != nil {
 		return 0, fmt.Errorf("count the jobs busy: %w", err)
 	}

@@ -24,6 +24,8 @@ type Metrics struct {
 	jobSeconds  *prometheus.HistogramVec
 	smsSent     prometheus.Counter
 	smsFailures *prometheus.CounterVec
+	breaker     *prometheus.GaugeVec
+	breakerOpen *prometheus.CounterVec
 }
 
 // NewMetrics registers the scheduler's metrics with reg; the gauges read
@@ -41,8 +43,14 @@ func NewMetrics(reg prometheus.Registerer, pool *pgxpool.Pool) (*Metrics, error)
 		smsFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "morsel_sms_send_failures_total",
 			Help: "Sends the SMS provider refused or did not answer, by the provider's error code (0: none given) and kind (transient, ambiguous, permanent)."},
 			[]string{"code", "kind"}),
+		breaker: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "morsel_sms_breaker_open",
+			Help: "1 while a sender's circuit breaker is open (its sends paused, probing the provider), 0 once closed; this process's view."},
+			[]string{"sender"}),
+		breakerOpen: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "morsel_sms_breaker_opened_total",
+			Help: "Times a sender's circuit breaker opened in this process."},
+			[]string{"sender"}),
 	}
-	for _, c := range []prometheus.Collector{m.jobs, m.jobSeconds, m.smsSent, m.smsFailures, &backlogCollector{pool: pool}} {
+	for _, c := range []prometheus.Collector{m.jobs, m.jobSeconds, m.smsSent, m.smsFailures, m.breaker, m.breakerOpen, &backlogCollector{pool: pool}} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register scheduler metrics: %w", err)
 		}
@@ -88,6 +96,24 @@ func (m *Metrics) sent() {
 func (m *Metrics) failed(f *SendError) {
 	if m != nil {
 		m.smsFailures.WithLabelValues(strconv.Itoa(f.Code), f.Kind.String()).Inc()
+	}
+}
+
+// breakerState sets a sender's breaker gauge.
+func (m *Metrics) breakerState(sender string, open bool) {
+	if m != nil {
+		v := 0.0
+		if open {
+			v = 1
+		}
+		m.breaker.WithLabelValues(sender).Set(v)
+	}
+}
+
+// breakerOpened counts a sender's breaker opening.
+func (m *Metrics) breakerOpened(sender string) {
+	if m != nil {
+		m.breakerOpen.WithLabelValues(sender).Inc()
 	}
 }
 

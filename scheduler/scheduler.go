@@ -2,7 +2,10 @@
 // sending each step at the rep's local time through the SMS provider
 // (Twilio, or the in-app simulator), retrying failed sends, processing
 // replies, reminding and nudging, and shipping events to ClickHouse each
-// second. Jobs are inserted in the same transaction as the data that causes
+// second. A sender whose provider fails most of its sends is paused by a
+// circuit breaker (breaker.go): its jobs snooze rather than use their retries
+// (one SMS queue serves every sender, so a River queue pause would stop them
+// all), and one probe at a time tells when the provider is back. Jobs are inserted in the same transaction as the data that causes
 // them (Queue, for the lessons store; Scheduler, for the workers' own).
 package scheduler
 
@@ -59,6 +62,8 @@ type Config struct {
 	// OnShipped runs in the transaction that ships a batch of events, e.g. to
 	// roll video progress up into Postgres.
 	OnShipped func(context.Context, pgx.Tx, []tracking.Event) error
+	// Breaker pauses a sender whose provider fails most of its sends.
+	Breaker BreakerConfig
 	// Metrics counts jobs and sends for Prometheus; nil: not counted.
 	Metrics *Metrics
 	// Now is the clock (default time.Now).
@@ -74,6 +79,7 @@ type Scheduler struct {
 	jobs   *Queue        // inserts the workers' jobs through client
 	store  *lessons.Store
 	sender Sender
+	brk    *breaker
 	cfg    Config
 	log    *slog.Logger
 
@@ -107,7 +113,7 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	if cfg.NudgeAfter == 0 {
 		cfg.NudgeAfter = 4 * time.Hour
 	}
-	s := &Scheduler{pool: pool, store: store, sender: sender, cfg: cfg, log: log}
+	s := &Scheduler{pool: pool, store: store, sender: sender, cfg: cfg, log: log, brk: newBreaker(cfg.Breaker, cfg.Metrics)}
 	if work {
 		s.loads = newBatcher(batchRunners, batchMax, s.loadOutbound)
 		s.accepts = newBatcher(batchRunners, batchMax, s.recordAccepted)

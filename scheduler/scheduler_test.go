@@ -96,7 +96,8 @@ func newScheduler(t *testing.T, pool *pgxpool.Pool, store *lessons.Store, sender
 
 // advance moves the clock to t, makes the jobs due by then available (what
 // River's scheduler does every few seconds), and waits until no job is left
-// to run.
+// to run. A job River made available for later (a short retry or snooze) is
+// not due until then.
 func (b testBundle) advance(t *testing.T, to time.Time) {
 	t.Helper()
 	b.clock.Set(to)

@@ -129,6 +129,11 @@ func (s *Scheduler) send(ctx context.Context, id int64, earlier sendRecord, rec 
 		return river.JobSnooze(next.Sub(now)) // a retry ran past the send window: wait for the next one
 	}
 	msg := s.sms(o)
+	pass, wait := s.brk.admit(msg.From+msg.MessagingServiceSID, now)
+	if wait > 0 {
+		return river.JobSnooze(wait) // the provider is failing this sender: wait for a probe to get through
+	}
+	defer pass.done(s.cfg.Now(), outcomeNone, nil) // unless the provider was called, below
 	if wait, err := s.pace(ctx, msg, o.SMSMPS); err != nil {
 		return err
 	} else if wait > 0 {
@@ -138,7 +143,9 @@ func (s *Scheduler) send(ctx context.Context, id int64, earlier sendRecord, rec 
 	sid := earlier.SID
 	if sid == "" && earlier.MaybeSent {
 		// An earlier attempt may have reached the provider without our hearing.
-		if sid, err = s.sender.Find(ctx, msg, o.CreatedAt); err != nil {
+		sid, err = s.sender.Find(ctx, msg, o.CreatedAt)
+		pass.done(s.cfg.Now(), outcomeOf(err), err)
+		if err != nil {
 			return fmt.Errorf("look for an earlier send of message %d: %w", o.ID, err)
 		}
 	}
@@ -146,6 +153,7 @@ func (s *Scheduler) send(ctx context.Context, id int64, earlier sendRecord, rec 
 	if sid == "" {
 		rec.MaybeSent = true // from here on, the provider may take it
 		acc, err := s.sender.Send(ctx, msg)
+		pass.done(s.cfg.Now(), outcomeOf(err), err) // unless Find reported already
 		if err != nil {
 			f := failureOf(err)
 			s.cfg.Metrics.failed(f)

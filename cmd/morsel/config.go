@@ -8,7 +8,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/tracking"
 )
 
@@ -39,6 +41,13 @@ type Config struct {
 	// SMSMPS is the messages-per-second limit of a From number with no limit of
 	// its own (default 1, a long code's); 0 lifts it.
 	SMSMPS float64
+	// Breaker pauses a sender whose provider fails most of its sends
+	// (SMS_BREAKER_FAILURE_RATIO, SMS_BREAKER_MIN_SENDS, SMS_BREAKER_WINDOW,
+	// SMS_BREAKER_PROBE_INTERVAL); zero values take the scheduler's defaults.
+	Breaker scheduler.BreakerConfig
+	// AlertWebhookURL is a Slack-compatible incoming webhook told of unusual
+	// activity (env ALERT_WEBHOOK_URL); empty: no alerts.
+	AlertWebhookURL string
 }
 
 // loadConfig reads the environment. A NAME_FILE variable names a file whose
@@ -68,6 +77,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		TwilioFrom:                get("TWILIO_FROM"),
 		TwilioMessagingServiceSID: get("TWILIO_MESSAGING_SERVICE_SID"),
 		TwilioAPIURL:              get("TWILIO_API_URL"),
+		AlertWebhookURL:           get("ALERT_WEBHOOK_URL"),
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = ":8080"
@@ -86,6 +96,32 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("SMS_MPS %q is not a number of messages per second (0 for no limit)", v))
 		}
 		c.SMSMPS = mps
+	}
+	if v := get("SMS_BREAKER_FAILURE_RATIO"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || r > 1 {
+			errs = append(errs, fmt.Errorf("SMS_BREAKER_FAILURE_RATIO %q is not a share between 0 and 1, e.g. 0.5", v))
+		}
+		c.Breaker.FailureRatio = r
+	}
+	if v := get("SMS_BREAKER_MIN_SENDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1_000_000 {
+			errs = append(errs, fmt.Errorf("SMS_BREAKER_MIN_SENDS %q is not a number of sends from 1 to 1000000", v))
+		}
+		c.Breaker.MinSends = n
+	}
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"SMS_BREAKER_WINDOW", &c.Breaker.Window}, {"SMS_BREAKER_PROBE_INTERVAL", &c.Breaker.ProbeInterval}} {
+		if v := get(d.name); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur < 100*time.Millisecond || dur > 24*time.Hour {
+				errs = append(errs, fmt.Errorf("%s %q is not a duration from 100ms to 24h, e.g. 5s", d.name, v))
+			}
+			*d.to = dur
+		}
 	}
 	return c, errors.Join(errs...)
 }
@@ -125,6 +161,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TwilioMessagingServiceSID, "twilio-messaging-service-sid", c.TwilioMessagingServiceSID, "default messaging service (env TWILIO_MESSAGING_SERVICE_SID)")
 	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", c.TwilioAPIURL, "a Twilio-compatible API base URL, for emulators (env TWILIO_API_URL)")
 	fs.Float64Var(&c.SMSMPS, "sms-mps", c.SMSMPS, "messages per second per From number without a limit of its own; 0: none (env SMS_MPS)")
+	fs.StringVar(&c.AlertWebhookURL, "alert-webhook-url", c.AlertWebhookURL, "a Slack-compatible incoming webhook told of unusual activity (env ALERT_WEBHOOK_URL); empty: no alerts")
 }
 
 // requireDatabases checks the database URLs are there and well formed.
@@ -167,6 +204,11 @@ func (c *Config) validateServe() error {
 	if c.TwilioAPIURL != "" {
 		if u, err := url.Parse(c.TwilioAPIURL); err != nil || u.Host == "" {
 			return fmt.Errorf("TWILIO_API_URL %q is not a URL", c.TwilioAPIURL)
+		}
+	}
+	if c.AlertWebhookURL != "" {
+		if u, err := url.Parse(c.AlertWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("ALERT_WEBHOOK_URL is not an http(s) URL") // the URL is a secret: not echoed
 		}
 	}
 	return nil

@@ -125,6 +125,7 @@ func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store 
 		DefaultFrom:                cfg.TwilioFrom,
 		DefaultMessagingServiceSID: cfg.TwilioMessagingServiceSID,
 		DefaultMPS:                 cfg.SMSMPS,
+		Breaker:                    cfg.Breaker,
 		ClickHouse:                 ch,
 		Metrics:                    m,
 		OnShipped: func(ctx context.Context, tx pgx.Tx, events []tracking.Event) error {
