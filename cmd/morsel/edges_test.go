@@ -22,6 +22,7 @@ func TestPackageEdges(t *testing.T) {
 		"tracking/reports":    {"lessons/errs", "tracking"},
 		"tracking/xapi":       {"lessons", "lessons/errs", "tracking"},
 		"scheduler":           {"lessons", "lessons/errs", "lessons/sms", "tracking"},
+		"scheduler/alerts":    {"tracking"},
 		"web":                 {"lessons", "lessons/errs", "lessons/sms", "lessons/video", "tracking", "tracking/reports", "tracking/xapi", "web/pages"},
 		"cmd/morsel/bench":    {"lessons", "migrations", "scheduler", "scheduler/twilioemu", "tracking", "tracking/reports", "web"},
 	}

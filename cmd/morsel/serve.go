@@ -58,6 +58,13 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 	if err != nil {
 		return err
 	}
+	stopAlerts := func() {}
+	if withWorkers {
+		if stopAlerts, err = startAlerts(ctx, e, &cfg, pool); err != nil {
+			return err
+		}
+	}
+	defer stopAlerts()
 	sched, err := newScheduler(e, cfg, pool, ch, store, withWorkers, schedMetrics)
 	if err != nil {
 		return err
