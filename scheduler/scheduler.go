@@ -66,11 +66,21 @@ type Config struct {
 	Breaker BreakerConfig
 	// Metrics counts jobs and sends for Prometheus; nil: not counted.
 	Metrics *Metrics
+	// RescueAfter is how long a job may stay running before River takes it
+	// for stuck (its worker killed) and runs it again (default 3 min). River's
+	// leader looks for stuck jobs every 30 s. Jobs without a timeout of their
+	// own are limited to it too, so that a slow job is not run twice: a send's
+	// own limit is 45 s, so below that only tests, with a fast provider,
+	// should set it.
+	RescueAfter time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Test is passed to River, for tests that stub its time.
 	Test river.TestConfig
 }
+
+// defaultRescueAfter is Config.RescueAfter's default.
+const defaultRescueAfter = 3 * time.Minute
 
 // Scheduler owns the River client and the workers.
 type Scheduler struct {
@@ -113,6 +123,9 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	if cfg.NudgeAfter == 0 {
 		cfg.NudgeAfter = 4 * time.Hour
 	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = defaultRescueAfter
+	}
 	s := &Scheduler{pool: pool, store: store, sender: sender, cfg: cfg, log: log, brk: newBreaker(cfg.Breaker, cfg.Metrics)}
 	if work {
 		s.loads = newBatcher(batchRunners, batchMax, s.loadOutbound)
@@ -120,8 +133,8 @@ func New(pool *pgxpool.Pool, store *lessons.Store, sender Sender, cfg Config, lo
 	}
 	rc := &river.Config{
 		Logger:               WarningsOnly(log),
-		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: 3 * time.Minute, // a killed worker's jobs come back this soon
+		JobTimeout:           min(time.Minute, cfg.RescueAfter), // River wants it no longer than the rescue
+		RescueStuckJobsAfter: cfg.RescueAfter,                   // a killed worker's jobs come back this soon
 		Test:                 cfg.Test,
 		// The client's FetchCooldown also spaces its insert notifications per
 		// queue: at River's 100 ms default, a job inserted within 100 ms of

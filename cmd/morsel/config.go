@@ -48,6 +48,10 @@ type Config struct {
 	// AlertWebhookURL is a Slack-compatible incoming webhook told of unusual
 	// activity (env ALERT_WEBHOOK_URL); empty: no alerts.
 	AlertWebhookURL string
+	// JobRescueAfter is how long a job may run before River takes its worker
+	// for dead and runs it again (env JOB_RESCUE_AFTER; 0: the scheduler's
+	// default, 3 minutes).
+	JobRescueAfter time.Duration
 }
 
 // loadConfig reads the environment. A NAME_FILE variable names a file whose
@@ -123,6 +127,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			*d.to = dur
 		}
 	}
+	if v := get("JOB_RESCUE_AFTER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("JOB_RESCUE_AFTER %q is not a duration from 1s to 24h, e.g. 3m", v))
+		}
+		c.JobRescueAfter = d
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -162,6 +173,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", c.TwilioAPIURL, "a Twilio-compatible API base URL, for emulators (env TWILIO_API_URL)")
 	fs.Float64Var(&c.SMSMPS, "sms-mps", c.SMSMPS, "messages per second per From number without a limit of its own; 0: none (env SMS_MPS)")
 	fs.StringVar(&c.AlertWebhookURL, "alert-webhook-url", c.AlertWebhookURL, "a Slack-compatible incoming webhook told of unusual activity (env ALERT_WEBHOOK_URL); empty: no alerts")
+	fs.DurationVar(&c.JobRescueAfter, "job-rescue-after", c.JobRescueAfter, "how long a job may run before it is taken for stuck (its worker dead) and run again; default 3m (env JOB_RESCUE_AFTER)")
 }
 
 // requireDatabases checks the database URLs are there and well formed.
@@ -195,6 +207,9 @@ func (c *Config) validateServe() error {
 		return fmt.Errorf("PUBLIC_URL %q is not an http(s) URL", c.PublicURL)
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if c.JobRescueAfter != 0 && (c.JobRescueAfter < time.Second || c.JobRescueAfter > 24*time.Hour) {
+		return fmt.Errorf("--job-rescue-after %s is not from 1s to 24h", c.JobRescueAfter)
+	}
 	if (c.TwilioAccountSID == "") != (c.TwilioAuthToken == "") {
 		return errors.New("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together: set both to send through Twilio, or neither for the phone simulator")
 	}

@@ -126,6 +126,7 @@ func newScheduler(e *env, cfg Config, pool *pgxpool.Pool, ch driver.Conn, store 
 		DefaultMessagingServiceSID: cfg.TwilioMessagingServiceSID,
 		DefaultMPS:                 cfg.SMSMPS,
 		Breaker:                    cfg.Breaker,
+		RescueAfter:                cfg.JobRescueAfter,
 		ClickHouse:                 ch,
 		Metrics:                    m,
 		OnShipped: func(ctx context.Context, tx pgx.Tx, events []tracking.Event) error {
