@@ -29,6 +29,15 @@ func appendRepFacts(ctx context.Context, tx pgx.Tx, now time.Time, repIDs ...int
 	if _, err := tx.Exec(ctx, `SELECT FROM reps WHERE id = ANY($1) ORDER BY id FOR UPDATE`, repIDs); err != nil {
 		return fmt.Errorf("lock reps: %w", err)
 	}
+	events, err := repFactEvents(ctx, tx, now, repIDs)
+	if err != nil {
+		return err
+	}
+	return tracking.Append(ctx, tx, events...)
+}
+
+// repFactEvents reads the reps' facts inside tx as the events that carry them.
+func repFactEvents(ctx context.Context, tx pgx.Tx, now time.Time, repIDs []int64) ([]tracking.Event, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT r.id, r.org_id, coalesce(r.team_id, 0), coalesce(t.name, ''), r.status, r.name, r.phone, r.email, r.time_zone,
 			r.opted_out_at IS NOT NULL, r.phone_invalid_at IS NOT NULL,
@@ -37,7 +46,7 @@ func appendRepFacts(ctx context.Context, tx pgx.Tx, now time.Time, repIDs ...int
 		FROM reps r LEFT JOIN teams t ON t.id = r.team_id
 		WHERE r.id = ANY($1) ORDER BY r.id`, repIDs)
 	if err != nil {
-		return fmt.Errorf("read rep facts: %w", err)
+		return nil, fmt.Errorf("read rep facts: %w", err)
 	}
 	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.Event, error) {
 		var f tracking.RepFacts
@@ -48,9 +57,9 @@ func appendRepFacts(ctx context.Context, tx pgx.Tx, now time.Time, repIDs ...int
 		return f.Event(now), err
 	})
 	if err != nil {
-		return fmt.Errorf("read rep facts: %w", err)
+		return nil, fmt.Errorf("read rep facts: %w", err)
 	}
-	return tracking.Append(ctx, tx, events...)
+	return events, nil
 }
 
 // appendEnrollmentFacts writes the enrollments' facts to the outbox inside tx.
@@ -61,6 +70,16 @@ func appendEnrollmentFacts(ctx context.Context, tx pgx.Tx, now time.Time, enroll
 	if _, err := tx.Exec(ctx, `SELECT FROM enrollments WHERE id = ANY($1) ORDER BY id FOR UPDATE`, enrollmentIDs); err != nil {
 		return fmt.Errorf("lock enrollments: %w", err)
 	}
+	events, err := enrollmentFactEvents(ctx, tx, now, `e.id = ANY($1)`, enrollmentIDs)
+	if err != nil {
+		return err
+	}
+	return tracking.Append(ctx, tx, events...)
+}
+
+// enrollmentFactEvents reads the facts of the enrollments that where (on e,
+// with $1 as arg) selects inside tx, as the events that carry them.
+func enrollmentFactEvents(ctx context.Context, tx pgx.Tx, now time.Time, where string, arg any) ([]tracking.Event, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT e.id, e.org_id, e.rep_id, v.course_id, e.course_version_id, v.title, e.status, e.enrolled_at,
 			to_char(e.due_on, 'YYYY-MM-DD'), count(a.id),
@@ -69,10 +88,10 @@ func appendEnrollmentFacts(ctx context.Context, tx pgx.Tx, now time.Time, enroll
 		JOIN course_versions v ON v.id = e.course_version_id
 		LEFT JOIN assignments a ON a.enrollment_id = e.id AND a.status <> 'skipped'
 		LEFT JOIN course_lessons l ON l.id = a.lesson_id
-		WHERE e.id = ANY($1)
-		GROUP BY e.id, v.id ORDER BY e.id`, enrollmentIDs, tracking.SegmentSeconds)
+		WHERE `+where+`
+		GROUP BY e.id, v.id ORDER BY e.id`, arg, tracking.SegmentSeconds)
 	if err != nil {
-		return fmt.Errorf("read enrollment facts: %w", err)
+		return nil, fmt.Errorf("read enrollment facts: %w", err)
 	}
 	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tracking.Event, error) {
 		var f tracking.EnrollmentFacts
@@ -83,7 +102,7 @@ func appendEnrollmentFacts(ctx context.Context, tx pgx.Tx, now time.Time, enroll
 		return f.Event(now), err
 	})
 	if err != nil {
-		return fmt.Errorf("read enrollment facts: %w", err)
+		return nil, fmt.Errorf("read enrollment facts: %w", err)
 	}
-	return tracking.Append(ctx, tx, events...)
+	return events, nil
 }

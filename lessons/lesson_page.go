@@ -154,6 +154,13 @@ func (s *Store) OpenLesson(ctx context.Context, token string) (LessonView, error
 		default:
 			events = append(events, opened)
 		}
+		if len(events) > 0 && events[0].Kind == tracking.KindLessonOpened {
+			// Kept for a rebuild of the reports (morsel rebuild-analytics):
+			// the event's time, as the newest of its key says.
+			if _, err := tx.Exec(ctx, `UPDATE assignments SET opened_at = $2 WHERE id = $1`, v.AssignmentID, now); err != nil {
+				return fmt.Errorf("record lesson opened: %w", err)
+			}
+		}
 		return tracking.Append(ctx, tx, events...)
 	})
 }

@@ -216,6 +216,9 @@ func Void(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, now time.Time
 		return e, nil
 	}
 	e.Deleted, e.Detail, e.Version = true, VoidDetail{Reason: reason, By: by}.String(), nextVersion(e.Version, now)
+	if err := logCorrections(ctx, pool, []Event{e}); err != nil {
+		return Event{}, err
+	}
 	if err := WriteClickHouse(ctx, pool, ch, []Event{e}); err != nil {
 		return Event{}, fmt.Errorf("void event %q of rep %d: %w", key, repID, err)
 	}
@@ -242,6 +245,9 @@ func Correct(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, now time.T
 		return Event{}, errs.Errorf(errs.NotFound, "Rep %d has no event with key %q; to add one, backfill it.", e.RepID, e.Key)
 	}
 	e.OrgID, e.Deleted, e.Version = orgID, false, nextVersion(old.Version, now)
+	if err := logCorrections(ctx, pool, []Event{e}); err != nil {
+		return Event{}, err
+	}
 	if old.CourseID != e.CourseID && strings.HasPrefix(old.Key, gradeKeyPrefix) {
 		// The answer leaves its course, under which question_attempts sorts
 		// it: end its row there, before WriteClickHouse logs the change
@@ -288,6 +294,9 @@ func Backfill(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, now time.
 		e.OrgID, e.Deleted, e.Version = orgID, false, uint64(e.OccurredAt.UnixNano())
 		rows[i] = e
 	}
+	if err := logCorrections(ctx, pool, rows); err != nil {
+		return 0, err
+	}
 	if err := WriteClickHouse(ctx, pool, ch, rows); err != nil {
 		return 0, fmt.Errorf("backfill: %w", err)
 	}
@@ -317,6 +326,9 @@ func DeleteRep(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, now time
 		tombstones = append(tombstones, e)
 	}
 	for chunk := range slices.Chunk(tombstones, deleteChunk) {
+		if err := logCorrections(ctx, pool, chunk); err != nil {
+			return 0, err
+		}
 		if err := WriteClickHouse(ctx, pool, ch, chunk); err != nil {
 			return 0, fmt.Errorf("delete the events of rep %d: %w", repID, err)
 		}

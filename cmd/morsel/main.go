@@ -33,6 +33,7 @@ type command struct {
 	name    string // e.g. "import reps"
 	args    string // what follows the flags, for the usage line
 	summary string
+	help    string // more, for the command's usage; "" for none
 	setup   func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error
 }
 
@@ -69,6 +70,9 @@ func run(ctx context.Context, e *env, args []string) int {
 	runFn := cmd.setup(&cfg, fs)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: morsel %s [flags] %s\n\n%s\n\n", cmd.name, cmd.args, cmd.summary)
+		if cmd.help != "" {
+			fmt.Fprintf(e.stderr, "%s\n\n", cmd.help)
+		}
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(rest); err != nil {
