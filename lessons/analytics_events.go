@@ -36,7 +36,7 @@ import (
 //     detail names the segment's start as the position, with no rate or visit;
 //   - a video's lesson_completed value is the share watched now, not when it
 //     completed;
-//   - lesson_opened of assignments opened before migration 0017 (which added
+//   - lesson_opened of assignments opened before migration 0019 (which added
 //     assignments.opened_at).
 // Corrections (voids, corrections, backfills, a rep's events deleted) are
 // kept in Postgres by tracking (event_corrections) and come back whole.

@@ -29,7 +29,7 @@ the app runs and to run again: every event keeps its live key, and a rebuilt row
 or a correction. Interrupted, run it again, or resume with --after-rep (the last rep done, printed on failure).
 Postgres does not keep, so a rebuild cannot restore: video pauses and ends; path changes; opt-ins and any opt-out
 but the current one; when each video segment was watched (all get the time the video's progress last changed) and
-the player's position, rate and visit; a video's completion value at the time; lesson openings before migration 17.`
+the player's position, rate and visit; a video's completion value at the time; lesson openings before migration 19.`
 
 func init() {
 	commands = append(commands, command{
