@@ -16,15 +16,57 @@ import (
 // transactions: each statement is written to be repeatable (IF NOT EXISTS), so a
 // step interrupted half-way is simply run again. Run one migrator at a time.
 func MigrateClickHouse(ctx context.Context, conn driver.Conn, log *slog.Logger) (int, error) {
-	return migrateClickHouse(ctx, conn, ClickHouse(), log)
+	return migrateClickHouse(ctx, conn, ClickHouse(), "", log)
 }
 
-func migrateClickHouse(ctx context.Context, conn driver.Conn, steps []Step, log *slog.Logger) (int, error) {
-	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS morsel_migrations (
+// MigrateClickHouseCluster is MigrateClickHouse for the cluster named cluster
+// (CLICKHOUSE_CLUSTER, a name of the servers' remote_servers): conn's database
+// is created on every server, and each table of the steps becomes replicated
+// local tables sharded by organisation behind a Distributed table of its name
+// (see cluster.go). A step with a statement that cannot be rewritten so fails
+// before it runs, naming the step and the statement.
+func MigrateClickHouseCluster(ctx context.Context, conn driver.Conn, cluster string, log *slog.Logger) (int, error) {
+	if !reIdent.MatchString(cluster) {
+		return 0, fmt.Errorf("CLICKHOUSE_CLUSTER %q: expected the name of a cluster of the servers' remote_servers (letters, digits, _)", cluster)
+	}
+	return migrateClickHouse(ctx, conn, ClickHouse(), cluster, log)
+}
+
+func migrateClickHouse(ctx context.Context, conn driver.Conn, steps []Step, cluster string, log *slog.Logger) (int, error) {
+	var target *clusterTarget
+	if cluster != "" {
+		var db string
+		if err := conn.QueryRow(ctx, `SELECT currentDatabase()`).Scan(&db); err != nil {
+			return 0, fmt.Errorf("read clickhouse database: %w", err)
+		}
+		if !reIdent.MatchString(db) {
+			return 0, fmt.Errorf("clickhouse database %q: cluster mode needs a plain name (letters, digits, _)", db)
+		}
+		target = &clusterTarget{cluster: cluster, db: db, nonce: timeNonce}
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(ClusterSettings()))
+		var known uint64
+		if err := conn.QueryRow(ctx, `SELECT count() FROM system.clusters WHERE cluster = ?`, cluster).Scan(&known); err != nil {
+			return 0, fmt.Errorf("read clickhouse clusters: %w", err)
+		}
+		if known == 0 {
+			return 0, fmt.Errorf("CLICKHOUSE_CLUSTER %s: the server knows no such cluster (system.clusters; remote_servers in its config)", cluster)
+		}
+		if err := CheckClusterSettings(ctx, conn); err != nil {
+			return 0, err
+		}
+		if err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE IF NOT EXISTS %s ON CLUSTER %s", db, cluster)); err != nil {
+			return 0, fmt.Errorf("create clickhouse database %s on cluster %s: %w", db, cluster, err)
+		}
+	}
+	migrationsTable := `CREATE TABLE IF NOT EXISTS morsel_migrations (
 		version    UInt32,
 		name       String,
 		applied_at DateTime('UTC')
-	) ENGINE = MergeTree() ORDER BY version`); err != nil {
+	) ENGINE = MergeTree() ORDER BY version`
+	if target != nil {
+		migrationsTable = target.migrationsTable()
+	}
+	if err := conn.Exec(ctx, migrationsTable); err != nil {
 		return 0, fmt.Errorf("create clickhouse morsel_migrations: %w", err)
 	}
 	var current uint32
@@ -37,9 +79,15 @@ func migrateClickHouse(ctx context.Context, conn driver.Conn, steps []Step, log 
 	applied := 0
 	for _, s := range steps[current:] {
 		log.Info("applying clickhouse migration", "name", s.Name)
-		for _, stmt := range statements(s.SQL) {
-			if err := conn.Exec(ctx, stmt); err != nil && !alreadyDone(stmt, err) {
-				return applied, fmt.Errorf("apply clickhouse migration %s: %w", s.Name, err)
+		plan, err := planStep(s, target)
+		if err != nil {
+			return applied, err
+		}
+		for _, p := range plan {
+			for _, stmt := range p.run {
+				if err := conn.Exec(ctx, stmt); err != nil && !alreadyDone(p.stmt, err) {
+					return applied, fmt.Errorf("apply clickhouse migration %s: %w", s.Name, err)
+				}
 			}
 		}
 		// INSERT ... SELECT: the one insert form that works on 18.16 and today.
@@ -51,6 +99,31 @@ func migrateClickHouse(ctx context.Context, conn driver.Conn, steps []Step, log 
 		applied++
 	}
 	return applied, nil
+}
+
+// planned is one statement of a step and what runs for it: itself on one
+// server, its rewrite on a cluster.
+type planned struct {
+	stmt string
+	run  []string
+}
+
+// planStep rewrites every statement of the step before any runs, so a step
+// with one a cluster cannot take fails whole, naming the statement.
+func planStep(s Step, target *clusterTarget) ([]planned, error) {
+	var plan []planned
+	for i, stmt := range statements(s.SQL) {
+		if target == nil {
+			plan = append(plan, planned{stmt, []string{stmt}})
+			continue
+		}
+		run, err := target.rewrite(stmt)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse migration %s, statement %d: %w", s.Name, i+1, err)
+		}
+		plan = append(plan, planned{stmt, run})
+	}
+	return plan, nil
 }
 
 var (

@@ -199,7 +199,16 @@ func ClickHouseURL(t testing.TB) string {
 
 func clickHouse(t testing.TB) (driver.Conn, string) {
 	t.Helper()
-	base := env(t, "CLICKHOUSE_URL")
+	if os.Getenv("MORSEL_TEST_CLICKHOUSE") == "cluster" {
+		return clickHouseCluster(t)
+	}
+	return clickHouseOn(t, env(t, "CLICKHOUSE_URL"), "")
+}
+
+// clickHouseOn makes the fresh database on the server at base, or on every
+// server of the cluster named cluster when it is not empty.
+func clickHouseOn(t testing.TB, base, cluster string) (driver.Conn, string) {
+	t.Helper()
 	opts, err := clickhouse.ParseDSN(base)
 	if err != nil {
 		t.Fatalf("parse CLICKHOUSE_URL: %v", err)
@@ -213,14 +222,24 @@ func clickHouse(t testing.TB) (driver.Conn, string) {
 		t.Fatalf("open CLICKHOUSE_URL: %v", err)
 	}
 	name := randomName("morsel_test_")
-	if err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	onCluster := ""
+	if cluster != "" {
+		onCluster = " ON CLUSTER " + cluster
+		if opts.Settings == nil {
+			opts.Settings = clickhouse.Settings{}
+		}
+		for k, v := range migrations.ClusterSettings() {
+			opts.Settings[k] = v
+		}
+	}
+	if err := admin.Exec(ctx, "CREATE DATABASE "+name+onCluster); err != nil {
 		admin.Close()
 		t.Fatalf("create clickhouse test database: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+		if err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+onCluster); err != nil {
 			t.Errorf("drop clickhouse test database %s: %v", name, err)
 		}
 		admin.Close()
@@ -231,18 +250,31 @@ func clickHouse(t testing.TB) (driver.Conn, string) {
 		t.Fatalf("open clickhouse test database: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	if _, err := migrations.MigrateClickHouse(ctx, conn, quiet); err != nil {
+	if cluster == "" {
+		_, err = migrations.MigrateClickHouse(ctx, conn, quiet)
+	} else {
+		_, err = migrations.MigrateClickHouseCluster(ctx, conn, cluster, quiet)
+	}
+	if err != nil {
 		t.Fatalf("migrate clickhouse test database: %v", err)
 	}
-	return conn, withDatabase(base, name)
+	return conn, withDatabase(base, name, cluster)
 }
 
-// withDatabase returns the ClickHouse URL with its path set to the database.
-func withDatabase(raw, db string) string {
+// withDatabase returns the ClickHouse URL with its path set to the database,
+// and on a cluster with the settings a cluster's connections need.
+func withDatabase(raw, db, cluster string) string {
 	u, err := neturl.Parse(raw)
 	if err != nil {
 		return raw
 	}
 	u.Path = "/" + db
+	if cluster != "" {
+		q := u.Query()
+		for k, v := range migrations.ClusterSettings() {
+			q.Set(k, fmt.Sprint(v))
+		}
+		u.RawQuery = q.Encode()
+	}
 	return u.String()
 }
