@@ -29,9 +29,12 @@ const ShardingKey = "org_id"
 
 // ClusterSettings are the query settings every connection to a cluster sends:
 // an insert into a Distributed table returns once every shard has its rows (the
-// dashboard reads its writes at once).
+// dashboard reads its writes at once); and a replicated table keeps a block
+// inserted again (the outbox resending a batch) as a single server does, rather
+// than dropping it as a duplicate: the readers already take one row per key and
+// version, and a block dropped on one shard only would make the shards differ.
 func ClusterSettings() map[string]any {
-	return map[string]any{"insert_distributed_sync": 1}
+	return map[string]any{"insert_distributed_sync": 1, "insert_deduplicate": 0}
 }
 
 // ClusterProductMode is the distributed_product_mode a cluster's users profile

@@ -98,10 +98,7 @@ func (b correctionBundle) rawRows(t *testing.T, key string) uint64 {
 // requireNoMerge checks that the reads above ran on unmerged parts.
 func (b correctionBundle) requireNoMerge(t *testing.T, inserts int) {
 	t.Helper()
-	var parts uint64
-	require.NoError(t, b.ch.QueryRow(context.Background(),
-		`SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active`).Scan(&parts))
-	require.EqualValues(t, inserts, parts, "a merge happened")
+	dbtest.RequireNoMerge(t, b.ch, "events", inserts)
 }
 
 func graded(org, rep int64, key string, value float64) tracking.Event {

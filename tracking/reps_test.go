@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/morselhq/morsel/migrations/dbtest"
 	"github.com/morselhq/morsel/tracking"
 )
 
@@ -80,9 +81,6 @@ func TestSyncRepsChangesTeamCountsAtOnce(t *testing.T) {
 	require.NoError(t, tracking.SyncReps(ctx, b.ch, []tracking.RepFacts{{OrgID: 1, RepID: 4, TeamID: 10, Status: "active"}}))
 	require.Equal(t, map[uint64]uint64{10: 9, 20: 2}, countPerTeam(t, b, 1))
 
-	var parts uint64
-	require.NoError(t, b.ch.QueryRow(ctx,
-		`SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'reps' AND active`).Scan(&parts))
-	require.EqualValues(t, 5, parts, "no merge happened")
+	dbtest.RequireNoMerge(t, b.ch, "reps", 5)
 	require.NoError(t, tracking.SyncReps(ctx, b.ch, nil))
 }

@@ -129,9 +129,7 @@ func TestCorrectionsVisibleBeforeMerge(t *testing.T) {
 	require.NoError(t, tracking.WriteClickHouse(ctx, pool, ch, []tracking.Event{voided}))
 	require.NoError(t, ch.QueryRow(ctx, `SELECT avg(value) FROM events FINAL WHERE rep_id = 5 AND deleted = 0`).Scan(&avg))
 	require.InDelta(t, 80, avg, 0.001)
-	var parts uint64
-	require.NoError(t, ch.QueryRow(ctx, `SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active`).Scan(&parts))
-	require.EqualValues(t, 3, parts, "no merge happened")
+	dbtest.RequireNoMerge(t, ch, "events", 3)
 }
 
 func TestIngesterGroupCommits(t *testing.T) {

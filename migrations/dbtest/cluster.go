@@ -86,3 +86,40 @@ func ClusterShards(t testing.TB, conn driver.Conn) []driver.Conn {
 	}
 	return out
 }
+
+// RequireNoMerge checks that the reads before it ran on unmerged parts of
+// table, written by inserts inserts: on one server, the table has one active
+// part per insert; on a cluster (a <table>_local beside it), where an insert
+// of several organisations makes a part on each of their shards, no active part
+// of the local tables on any server comes of a merge (level 0) and there are at
+// least as many as inserts.
+func RequireNoMerge(t testing.TB, conn driver.Conn, table string, inserts int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var db string
+	var locals uint64
+	if err := conn.QueryRow(ctx, `SELECT currentDatabase(), (SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = ?)`,
+		table+"_local").Scan(&db, &locals); err != nil {
+		t.Fatalf("read the test database: %v", err)
+	}
+	cluster := os.Getenv("CLICKHOUSE_CLUSTER")
+	if locals == 0 || cluster == "" {
+		var parts uint64
+		if err := conn.QueryRow(ctx, `SELECT count() FROM system.parts WHERE database = ? AND table = ? AND active`, db, table).Scan(&parts); err != nil {
+			t.Fatalf("count the parts of %s: %v", table, err)
+		}
+		if parts != uint64(inserts) {
+			t.Fatalf("a merge happened: %s has %d active parts after %d inserts", table, parts, inserts)
+		}
+		return
+	}
+	var parts, merged uint64
+	if err := conn.QueryRow(ctx, `SELECT count(), countIf(level > 0) FROM cluster(`+cluster+`, system.parts)
+		WHERE database = ? AND table = ? AND active`, db, table+"_local").Scan(&parts, &merged); err != nil {
+		t.Fatalf("count the parts of %s_local on the cluster: %v", table, err)
+	}
+	if merged > 0 || parts < uint64(inserts) {
+		t.Fatalf("a merge happened: %s_local has %d active parts on the cluster (%d of them merged) after %d inserts", table, parts, merged, inserts)
+	}
+}
