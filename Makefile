@@ -19,6 +19,13 @@ test: verify ## Start Postgres and ClickHouse (and get Chromium), then run every
 	  && echo "test: services ready at $$(date -u +%T); go test -race ./..." \
 	  && go test -race -count=1 -timeout 12m ./...
 
+.PHONY: test-cluster
+test-cluster: ## Start a two-shard ClickHouse cluster with ZooKeeper (.ci/cluster) and run the ClickHouse, tracking, report and dashboard tests on it
+	@env="$$(.ci/services)" && eval "$$env" && cenv="$$(.ci/cluster)" && eval "$$cenv" \
+	  && echo "test-cluster: cluster ready at $$(date -u +%T)" \
+	  && MORSEL_TEST_CLICKHOUSE=cluster go test -race -count=1 -timeout 20m ./migrations/... ./tracking/... \
+	  && MORSEL_TEST_CLICKHOUSE=cluster go test -race -count=1 -timeout 20m -run 'Dashboard|Report|Video|Question|Overview|Breakdown|Search|Rep' ./web/...
+
 .PHONY: build
 build: ## Build bin/morsel
 	go build -o bin/morsel ./cmd/morsel

@@ -210,7 +210,12 @@ func migrate(ctx context.Context, e *env, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	chn, err := migrations.MigrateClickHouse(ctx, ch, e.log)
+	var chn int
+	if cfg.ClickHouseCluster != "" {
+		chn, err = migrations.MigrateClickHouseCluster(ctx, ch, cfg.ClickHouseCluster, e.log)
+	} else {
+		chn, err = migrations.MigrateClickHouse(ctx, ch, e.log)
+	}
 	if err != nil {
 		return err
 	}

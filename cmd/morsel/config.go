@@ -19,8 +19,11 @@ import (
 type Config struct {
 	DatabaseURL   string
 	ClickHouseURL string
-	HTTPAddr      string
-	PublicURL     string
+	// ClickHouseCluster names the ClickHouse cluster (remote_servers) the
+	// schema is sharded over by organisation; empty: one server.
+	ClickHouseCluster string
+	HTTPAddr          string
+	PublicURL         string
 	// OperatorOrg is the slug of the organisation of the people who run
 	// Morsel: its admins see River's UI at /admin/jobs (env OPERATOR_ORG);
 	// empty: no one does.
@@ -72,6 +75,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		DatabaseURL:               get("DATABASE_URL"),
 		ClickHouseURL:             get("CLICKHOUSE_URL"),
+		ClickHouseCluster:         get("CLICKHOUSE_CLUSTER"),
 		HTTPAddr:                  get("HTTP_ADDR"),
 		MetricsAddr:               get("METRICS_ADDR"),
 		OperatorOrg:               get("OPERATOR_ORG"),
@@ -141,6 +145,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 func (c *Config) databaseFlags(fs *flag.FlagSet) {
 	fs.Var(addressFlag{&c.DatabaseURL}, "database-url", "Postgres URL (env DATABASE_URL)")
 	fs.Var(addressFlag{&c.ClickHouseURL}, "clickhouse-url", "ClickHouse native URL, clickhouse://host:9000/db (env CLICKHOUSE_URL)")
+	fs.StringVar(&c.ClickHouseCluster, "clickhouse-cluster", c.ClickHouseCluster, "ClickHouse cluster to shard the schema over by organisation (env CLICKHOUSE_CLUSTER)")
 }
 
 // addressFlag is a database address flag: its default, from the

@@ -45,7 +45,10 @@ func openClickHouse(ctx context.Context, cfg Config) (driver.Conn, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return tracking.OpenClickHouse(pingCtx, cfg.ClickHouseURL)
+	if cfg.ClickHouseCluster == "" {
+		return tracking.OpenClickHouse(pingCtx, cfg.ClickHouseURL)
+	}
+	return openClickHouseCluster(pingCtx, cfg.ClickHouseURL)
 }
 
 // openDatabases opens Postgres and ClickHouse; done closes both.
