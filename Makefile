@@ -14,8 +14,8 @@ demo: build ## Start Postgres and ClickHouse, migrate, load the demo data and se
 	@$(SERVICES) && ./bin/morsel migrate && ./bin/morsel demo && OPERATOR_ORG="$${OPERATOR_ORG:-demo}" exec ./bin/morsel serve --addr $(HTTP_ADDR)
 
 .PHONY: test
-test: verify ## Start Postgres and ClickHouse (and get Chromium), then run every test with the race detector
-	@env="$$(WITH_BROWSER=1 .ci/services)" && eval "$$env" \
+test: verify ## Start Postgres, ClickHouse and a two-shard ClickHouse cluster (and get Chromium), then run every test with the race detector
+	@env="$$(WITH_BROWSER=1 WITH_CLUSTER=1 .ci/services)" && eval "$$env" \
 	  && echo "test: services ready at $$(date -u +%T); go test -race ./..." \
 	  && go test -race -count=1 -timeout 12m ./...
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -219,7 +220,11 @@ func (c clusterTarget) rename(list string) ([]string, error) {
 			return nil, err
 		}
 		pairs = append(pairs, c.local(m[1])+" TO "+c.local(m[2]))
-		names = append(names, m[1], m[2])
+		for _, n := range m[1:3] {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
 		targets = append(targets, m[2])
 	}
 	// The local tables are renamed; a Distributed table names its local table,
