@@ -20,10 +20,11 @@ test: verify ## Start Postgres, ClickHouse and a two-shard ClickHouse cluster (a
 	  && go test -race -count=1 -timeout 12m ./...
 
 .PHONY: test-cluster
-test-cluster: ## Start a two-shard ClickHouse cluster with ZooKeeper (.ci/cluster) and run the ClickHouse, tracking, report and dashboard tests on it
+test-cluster: ## Start a two-shard ClickHouse cluster with ZooKeeper (.ci/cluster) and run the cluster migration tests, then the tracking, report and dashboard tests on it
 	@env="$$(.ci/services)" && eval "$$env" && cenv="$$(.ci/cluster)" && eval "$$cenv" \
 	  && echo "test-cluster: cluster ready at $$(date -u +%T)" \
-	  && MORSEL_TEST_CLICKHOUSE=cluster go test -race -count=1 -timeout 20m ./migrations/... ./tracking/... \
+	  && go test -race -count=1 -timeout 20m -run Cluster ./migrations/ \
+	  && MORSEL_TEST_CLICKHOUSE=cluster go test -race -count=1 -timeout 20m ./tracking/... \
 	  && MORSEL_TEST_CLICKHOUSE=cluster go test -race -count=1 -timeout 20m -run 'Dashboard|Report|Video|Question|Overview|Breakdown|Search|Rep' ./web/...
 
 .PHONY: build

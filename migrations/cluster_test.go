@@ -2,6 +2,7 @@ package migrations_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,4 +57,31 @@ func TestClickHouseClusterUnknownName(t *testing.T) {
 	require.ErrorContains(t, err, "CLICKHOUSE_CLUSTER nosuchcluster: the server knows no such cluster")
 	_, err = migrations.MigrateClickHouseCluster(context.Background(), conn, "bad name;", quiet)
 	require.ErrorContains(t, err, `CLICKHOUSE_CLUSTER "bad name;"`)
+}
+
+// TestClickHouseClusterStepRunsAgain: in cluster mode too, steps interrupted
+// after some of their statements run again whole: the columns are taken as
+// there, step 4's copy and rename leave one events table with every row.
+func TestClickHouseClusterStepRunsAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := dbtest.ClickHouseCluster(t)
+	for i := range 3 {
+		insertEvent(t, conn, fmt.Sprintf("msg/%d", i))
+	}
+	last := len(migrations.ClickHouse())
+	forgetSteps(t, conn, 3)
+	n, err := migrations.MigrateClickHouseCluster(ctx, conn, "morsel", quiet)
+	require.NoError(t, err)
+	require.Equal(t, last-2, n)
+	var columns uint64
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'reps' AND name = 'team_name'`).Scan(&columns))
+	require.EqualValues(t, 1, columns)
+	var keys uint64
+	require.NoError(t, conn.QueryRow(ctx, `SELECT uniqExact(event_key) FROM events`).Scan(&keys))
+	require.EqualValues(t, 3, keys)
+	var left string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT arrayStringConcat(groupArray(name), ' ') FROM (
+		SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'events%' ORDER BY name)`).Scan(&left))
+	require.Equal(t, "events events_local", left, "the copy's tables are gone")
 }
