@@ -311,3 +311,25 @@ func (s *Store) CancelMessage(ctx context.Context, tx pgx.Tx, id int64, reason s
 	}
 	return err
 }
+
+// UnrecordedSID returns the first of the provider's sids that no message
+// has: of the sends the provider took that look like a message's (the same
+// text to the same number), the one that is not another message's. "" when
+// every one is.
+func (s *Store) UnrecordedSID(ctx context.Context, sids []string) (string, error) {
+	if len(sids) == 0 {
+		return "", nil
+	}
+	var sid string
+	err := s.pool.QueryRow(ctx, `
+		SELECT x.sid FROM unnest($1::text[]) WITH ORDINALITY AS x(sid, i)
+		WHERE NOT EXISTS (SELECT FROM messages m WHERE m.provider_sid = x.sid)
+		ORDER BY x.i LIMIT 1`, sids).Scan(&sid)
+	if noRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("match the provider's sids to the messages: %w", err)
+	}
+	return sid, nil
+}

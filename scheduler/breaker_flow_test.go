@@ -43,7 +43,7 @@ func (c *callLog) Send(ctx context.Context, m scheduler.SMS) (scheduler.Accepted
 	return c.Sender.Send(ctx, m)
 }
 
-func (c *callLog) Find(ctx context.Context, m scheduler.SMS, since time.Time) (string, error) {
+func (c *callLog) Find(ctx context.Context, m scheduler.SMS, since time.Time) ([]string, error) {
 	defer c.begin()()
 	return c.Sender.Find(ctx, m, since)
 }

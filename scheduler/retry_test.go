@@ -26,7 +26,7 @@ func (c *countingSender) Send(ctx context.Context, m scheduler.SMS) (scheduler.A
 	return c.Sender.Send(ctx, m)
 }
 
-func (c *countingSender) Find(ctx context.Context, m scheduler.SMS, since time.Time) (string, error) {
+func (c *countingSender) Find(ctx context.Context, m scheduler.SMS, since time.Time) ([]string, error) {
 	c.finds.Add(1)
 	return c.Sender.Find(ctx, m, since)
 }
@@ -281,4 +281,59 @@ func TestAcceptedButUnrecordedIsRecordedNotResent(t *testing.T) {
 
 	b.runDue(t, held, nextLesson.Add(time.Second))
 	require.Equal(t, []string{"Lesson 1", "Lesson 2"}, lessonTitles(received(b.emu)[nyPhone]))
+}
+
+// A retry that looks its message up at the provider finds its own send, not
+// an identical text sent to the rep earlier the same day, which is another
+// message's (two answers both told "Correct!"): before, it took the earlier
+// one's sid, which recording refused, on every attempt, and the message was
+// never sent.
+func TestRetryLookupSkipsAnEarlierIdenticalText(t *testing.T) {
+	t.Parallel()
+	for _, providerHas := range []bool{true, false} {
+		t.Run(map[bool]string{true: "the provider took this one too", false: "only the earlier one"}[providerHas], func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			b, _ := oneRep(t, twilioemu.Options{})
+			require.NoError(t, b.sched.Stop(ctx))
+			id, body := b.firstMessage(t)
+			b.clock.set(firstLesson)
+			tw, err := scheduler.NewTwilio(scheduler.TwilioConfig{AccountSID: b.emu.AccountSID(), AuthToken: b.emu.AuthToken(), APIURL: b.emu.URL()})
+			require.NoError(t, err)
+			// The earlier text, recorded against another message of the rep.
+			earlier, err := tw.Send(ctx, scheduler.SMS{From: "+15005550006", To: nyPhone, Body: body})
+			require.NoError(t, err)
+			_, err = b.pool.Exec(ctx, `
+				INSERT INTO messages (org_id, rep_id, direction, purpose, from_number, to_number, body, encoding, segments, status,
+					provider_sid, created_at, updated_at)
+				SELECT org_id, rep_id, 'outbound', 'help', from_number, to_number, body, encoding, segments, 'sent', $2, created_at, updated_at
+				FROM messages WHERE id = $1`, id, earlier.SID)
+			require.NoError(t, err)
+			var own string
+			if providerHas {
+				acc, err := tw.Send(ctx, scheduler.SMS{From: "+15005550006", To: nyPhone, Body: body})
+				require.NoError(t, err)
+				own = acc.SID
+			}
+			// This message's last attempt may have reached the provider.
+			_, err = b.pool.Exec(ctx, `UPDATE river_job SET state = 'retryable', attempt = 1, attempted_at = $1, scheduled_at = $1,
+				metadata = '{"send": {"attempt": 1, "maybe_sent": true}}'::jsonb WHERE kind = 'send_sms'`, firstLesson)
+			require.NoError(t, err)
+
+			b, c := counted(t, b, nil)
+			b.advance(t, firstLesson.Add(time.Second))
+			require.Equal(t, int32(1), c.finds.Load(), "looked up")
+			st := b.sendState(t, id)
+			require.Equal(t, "queued", st.Status, "recorded")
+			require.NotEqual(t, earlier.SID, st.SID, "not the earlier text's sid")
+			if providerHas {
+				require.Equal(t, own, st.SID, "its own send found")
+				require.Zero(t, c.sends.Load(), "not sent again")
+				require.Len(t, b.emu.Messages(), 2)
+			} else {
+				require.Equal(t, int32(1), c.sends.Load(), "sent, since the provider had only the earlier one")
+				require.Len(t, b.emu.Messages(), 2)
+			}
+		})
+	}
 }

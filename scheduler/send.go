@@ -143,9 +143,13 @@ func (s *Scheduler) send(ctx context.Context, id int64, earlier sendRecord, rec 
 	sid := earlier.SID
 	if sid == "" && earlier.MaybeSent {
 		// An earlier attempt may have reached the provider without our hearing.
-		sid, err = s.sender.Find(ctx, msg, o.CreatedAt)
+		sids, err := s.sender.Find(ctx, msg, o.CreatedAt)
 		pass.done(s.cfg.Now(), outcomeOf(err), err)
 		if err != nil {
+			return fmt.Errorf("look for an earlier send of message %d: %w", o.ID, err)
+		}
+		// The same text sent earlier today is another message's.
+		if sid, err = s.store.UnrecordedSID(ctx, sids); err != nil {
 			return fmt.Errorf("look for an earlier send of message %d: %w", o.ID, err)
 		}
 	}

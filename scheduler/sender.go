@@ -26,10 +26,14 @@ type Accepted struct {
 type Sender interface {
 	// Send hands over one message; its errors are *SendError.
 	Send(ctx context.Context, m SMS) (Accepted, error)
-	// Find looks for a message the provider accepted since `since` although we
-	// never heard its answer (a timeout, a dropped connection), so that a retry
-	// does not send it twice. It returns "" when there is none.
-	Find(ctx context.Context, m SMS, since time.Time) (string, error)
+	// Find looks for messages like m (the same text to the same number from
+	// the same sender) that the provider accepted since `since`, for an
+	// attempt we never heard the answer of (a timeout, a dropped connection),
+	// so that a retry does not send it twice. It returns their sids, oldest
+	// first (none: not sent): an identical text sent earlier the same day
+	// (two answers both told "Correct!") is among them, and the scheduler
+	// takes the first that no message has.
+	Find(ctx context.Context, m SMS, since time.Time) ([]string, error)
 }
 
 // FailureKind says what a failed send means for the next attempt.

@@ -20,4 +20,4 @@ func (Simulator) Send(context.Context, SMS) (Accepted, error) {
 }
 
 // Find never finds anything: the simulator never fails half-way.
-func (Simulator) Find(context.Context, SMS, time.Time) (string, error) { return "", nil }
+func (Simulator) Find(context.Context, SMS, time.Time) ([]string, error) { return nil, nil }

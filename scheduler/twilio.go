@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,9 +85,10 @@ func (t *Twilio) Send(ctx context.Context, m SMS) (Accepted, error) {
 	return Accepted{SID: *resp.Sid}, nil
 }
 
-// Find lists the messages to the same number since `since` and returns the sid
-// of one with the same body and sender.
-func (t *Twilio) Find(ctx context.Context, m SMS, since time.Time) (string, error) {
+// Find lists the messages to the same number since `since` (Twilio filters
+// by day) and returns the sids of those with the same body and sender,
+// oldest first.
+func (t *Twilio) Find(ctx context.Context, m SMS, since time.Time) ([]string, error) {
 	p := &openapi.ListMessageParams{}
 	p.SetTo(m.To)
 	p.SetDateSentAfter(since.UTC().Truncate(24 * time.Hour))
@@ -94,18 +96,19 @@ func (t *Twilio) Find(ctx context.Context, m SMS, since time.Time) (string, erro
 	p.SetLimit(500)
 	msgs, err := t.rest.Api.ListMessage(p)
 	if err != nil {
-		return "", classifyTwilio(err)
+		return nil, classifyTwilio(err)
 	}
-	for _, got := range msgs {
+	var sids []string
+	for _, got := range slices.Backward(msgs) { // Twilio lists the newest first
 		if got.Body == nil || *got.Body != m.Body || got.Sid == nil {
 			continue
 		}
 		if m.From != "" && (got.From == nil || *got.From != m.From) {
 			continue
 		}
-		return *got.Sid, nil
+		sids = append(sids, *got.Sid)
 	}
-	return "", nil
+	return sids, nil
 }
 
 // classifyTwilio turns a twilio-go error into a *SendError.

@@ -321,7 +321,7 @@ func (f *feedbackSender) Send(ctx context.Context, m scheduler.SMS) (scheduler.A
 	return acc, err
 }
 
-func (f *feedbackSender) Find(ctx context.Context, m scheduler.SMS, since time.Time) (string, error) {
+func (f *feedbackSender) Find(ctx context.Context, m scheduler.SMS, since time.Time) ([]string, error) {
 	return f.next.Find(ctx, m, since)
 }
 

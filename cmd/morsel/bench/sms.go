@@ -631,7 +631,7 @@ func (t *timedSender) Send(ctx context.Context, m scheduler.SMS) (scheduler.Acce
 	return acc, err
 }
 
-func (t *timedSender) Find(ctx context.Context, m scheduler.SMS, since time.Time) (string, error) {
+func (t *timedSender) Find(ctx context.Context, m scheduler.SMS, since time.Time) ([]string, error) {
 	return t.next.Find(ctx, m, since)
 }
 
