@@ -147,4 +147,3 @@ func TestImportRefusesBadInput(t *testing.T) {
 		})
 	}
 }
-
