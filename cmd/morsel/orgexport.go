@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 const exportHelp = `Write the organisation's Postgres rows (organisation, users with their password hashes, teams, reps, API keys,
@@ -35,22 +36,24 @@ func init() {
 						return err
 					}
 					defer done()
-					w := e.stdout
-					var f *os.File
-					if out != "" {
-						if f, err = os.Create(out); err != nil {
-							return err
-						}
-						defer f.Close()
-						w = f
+					if out == "" {
+						return store.ExportOrg(ctx, o, e.stdout, tableProgress(e.stderr, "export"))
 					}
-					if err := store.ExportOrg(ctx, o, w, tableProgress(e.stderr, "export")); err != nil {
+					// Written beside the file and renamed once complete: a
+					// failed export leaves no half file under the name.
+					f, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.partial")
+					if err != nil {
 						return err
 					}
-					if f != nil {
-						return f.Close()
+					defer os.Remove(f.Name())
+					defer f.Close()
+					if err := store.ExportOrg(ctx, o, f, tableProgress(e.stderr, "export")); err != nil {
+						return err
 					}
-					return nil
+					if err := f.Close(); err != nil {
+						return err
+					}
+					return os.Rename(f.Name(), out)
 				}
 			}},
 		command{name: "import", args: "FILE.jsonl", summary: "Read an organisation's export (morsel export) into this database, all or nothing",
