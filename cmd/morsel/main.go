@@ -99,14 +99,18 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
+// findCommand finds the command args name, the longest name first: `import
+// reps` before `import`.
 func findCommand(args []string) (command, []string, bool) {
+	var found command
+	n := 0
 	for _, c := range commands {
 		words := strings.Fields(c.name)
-		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
-			return c, args[len(words):], true
+		if len(words) > n && len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			found, n = c, len(words)
 		}
 	}
-	return command{}, nil, false
+	return found, args[n:], n > 0
 }
 
 func usage(w io.Writer) {
