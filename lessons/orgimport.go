@@ -137,6 +137,12 @@ func (s *Store) ImportOrg(ctx context.Context, r io.Reader, progress func(kind s
 		return Org{}, errs.Errorf(errs.Conflict, "organisation %q already exists: import into a database without it", h.Org)
 	}
 
+	refs, err := foreignKeys(ctx, tx)
+	if err != nil {
+		return Org{}, fmt.Errorf("import %s: %w", h.Org, err)
+	}
+	written := map[string]map[int64]bool{} // table -> ids this import wrote
+
 	// Rows come table by table in exportTables' order; a table may be empty
 	// but never comes back once left.
 	at, count := -1, 0
@@ -178,6 +184,10 @@ func (s *Store) ImportOrg(ctx context.Context, r io.Reader, progress func(kind s
 		if rec.table.orgID && rec.orgID != h.OrgID {
 			return Org{}, invalid("%s of organisation %d in the export of organisation %d", rec.Kind, rec.orgID, h.OrgID)
 		}
+		id, err := checkReferences(rec, refs, written)
+		if err != nil {
+			return Org{}, invalid("%s: %v", rec.Kind, err)
+		}
 		if rec.Kind == "message" {
 			var m struct {
 				ID         int64  `json:"id"`
@@ -193,6 +203,12 @@ func (s *Store) ImportOrg(ctx context.Context, r io.Reader, progress func(kind s
 		if err := insertExportRow(ctx, tx, rec); err != nil {
 			return Org{}, errs.Errorf(errs.Invalid, "line %d: %s: %v", lineNo, rec.table.table, err)
 		}
+		if rec.table.identity {
+			if written[rec.table.table] == nil {
+				written[rec.table.table] = map[int64]bool{}
+			}
+			written[rec.table.table][id] = true
+		}
 		count++
 	}
 	if err := sc.Err(); err != nil {
@@ -203,6 +219,9 @@ func (s *Store) ImportOrg(ctx context.Context, r io.Reader, progress func(kind s
 	}
 	done()
 	for _, m := range reissued {
+		if !written["messages"][m[1]] {
+			return Org{}, errs.Errorf(errs.Invalid, "message %d: reissued_as %d is not a message of this export", m[0], m[1])
+		}
 		if _, err := tx.Exec(ctx, `UPDATE messages SET reissued_as = $2 WHERE id = $1`, m[0], m[1]); err != nil {
 			return Org{}, fmt.Errorf("import %s: message %d reissued as %d: %w", h.Org, m[0], m[1], err)
 		}
@@ -231,6 +250,77 @@ func (s *Store) ImportOrg(ctx context.Context, r io.Reader, progress func(kind s
 		return Org{}, fmt.Errorf("import %s: %w", h.Org, err)
 	}
 	return o, nil
+}
+
+// A foreignKey is a single-column reference of an exported table to another
+// table's id ((org_id, x) references are the organisation's by their org_id,
+// which is checked against the header).
+type foreignKey struct{ table, column, references string }
+
+// foreignKeys reads the exported tables' single-column references from the
+// catalogue, so that a column added later is checked without a list here to
+// keep.
+func foreignKeys(ctx context.Context, tx pgx.Tx) (map[string][]foreignKey, error) {
+	tables := make([]string, len(exportTables))
+	for i, t := range exportTables {
+		tables[i] = t.table
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT t.relname, a.attname, r.relname
+		FROM pg_constraint c
+		JOIN pg_class t ON t.oid = c.conrelid
+		JOIN pg_class r ON r.oid = c.confrelid
+		JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+		WHERE c.contype = 'f' AND cardinality(c.conkey) = 1
+		  AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1)`, tables)
+	if err != nil {
+		return nil, fmt.Errorf("read foreign keys: %w", err)
+	}
+	fks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (foreignKey, error) {
+		var fk foreignKey
+		return fk, r.Scan(&fk.table, &fk.column, &fk.references)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read foreign keys: %w", err)
+	}
+	m := map[string][]foreignKey{}
+	for _, fk := range fks {
+		m[fk.table] = append(m[fk.table], fk)
+	}
+	return m, nil
+}
+
+// checkReferences refuses a row that references a row this import has not
+// written (a lesson of another organisation's course version, a link to
+// another organisation's rep): an export names only its own rows, and its
+// file may have been edited. A message's reissued_as, naming a later message, is
+// checked once every message is in. It returns the row's id (0 for a table
+// without one).
+func checkReferences(rec ExportRecord, refs map[string][]foreignKey, written map[string]map[int64]bool) (int64, error) {
+	var cols map[string]json.RawMessage
+	if err := json.Unmarshal(rec.Row, &cols); err != nil {
+		return 0, err
+	}
+	var id int64
+	if rec.table.identity {
+		if err := json.Unmarshal(cols["id"], &id); err != nil {
+			return 0, fmt.Errorf("id: %w", err)
+		}
+	}
+	for _, fk := range refs[rec.table.table] {
+		v, ok := cols[fk.column]
+		if !ok || string(v) == "null" || rec.Kind == "message" && fk.column == "reissued_as" {
+			continue
+		}
+		ref, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s %s is not an id", fk.column, truncate(string(v), 40))
+		}
+		if !written[fk.references][ref] {
+			return 0, fmt.Errorf("%s %d is not a row of this export (%s)", fk.column, ref, fk.references)
+		}
+	}
+	return id, nil
 }
 
 func tableIndex(t *exportTable) int {

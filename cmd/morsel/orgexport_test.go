@@ -101,30 +101,46 @@ func TestImportRefusesBadInput(t *testing.T) {
 	team := `{"type":"team","row":{"id":3,"org_id":7,"name":"North","created_at":"2026-01-01T00:00:00+00:00"}}`
 	rep := `{"type":"rep","row":{"id":5,"org_id":7,"team_id":3,"name":"Ann","phone":"+15550000001","email":"","time_zone":"UTC","status":"active","opted_out_at":null,"created_at":"2026-01-01T00:00:00+00:00","updated_at":"2026-01-01T00:00:00+00:00","phone_invalid_at":null,"phone_invalid_reason":""}}`
 	long := `{"type":"note","row":{"body":"` + strings.Repeat("x", 1<<20) + `"}}`
+	// Another organisation's course version, in the database before the import.
+	other := `INSERT INTO organisations (id, slug, name) OVERRIDING SYSTEM VALUE VALUES (8, 'other', 'Other');
+		INSERT INTO courses (id, org_id, slug, title) OVERRIDING SYSTEM VALUE VALUES (1, 8, 'c', 'C');
+		INSERT INTO course_versions (id, org_id, course_id, number, title, pass_mark, due_days, cadence_every_days, cadence_times,
+			window_start, window_end) OVERRIDING SYSTEM VALUE VALUES (11, 8, 1, 1, 'C', 80, 7, 1, '{540}', 480, 1200)`
+	lesson := `{"type":"course_lesson","row":{"id":21,"course_version_id":11,"position":0,"key":"k","kind":"text","title":"Mine now"}}`
 	for _, c := range []struct {
 		name  string
+		setup string
 		lines []string
 		want  string
 	}{
-		{"good", []string{header, org, team, rep}, ""},
-		{"not an export", []string{`{"type":"rep"}`}, "line 1: not a Morsel export"},
-		{"version", []string{`{"type":"morsel-export","version":2,"org":"acme","org_id":7}`}, "line 1: export version 2"},
-		{"unknown type", []string{header, org, team, `{"type":"robot","row":{}}`}, `line 4: unknown type "robot"`},
-		{"not JSON", []string{header, org, `{"type":`}, "line 3: not a JSON object"},
-		{"missing field", []string{header, org, team, strings.Replace(rep, `"phone":"+15550000001",`, "", 1)}, "line 4: rep: no phone"},
-		{"bad id", []string{header, org, strings.Replace(team, `"id":3`, `"id":-3`, 1)}, "line 3: team: id -3 is not a positive integer"},
-		{"other org", []string{header, org, strings.Replace(team, `"org_id":7`, `"org_id":8`, 1)}, "line 3: team of organisation 8"},
-		{"out of order", []string{header, org, team, rep, strings.NewReplacer(`"id":3`, `"id":4`, "North", "South").Replace(team)},
+		{"good", "", []string{header, org, team, rep}, ""},
+		{"not an export", "", []string{`{"type":"rep"}`}, "line 1: not a Morsel export"},
+		{"version", "", []string{`{"type":"morsel-export","version":2,"org":"acme","org_id":7}`}, "line 1: export version 2"},
+		{"unknown type", "", []string{header, org, team, `{"type":"robot","row":{}}`}, `line 4: unknown type "robot"`},
+		{"not JSON", "", []string{header, org, `{"type":`}, "line 3: not a JSON object"},
+		{"missing field", "", []string{header, org, team, strings.Replace(rep, `"phone":"+15550000001",`, "", 1)}, "line 4: rep: no phone"},
+		{"bad id", "", []string{header, org, strings.Replace(team, `"id":3`, `"id":-3`, 1)}, "line 3: team: id -3 is not a positive integer"},
+		{"other org", "", []string{header, org, strings.Replace(team, `"org_id":7`, `"org_id":8`, 1)}, "line 3: team of organisation 8"},
+		{"out of order", "", []string{header, org, team, rep, strings.NewReplacer(`"id":3`, `"id":4`, "North", "South").Replace(team)},
 			"line 5: team after rep"},
-		{"no org row", []string{header, team}, "line 2: the organisation's row must come first"},
-		{"too long", []string{header, org, team, long}, "line 4: bufio.Scanner: token too long"},
-		{"refused by Postgres after rows", []string{header, org, team, strings.Replace(rep, `"team_id":3`, `"team_id":4`, 1)},
+		{"no org row", "", []string{header, team}, "line 2: the organisation's row must come first"},
+		{"too long", "", []string{header, org, team, long}, "line 4: bufio.Scanner: token too long"},
+		{"refused by Postgres after rows", "", []string{header, org, team, strings.Replace(rep, `"team_id":3`, `"team_id":4`, 1)},
 			"line 4: reps: ERROR: insert or update on table \"reps\" violates foreign key constraint"},
-		{"duplicate id", []string{header, org, team, rep, strings.Replace(rep, "0001", "0002", 1)}, "line 5: reps: Key (id)=(5) already exists"},
+		{"duplicate id", "", []string{header, org, team, rep, strings.Replace(rep, "0001", "0002", 1)}, "line 5: reps: Key (id)=(5) already exists"},
+		{"another organisation's row", other, []string{header, org, lesson},
+			"line 3: course_lesson: course_version_id 11 is not a row of this export (course_versions)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			environ := map[string]string{"DATABASE_URL": dbtest.PostgresURL(t)}
+			if c.setup != "" {
+				pool, err := pgxpool.New(ctx, environ["DATABASE_URL"])
+				require.NoError(t, err)
+				_, err = pool.Exec(ctx, c.setup)
+				pool.Close()
+				require.NoError(t, err)
+			}
 			before := rowCounts(t, environ["DATABASE_URL"])
 			f := writeFile(t, dir, strings.ReplaceAll(c.name, " ", "_")+".jsonl", strings.Join(c.lines, "\n")+"\n")
 			res := morsel(ctx, environ, "import", f)
