@@ -12,22 +12,22 @@ import (
 	"github.com/morselhq/morsel/migrations/dbtest"
 )
 
-// bench soak for 10 seconds: all four loads ran, without errors, and the
+// bench soak for 15 seconds (the benches' set-ups take seconds under -race): all four loads ran, without errors, and the
 // memory of the process was read at start and at end.
 func TestBenchSoak(t *testing.T) {
 	t.Parallel()
 	databaseURL := dbtest.PostgresURL(t)
 	t.Cleanup(func() { dropSoakDatabases(t, databaseURL) })
 	environ := map[string]string{"DATABASE_URL": databaseURL, "CLICKHOUSE_URL": dbtest.ClickHouseURL(t)}
-	res := morsel(context.Background(), environ, "bench", "soak", "--duration", "10s", "--json")
+	res := morsel(context.Background(), environ, "bench", "soak", "--duration", "15s", "--json")
 	require.Equal(t, 0, res.code, res.stderr)
 	fig := lastJSON(t, res.stdout)
 	for _, k := range []string{"sms_per_sec", "replies_per_sec", "pings_per_sec", "dashboard_loads_per_sec", "duration_sec"} {
-		require.Greater(t, fig[k], 0.0, k)
+		require.Greater(t, fig[k], 0.0, "%s; stderr:\n%s", k, res.stderr)
 	}
-	require.GreaterOrEqual(t, fig["duration_sec"], 10.0)
+	require.GreaterOrEqual(t, fig["duration_sec"], 15.0)
 	require.GreaterOrEqual(t, fig["rounds"], 4.0, "a round of each load at least")
-	require.EqualValues(t, 0, fig["errors"])
+	require.EqualValues(t, 0, fig["errors"], "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
 	procs := fig["processes"].([]any)
 	require.NotEmpty(t, procs)
 	for _, p := range procs {
@@ -37,7 +37,7 @@ func TestBenchSoak(t *testing.T) {
 		}
 		require.Greater(t, m["rss_start_mib"], m["heap_start_mib"], "the heap is part of the resident memory")
 		growth := (m["heap_end_mib"].(float64) - m["heap_start_mib"].(float64)) / m["heap_start_mib"].(float64) * 100
-		require.InDelta(t, growth, m["memory_growth_percent"], 0.2)
+		require.InDelta(t, growth, m["memory_growth_percent"], 1.5, "from the rounded MiB")
 		require.Equal(t, growth <= 10, m["memory_flat"])
 	}
 	require.Contains(t, res.stderr, "bench soak: after the warm-up", "progress goes to stderr")

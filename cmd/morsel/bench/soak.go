@@ -65,7 +65,8 @@ type soakCounts struct {
 // Soak runs bench sms, replies, pings and dashboard at once, each in rounds
 // until o.Duration has passed, and reports the throughput of each, the errors
 // of all, and the memory of the process they run in (one process: the
-// servers of the benches run in it) after the warm-up and at the end.
+// servers of the benches run in it) after the warm-up and at the deadline.
+// The rates are over the whole run, the last rounds' ends included.
 func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigures, error) {
 	if o.Warmup <= 0 {
 		o.Warmup = o.Duration / 5
@@ -75,11 +76,14 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 	}
 	start := time.Now()
 	deadline := start.Add(o.Duration)
+	// No round starts with less than minRound left: its set-up alone would
+	// take longer.
+	minRound := min(5*time.Second, o.Duration/2)
 	var c soakCounts
 	runRounds := func(kind string, run func(remaining time.Duration) (done, errs int64, err error)) {
 		for {
 			remaining := time.Until(deadline)
-			if remaining <= 0 || ctx.Err() != nil {
+			if remaining < minRound || ctx.Err() != nil {
 				return
 			}
 			done, errs, err := run(remaining)
@@ -152,8 +156,11 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 	// The memory after the warm-up, then progress until every load is done.
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	var first memSample
+	// The memory at the end is read at the deadline, while the last rounds
+	// still run, so that it compares with the start under the same load.
+	var first, last memSample
 	warm := time.After(o.Warmup)
+	end := time.After(o.Duration)
 	tick := time.NewTicker(o.Progress)
 	defer tick.Stop()
 loop:
@@ -166,12 +173,17 @@ loop:
 			fmt.Fprintf(e.Stderr, "bench soak: %s: %s sms, %s replies, %s pings, %s dashboard loads, %d errors\n",
 				time.Since(start).Truncate(time.Second), thousands(c.sms.Load()), thousands(c.replies.Load()),
 				thousands(c.pings.Load()), thousands(c.loads.Load()), c.errors.Load())
+		case <-end:
+			last = readMemory()
+			fmt.Fprintf(e.Stderr, "bench soak: at the end: RSS %.1f MiB, heap in use %.1f MiB; waiting for the last rounds\n", last.rss, last.heap)
 		case <-done:
 			break loop
 		}
 	}
 	elapsed := time.Since(start)
-	last := readMemory()
+	if last.rss == 0 {
+		last = readMemory()
+	}
 	if first.rss == 0 {
 		first = last // the soak ended before its warm-up
 	}
