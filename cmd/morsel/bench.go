@@ -37,6 +37,8 @@ func init() {
 			setup: benchDashboardSetup},
 		command{name: "bench pings", summary: "Post video pings to a real server from many watchers: throughput, latency, losses (--kill: through a crash)",
 			setup: benchPingsSetup},
+		command{name: "bench soak", summary: "Run sms, replies, pings and dashboard at once for --minutes: throughput, errors, memory at start and end",
+			setup: benchSoakSetup},
 		command{name: "bench", summary: "List the benches",
 			setup: func(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				return func(_ context.Context, e *env, args []string) error {
@@ -172,17 +174,23 @@ func benchPingsSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, 
 				return err
 			}
 		}
-		srv := bench.PingsServer{
-			NewStore: func(pool *pgxpool.Pool) (*lessons.Store, error) { return newStore(e, c, pool) },
-			Serve: func(ctx context.Context, log *slog.Logger, listening func(string)) error {
-				se := &env{stdout: io.Discard, stderr: e.stderr, getenv: e.getenv, log: log, listening: listening}
-				return serve(ctx, se, serveCfg, true, true)
-			},
-			Environ:       serveEnviron(os.Environ(), c),
-			ShutdownGrace: shutdownGrace,
-		}
+		srv := pingsServer(e, c, serveCfg)
 		fig, err := bench.Pings(ctx, benchEnv(e, c), srv, o)
 		return printFigures(e, *asJSON, fig, err)
+	}
+}
+
+// pingsServer is how bench pings starts `morsel serve`: in this process on
+// serveCfg, or as a process of its own on c's databases.
+func pingsServer(e *env, c, serveCfg Config) bench.PingsServer {
+	return bench.PingsServer{
+		NewStore: func(pool *pgxpool.Pool) (*lessons.Store, error) { return newStore(e, c, pool) },
+		Serve: func(ctx context.Context, log *slog.Logger, listening func(string)) error {
+			se := &env{stdout: io.Discard, stderr: e.stderr, getenv: e.getenv, log: log, listening: listening}
+			return serve(ctx, se, serveCfg, true, true)
+		},
+		Environ:       serveEnviron(os.Environ(), c),
+		ShutdownGrace: shutdownGrace,
 	}
 }
 
@@ -226,14 +234,19 @@ func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *e
 				return usageError{fmt.Sprintf("--pages names %q: the pages are %s", p, strings.Join(bench.DashboardPages, ", "))}
 			}
 		}
-		demo := bench.Demo{Password: scalePassword,
-			Generate: func(ctx context.Context, pool *pgxpool.Pool, store *lessons.Store, ch driver.Conn, slug string, reps, events int, seed uint64) error {
-				_, _, err := generateScale(ctx, e, pool, store, ch, scaleOptions{slug: slug, reps: reps, events: events, seed: seed})
-				return err
-			}}
+		demo := dashboardDemo(e)
 		fig, err := bench.Dashboard(ctx, benchEnv(e, *cfg), demo, o)
 		return printFigures(e, *asJSON, fig, err)
 	}
+}
+
+// dashboardDemo is `morsel demo --org-slug`'s generator, for bench dashboard.
+func dashboardDemo(e *env) bench.Demo {
+	return bench.Demo{Password: scalePassword,
+		Generate: func(ctx context.Context, pool *pgxpool.Pool, store *lessons.Store, ch driver.Conn, slug string, reps, events int, seed uint64) error {
+			_, _, err := generateScale(ctx, e, pool, store, ch, scaleOptions{slug: slug, reps: reps, events: events, seed: seed})
+			return err
+		}}
 }
 
 // benchEnv is what the benches use of e, on the databases cfg names.

@@ -1,6 +1,7 @@
 // Package bench measures Morsel's hot paths on real databases, each bench in
 // an organisation of its own: importing reps, sending lessons, answering
-// replies, taking video pings and loading the dashboard. Each bench prints its
+// replies, taking video pings and loading the dashboard, and the last four at
+// once in a soak. Each bench prints its
 // progress to Env.Stderr and a summary to Env.Stdout, and returns its figures,
 // whose JSON form is what `morsel bench ... --json` prints. cmd/morsel wires
 // the benches to its commands; this package knows nothing of them.

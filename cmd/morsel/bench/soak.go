@@ -1,0 +1,243 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SoakOptions are the options of bench soak.
+type SoakOptions struct {
+	Duration time.Duration // how long to run the four loads at once
+	Warmup   time.Duration // when the memory at start is read; 0: a fifth of Duration
+	Progress time.Duration // how often to print progress; 0: every 5s
+}
+
+// SoakEnvs are the environments of the four loads of bench soak: each runs
+// its bench in rounds on a database of its own (the benches' workers run on
+// clocks of their own and refuse a database where other River work runs),
+// all in this process.
+type SoakEnvs struct {
+	SMS, Replies, Pings, Dashboard Env
+	PingsServer                    PingsServer
+	Demo                           Demo
+}
+
+// SoakMemory is the memory of a process at the start (after the warm-up)
+// and at the end of the soak, in MiB.
+type SoakMemory struct {
+	Process             string  `json:"process"`
+	RSSStartMiB         float64 `json:"rss_start_mib"`
+	RSSEndMiB           float64 `json:"rss_end_mib"`
+	HeapStartMiB        float64 `json:"heap_start_mib"`
+	HeapEndMiB          float64 `json:"heap_end_mib"`
+	MemoryGrowthPercent float64 `json:"memory_growth_percent"` // of the heap in use, after a GC
+	MemoryFlat          bool    `json:"memory_flat"`           // growth within 10 %
+}
+
+// SoakFigures are the figures of bench soak, the JSON object --json prints.
+type SoakFigures struct {
+	DurationSec          float64      `json:"duration_sec"`
+	SMS                  int64        `json:"sms"`
+	SMSPerSec            float64      `json:"sms_per_sec"`
+	Replies              int64        `json:"replies"`
+	RepliesPerSec        float64      `json:"replies_per_sec"`
+	Pings                int64        `json:"pings"`
+	PingsPerSec          float64      `json:"pings_per_sec"`
+	DashboardLoads       int64        `json:"dashboard_loads"`
+	DashboardLoadsPerSec float64      `json:"dashboard_loads_per_sec"`
+	Rounds               int64        `json:"rounds"`
+	Errors               int64        `json:"errors"` // failed rounds, lost or refused messages, replies, pings and page loads
+	Processes            []SoakMemory `json:"processes"`
+}
+
+// soakCounts are what the four loads have done so far.
+type soakCounts struct {
+	sms, replies, pings, loads, rounds, errors atomic.Int64
+}
+
+// Soak runs bench sms, replies, pings and dashboard at once, each in rounds
+// until o.Duration has passed, and reports the throughput of each, the errors
+// of all, and the memory of the process they run in (one process: the
+// servers of the benches run in it) after the warm-up and at the deadline.
+// The rates are over the whole run, the last rounds' ends included.
+func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigures, error) {
+	if o.Warmup <= 0 {
+		o.Warmup = o.Duration / 5
+	}
+	if o.Progress <= 0 {
+		o.Progress = 5 * time.Second
+	}
+	start := time.Now()
+	deadline := start.Add(o.Duration)
+	// No round starts with less than minRound left: its set-up alone would
+	// take longer.
+	minRound := min(5*time.Second, o.Duration/2)
+	var c soakCounts
+	runRounds := func(kind string, run func(remaining time.Duration) (done, errs int64, err error)) {
+		for {
+			remaining := time.Until(deadline)
+			if remaining < minRound || ctx.Err() != nil {
+				return
+			}
+			done, errs, err := run(remaining)
+			c.rounds.Add(1)
+			if err != nil {
+				c.errors.Add(1)
+				fmt.Fprintf(e.Stderr, "bench soak: %s round failed: %v\n", kind, err)
+				// A failing load must not spin: wait a moment before the next round.
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+			}
+			c.errors.Add(errs)
+			switch kind {
+			case "sms":
+				c.sms.Add(done)
+			case "replies":
+				c.replies.Add(done)
+			case "pings":
+				c.pings.Add(done)
+			case "dashboard":
+				c.loads.Add(done)
+			}
+		}
+	}
+	// Each round of a duration-bound bench is at most this long, so that
+	// the soak goes through set-ups and tear-downs too.
+	const roundMax = 30 * time.Second
+	quiet := func(env Env) Env { env.Stdout = discard{}; return env }
+	var wg sync.WaitGroup
+	loads := map[string]func(time.Duration) (int64, int64, error){
+		"sms": func(time.Duration) (int64, int64, error) {
+			f, err := SMS(ctx, quiet(envs.SMS), SMSOptions{Reps: 200, Steps: 3, Workers: 100, FetchCooldown: 5 * time.Millisecond, Zones: 1})
+			if f == nil {
+				return 0, 0, err
+			}
+			return int64(f.Messages - f.Lost), int64(f.Lost + f.Duplicated + f.OutOfOrder + f.Unrecorded), err
+		},
+		"replies": func(time.Duration) (int64, int64, error) {
+			f, err := Replies(ctx, quiet(envs.Replies), RepliesOptions{Reps: 200, Rate: 100, Timeout: 10 * time.Second})
+			if f == nil {
+				return 0, 0, err
+			}
+			return int64(f.Replies - f.Lost - f.Rejected), int64(f.Lost + f.Rejected), err
+		},
+		"pings": func(remaining time.Duration) (int64, int64, error) {
+			f, err := Pings(ctx, quiet(envs.Pings), envs.PingsServer, PingsOptions{Watchers: 200, Conns: 16, Duration: min(remaining, roundMax),
+				MaxPings: 5_000_000, ShipWait: time.Minute})
+			if f == nil {
+				return 0, 0, err
+			}
+			return f.Acknowledged, f.Rejected - f.Throttled + int64(f.Lost), err
+		},
+		"dashboard": func(remaining time.Duration) (int64, int64, error) {
+			f, err := Dashboard(ctx, quiet(envs.Dashboard), envs.Demo, DashboardOptions{Reps: 300, Events: 20_000, Managers: 5, Admins: 1,
+				Duration: min(remaining, roundMax), Think: 100 * time.Millisecond, EventsPerSec: 50})
+			if f == nil {
+				return 0, 0, err
+			}
+			return int64(f.Loads), int64(f.Errors), err
+		},
+	}
+	for kind, run := range loads {
+		wg.Add(1)
+		go func() { defer wg.Done(); runRounds(kind, run) }()
+	}
+
+	// The memory after the warm-up, then progress until every load is done.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	// The memory at the end is read at the deadline, while the last rounds
+	// still run, so that it compares with the start under the same load.
+	var first, last memSample
+	warm := time.After(o.Warmup)
+	end := time.After(o.Duration)
+	tick := time.NewTicker(o.Progress)
+	defer tick.Stop()
+loop:
+	for {
+		select {
+		case <-warm:
+			first = readMemory()
+			fmt.Fprintf(e.Stderr, "bench soak: after the warm-up: RSS %.1f MiB, heap in use %.1f MiB\n", first.rss, first.heap)
+		case <-tick.C:
+			fmt.Fprintf(e.Stderr, "bench soak: %s: %s sms, %s replies, %s pings, %s dashboard loads, %d errors\n",
+				time.Since(start).Truncate(time.Second), thousands(c.sms.Load()), thousands(c.replies.Load()),
+				thousands(c.pings.Load()), thousands(c.loads.Load()), c.errors.Load())
+		case <-end:
+			last = readMemory()
+			fmt.Fprintf(e.Stderr, "bench soak: at the end: RSS %.1f MiB, heap in use %.1f MiB; waiting for the last rounds\n", last.rss, last.heap)
+		case <-done:
+			break loop
+		}
+	}
+	elapsed := time.Since(start)
+	if last.rss == 0 {
+		last = readMemory()
+	}
+	if first.rss == 0 {
+		first = last // the soak ended before its warm-up
+	}
+	growth := 0.0
+	if first.heap > 0 {
+		growth = (last.heap - first.heap) / first.heap * 100
+	}
+	per := func(n int64) float64 { return round(float64(n)/elapsed.Seconds(), 1) }
+	f := &SoakFigures{DurationSec: round(elapsed.Seconds(), 1),
+		SMS: c.sms.Load(), SMSPerSec: per(c.sms.Load()), Replies: c.replies.Load(), RepliesPerSec: per(c.replies.Load()),
+		Pings: c.pings.Load(), PingsPerSec: per(c.pings.Load()), DashboardLoads: c.loads.Load(), DashboardLoadsPerSec: per(c.loads.Load()),
+		Rounds: c.rounds.Load(), Errors: c.errors.Load(),
+		Processes: []SoakMemory{{Process: "morsel bench soak (the four benches and their servers)",
+			RSSStartMiB: round(first.rss, 1), RSSEndMiB: round(last.rss, 1), HeapStartMiB: round(first.heap, 1), HeapEndMiB: round(last.heap, 1),
+			MemoryGrowthPercent: round(growth, 1), MemoryFlat: growth <= 10}},
+	}
+	fmt.Fprintf(e.Stdout, "bench soak: %.0fs, %d rounds: %.1f sms/s, %.1f replies/s, %.1f pings/s, %.1f dashboard loads/s, %d errors\n",
+		f.DurationSec, f.Rounds, f.SMSPerSec, f.RepliesPerSec, f.PingsPerSec, f.DashboardLoadsPerSec, f.Errors)
+	for _, p := range f.Processes {
+		fmt.Fprintf(e.Stdout, "  %s: RSS %.1f → %.1f MiB, heap %.1f → %.1f MiB (%+.1f%%, flat: %v)\n",
+			p.Process, p.RSSStartMiB, p.RSSEndMiB, p.HeapStartMiB, p.HeapEndMiB, p.MemoryGrowthPercent, p.MemoryFlat)
+	}
+	if err := ctx.Err(); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// memSample is this process's resident memory and Go heap in use, in MiB.
+type memSample struct{ rss, heap float64 }
+
+// readMemory collects garbage, then reads the heap in use and VmRSS.
+func readMemory() memSample {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return memSample{rss: float64(rssKiB(os.Getpid())) / 1024, heap: float64(ms.HeapInuse) / (1 << 20)}
+}
+
+// rssKiB is VmRSS of /proc/PID/status in KiB; 0 when it cannot be read.
+func rssKiB(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/migrations/dbtest"
+)
+
+// bench soak for 15 seconds (the benches' set-ups take seconds under -race): all four loads ran, without errors, and the
+// memory of the process was read at start and at end.
+func TestBenchSoak(t *testing.T) {
+	t.Parallel()
+	databaseURL := dbtest.PostgresURL(t)
+	t.Cleanup(func() { dropSoakDatabases(t, databaseURL) })
+	environ := map[string]string{"DATABASE_URL": databaseURL, "CLICKHOUSE_URL": dbtest.ClickHouseURL(t)}
+	res := morsel(context.Background(), environ, "bench", "soak", "--duration", "15s", "--json")
+	require.Equal(t, 0, res.code, res.stderr)
+	fig := lastJSON(t, res.stdout)
+	for _, k := range []string{"sms_per_sec", "replies_per_sec", "pings_per_sec", "dashboard_loads_per_sec", "duration_sec"} {
+		require.Greater(t, fig[k], 0.0, "%s; stderr:\n%s", k, res.stderr)
+	}
+	require.GreaterOrEqual(t, fig["duration_sec"], 15.0)
+	require.GreaterOrEqual(t, fig["rounds"], 4.0, "a round of each load at least")
+	require.EqualValues(t, 0, fig["errors"], "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+	procs := fig["processes"].([]any)
+	require.NotEmpty(t, procs)
+	for _, p := range procs {
+		m := p.(map[string]any)
+		for _, k := range []string{"rss_start_mib", "rss_end_mib", "heap_start_mib", "heap_end_mib"} {
+			require.Greater(t, m[k], 0.0, k)
+		}
+		require.Greater(t, m["rss_start_mib"], m["heap_start_mib"], "the heap is part of the resident memory")
+		growth := (m["heap_end_mib"].(float64) - m["heap_start_mib"].(float64)) / m["heap_start_mib"].(float64) * 100
+		require.InDelta(t, growth, m["memory_growth_percent"], 1.5, "from the rounded MiB")
+		require.Equal(t, growth <= 10, m["memory_flat"])
+	}
+	require.Contains(t, res.stderr, "bench soak: after the warm-up", "progress goes to stderr")
+	require.Contains(t, res.stdout, "dashboard loads/s")
+}
+
+func TestBenchSoakUsage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--minutes", "-1"}, "--minutes must be 1 to 1440"},
+		{[]string{"--duration", "0s"}, "--duration must be 1s to 24h"},
+		{[]string{"--duration", "10s", "--warmup", "10s"}, "--warmup must be less than the run"},
+		{[]string{"extra"}, "bench soak takes no arguments"},
+	} {
+		res := morsel(context.Background(), nil, append([]string{"bench", "soak"}, tc.args...)...)
+		require.Equal(t, 2, res.code, tc.args)
+		require.Contains(t, res.stderr, tc.want, tc.args)
+	}
+}
+
+// dropSoakDatabases drops the databases bench soak created beside databaseURL's.
+func dropSoakDatabases(t *testing.T, databaseURL string) {
+	u, err := url.Parse(databaseURL)
+	require.NoError(t, err)
+	name := strings.Trim(u.Path, "/")
+	conn, err := pgx.Connect(context.Background(), databaseURL)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	for _, kind := range soakKinds {
+		_, err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name + "_soak_" + kind}.Sanitize()+" WITH (FORCE)")
+		require.NoError(t, err)
+	}
+}
