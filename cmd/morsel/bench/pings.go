@@ -57,6 +57,10 @@ type PingsOptions struct {
 	Process    bool          // run the server as a process of its own
 	Kill       bool          // run it as a process of its own, kill -9 it at 40% of Duration and start it again
 	CPUProfile string        // a file to write a CPU profile of the load to; "": none
+
+	// server is a server the caller started and stops (bench soak's
+	// long-lived serve); nil: Pings starts one and stops it.
+	server pingServer
 }
 
 // PingsServer is how bench pings runs the server it loads: `morsel serve`,
@@ -148,17 +152,21 @@ func Pings(ctx context.Context, e Env, s PingsServer, o PingsOptions) (_ *PingsF
 		return nil, err
 	}
 
-	var srv pingServer
-	if o.Kill || o.Process {
+	srv := o.server
+	switch {
+	case srv != nil:
+	case o.Kill || o.Process:
 		srv, err = startServeProcess(ctx, e, s)
-	} else {
+	default:
 		srv, err = startServeInProcess(ctx, e, s)
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	if p, ok := srv.(*serveProcess); ok {
+	if o.server == nil {
+		defer srv.stop()
+	}
+	if p, ok := srv.(*serveProcess); ok && o.server == nil {
 		defer func() {
 			if err == nil {
 				os.Remove(p.logPath) // kept when the bench fails, for its story

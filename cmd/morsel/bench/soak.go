@@ -21,8 +21,10 @@ type SoakOptions struct {
 
 // SoakEnvs are the environments of the four loads of bench soak: each runs
 // its bench in rounds on a database of its own (the benches' workers run on
-// clocks of their own and refuse a database where other River work runs),
-// all in this process.
+// clocks of their own and refuse a database where other River work runs).
+// The sms, replies and dashboard benches and their servers run in this
+// process; the pings rounds load one `morsel serve` process of their own that
+// lives the whole soak, started with PingsServer.Environ.
 type SoakEnvs struct {
 	SMS, Replies, Pings, Dashboard Env
 	PingsServer                    PingsServer
@@ -30,14 +32,16 @@ type SoakEnvs struct {
 }
 
 // SoakMemory is the memory of a process at the start (after the warm-up)
-// and at the end of the soak, in MiB.
+// and at the end of the soak, in MiB. The heap in use after a GC is read of
+// this process only; another's growth is of its resident memory.
 type SoakMemory struct {
 	Process             string  `json:"process"`
+	PID                 int     `json:"pid"`
 	RSSStartMiB         float64 `json:"rss_start_mib"`
 	RSSEndMiB           float64 `json:"rss_end_mib"`
-	HeapStartMiB        float64 `json:"heap_start_mib"`
-	HeapEndMiB          float64 `json:"heap_end_mib"`
-	MemoryGrowthPercent float64 `json:"memory_growth_percent"` // of the heap in use, after a GC
+	HeapStartMiB        float64 `json:"heap_start_mib,omitempty"`
+	HeapEndMiB          float64 `json:"heap_end_mib,omitempty"`
+	MemoryGrowthPercent float64 `json:"memory_growth_percent"` // of the heap after a GC, or of RSS
 	MemoryFlat          bool    `json:"memory_flat"`           // growth within 10 %
 }
 
@@ -79,6 +83,23 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 	// No round starts with less than minRound left: its set-up alone would
 	// take longer.
 	minRound := min(5*time.Second, o.Duration/2)
+	// The server of the pings rounds: one process for the whole soak, so
+	// that its memory at the end tells what a long-lived server keeps.
+	// Its database is migrated first, as the bench would.
+	db, err := openBenchDB(ctx, envs.Pings, "bench soak", 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	db.close()
+	serve, err := startServeProcess(ctx, envs.Pings, envs.PingsServer)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := serve.stop(); err != nil {
+			fmt.Fprintf(e.Stderr, "bench soak: %v\n", err)
+		}
+	}()
 	var c soakCounts
 	runRounds := func(kind string, run func(remaining time.Duration) (done, errs int64, err error)) {
 		for {
@@ -133,7 +154,7 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 		},
 		"pings": func(remaining time.Duration) (int64, int64, error) {
 			f, err := Pings(ctx, quiet(envs.Pings), envs.PingsServer, PingsOptions{Watchers: 200, Conns: 16, Duration: min(remaining, roundMax),
-				MaxPings: 5_000_000, ShipWait: time.Minute})
+				MaxPings: 5_000_000, ShipWait: time.Minute, server: serve})
 			if f == nil {
 				return 0, 0, err
 			}
@@ -158,7 +179,8 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 	go func() { wg.Wait(); close(done) }()
 	// The memory at the end is read at the deadline, while the last rounds
 	// still run, so that it compares with the start under the same load.
-	var first, last memSample
+	var first, last []memSample
+	sample := func() []memSample { return []memSample{readMemory(), readProcessMemory(serve.pid())} }
 	warm := time.After(o.Warmup)
 	end := time.After(o.Duration)
 	tick := time.NewTicker(o.Progress)
@@ -167,44 +189,51 @@ loop:
 	for {
 		select {
 		case <-warm:
-			first = readMemory()
-			fmt.Fprintf(e.Stderr, "bench soak: after the warm-up: RSS %.1f MiB, heap in use %.1f MiB\n", first.rss, first.heap)
+			first = sample()
+			fmt.Fprintf(e.Stderr, "bench soak: after the warm-up: RSS %.1f MiB (heap in use %.1f MiB), serve RSS %.1f MiB\n",
+				first[0].rss, first[0].heap, first[1].rss)
 		case <-tick.C:
-			fmt.Fprintf(e.Stderr, "bench soak: %s: %s sms, %s replies, %s pings, %s dashboard loads, %d errors\n",
+			fmt.Fprintf(e.Stderr, "bench soak: %s: rounds done so far: %s sms, %s replies, %s pings, %s dashboard loads, %d errors\n",
 				time.Since(start).Truncate(time.Second), thousands(c.sms.Load()), thousands(c.replies.Load()),
 				thousands(c.pings.Load()), thousands(c.loads.Load()), c.errors.Load())
 		case <-end:
-			last = readMemory()
-			fmt.Fprintf(e.Stderr, "bench soak: at the end: RSS %.1f MiB, heap in use %.1f MiB; waiting for the last rounds\n", last.rss, last.heap)
+			last = sample()
+			fmt.Fprintf(e.Stderr, "bench soak: at the end: RSS %.1f MiB (heap in use %.1f MiB), serve RSS %.1f MiB; waiting for the last rounds\n",
+				last[0].rss, last[0].heap, last[1].rss)
 		case <-done:
 			break loop
 		}
 	}
 	elapsed := time.Since(start)
-	if last.rss == 0 {
-		last = readMemory()
+	if last == nil {
+		last = sample()
 	}
-	if first.rss == 0 {
+	if first == nil {
 		first = last // the soak ended before its warm-up
-	}
-	growth := 0.0
-	if first.heap > 0 {
-		growth = (last.heap - first.heap) / first.heap * 100
 	}
 	per := func(n int64) float64 { return round(float64(n)/elapsed.Seconds(), 1) }
 	f := &SoakFigures{DurationSec: round(elapsed.Seconds(), 1),
 		SMS: c.sms.Load(), SMSPerSec: per(c.sms.Load()), Replies: c.replies.Load(), RepliesPerSec: per(c.replies.Load()),
 		Pings: c.pings.Load(), PingsPerSec: per(c.pings.Load()), DashboardLoads: c.loads.Load(), DashboardLoadsPerSec: per(c.loads.Load()),
 		Rounds: c.rounds.Load(), Errors: c.errors.Load(),
-		Processes: []SoakMemory{{Process: "morsel bench soak (the four benches and their servers)",
-			RSSStartMiB: round(first.rss, 1), RSSEndMiB: round(last.rss, 1), HeapStartMiB: round(first.heap, 1), HeapEndMiB: round(last.heap, 1),
-			MemoryGrowthPercent: round(growth, 1), MemoryFlat: growth <= 10}},
+		Processes: []SoakMemory{
+			soakMemory("morsel bench soak (the benches, the sms, replies and dashboard servers)", os.Getpid(), first[0], last[0]),
+			soakMemory("morsel serve (the pings rounds' server)", serve.pid(), first[1], last[1]),
+		},
 	}
 	fmt.Fprintf(e.Stdout, "bench soak: %.0fs, %d rounds: %.1f sms/s, %.1f replies/s, %.1f pings/s, %.1f dashboard loads/s, %d errors\n",
 		f.DurationSec, f.Rounds, f.SMSPerSec, f.RepliesPerSec, f.PingsPerSec, f.DashboardLoadsPerSec, f.Errors)
 	for _, p := range f.Processes {
-		fmt.Fprintf(e.Stdout, "  %s: RSS %.1f → %.1f MiB, heap %.1f → %.1f MiB (%+.1f%%, flat: %v)\n",
-			p.Process, p.RSSStartMiB, p.RSSEndMiB, p.HeapStartMiB, p.HeapEndMiB, p.MemoryGrowthPercent, p.MemoryFlat)
+		heap := ""
+		if p.HeapStartMiB > 0 {
+			heap = fmt.Sprintf(", heap %.1f → %.1f MiB", p.HeapStartMiB, p.HeapEndMiB)
+		}
+		fmt.Fprintf(e.Stdout, "  %s, pid %d: RSS %.1f → %.1f MiB%s (%+.1f%%, flat: %v)\n",
+			p.Process, p.PID, p.RSSStartMiB, p.RSSEndMiB, heap, p.MemoryGrowthPercent, p.MemoryFlat)
+	}
+	if first[1].rss == 0 || last[1].rss == 0 {
+		return f, fmt.Errorf("bench soak: the serve process (pid %d) was gone when its memory was read; its log: %s\n%s",
+			serve.pid(), serve.logPath, tail(serve.logPath, 10))
 	}
 	if err := ctx.Err(); err != nil {
 		return f, err
@@ -212,12 +241,38 @@ loop:
 	return f, nil
 }
 
+// soakMemory is a process's memory figures from its samples at the start
+// and at the end: the growth of its heap after a GC where it was read, else
+// of its resident memory.
+func soakMemory(process string, pid int, first, last memSample) SoakMemory {
+	from, to := first.rss, last.rss
+	if first.heap > 0 {
+		from, to = first.heap, last.heap
+	}
+	growth := 0.0
+	if from > 0 {
+		growth = (to - from) / from * 100
+	}
+	return SoakMemory{Process: process, PID: pid,
+		RSSStartMiB: round(first.rss, 1), RSSEndMiB: round(last.rss, 1), HeapStartMiB: round(first.heap, 1), HeapEndMiB: round(last.heap, 1),
+		MemoryGrowthPercent: round(growth, 1), MemoryFlat: growth <= 10}
+}
+
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// memSample is this process's resident memory and Go heap in use, in MiB.
+// memSample is a process's resident memory and Go heap in use, in MiB; the
+// heap is 0 when not read (another process).
 type memSample struct{ rss, heap float64 }
+
+// readProcessMemory reads another process's VmRSS.
+func readProcessMemory(pid int) memSample {
+	if pid == 0 {
+		return memSample{}
+	}
+	return memSample{rss: float64(rssKiB(pid)) / 1024}
+}
 
 // readMemory collects garbage, then reads the heap in use and VmRSS.
 func readMemory() memSample {
