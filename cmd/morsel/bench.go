@@ -194,19 +194,26 @@ func pingsServer(e *env, c, serveCfg Config) bench.PingsServer {
 	}
 }
 
-// serveEnviron is environ with the databases the bench uses and without
-// Twilio: the child sends messages to the simulator only.
+// serveEnviron is environ with the databases the bench uses (ClickHouse's
+// cluster, too: cfg's, not one the environment names) and without Twilio:
+// the child sends messages to the simulator only.
 func serveEnviron(environ []string, cfg Config) []string {
 	var out []string
 	for _, kv := range environ {
 		k, _, _ := strings.Cut(kv, "=")
 		k = strings.TrimSuffix(k, "_FILE")
-		if k == "DATABASE_URL" || k == "CLICKHOUSE_URL" || k == "HTTP_ADDR" || k == "PUBLIC_URL" || strings.HasPrefix(k, "TWILIO_") {
+		switch {
+		case k == "DATABASE_URL", k == "CLICKHOUSE_URL", k == "CLICKHOUSE_CLUSTER", k == "HTTP_ADDR", k == "PUBLIC_URL",
+			strings.HasPrefix(k, "TWILIO_"):
 			continue
 		}
 		out = append(out, kv)
 	}
-	return append(out, "DATABASE_URL="+cfg.DatabaseURL, "CLICKHOUSE_URL="+cfg.ClickHouseURL)
+	out = append(out, "DATABASE_URL="+cfg.DatabaseURL, "CLICKHOUSE_URL="+cfg.ClickHouseURL)
+	if cfg.ClickHouseCluster != "" {
+		out = append(out, "CLICKHOUSE_CLUSTER="+cfg.ClickHouseCluster)
+	}
+	return out
 }
 
 func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []string) error {

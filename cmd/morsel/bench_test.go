@@ -118,3 +118,25 @@ func TestBenchList(t *testing.T) {
 	require.Equal(t, 2, res.code)
 	require.Contains(t, res.stderr, "--zones must be 1 to 4")
 }
+
+// The serve a bench starts uses the bench's databases and ClickHouse cluster,
+// whatever the environment names, and no Twilio.
+func TestServeEnviron(t *testing.T) {
+	t.Parallel()
+	environ := []string{"PATH=/bin", "DATABASE_URL=postgres://prod", "CLICKHOUSE_URL=clickhouse://prod", "CLICKHOUSE_CLUSTER=prod",
+		"TWILIO_AUTH_TOKEN=secret", "TWILIO_ACCOUNT_SID_FILE=/run/sid", "PUBLIC_URL=https://x", "HTTP_ADDR=:80"}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string
+	}{
+		{"one server", Config{DatabaseURL: "postgres://bench", ClickHouseURL: "clickhouse://bench"},
+			[]string{"PATH=/bin", "DATABASE_URL=postgres://bench", "CLICKHOUSE_URL=clickhouse://bench"}},
+		{"a cluster", Config{DatabaseURL: "postgres://bench", ClickHouseURL: "clickhouse://bench", ClickHouseCluster: "c2"},
+			[]string{"PATH=/bin", "DATABASE_URL=postgres://bench", "CLICKHOUSE_URL=clickhouse://bench", "CLICKHOUSE_CLUSTER=c2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, serveEnviron(environ, tc.cfg))
+		})
+	}
+}
