@@ -23,6 +23,7 @@ func benchSoakSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, [
 	minutes := fs.Int("minutes", 0, "how many minutes to run (overrides --duration)")
 	fs.DurationVar(&o.Duration, "duration", 30*time.Minute, "how long to run, e.g. 10s")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "when the memory at start is read (default: a fifth of the run)")
+	fs.DurationVar(&o.Round, "round", 30*time.Second, "the longest round of the pings and dashboard loads (each round sets up and tears down an organisation)")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object, the last line of stdout")
 	return func(ctx context.Context, e *env, args []string) error {
 		if *minutes != 0 {
@@ -37,6 +38,8 @@ func benchSoakSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, [
 			return usageError{"--duration must be 1s to 24h"}
 		case o.Warmup < 0 || o.Warmup >= o.Duration:
 			return usageError{"--warmup must be less than the run"}
+		case o.Round < time.Second:
+			return usageError{"--round must be 1s or more"}
 		}
 		// No message goes to Twilio: each bench starts its own emulator.
 		c := *cfg

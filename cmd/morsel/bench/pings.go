@@ -227,8 +227,10 @@ func Pings(ctx context.Context, e Env, s PingsServer, o PingsOptions) (_ *PingsF
 			}
 		}
 	}
-	if err := srv.stop(); err != nil {
-		return nil, err
+	if o.server == nil {
+		if err := srv.stop(); err != nil {
+			return nil, err
+		}
 	}
 
 	reportPings(e.Stdout, fig, o)

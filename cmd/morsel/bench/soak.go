@@ -17,6 +17,7 @@ type SoakOptions struct {
 	Duration time.Duration // how long to run the four loads at once
 	Warmup   time.Duration // when the memory at start is read; 0: a fifth of Duration
 	Progress time.Duration // how often to print progress; 0: every 5s
+	Round    time.Duration // the longest round of the pings and dashboard loads; 0: 30s
 }
 
 // SoakEnvs are the environments of the four loads of bench soak: each runs
@@ -78,6 +79,9 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 	if o.Progress <= 0 {
 		o.Progress = 5 * time.Second
 	}
+	if o.Round <= 0 {
+		o.Round = 30 * time.Second
+	}
 	start := time.Now()
 	deadline := start.Add(o.Duration)
 	// No round starts with less than minRound left: its set-up alone would
@@ -132,9 +136,6 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 			}
 		}
 	}
-	// Each round of a duration-bound bench is at most this long, so that
-	// the soak goes through set-ups and tear-downs too.
-	const roundMax = 30 * time.Second
 	quiet := func(env Env) Env { env.Stdout = discard{}; return env }
 	var wg sync.WaitGroup
 	loads := map[string]func(time.Duration) (int64, int64, error){
@@ -153,7 +154,7 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 			return int64(f.Replies - f.Lost - f.Rejected), int64(f.Lost + f.Rejected), err
 		},
 		"pings": func(remaining time.Duration) (int64, int64, error) {
-			f, err := Pings(ctx, quiet(envs.Pings), envs.PingsServer, PingsOptions{Watchers: 200, Conns: 16, Duration: min(remaining, roundMax),
+			f, err := Pings(ctx, quiet(envs.Pings), envs.PingsServer, PingsOptions{Watchers: 200, Conns: 16, Duration: min(remaining, o.Round),
 				MaxPings: 5_000_000, ShipWait: time.Minute, server: serve})
 			if f == nil {
 				return 0, 0, err
@@ -162,7 +163,7 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 		},
 		"dashboard": func(remaining time.Duration) (int64, int64, error) {
 			f, err := Dashboard(ctx, quiet(envs.Dashboard), envs.Demo, DashboardOptions{Reps: 300, Events: 20_000, Managers: 5, Admins: 1,
-				Duration: min(remaining, roundMax), Think: 100 * time.Millisecond, EventsPerSec: 50})
+				Duration: min(remaining, o.Round), Think: 100 * time.Millisecond, EventsPerSec: 50})
 			if f == nil {
 				return 0, 0, err
 			}
