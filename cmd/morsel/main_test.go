@@ -195,6 +195,7 @@ func TestMigrateDemoServe(t *testing.T) {
 	require.Contains(t, scraped, `morsel_http_request_duration_seconds_count{code="200",route="GET /api/v1/courses"} 1`)
 	require.Regexp(t, `morsel_river_queue_jobs\{queue="sms",state="scheduled"\} [1-9]`, scraped, "the demo's lessons wait in the sms queue")
 	require.Contains(t, scraped, "morsel_outbox_events ")
+	require.Regexp(t, `\ngo_gc_heap_live_bytes [1-9]`, scraped, "the heap the last GC found live")
 	require.Eventually(t, func() bool {
 		scraped = scrape()
 		return strings.Contains(scraped, `morsel_river_jobs_worked_total{kind="ship_events",outcome="completed"}`) &&

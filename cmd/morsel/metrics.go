@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -35,7 +36,11 @@ func newMetrics(pool *pgxpool.Pool) (*metrics, error) {
 			Help:    "How long ClickHouse took to answer, by what ran (query, exec, batch, and rollup: recomputing the rollups).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 3, 9)}, []string{"op"}),
 	}
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.clickhouse)
+	// Beside the defaults, go_gc_heap_live_bytes: the heap the last GC found
+	// live, the figure that tells a leak from garbage not yet collected.
+	goMetrics := collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)}))
+	m.reg.MustRegister(goMetrics, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.clickhouse)
 	var err error
 	if m.web, err = web.NewMetrics(m.reg); err != nil {
 		return nil, err

@@ -583,12 +583,10 @@ func startServeProcess(ctx context.Context, e Env, srv PingsServer) (*serveProce
 	if err != nil {
 		return nil, fmt.Errorf("find the morsel executable: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	address, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	address := ln.Addr().String()
-	ln.Close()
 	log, err := os.CreateTemp("", "morsel-bench-pings-serve-*.log")
 	if err != nil {
 		return nil, err
@@ -601,6 +599,17 @@ func startServeProcess(ctx context.Context, e Env, srv PingsServer) (*serveProce
 	}
 	fmt.Fprintf(e.Stderr, "bench pings: started %s serve --addr %s (pid %d); its log is %s\n", exe, address, p.pid(), p.logPath)
 	return p, nil
+}
+
+// freeAddr is a loopback address with a port free at the moment, for a
+// process of its own to listen on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // start starts the server and waits until it answers /readyz.

@@ -1,10 +1,16 @@
 package bench
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"runtime"
+	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,16 +39,19 @@ type SoakEnvs struct {
 }
 
 // SoakMemory is the memory of a process at the start (after the warm-up)
-// and at the end of the soak, in MiB. The heap in use after a GC is read of
-// this process only; another's growth is of its resident memory.
+// and at the end of the soak, in MiB: its resident memory, and its heap the
+// last GC found live (this process collects first; serve's is its
+// go_gc_heap_live_bytes on /metrics). Growth and flatness are of the heap:
+// the resident memory of a Go process also holds garbage not yet collected
+// and memory not yet returned to the system.
 type SoakMemory struct {
 	Process             string  `json:"process"`
 	PID                 int     `json:"pid"`
 	RSSStartMiB         float64 `json:"rss_start_mib"`
 	RSSEndMiB           float64 `json:"rss_end_mib"`
-	HeapStartMiB        float64 `json:"heap_start_mib,omitempty"`
-	HeapEndMiB          float64 `json:"heap_end_mib,omitempty"`
-	MemoryGrowthPercent float64 `json:"memory_growth_percent"` // of the heap after a GC, or of RSS
+	HeapStartMiB        float64 `json:"heap_start_mib"`
+	HeapEndMiB          float64 `json:"heap_end_mib"`
+	MemoryGrowthPercent float64 `json:"memory_growth_percent"` // of the heap
 	MemoryFlat          bool    `json:"memory_flat"`           // growth within 10 %
 }
 
@@ -69,10 +78,10 @@ type soakCounts struct {
 
 // Soak runs bench sms, replies, pings and dashboard at once, each in rounds
 // until o.Duration has passed, and reports the throughput of each, the errors
-// of all, and the memory of the process they run in (one process: the
-// servers of the benches run in it) after the warm-up and at the deadline.
-// The rates are over the whole run, the last rounds' ends included.
-func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigures, error) {
+// of all, and the memory of its two processes (this one, and the serve the
+// pings rounds load) after the warm-up and at the deadline. The rates are
+// over the whole run, the last rounds' ends included.
+func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigures, err error) {
 	if o.Warmup <= 0 {
 		o.Warmup = o.Duration / 5
 	}
@@ -95,13 +104,22 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 		return nil, err
 	}
 	db.close()
-	serve, err := startServeProcess(ctx, envs.Pings, envs.PingsServer)
+	// It serves its metrics apart, where the soak reads its heap.
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	srv := envs.PingsServer
+	srv.Environ = append(slices.Clip(srv.Environ), "METRICS_ADDR="+metricsAddr)
+	serve, err := startServeProcess(ctx, envs.Pings, srv)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		if err := serve.stop(); err != nil {
-			fmt.Fprintf(e.Stderr, "bench soak: %v\n", err)
+		if serr := serve.stop(); serr != nil {
+			fmt.Fprintf(e.Stderr, "bench soak: %v\n", serr)
+		} else if err == nil {
+			os.Remove(serve.logPath) // kept when the soak fails, for its story
 		}
 	}()
 	var c soakCounts
@@ -181,7 +199,7 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (*SoakFigure
 	// The memory at the end is read at the deadline, while the last rounds
 	// still run, so that it compares with the start under the same load.
 	var first, last []memSample
-	sample := func() []memSample { return []memSample{readMemory(), readProcessMemory(serve.pid())} }
+	sample := func() []memSample { return []memSample{readMemory(), readServeMemory(ctx, serve.pid(), metricsAddr)} }
 	warm := time.After(o.Warmup)
 	end := time.After(o.Duration)
 	tick := time.NewTicker(o.Progress)
@@ -191,16 +209,16 @@ loop:
 		select {
 		case <-warm:
 			first = sample()
-			fmt.Fprintf(e.Stderr, "bench soak: after the warm-up: RSS %.1f MiB (heap in use %.1f MiB), serve RSS %.1f MiB\n",
-				first[0].rss, first[0].heap, first[1].rss)
+			fmt.Fprintf(e.Stderr, "bench soak: after the warm-up: RSS %.1f MiB (heap live %.1f MiB), serve's RSS %.1f MiB (heap live %.1f MiB)\n",
+				first[0].rss, first[0].heap, first[1].rss, first[1].heap)
 		case <-tick.C:
 			fmt.Fprintf(e.Stderr, "bench soak: %s: rounds done so far: %s sms, %s replies, %s pings, %s dashboard loads, %d errors\n",
 				time.Since(start).Truncate(time.Second), thousands(c.sms.Load()), thousands(c.replies.Load()),
 				thousands(c.pings.Load()), thousands(c.loads.Load()), c.errors.Load())
 		case <-end:
 			last = sample()
-			fmt.Fprintf(e.Stderr, "bench soak: at the end: RSS %.1f MiB (heap in use %.1f MiB), serve RSS %.1f MiB; waiting for the last rounds\n",
-				last[0].rss, last[0].heap, last[1].rss)
+			fmt.Fprintf(e.Stderr, "bench soak: at the end: RSS %.1f MiB (heap live %.1f MiB), serve's RSS %.1f MiB (heap live %.1f MiB); waiting for the last rounds\n",
+				last[0].rss, last[0].heap, last[1].rss, last[1].heap)
 		case <-done:
 			break loop
 		}
@@ -225,16 +243,14 @@ loop:
 	fmt.Fprintf(e.Stdout, "bench soak: %.0fs, %d rounds: %.1f sms/s, %.1f replies/s, %.1f pings/s, %.1f dashboard loads/s, %d errors\n",
 		f.DurationSec, f.Rounds, f.SMSPerSec, f.RepliesPerSec, f.PingsPerSec, f.DashboardLoadsPerSec, f.Errors)
 	for _, p := range f.Processes {
-		heap := ""
-		if p.HeapStartMiB > 0 {
-			heap = fmt.Sprintf(", heap %.1f → %.1f MiB", p.HeapStartMiB, p.HeapEndMiB)
-		}
-		fmt.Fprintf(e.Stdout, "  %s, pid %d: RSS %.1f → %.1f MiB%s (%+.1f%%, flat: %v)\n",
-			p.Process, p.PID, p.RSSStartMiB, p.RSSEndMiB, heap, p.MemoryGrowthPercent, p.MemoryFlat)
+		fmt.Fprintf(e.Stdout, "  %s, pid %d: heap live %.1f → %.1f MiB (%+.1f%%, flat: %v), RSS %.1f → %.1f MiB\n",
+			p.Process, p.PID, p.HeapStartMiB, p.HeapEndMiB, p.MemoryGrowthPercent, p.MemoryFlat, p.RSSStartMiB, p.RSSEndMiB)
 	}
-	if first[1].rss == 0 || last[1].rss == 0 {
-		return f, fmt.Errorf("bench soak: the serve process (pid %d) was gone when its memory was read; its log: %s\n%s",
-			serve.pid(), serve.logPath, tail(serve.logPath, 10))
+	for _, m := range []memSample{first[1], last[1]} {
+		if m.err != nil {
+			return f, fmt.Errorf("bench soak: the memory of serve (pid %d): %w; its log: %s\n%s",
+				serve.pid(), m.err, serve.logPath, tail(serve.logPath, 10))
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return f, err
@@ -243,16 +259,11 @@ loop:
 }
 
 // soakMemory is a process's memory figures from its samples at the start
-// and at the end: the growth of its heap after a GC where it was read, else
-// of its resident memory.
+// and at the end.
 func soakMemory(process string, pid int, first, last memSample) SoakMemory {
-	from, to := first.rss, last.rss
-	if first.heap > 0 {
-		from, to = first.heap, last.heap
-	}
 	growth := 0.0
-	if from > 0 {
-		growth = (to - from) / from * 100
+	if first.heap > 0 {
+		growth = (last.heap - first.heap) / first.heap * 100
 	}
 	return SoakMemory{Process: process, PID: pid,
 		RSSStartMiB: round(first.rss, 1), RSSEndMiB: round(last.rss, 1), HeapStartMiB: round(first.heap, 1), HeapEndMiB: round(last.heap, 1),
@@ -263,24 +274,64 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// memSample is a process's resident memory and Go heap in use, in MiB; the
-// heap is 0 when not read (another process).
-type memSample struct{ rss, heap float64 }
-
-// readProcessMemory reads another process's VmRSS.
-func readProcessMemory(pid int) memSample {
-	if pid == 0 {
-		return memSample{}
-	}
-	return memSample{rss: float64(rssKiB(pid)) / 1024}
+// memSample is a process's resident memory and the heap its last GC found
+// live, in MiB, or why they could not be read.
+type memSample struct {
+	rss, heap float64
+	err       error
 }
 
-// readMemory collects garbage, then reads the heap in use and VmRSS.
+// readMemory collects garbage, then reads this process's live heap and
+// VmRSS.
 func readMemory() memSample {
 	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return memSample{rss: float64(rssKiB(os.Getpid())) / 1024, heap: float64(ms.HeapInuse) / (1 << 20)}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	return memSample{rss: float64(rssKiB(os.Getpid())) / 1024, heap: float64(live[0].Value.Uint64()) / (1 << 20)}
+}
+
+// readServeMemory reads the VmRSS of the serve process pid and the live heap
+// its metrics at metricsAddr give.
+func readServeMemory(ctx context.Context, pid int, metricsAddr string) memSample {
+	rss := rssKiB(pid)
+	if pid == 0 || rss == 0 {
+		return memSample{err: errors.New("the process is gone")}
+	}
+	live, err := scrapeGauge(ctx, "http://"+metricsAddr+"/metrics", "go_gc_heap_live_bytes")
+	if err != nil {
+		return memSample{err: err}
+	}
+	return memSample{rss: float64(rss) / 1024, heap: live / (1 << 20)}
+}
+
+// scrapeGauge reads the value of an unlabelled metric from a Prometheus
+// text page.
+func scrapeGauge(ctx context.Context, url, name string) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("scrape %s: %s", url, resp.Status)
+	}
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 16<<20))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	return 0, fmt.Errorf("scrape %s: no %s", url, name)
 }
 
 // rssKiB is VmRSS of /proc/PID/status in KiB; 0 when it cannot be read.
