@@ -29,6 +29,7 @@ type lessonLinks struct {
 	buckets map[string]*pingBucket // per link: pings
 	paces   map[string]*linkPace   // per link: segments played
 	lookups map[string]*pingBucket // per client address: links looked up
+	swept   time.Time              // when sweep last ran
 }
 
 // linkEntry caches a link, or the absence of one.
@@ -60,12 +61,7 @@ func (l *lessonLinks) remember(v lessons.LessonView) {
 // then, if that is not enough, a tenth of the rest, chosen by map order.
 func (l *lessonLinks) put(token string, e linkEntry) {
 	if _, ok := l.cache[token]; !ok && len(l.cache) >= linkCacheSize {
-		now := l.now()
-		for k, v := range l.cache {
-			if now.After(v.expires) {
-				delete(l.cache, k)
-			}
-		}
+		l.dropExpiredLinks(l.now())
 		for k := range l.cache {
 			if len(l.cache) < linkCacheSize*9/10 {
 				break
@@ -74,6 +70,15 @@ func (l *lessonLinks) put(token string, e linkEntry) {
 		}
 	}
 	l.cache[token] = e
+}
+
+// dropExpiredLinks drops the cached links that have expired; l.mu is held.
+func (l *lessonLinks) dropExpiredLinks(now time.Time) {
+	for k, v := range l.cache {
+		if now.After(v.expires) {
+			delete(l.cache, k)
+		}
+	}
 }
 
 // lookup finds the links of a request, from the cache or else from the

@@ -27,7 +27,6 @@ const (
 	pingBurst       = maxPingsPerPost
 	maxPlaybackRate = 4 // as the lesson page's player allows
 	paceSlack       = 2
-	paceIdle        = time.Hour // a link's pace is forgotten after this long without pings
 	lookupRate      = 10
 	lookupBurst     = 40
 	pingLimiterSize = 50_000 // entries of each map
@@ -69,11 +68,7 @@ func bucket(buckets map[string]*pingBucket, key string, rate, burst float64, now
 // pruneBuckets drops the buckets that have refilled (idle), then, if the
 // map is still full, half of the rest.
 func pruneBuckets(buckets map[string]*pingBucket, rate, burst float64, now time.Time) {
-	for k, b := range buckets {
-		if b.tokens+now.Sub(b.at).Seconds()*rate >= burst {
-			delete(buckets, k)
-		}
-	}
+	dropRefilled(buckets, rate, burst, now)
 	for k := range buckets {
 		if len(buckets) < pingLimiterSize/2 {
 			break
@@ -85,6 +80,17 @@ func pruneBuckets(buckets map[string]*pingBucket, rate, burst float64, now time.
 // paceSegments is the most segments of a video (an hour's), and so of a
 // pace's set.
 const paceSegments = 3600 / tracking.SegmentSeconds
+
+// paceIdle is how long without pings a link's pace is kept. By then the
+// pace, begun at least that long ago, allows any segment of an hour's video
+// at maxPlaybackRate; a fresh one (paceSlack now, then that rate) is never
+// looser.
+const paceIdle = paceSegments * tracking.SegmentSeconds * time.Second / maxPlaybackRate
+
+// sweepEvery is how often allow drops what has expired or gone idle from
+// the maps, so that they hold the links in use rather than every link seen
+// since they were last full (their bound).
+const sweepEvery = time.Minute
 
 // segmentBits is a set of segments.
 type segmentBits [(paceSegments + 63) / 64]uint64
@@ -126,6 +132,7 @@ func (l *lessonLinks) allow(links requestLinks, ps []ping) *pingRefused {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	l.sweep(now)
 	if len(l.buckets)+len(links) > pingLimiterSize {
 		pruneBuckets(l.buckets, pingRate, pingBurst, now)
 	}
@@ -167,15 +174,43 @@ func (l *lessonLinks) allow(links requestLinks, ps []ping) *pingRefused {
 	return nil
 }
 
-// prunePaces drops the paces of links idle for paceIdle, then, if the map
-// is still full, half of the rest (a link that starts again is held to a
-// fresh pace: stricter, never looser); l.mu is held.
-func (l *lessonLinks) prunePaces(now time.Time) {
+// dropRefilled drops the buckets that have refilled: a new one is the same.
+func dropRefilled(buckets map[string]*pingBucket, rate, burst float64, now time.Time) {
+	for k, b := range buckets {
+		if b.tokens+now.Sub(b.at).Seconds()*rate >= burst {
+			delete(buckets, k)
+		}
+	}
+}
+
+// dropIdlePaces drops the paces of links idle for paceIdle; l.mu is held.
+func (l *lessonLinks) dropIdlePaces(now time.Time) {
 	for k, p := range l.paces {
 		if now.Sub(p.last) > paceIdle {
 			delete(l.paces, k)
 		}
 	}
+}
+
+// sweep drops, once every sweepEvery, the cached links that expired, the
+// buckets that refilled and the paces gone idle, none of which changes an
+// answer; l.mu is held.
+func (l *lessonLinks) sweep(now time.Time) {
+	if now.Sub(l.swept) < sweepEvery {
+		return
+	}
+	l.swept = now
+	l.dropExpiredLinks(now)
+	dropRefilled(l.buckets, pingRate, pingBurst, now)
+	dropRefilled(l.lookups, lookupRate, lookupBurst, now)
+	l.dropIdlePaces(now)
+}
+
+// prunePaces drops the paces of links idle for paceIdle, then, if the map
+// is still full, half of the rest (a link that starts again is held to a
+// fresh pace: stricter, never looser); l.mu is held.
+func (l *lessonLinks) prunePaces(now time.Time) {
+	l.dropIdlePaces(now)
 	for k := range l.paces {
 		if len(l.paces) < pingLimiterSize/2 {
 			break

@@ -3,7 +3,9 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -136,7 +138,7 @@ func TestPingLimiter(t *testing.T) {
 	require.NotNil(t, l.allow(counted(map[string]int{a: 1}), nil))
 
 	// The map stays bounded: idle links go first, then any.
-	for i := range pingLimiterSize - 2 {
+	for i := range pingLimiterSize - len(l.buckets) {
 		_ = l.allow(counted(map[string]int{fmt.Sprintf("%022d", i): 1}), nil)
 	}
 	require.Len(t, l.buckets, pingLimiterSize)
@@ -148,6 +150,42 @@ func TestPingLimiter(t *testing.T) {
 		_ = l.allow(counted(map[string]int{fmt.Sprintf("%022d", i): 1}), nil)
 	}
 	require.LessOrEqual(t, len(l.buckets), pingLimiterSize)
+}
+
+// What has expired or gone idle leaves the maps within sweepEvery, long
+// before they are full: a busy link keeps its bucket and its pace, an idle
+// one loses them, a link seen once leaves the cache after linkCacheTTL.
+func TestPingMapsSwept(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	l := newLessonLinks(nil, nil)
+	l.now = func() time.Time { return now }
+	busy, idle := "BUSYBUSYBUSYBUSYBUSYBU", "IDLEIDLEIDLEIDLEIDLEID"
+	l.mu.Lock()
+	l.put(idle, linkEntry{found: true, expires: now.Add(linkCacheTTL)})
+	l.mu.Unlock()
+	seg := func(token string, s int) []ping { return []ping{{Token: token, Event: pingSegment, Segment: s}} }
+	require.Nil(t, l.allow(counted(map[string]int{busy: 1, idle: 1}), append(seg(busy, 0), seg(idle, 0)...)))
+	require.Nil(t, l.allow(counted(map[string]int{busy: pingBurst - 1}), nil), "busy has used its burst")
+	require.Len(t, l.paces, 2)
+
+	for _, step := range []struct {
+		after         time.Duration
+		buckets, pace []string // the links left, after a ping of busy's
+		cached        int
+	}{
+		{time.Second, []string{busy, idle}, []string{busy, idle}, 1},              // not swept yet
+		{sweepEvery, []string{busy}, []string{busy, idle}, 1},                     // idle's bucket refilled
+		{linkCacheTTL, []string{busy}, []string{busy, idle}, 0},                   // idle's link expired
+		{paceIdle - linkCacheTTL - sweepEvery, []string{busy}, []string{busy}, 0}, // idle's pace forgotten
+	} {
+		now = now.Add(step.after)
+		require.Nil(t, l.allow(counted(map[string]int{busy: 1}), seg(busy, 1)))
+		require.ElementsMatch(t, step.buckets, slices.Collect(maps.Keys(l.buckets)), "after %s", step.after)
+		require.ElementsMatch(t, step.pace, slices.Collect(maps.Keys(l.paces)), "after %s", step.after)
+		require.Len(t, l.cache, step.cached, "after %s", step.after)
+	}
+	require.True(t, l.paces[busy].seen.has(0), "the busy link's pace is the one it began with")
 }
 
 // counted is a request's links with these numbers of pings.
