@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,9 +39,10 @@ type SoakEnvs struct {
 	Demo                           Demo
 }
 
-// SoakMemory is the memory of a process at the start (after the warm-up)
-// and at the end of the soak, in MiB: its resident memory, and its heap the
-// last GC found live (this process collects first; serve's is its
+// SoakMemory is the memory of a process at the start (the minute after the
+// warm-up) and at the end of the soak (its last minute; a tenth of a short
+// soak), each the median of 12 samples, in MiB: its resident memory, and its
+// heap the last GC found live (this process collects first; serve's is its
 // go_gc_heap_live_bytes on /metrics). Growth and flatness are of the heap:
 // the resident memory of a Go process also holds garbage not yet collected
 // and memory not yet returned to the system.
@@ -193,41 +195,57 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 		go func() { defer wg.Done(); runRounds(kind, run) }()
 	}
 
-	// The memory after the warm-up, then progress until every load is done.
+	// Progress, and the memory in two windows: the one after the warm-up
+	// and the last before the deadline (while the last rounds still run, so
+	// that it compares with the start under the same load). A window's
+	// figure is the median of memSamples samples: one reading of a live
+	// heap of a few MiB swings by the batches and requests in flight.
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	// The memory at the end is read at the deadline, while the last rounds
-	// still run, so that it compares with the start under the same load.
-	var first, last []memSample
-	sample := func() []memSample { return []memSample{readMemory(), readServeMemory(ctx, serve.pid(), metricsAddr)} }
-	warm := time.After(o.Warmup)
-	end := time.After(o.Duration)
+	window := min(time.Minute, o.Duration/10)
+	every := window / memSamples
+	var first, last [2][]memSample // per process, the samples of each window
+	sample := func(into *[2][]memSample) {
+		into[0] = append(into[0], readMemory())
+		into[1] = append(into[1], readServeMemory(ctx, serve.pid(), metricsAddr))
+	}
+	report := func(when string, w *[2][]memSample) {
+		a, b := median(w[0]), median(w[1])
+		fmt.Fprintf(e.Stderr, "bench soak: %s: heap live %.1f MiB (RSS %.1f MiB), serve's heap live %.1f MiB (RSS %.1f MiB)\n",
+			when, a.heap, a.rss, b.heap, b.rss)
+	}
+	sampler := time.NewTicker(every)
+	defer sampler.Stop()
 	tick := time.NewTicker(o.Progress)
 	defer tick.Stop()
 loop:
 	for {
 		select {
-		case <-warm:
-			first = sample()
-			fmt.Fprintf(e.Stderr, "bench soak: after the warm-up: RSS %.1f MiB (heap live %.1f MiB), serve's RSS %.1f MiB (heap live %.1f MiB)\n",
-				first[0].rss, first[0].heap, first[1].rss, first[1].heap)
+		case <-sampler.C:
+			switch at := time.Since(start); {
+			case at >= o.Warmup && len(first[0]) < memSamples:
+				if sample(&first); len(first[0]) == memSamples {
+					report("after the warm-up", &first)
+				}
+			case at >= o.Duration-window && at > o.Warmup+window && len(last[0]) < memSamples:
+				if sample(&last); len(last[0]) == memSamples {
+					report("at the end", &last)
+					fmt.Fprintf(e.Stderr, "bench soak: waiting for the last rounds\n")
+				}
+			}
 		case <-tick.C:
 			fmt.Fprintf(e.Stderr, "bench soak: %s: rounds done so far: %s sms, %s replies, %s pings, %s dashboard loads, %d errors\n",
 				time.Since(start).Truncate(time.Second), thousands(c.sms.Load()), thousands(c.replies.Load()),
 				thousands(c.pings.Load()), thousands(c.loads.Load()), c.errors.Load())
-		case <-end:
-			last = sample()
-			fmt.Fprintf(e.Stderr, "bench soak: at the end: RSS %.1f MiB (heap live %.1f MiB), serve's RSS %.1f MiB (heap live %.1f MiB); waiting for the last rounds\n",
-				last[0].rss, last[0].heap, last[1].rss, last[1].heap)
 		case <-done:
 			break loop
 		}
 	}
 	elapsed := time.Since(start)
-	if last == nil {
-		last = sample()
+	if len(last[0]) == 0 {
+		sample(&last) // every load ended before the last window
 	}
-	if first == nil {
+	if len(first[0]) == 0 {
 		first = last // the soak ended before its warm-up
 	}
 	per := func(n int64) float64 { return round(float64(n)/elapsed.Seconds(), 1) }
@@ -236,8 +254,8 @@ loop:
 		Pings: c.pings.Load(), PingsPerSec: per(c.pings.Load()), DashboardLoads: c.loads.Load(), DashboardLoadsPerSec: per(c.loads.Load()),
 		Rounds: c.rounds.Load(), Errors: c.errors.Load(),
 		Processes: []SoakMemory{
-			soakMemory("morsel bench soak (the benches, the sms, replies and dashboard servers)", os.Getpid(), first[0], last[0]),
-			soakMemory("morsel serve (the pings rounds' server)", serve.pid(), first[1], last[1]),
+			soakMemory("morsel bench soak (the benches, the sms, replies and dashboard servers)", os.Getpid(), median(first[0]), median(last[0])),
+			soakMemory("morsel serve (the pings rounds' server)", serve.pid(), median(first[1]), median(last[1])),
 		},
 	}
 	fmt.Fprintf(e.Stdout, "bench soak: %.0fs, %d rounds: %.1f sms/s, %.1f replies/s, %.1f pings/s, %.1f dashboard loads/s, %d errors\n",
@@ -246,7 +264,7 @@ loop:
 		fmt.Fprintf(e.Stdout, "  %s, pid %d: heap live %.1f → %.1f MiB (%+.1f%%, flat: %v), RSS %.1f → %.1f MiB\n",
 			p.Process, p.PID, p.HeapStartMiB, p.HeapEndMiB, p.MemoryGrowthPercent, p.MemoryFlat, p.RSSStartMiB, p.RSSEndMiB)
 	}
-	for _, m := range []memSample{first[1], last[1]} {
+	for _, m := range append(slices.Clip(first[1]), last[1]...) {
 		if m.err != nil {
 			return f, fmt.Errorf("bench soak: the memory of serve (pid %d): %w; its log: %s\n%s",
 				serve.pid(), m.err, serve.logPath, tail(serve.logPath, 10))
@@ -267,12 +285,26 @@ func soakMemory(process string, pid int, first, last memSample) SoakMemory {
 	}
 	return SoakMemory{Process: process, PID: pid,
 		RSSStartMiB: round(first.rss, 1), RSSEndMiB: round(last.rss, 1), HeapStartMiB: round(first.heap, 1), HeapEndMiB: round(last.heap, 1),
-		MemoryGrowthPercent: round(growth, 1), MemoryFlat: growth <= 10}
+		MemoryGrowthPercent: round(growth, 1), MemoryFlat: round(growth, 1) <= 10}
 }
 
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// memSamples is how many samples of the memory a window takes.
+const memSamples = 12
+
+// median is the sample of the median live heap (the first error, if any).
+func median(samples []memSample) memSample {
+	for _, m := range samples {
+		if m.err != nil {
+			return m
+		}
+	}
+	sorted := slices.SortedFunc(slices.Values(samples), func(a, b memSample) int { return cmp.Compare(a.heap, b.heap) })
+	return sorted[len(sorted)/2]
+}
 
 // memSample is a process's resident memory and the heap its last GC found
 // live, in MiB, or why they could not be read.
