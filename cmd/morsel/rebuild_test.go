@@ -87,6 +87,11 @@ func withoutLastActivity(f dashboardFigures) dashboardFigures {
 	for i := range f.Rows {
 		f.Rows[i].LastActivity = time.Time{}
 	}
+	// The overview's at-risk rows show it too (their order does not use it).
+	f.Overview.AtRisk = slices.Clone(f.Overview.AtRisk)
+	for i := range f.Overview.AtRisk {
+		f.Overview.AtRisk[i].LastActivity = time.Time{}
+	}
 	return f
 }
 
