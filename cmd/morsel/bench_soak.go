@@ -24,6 +24,7 @@ func benchSoakSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, [
 	fs.DurationVar(&o.Duration, "duration", 30*time.Minute, "how long to run, e.g. 10s")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "when the memory at start is read (default: a fifth of the run)")
 	fs.DurationVar(&o.Round, "round", 30*time.Second, "the longest round of the pings and dashboard loads (each round sets up and tears down an organisation)")
+	fs.IntVar(&o.MinRounds, "min-rounds", 1, "how many rounds each load runs at least, past --duration if need be")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object, the last line of stdout")
 	return func(ctx context.Context, e *env, args []string) error {
 		if *minutes != 0 {
@@ -40,6 +41,8 @@ func benchSoakSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, [
 			return usageError{"--warmup must be less than the run"}
 		case o.Round < time.Second:
 			return usageError{"--round must be 1s or more"}
+		case o.MinRounds < 1 || o.MinRounds > 1000:
+			return usageError{"--min-rounds must be 1 to 1000"}
 		}
 		// No message goes to Twilio: each bench starts its own emulator.
 		c := *cfg

@@ -25,6 +25,9 @@ type SoakOptions struct {
 	Warmup   time.Duration // when the memory at start is read; 0: a fifth of Duration
 	Progress time.Duration // how often to print progress; 0: every 5s
 	Round    time.Duration // the longest round of the pings and dashboard loads; 0: 30s
+	// MinRounds is how many rounds each load runs at least, past Duration
+	// if need be (a short soak on a busy machine sets up slowly); 0: 1.
+	MinRounds int
 }
 
 // SoakEnvs are the environments of the four loads of bench soak: each runs
@@ -93,6 +96,7 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 	if o.Round <= 0 {
 		o.Round = 30 * time.Second
 	}
+	o.MinRounds = max(o.MinRounds, 1)
 	start := time.Now()
 	deadline := start.Add(o.Duration)
 	// No round starts with less than minRound left: its set-up alone would
@@ -125,13 +129,13 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 		}
 	}()
 	var c soakCounts
-	runRounds := func(kind string, run func(remaining time.Duration) (done, errs int64, err error)) {
-		for {
+	runRounds := func(kind string, run func(length time.Duration) (done, errs int64, err error)) {
+		for n := 0; ; n++ {
 			remaining := time.Until(deadline)
-			if remaining < minRound || ctx.Err() != nil {
+			if ctx.Err() != nil || remaining < minRound && n >= o.MinRounds {
 				return
 			}
-			done, errs, err := run(remaining)
+			done, errs, err := run(min(max(remaining, minRound), o.Round))
 			c.rounds.Add(1)
 			if err != nil {
 				c.errors.Add(1)
@@ -173,17 +177,17 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 			}
 			return int64(f.Replies - f.Lost - f.Rejected), int64(f.Lost + f.Rejected), err
 		},
-		"pings": func(remaining time.Duration) (int64, int64, error) {
-			f, err := Pings(ctx, quiet(envs.Pings), envs.PingsServer, PingsOptions{Watchers: 200, Conns: 16, Duration: min(remaining, o.Round),
+		"pings": func(length time.Duration) (int64, int64, error) {
+			f, err := Pings(ctx, quiet(envs.Pings), envs.PingsServer, PingsOptions{Watchers: 200, Conns: 16, Duration: length,
 				MaxPings: 5_000_000, ShipWait: time.Minute, server: serve})
 			if f == nil {
 				return 0, 0, err
 			}
 			return f.Acknowledged, f.Rejected - f.Throttled + int64(f.Lost), err
 		},
-		"dashboard": func(remaining time.Duration) (int64, int64, error) {
+		"dashboard": func(length time.Duration) (int64, int64, error) {
 			f, err := Dashboard(ctx, quiet(envs.Dashboard), envs.Demo, DashboardOptions{Reps: 300, Events: 20_000, Managers: 5, Admins: 1,
-				Duration: min(remaining, o.Round), Think: 100 * time.Millisecond, EventsPerSec: 50})
+				Duration: length, Think: 100 * time.Millisecond, EventsPerSec: 50})
 			if f == nil {
 				return 0, 0, err
 			}
