@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ func benchSoakSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, [
 	fs.DurationVar(&o.Warmup, "warmup", 0, "when the memory at start is read (default: a fifth of the run)")
 	fs.DurationVar(&o.Round, "round", 30*time.Second, "the longest round of the pings and dashboard loads (each round sets up and tears down an organisation)")
 	fs.IntVar(&o.MinRounds, "min-rounds", 1, "how many rounds each load runs at least, past --duration if need be")
+	fs.StringVar(&o.HeapProfiles, "heap-profiles", "", "a directory to write both processes' heap profiles to, at start and at end (for go tool pprof -diff_base)")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object, the last line of stdout")
 	return func(ctx context.Context, e *env, args []string) error {
 		if *minutes != 0 {
@@ -43,6 +45,11 @@ func benchSoakSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, [
 			return usageError{"--round must be 1s or more"}
 		case o.MinRounds < 1 || o.MinRounds > 1000:
 			return usageError{"--min-rounds must be 1 to 1000"}
+		}
+		if o.HeapProfiles != "" {
+			if err := os.MkdirAll(o.HeapProfiles, 0o755); err != nil {
+				return fmt.Errorf("--heap-profiles: %w", err)
+			}
 		}
 		// No message goes to Twilio: each bench starts its own emulator.
 		c := *cfg

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/pprof/profile"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -20,7 +23,9 @@ func TestBenchSoak(t *testing.T) {
 	databaseURL := dbtest.PostgresURL(t)
 	t.Cleanup(func() { dropSoakDatabases(t, databaseURL) })
 	environ := map[string]string{"DATABASE_URL": databaseURL, "CLICKHOUSE_URL": dbtest.ClickHouseURL(t)}
-	res := morsel(context.Background(), environ, "bench", "soak", "--duration", "15s", "--round", "5s", "--min-rounds", "2", "--json")
+	profiles := t.TempDir()
+	res := morsel(context.Background(), environ, "bench", "soak", "--duration", "15s", "--round", "5s", "--min-rounds", "2",
+		"--heap-profiles", profiles, "--json")
 	require.Equal(t, 0, res.code, res.stderr)
 	fig := lastJSON(t, res.stdout)
 	for _, k := range []string{"sms_per_sec", "replies_per_sec", "pings_per_sec", "dashboard_loads_per_sec", "duration_sec"} {
@@ -43,10 +48,31 @@ func TestBenchSoak(t *testing.T) {
 		growth := (to - from) / from * 100
 		require.InDelta(t, growth, m["memory_growth_percent"], 1.5, "from the rounded MiB")
 		require.Equal(t, m["memory_growth_percent"].(float64) <= 10, m["memory_flat"], "flat as the figure shown")
+		for _, k := range []string{"heap_profile_start", "heap_profile_end"} {
+			path, _ := m[k].(string)
+			require.Equal(t, profiles, filepath.Dir(path), "%s of %s", k, m["process"])
+			requireHeapProfile(t, path)
+		}
 	}
 	require.NotEqual(t, procs[0].(map[string]any)["pid"], procs[1].(map[string]any)["pid"])
 	require.Contains(t, res.stderr, "bench soak: after the warm-up", "progress goes to stderr")
 	require.Contains(t, res.stdout, "dashboard loads/s")
+}
+
+// requireHeapProfile checks that path holds a heap profile pprof reads.
+func requireHeapProfile(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	p, err := profile.Parse(f)
+	require.NoError(t, err, path)
+	require.NotEmpty(t, p.Sample, path)
+	var types []string
+	for _, st := range p.SampleType {
+		types = append(types, st.Type)
+	}
+	require.Contains(t, types, "inuse_space", path)
 }
 
 func TestBenchSoakUsage(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"regexp"
 	"time"
 
@@ -58,7 +59,9 @@ func (m *metrics) timed(ch driver.Conn) driver.Conn {
 	})
 }
 
-// serve serves /metrics on addr until ctx ends; errors that stop it go to errc.
+// serve serves /metrics on addr until ctx ends, and Go's profiles at
+// /debug/pprof/ (a heap profile tells what a growing serve keeps); errors
+// that stop it go to errc.
 func (m *metrics) serve(ctx context.Context, e *env, addr string, errc chan<- error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -66,6 +69,8 @@ func (m *metrics) serve(ctx context.Context, e *env, addr string, errc chan<- er
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: errorLogger{e}, Timeout: 10 * time.Second}))
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 90 * time.Second}
 	e.log.Info("serving metrics", "addr", ln.Addr().String())
 	if e.metricsListening != nil {

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +30,11 @@ type SoakOptions struct {
 	// MinRounds is how many rounds each load runs at least, past Duration
 	// if need be (a short soak on a busy machine sets up slowly); 0: 1.
 	MinRounds int
+	// HeapProfiles, when set, is a directory where the heap profiles of
+	// both processes are written at the end of each memory window
+	// (soak-start.pb.gz, serve-end.pb.gz, ...), to compare with
+	// `go tool pprof -diff_base`.
+	HeapProfiles string
 }
 
 // SoakEnvs are the environments of the four loads of bench soak: each runs
@@ -58,6 +65,8 @@ type SoakMemory struct {
 	HeapEndMiB          float64 `json:"heap_end_mib"`
 	MemoryGrowthPercent float64 `json:"memory_growth_percent"` // of the heap
 	MemoryFlat          bool    `json:"memory_flat"`           // growth within 10 %
+	HeapProfileStart    string  `json:"heap_profile_start,omitempty"`
+	HeapProfileEnd      string  `json:"heap_profile_end,omitempty"`
 }
 
 // SoakFigures are the figures of bench soak, the JSON object --json prints.
@@ -213,10 +222,27 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 		into[0] = append(into[0], readMemory())
 		into[1] = append(into[1], readServeMemory(ctx, serve.pid(), metricsAddr))
 	}
+	var profiles [2][2]string // per process, the heap profile at start and at end
 	report := func(when string, w *[2][]memSample) {
 		a, b := median(w[0]), median(w[1])
 		fmt.Fprintf(e.Stderr, "bench soak: %s: heap live %.1f MiB (RSS %.1f MiB), serve's heap live %.1f MiB (RSS %.1f MiB)\n",
 			when, a.heap, a.rss, b.heap, b.rss)
+		if o.HeapProfiles == "" {
+			return
+		}
+		i, at := 0, "start"
+		if w == &last {
+			i, at = 1, "end"
+		}
+		for p, name := range []string{"soak", "serve"} {
+			path := filepath.Join(o.HeapProfiles, name+"-"+at+".pb.gz")
+			if err := writeHeapProfile(ctx, path, p == 1, metricsAddr); err != nil {
+				fmt.Fprintf(e.Stderr, "bench soak: %v\n", err)
+				c.errors.Add(1)
+				continue
+			}
+			profiles[p][i] = path
+		}
 	}
 	sampler := time.NewTicker(every)
 	defer sampler.Stop()
@@ -248,9 +274,11 @@ loop:
 	elapsed := time.Since(start)
 	if len(last[0]) == 0 {
 		sample(&last) // every load ended before the last window
+		report("at the end", &last)
 	}
 	if len(first[0]) == 0 {
 		first = last // the soak ended before its warm-up
+		profiles[0][0], profiles[1][0] = profiles[0][1], profiles[1][1]
 	}
 	per := func(n int64) float64 { return round(float64(n)/elapsed.Seconds(), 1) }
 	f := &SoakFigures{DurationSec: round(elapsed.Seconds(), 1),
@@ -264,6 +292,12 @@ loop:
 	}
 	fmt.Fprintf(e.Stdout, "bench soak: %.0fs, %d rounds: %.1f sms/s, %.1f replies/s, %.1f pings/s, %.1f dashboard loads/s, %d errors\n",
 		f.DurationSec, f.Rounds, f.SMSPerSec, f.RepliesPerSec, f.PingsPerSec, f.DashboardLoadsPerSec, f.Errors)
+	for i := range f.Processes {
+		f.Processes[i].HeapProfileStart, f.Processes[i].HeapProfileEnd = profiles[i][0], profiles[i][1]
+	}
+	if o.HeapProfiles != "" {
+		fmt.Fprintf(e.Stderr, "bench soak: what serve's heap gained: go tool pprof -top -diff_base %s %s\n", profiles[1][0], profiles[1][1])
+	}
 	for _, p := range f.Processes {
 		fmt.Fprintf(e.Stdout, "  %s, pid %d: heap live %.1f → %.1f MiB (%+.1f%%, flat: %v), RSS %.1f → %.1f MiB\n",
 			p.Process, p.PID, p.HeapStartMiB, p.HeapEndMiB, p.MemoryGrowthPercent, p.MemoryFlat, p.RSSStartMiB, p.RSSEndMiB)
@@ -338,6 +372,46 @@ func readServeMemory(ctx context.Context, pid int, metricsAddr string) memSample
 		return memSample{err: err}
 	}
 	return memSample{rss: float64(rss) / 1024, heap: live / (1 << 20)}
+}
+
+// writeHeapProfile writes to path the heap profile of this process, or of
+// serve's (from its /debug/pprof on metricsAddr), each after a GC.
+func writeHeapProfile(ctx context.Context, path string, serve bool, metricsAddr string) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("heap profile %s: %w", path, cerr)
+		}
+	}()
+	if !serve {
+		runtime.GC()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			return fmt.Errorf("heap profile %s: %w", path, err)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	url := "http://" + metricsAddr + "/debug/pprof/heap?gc=1"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("serve's heap profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("serve's heap profile: GET %s: %s", url, resp.Status)
+	}
+	if _, err := io.Copy(f, io.LimitReader(resp.Body, 256<<20)); err != nil {
+		return fmt.Errorf("serve's heap profile: %w", err)
+	}
+	return nil
 }
 
 // scrapeGauge reads the value of an unlabelled metric from a Prometheus
