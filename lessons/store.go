@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,8 +29,7 @@ type Store struct {
 	publicURL    string
 	queue        Queue // nil: the writes queue nothing
 
-	// published caches published course versions, which never change.
-	published sync.Map // version id -> *CourseVersion
+	published versionCache
 }
 
 // StoreConfig is what a Store is built with. The zero value is valid: a store
@@ -161,8 +159,8 @@ var constraintProblems = map[string]errs.Detail{
 
 // version returns a course version, from the cache when it is published.
 func (s *Store) version(ctx context.Context, tx pgx.Tx, id int64) (*CourseVersion, error) {
-	if v, ok := s.published.Load(id); ok {
-		return v.(*CourseVersion), nil
+	if v, ok := s.published.get(id); ok {
+		return v, nil
 	}
 	var orgID int64
 	if err := tx.QueryRow(ctx, `SELECT org_id FROM course_versions WHERE id = $1`, id).Scan(&orgID); err != nil {
@@ -173,7 +171,7 @@ func (s *Store) version(ctx context.Context, tx pgx.Tx, id int64) (*CourseVersio
 		return nil, err
 	}
 	if v.Status == VersionPublished {
-		s.published.Store(id, &v)
+		s.published.put(&v)
 	}
 	return &v, nil
 }

@@ -87,6 +87,11 @@ const paceSegments = 3600 / tracking.SegmentSeconds
 // looser.
 const paceIdle = paceSegments * tracking.SegmentSeconds * time.Second / maxPlaybackRate
 
+// PingStateKept is the longest the pings' limits keep what they learned of a
+// link (its pace, kept paceIdle without pings): under a steady load of new
+// links, the maps grow until a process has run this long, then stay level.
+const PingStateKept = paceIdle
+
 // sweepEvery is how often allow drops what has expired or gone idle from
 // the maps, so that they hold the links in use rather than every link seen
 // since they were last full (their bound).

@@ -23,7 +23,7 @@ func benchSoakSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, [
 	var o bench.SoakOptions
 	minutes := fs.Int("minutes", 0, "how many minutes to run (overrides --duration)")
 	fs.DurationVar(&o.Duration, "duration", 30*time.Minute, "how long to run, e.g. 10s")
-	fs.DurationVar(&o.Warmup, "warmup", 0, "when the memory at start is read (default: a fifth of the run)")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "when the memory at start is read (default: at 16 minutes, once serve's pings maps are full; at 6/10 of a shorter run, a fifth of a longer one)")
 	fs.DurationVar(&o.Round, "round", 30*time.Second, "the longest round of the pings and dashboard loads (each round sets up and tears down an organisation)")
 	fs.IntVar(&o.MinRounds, "min-rounds", 1, "how many rounds each load runs at least, past --duration if need be")
 	fs.StringVar(&o.HeapProfiles, "heap-profiles", "", "a directory to write both processes' heap profiles to, at start and at end (for go tool pprof -diff_base)")

@@ -19,12 +19,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/morselhq/morsel/web"
 )
 
 // SoakOptions are the options of bench soak.
 type SoakOptions struct {
 	Duration time.Duration // how long to run the four loads at once
-	Warmup   time.Duration // when the memory at start is read; 0: a fifth of Duration
+	Warmup   time.Duration // when the memory at start is read; 0: defaultWarmup
 	Progress time.Duration // how often to print progress; 0: every 5s
 	Round    time.Duration // the longest round of the pings and dashboard loads; 0: 30s
 	// MinRounds is how many rounds each load runs at least, past Duration
@@ -97,7 +99,7 @@ type soakCounts struct {
 // over the whole run, the last rounds' ends included.
 func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigures, err error) {
 	if o.Warmup <= 0 {
-		o.Warmup = o.Duration / 5
+		o.Warmup = defaultWarmup(o.Duration)
 	}
 	if o.Progress <= 0 {
 		o.Progress = 5 * time.Second
@@ -312,6 +314,15 @@ loop:
 		return f, err
 	}
 	return f, nil
+}
+
+// defaultWarmup is when a soak of d reads its memory at start: once serve's
+// pings maps hold all they keep (web.PingStateKept, and a minute for the
+// last round's links), so that start and end compare a serve in its steady
+// state, not one still filling its maps by design; or, in a soak too short
+// to leave room after that, at six tenths of it; and never before a fifth.
+func defaultWarmup(d time.Duration) time.Duration {
+	return max(d/5, min(web.PingStateKept+time.Minute, d*6/10))
 }
 
 // soakMemory is a process's memory figures from its samples at the start
