@@ -49,6 +49,7 @@ func TestTransientFailuresAreRetriedWithoutDuplicates(t *testing.T) {
 		{"500 twice", twilioemu.Fault{Kind: twilioemu.FaultServerError, Times: 2}},
 		{"503", twilioemu.Fault{Kind: twilioemu.FaultUnavailable}},
 		{"502 from a proxy", twilioemu.Fault{Kind: twilioemu.FaultBadGateway}},
+		{"accepted, then 504 from a proxy", twilioemu.Fault{Kind: twilioemu.FaultGatewayTimeout}},
 		{"429 three times", twilioemu.Fault{Kind: twilioemu.FaultRateLimited, Times: 3}},
 		{"connection dropped", twilioemu.Fault{Kind: twilioemu.FaultDrop}},
 		{"accepted, then the connection dropped", twilioemu.Fault{Kind: twilioemu.FaultAcceptThenDrop}},

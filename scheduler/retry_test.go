@@ -203,8 +203,8 @@ func TestRetryActsOnTheLastAttemptsRecord(t *testing.T) {
 
 // An attempt that the provider answered with a refusal (5xx, 429) records
 // that it did not reach it, so that the retry sends without a lookup; one
-// that may have reached the provider (a dropped connection) records that, and
-// the retry looks first.
+// that may have reached the provider (a dropped connection, a gateway's 504)
+// records that, and the retry looks first.
 func TestFailedSendRecordsWhetherItMayHaveReachedTheProvider(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -217,6 +217,7 @@ func TestFailedSendRecordsWhetherItMayHaveReachedTheProvider(t *testing.T) {
 		{"429: refused", twilioemu.FaultRateLimited, false, 0, 2},
 		{"connection dropped, nothing taken", twilioemu.FaultDrop, true, 1, 2},
 		{"taken, then the connection dropped", twilioemu.FaultAcceptThenDrop, true, 1, 1},
+		{"taken, then a proxy's 504", twilioemu.FaultGatewayTimeout, true, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,14 +1,16 @@
 package scheduler
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/twilio/twilio-go"
@@ -53,6 +55,7 @@ func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
 		}
 		rt = RewriteTransport(transport, u)
 	}
+	rt = statusTransport{base: rt}
 	c := &client.Client{
 		Credentials: client.NewCredentials(cfg.AccountSID, cfg.AuthToken),
 		HTTPClient:  &http.Client{Timeout: cfg.Timeout, Transport: rt},
@@ -111,15 +114,34 @@ func (t *Twilio) Find(ctx context.Context, m SMS, since time.Time) ([]string, er
 	return sids, nil
 }
 
-// classifyTwilio turns a twilio-go error into a *SendError.
+// classifyTwilio turns a twilio-go error into a *SendError, from the typed
+// errors it wraps, never from its wording. An error answer (Twilio's own or a
+// gateway's in front of it) is Transient when its status says the request was
+// refused (5xx, 429) and Permanent when Twilio refused the message itself
+// (4xx); a 504 is Ambiguous, as a gateway answers it when Twilio took too long,
+// perhaps after taking the message. An attempt with no answer (a timeout, a
+// dropped connection) is Ambiguous, one that never connected Transient.
 func classifyTwilio(err error) *SendError {
 	var re *client.TwilioRestError
 	if errors.As(err, &re) {
 		kind := Permanent
-		if re.Status >= 500 || re.Status == http.StatusTooManyRequests || re.Code == 20429 {
+		switch {
+		case re.Status == http.StatusGatewayTimeout:
+			kind = Ambiguous
+		case re.Status >= 500 || re.Status == http.StatusTooManyRequests || re.Code == 20429:
 			kind = Transient
 		}
 		return &SendError{Kind: kind, Code: re.Code, Message: re.Message, Err: err}
+	}
+	var se *httpStatusError
+	if errors.As(err, &se) {
+		// Not Twilio's answer: which request it refused, and how far it got,
+		// is unknown but for a server error that says it failed.
+		kind := Ambiguous
+		if se.Status >= 500 && se.Status != http.StatusGatewayTimeout {
+			kind = Transient
+		}
+		return &SendError{Kind: kind, Message: se.Error(), Err: err}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -129,8 +151,47 @@ func classifyTwilio(err error) *SendError {
 	if errors.As(err, &oe) && oe.Op == "dial" {
 		return &SendError{Kind: Transient, Message: "cannot connect to Twilio: " + oe.Err.Error(), Err: err}
 	}
-	if strings.Contains(err.Error(), "HTTP error code: 5") { // twilio-go's message for a 5xx it could not decode, e.g. a proxy's 502
-		return &SendError{Kind: Transient, Message: err.Error(), Err: err}
-	}
 	return &SendError{Kind: Ambiguous, Message: err.Error(), Err: err}
+}
+
+// httpStatusError is an error answer without a Twilio error body, such as a
+// load balancer's HTML page for a 502. twilio-go reports one only in its
+// error's wording ("... for an HTTP error code: 502"), so statusTransport
+// returns this instead, for classifyTwilio to read the status as data.
+type httpStatusError struct {
+	Status int
+	Body   string // the start of the answer's body
+}
+
+func (e *httpStatusError) Error() string {
+	return fmt.Sprintf("answered %d %s without a Twilio error body: %q", e.Status, http.StatusText(e.Status), e.Body)
+}
+
+// maxErrorBody bounds how much of an error answer statusTransport reads; a
+// Twilio error body is a few hundred bytes.
+const maxErrorBody = 64 << 10
+
+// statusTransport passes Twilio's error answers on to twilio-go, which decodes
+// them into a *client.TwilioRestError with the HTTP status, and turns any other
+// error answer into an *httpStatusError (wrapped by http.Client in a
+// *url.Error). It decodes a body as twilio-go does, and takes it for
+// Twilio's only if the status in it is the answer's.
+type statusTransport struct{ base http.RoundTripper }
+
+func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.base.RoundTrip(req)
+	if err != nil || (res.StatusCode >= 200 && res.StatusCode < 400) { // twilio-go's test of an error answer
+		return res, err
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxErrorBody+1))
+	_ = res.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the body of a %d answer: %w", res.StatusCode, err)
+	}
+	var re client.TwilioRestError
+	if len(body) <= maxErrorBody && json.NewDecoder(bytes.NewReader(body)).Decode(&re) == nil && re.Status == res.StatusCode {
+		res.Body = io.NopCloser(bytes.NewReader(body))
+		return res, nil
+	}
+	return nil, &httpStatusError{Status: res.StatusCode, Body: string(body[:min(len(body), 200)])}
 }

@@ -49,6 +49,11 @@ const (
 	// FaultFailed accepts the message; its one callback is "failed" with
 	// Fault.Code (30008, unknown error, when zero).
 	FaultFailed
+	// FaultGatewayTimeout creates the message (it counts as sent and gets
+	// its callbacks), then answers 504 with an HTML body, as a load
+	// balancer in front of Twilio does when Twilio answers it too late:
+	// the client hears an error although Twilio sent the message.
+	FaultGatewayTimeout
 )
 
 var faultNames = [...]string{
@@ -65,6 +70,7 @@ var faultNames = [...]string{
 	FaultRESTError:      "rest-error",
 	FaultUndelivered:    "undelivered",
 	FaultFailed:         "failed",
+	FaultGatewayTimeout: "gateway-timeout",
 }
 
 func (k FaultKind) String() string {

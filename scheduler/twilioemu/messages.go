@@ -134,6 +134,12 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		case FaultAcceptThenDrop:
 			drop(w)
 			return
+		case FaultGatewayTimeout:
+			h := w.Header()
+			h["Content-Type"] = contentTypeHTML
+			w.WriteHeader(http.StatusGatewayTimeout)
+			_, _ = w.Write([]byte("<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>\n"))
+			return
 		case FaultTimeout:
 			if !s.hold(r, f.Delay) {
 				return

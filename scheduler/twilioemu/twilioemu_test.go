@@ -227,6 +227,14 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
+			name:     "accepted, then 504 from a load balancer",
+			fault:    twilioemu.Fault{Kind: twilioemu.FaultGatewayTimeout},
+			accepted: 1,
+			check: func(t *testing.T, err error) {
+				require.ErrorContains(t, err, "error decoding the response for an HTTP error code: 504")
+			},
+		},
+		{
 			name:  "connection dropped",
 			fault: twilioemu.Fault{Kind: twilioemu.FaultDrop},
 			check: func(t *testing.T, err error) { require.ErrorContains(t, err, "EOF") },
