@@ -36,3 +36,36 @@ func BenchmarkPingEvents(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParsePings measures reading a ping body, which /t/pings does for
+// every request: the single ping a page sends (the fast path), one the fast
+// path leaves to encoding/json (an unknown field), and lists of 3 and 100.
+func BenchmarkParsePings(b *testing.B) {
+	const one = `{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":3,"position":59.75,"rate":1.25,"session":"0f3a9c2b7d1e4a5b6c7d8e9f","event":"segment"}`
+	list := func(n int) string {
+		s := `{"pings":[`
+		for i := range n {
+			if i > 0 {
+				s += ","
+			}
+			s += `{"token":"AbCdEfGhIjKlMnOpQrStUv","segment":` + strconv.Itoa(i) + `,"position":` + strconv.Itoa(i*15) + `.75,"rate":1.25,"session":"0f3a9c2b7d1e4a5b6c7d8e9f","event":"segment"}`
+		}
+		return s + `]}`
+	}
+	for _, c := range []struct{ name, body string }{
+		{"flat", one},
+		{"json", one[:len(one)-1] + `,"extra":1}`},
+		{"3pings", list(3)},
+		{"100pings", list(100)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			body := []byte(c.body)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := parsePings(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
