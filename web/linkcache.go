@@ -2,11 +2,14 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/lessons/errs"
 	"github.com/morselhq/morsel/tracking"
 )
 
@@ -124,4 +127,95 @@ func (l *lessonLinks) lookup(ctx context.Context, links requestLinks, address st
 		l.put(links[i].token, e)
 	}
 	return nil
+}
+
+// linkInfo is what a ping needs to know of its lesson link.
+type linkInfo = lessons.PingLink
+
+func linkInfoOf(v lessons.LessonView) linkInfo {
+	info := linkInfo{OrgID: v.OrgID, RepID: v.RepID, CourseID: v.CourseID, EnrollmentID: v.EnrollmentID,
+		AssignmentID: v.AssignmentID, LessonID: v.LessonID}
+	if v.Lesson.Kind == lessons.KindVideo {
+		info.VideoSeconds = v.Lesson.VideoSeconds
+	}
+	return info
+}
+
+// requestLink is a link that a request's pings name: how many of them do,
+// and, once looked up, the link.
+type requestLink struct {
+	token string
+	pings int
+	info  linkInfo
+	found bool // the link exists
+}
+
+// requestLinks are the distinct links of a request's pings, in the order
+// they first come. A request names one link, or a few: a list searched
+// through costs less than a map.
+type requestLinks []requestLink
+
+// linksOf tallies the links of ps.
+func linksOf(ps []ping) requestLinks {
+	out := make(requestLinks, 0, 1)
+next:
+	for _, p := range ps {
+		for i := range out {
+			if out[i].token == p.Token {
+				out[i].pings++
+				continue next
+			}
+		}
+		out = append(out, requestLink{token: p.Token, pings: 1})
+	}
+	return out
+}
+
+// tooMany refuses a request whose pings name more links than a page
+// has (one, a few after an offline spell).
+func (rl requestLinks) tooMany() error {
+	if len(rl) <= maxLinksPerPost {
+		return nil
+	}
+	return errs.InvalidInput("The pings are not valid; none was recorded.", []errs.Detail{{Path: "pings",
+		Message: fmt.Sprintf("name %d lesson links; one request may name at most %d", len(rl), maxLinksPerPost)}})
+}
+
+// get returns the link of token, if it exists.
+func (rl requestLinks) get(token string) (linkInfo, bool) {
+	for i := range rl {
+		if rl[i].token == token {
+			return rl[i].info, rl[i].found
+		}
+	}
+	return linkInfo{}, false
+}
+
+// checkLinks checks each ping against its link: a known link of a video
+// lesson, a segment of that video, a position within it (a second over,
+// for players that count the end a little late).
+func checkLinks(ps []ping, links requestLinks, single bool) error {
+	var probs pingProblems
+	for i, p := range ps {
+		prefix := ""
+		if !single {
+			prefix = "pings[" + strconv.Itoa(i) + "]."
+		}
+		info, ok := links.get(p.Token)
+		switch {
+		case !ok:
+			probs.add(prefix+"token", "is not a valid lesson link")
+			continue
+		case info.VideoSeconds <= 0:
+			probs.add(prefix+"token", "is the link of a lesson without a video")
+			continue
+		}
+		if n := tracking.SegmentCount(info.VideoSeconds); p.Segment >= n {
+			probs.add(prefix+"segment", "must be below %d: the video has %d segments", n, n)
+		}
+		if max := float64(info.VideoSeconds + 1); p.Position > max {
+			probs.add(prefix+"position", "must be at most %g seconds", max)
+		}
+	}
+	return probs.err()
 }
