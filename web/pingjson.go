@@ -9,12 +9,10 @@ import (
 // object of the six fields, without encoding/json: the pings endpoint takes
 // tens of thousands a second. It reports false for anything else (a list of
 // pings, another field, an escape in a string, a number out of the common
-// range, a ping that checkPing refuses...), which parsePings then reads, and
+// range, a ping that rawPing.check refuses...), which parsePings then reads, and
 // explains, the slow way; so what it accepts, it reads as parsePings does.
 func parseFlatPing(body []byte) (ping, bool) {
-	var pj pingJSON
-	var segment, position, rate float64
-	var token, session, event string
+	var raw rawPing
 	s := string(body) // one copy, which the strings below share
 	i := skipJSONSpace(s, 0)
 	if i == len(s) || s[i] != '{' {
@@ -32,42 +30,20 @@ func parseFlatPing(body []byte) (ping, bool) {
 			return ping{}, false
 		}
 		i = skipJSONSpace(s, i+1)
-		switch key {
-		case "token", "session", "event":
-			v, next, ok := scanPlainString(s, i)
-			if !ok {
-				return ping{}, false
-			}
-			switch {
-			case key == "token" && pj.Token == nil:
-				token, pj.Token = v, &token
-			case key == "session" && pj.Session == nil:
-				session, pj.Session = v, &session
-			case key == "event" && pj.Event == nil:
-				event, pj.Event = v, &event
-			default:
-				return ping{}, false // a field twice
-			}
-			i = next
-		case "segment", "position", "rate":
-			v, next, ok := scanNumber(s, i)
-			if !ok {
-				return ping{}, false
-			}
-			switch {
-			case key == "segment" && pj.Segment == nil:
-				segment, pj.Segment = v, &segment
-			case key == "position" && pj.Position == nil:
-				position, pj.Position = v, &position
-			case key == "rate" && pj.Rate == nil:
-				rate, pj.Rate = v, &rate
-			default:
-				return ping{}, false
-			}
-			i = next
-		default:
+		f := pingFieldNamed(key)
+		if f < 0 || raw[f].given {
+			return ping{}, false // another field, or a field twice
+		}
+		v := fieldValue{given: true}
+		if pingFields[f].number {
+			v.f, i, ok = scanNumber(s, i)
+		} else {
+			v.s, i, ok = scanPlainString(s, i)
+		}
+		if !ok {
 			return ping{}, false
 		}
+		raw[f] = v
 		i = skipJSONSpace(s, i)
 		if i == len(s) {
 			return ping{}, false
@@ -86,7 +62,7 @@ func parseFlatPing(body []byte) (ping, bool) {
 		return ping{}, false
 	}
 	var probs pingProblems
-	return checkPing(pj, "", &probs)
+	return raw.check("", &probs)
 }
 
 // skipJSONSpace returns the index of the first byte of s from i that is not

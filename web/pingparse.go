@@ -41,8 +41,91 @@ type pingJSON struct {
 	Event    *string  `json:"event"`
 }
 
-func (p pingJSON) empty() bool {
-	return p.Token == nil && p.Segment == nil && p.Position == nil && p.Rate == nil && p.Session == nil && p.Event == nil
+// raw is the ping as read, field by field in pingFields' order; both
+// readers, encoding/json's and parseFlatPing, check it with rawPing.check.
+func (p pingJSON) raw() rawPing {
+	return rawPing{fieldToken: text(p.Token), fieldSegment: number(p.Segment), fieldPosition: number(p.Position),
+		fieldRate: number(p.Rate), fieldSession: text(p.Session), fieldEvent: text(p.Event)}
+}
+
+// The fields of a ping, by their place in pingFields and rawPing.
+const (
+	fieldToken = iota
+	fieldSegment
+	fieldPosition
+	fieldRate
+	fieldSession
+	fieldEvent
+	fieldCount
+)
+
+// pingField is one field of a ping: its JSON name and kind, and its rule,
+// written once for both readers.
+type pingField struct {
+	name   string
+	number bool // a JSON number; else a JSON string
+	valid  func(fieldValue) bool
+	broken string // the problem named when valid is false
+}
+
+// pingFields are a ping's fields in the order their problems are named.
+var pingFields = [fieldCount]pingField{
+	fieldToken: {"token", false, func(v fieldValue) bool { return lessons.ValidLinkToken(v.s) },
+		"is not a lesson link token"},
+	fieldSegment: {"segment", true, func(v fieldValue) bool { return v.f >= 0 && v.f <= 1e6 && v.f == float64(int(v.f)) },
+		"must be a whole number from 0"},
+	fieldPosition: {"position", true, func(v fieldValue) bool { return v.f >= 0 },
+		"must be 0 or more seconds"},
+	fieldRate: {"rate", true, func(v fieldValue) bool { return v.f > 0 && v.f <= 4 },
+		"must be more than 0 and at most 4"},
+	fieldSession: {"session", false, func(v fieldValue) bool { return validSession(v.s) },
+		"must be 8 to 64 letters, digits, '-' or '_'"},
+	fieldEvent: {"event", false, func(v fieldValue) bool { return v.s == pingSegment || v.s == pingPause || v.s == pingEnded },
+		"must be segment, pause or ended"},
+}
+
+// pingFieldNamed returns the place of the field named name, or -1.
+func pingFieldNamed(name string) int {
+	for i := range pingFields {
+		if pingFields[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// fieldValue is one field as read: given (present and not null), and its
+// value, s or f by the field's kind.
+type fieldValue struct {
+	given bool
+	s     string
+	f     float64
+}
+
+func text(s *string) fieldValue {
+	if s == nil {
+		return fieldValue{}
+	}
+	return fieldValue{given: true, s: *s}
+}
+
+func number(f *float64) fieldValue {
+	if f == nil {
+		return fieldValue{}
+	}
+	return fieldValue{given: true, f: *f}
+}
+
+// rawPing is a ping's fields as read, before their checks.
+type rawPing [fieldCount]fieldValue
+
+func (r *rawPing) empty() bool {
+	for i := range r {
+		if r[i].given {
+			return false
+		}
+	}
+	return true
 }
 
 // pingProblems gathers what is wrong with a request's pings.
@@ -84,12 +167,13 @@ func parsePingsJSON(body []byte) (ps []ping, single bool, err error) {
 		return nil, false, probs.err()
 	}
 	if top.Pings == nil {
-		if p, ok := checkPing(top.pingJSON, "", &probs); ok {
+		raw := top.pingJSON.raw()
+		if p, ok := raw.check("", &probs); ok {
 			return []ping{p}, true, nil
 		}
 		return nil, true, probs.err()
 	}
-	if !top.pingJSON.empty() {
+	if raw := top.pingJSON.raw(); !raw.empty() {
 		probs.add("pings", "give one ping or a list of pings, not both")
 		return nil, false, probs.err()
 	}
@@ -106,7 +190,8 @@ func parsePingsJSON(body []byte) (ps []ping, single bool, err error) {
 			probs.add(prefix, "%s", err)
 			continue
 		}
-		if p, ok := checkPing(pj, prefix+".", &probs); ok {
+		fields := pj.raw()
+		if p, ok := fields.check(prefix+".", &probs); ok {
 			out = append(out, p)
 		}
 	}
@@ -141,59 +226,24 @@ func decodeOne(data []byte, v any) error {
 	return nil
 }
 
-// checkPing validates one decoded ping, adding its problems under prefix.
-func checkPing(pj pingJSON, prefix string, probs *pingProblems) (ping, bool) {
+// check validates the ping by pingFields' rules, adding its problems under
+// prefix.
+func (r *rawPing) check(prefix string, probs *pingProblems) (ping, bool) {
 	n := len(probs.details)
-	var p ping
-	switch {
-	case pj.Token == nil:
-		probs.add(prefix+"token", "is required")
-	case !lessons.ValidLinkToken(*pj.Token):
-		probs.add(prefix+"token", "is not a lesson link token")
-	default:
-		p.Token = *pj.Token
+	for i := range pingFields {
+		f := &pingFields[i]
+		switch {
+		case !r[i].given:
+			probs.add(prefix+f.name, "is required")
+		case !f.valid(r[i]):
+			probs.add(prefix+f.name, "%s", f.broken)
+		}
 	}
-	switch {
-	case pj.Segment == nil:
-		probs.add(prefix+"segment", "is required")
-	case *pj.Segment < 0 || *pj.Segment > 1e6 || *pj.Segment != float64(int(*pj.Segment)):
-		probs.add(prefix+"segment", "must be a whole number from 0")
-	default:
-		p.Segment = int(*pj.Segment)
+	if len(probs.details) > n {
+		return ping{}, false
 	}
-	switch {
-	case pj.Position == nil:
-		probs.add(prefix+"position", "is required")
-	case !(*pj.Position >= 0):
-		probs.add(prefix+"position", "must be 0 or more seconds")
-	default:
-		p.Position = *pj.Position
-	}
-	switch {
-	case pj.Rate == nil:
-		probs.add(prefix+"rate", "is required")
-	case !(*pj.Rate > 0 && *pj.Rate <= 4):
-		probs.add(prefix+"rate", "must be more than 0 and at most 4")
-	default:
-		p.Rate = *pj.Rate
-	}
-	switch {
-	case pj.Session == nil:
-		probs.add(prefix+"session", "is required")
-	case !validSession(*pj.Session):
-		probs.add(prefix+"session", "must be 8 to 64 letters, digits, '-' or '_'")
-	default:
-		p.Session = *pj.Session
-	}
-	switch {
-	case pj.Event == nil:
-		probs.add(prefix+"event", "is required")
-	case *pj.Event != pingSegment && *pj.Event != pingPause && *pj.Event != pingEnded:
-		probs.add(prefix+"event", "must be segment, pause or ended")
-	default:
-		p.Event = *pj.Event
-	}
-	return p, len(probs.details) == n
+	return ping{Token: r[fieldToken].s, Segment: int(r[fieldSegment].f), Position: r[fieldPosition].f, Rate: r[fieldRate].f,
+		Session: r[fieldSession].s, Event: r[fieldEvent].s}, true
 }
 
 // validSession reports whether s is a page visit's id: 8 to 64 URL-safe characters.
