@@ -31,7 +31,7 @@ func (s *Server) breakdownOf(ctx context.Context, r *http.Request, v viewer, rep
 	if by == "" {
 		by = reports.DimTeam
 	}
-	if !slices.Contains(reports.Dimensions, by) {
+	if !slices.Contains(reports.Dimensions(), by) {
 		return reports.Breakdown{}, badParam{"by", string(by), "team, manager, course, cohort or tag"}
 	}
 	period := reports.Period(q.Get("period"))

@@ -48,7 +48,7 @@ func readFigures(t *testing.T, pool *pgxpool.Pool, ch driver.Conn, orgID int64, 
 		return nil
 	}))
 	f.Breakdowns = map[string]reports.Breakdown{}
-	for _, dim := range reports.Dimensions {
+	for _, dim := range reports.Dimensions() {
 		for _, period := range []reports.Period{reports.Week, reports.Month} {
 			b, err := r.Breakdown(ctx, scope, reports.BreakdownQuery{By: dim, Period: period})
 			require.NoError(t, err)

@@ -21,8 +21,11 @@ const (
 	DimTag     Dimension = "tag"     // each #tag of the notes on the rep; NoTag for a rep without
 )
 
-// Dimensions lists the dimensions, as the page offers them.
-var Dimensions = []Dimension{DimTeam, DimManager, DimCourse, DimCohort, DimTag}
+// Dimensions lists the dimensions, as the page offers them: a fresh slice
+// each call, so no caller can change another's.
+func Dimensions() []Dimension {
+	return []Dimension{DimTeam, DimManager, DimCourse, DimCohort, DimTag}
+}
 
 // NoManager labels the row of the teams that no manager manages, NoTag
 // that of the reps without a tag.

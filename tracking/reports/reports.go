@@ -1,6 +1,11 @@
-// Package reports reads what the manager dashboard shows from ClickHouse:
-// the per-(rep, enrollment) rollup enrollment_progress, the rep_summary
-// rollup that search ranks, and a rep's raw events for their timeline.
+// Package reports reads from ClickHouse everything the manager dashboard and
+// the trainers' reports show: the overview, the rep table (with its filters,
+// CSV rows and at-risk list), search over the reps, a rep's timeline, the
+// breakdowns by team, manager, course, cohort or tag, the question report and
+// the video report. They read the rollups (enrollment_progress per rep and
+// enrollment, rep_summary for search, assignment_progress for the videos,
+// question_attempts for the questions), the timeline a rep's raw events; the
+// audit checks the rollups against a recount of the raw events.
 //
 // The rollups' rows of an organisation are kept in memory as a snapshot
 // (snapshot.go), current through the change log that their writers keep in
@@ -110,8 +115,11 @@ const (
 	Done // every step of the path done
 )
 
-// Statuses lists the statuses in order.
-var Statuses = []Status{Done, OnTrack, Behind, Overdue, OptedOut, Undeliverable}
+// Statuses lists the statuses in the order the rep table's filter offers
+// them: a fresh slice each call, so no caller can change another's.
+func Statuses() []Status {
+	return []Status{Done, OnTrack, Behind, Overdue, OptedOut, Undeliverable}
+}
 
 var statusSlugs = [...]string{"overdue", "behind", "undeliverable", "opted_out", "on_track", "done"}
 var statusLabels = [...]string{"Overdue", "Behind", "Undeliverable", "Opted out", "On track", "Done"}

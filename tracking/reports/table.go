@@ -31,8 +31,11 @@ const (
 	ByStatus   Column = "status"
 )
 
-// Columns lists the columns in the table's order.
-var Columns = []Column{ByName, ByTeam, ByCourse, ByProgress, ByQuiz, ByVideo, ByActivity, ByDue, ByStatus}
+// Columns lists the columns in the table's order: a fresh slice each call,
+// so no caller can change another's.
+func Columns() []Column {
+	return []Column{ByName, ByTeam, ByCourse, ByProgress, ByQuiz, ByVideo, ByActivity, ByDue, ByStatus}
+}
 
 // sortKey is a row's key in the column: a string for the texts (in lower
 // case), else a number, so that a page's last key is exact in a cursor.
@@ -85,7 +88,7 @@ func (c Column) text() bool { return c == ByName || c == ByTeam || c == ByCourse
 // ParseColumn reads a column's name; ok is false for anything else.
 func ParseColumn(s string) (Column, bool) {
 	c := Column(s)
-	return c, slices.Contains(Columns, c)
+	return c, slices.Contains(Columns(), c)
 }
 
 // Filter narrows the rep table. The zero Filter is every row in scope.
@@ -230,7 +233,7 @@ func (r *Reports) tableRows(ctx context.Context, s Scope, q TableQuery, desc boo
 	if q.Sort == "" {
 		q.Sort = ByName
 	}
-	if !slices.Contains(Columns, q.Sort) {
+	if !slices.Contains(Columns(), q.Sort) {
 		return nil, nil, time.Time{}, fmt.Errorf("sort by %q: no such column", q.Sort)
 	}
 	sn, err := r.snapshot(ctx, s.OrgID)

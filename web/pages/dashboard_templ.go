@@ -1030,7 +1030,7 @@ func repRows(rows []reports.Row, now time.Time, state *RepsState) templ.Componen
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, col := range reports.Columns {
+		for _, col := range reports.Columns() {
 			if state != nil {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 92, "<th scope=\"col\" aria-sort=\"")
 				if templ_7745c5c3_Err != nil {
@@ -1588,7 +1588,7 @@ func RepsResults(p RepsPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, s := range reports.Statuses {
+		for _, s := range reports.Statuses() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 141, "<option value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

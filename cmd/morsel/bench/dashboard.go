@@ -320,12 +320,12 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 				path += "?team=" + strconv.FormatInt(u.teams[rng.IntN(len(u.teams))], 10)
 			}
 		case x < 35:
-			page, path = "rep_table", "/dashboard/reps?sort="+string(reports.Columns[rng.IntN(len(reports.Columns))])
+			page, path = "rep_table", "/dashboard/reps?sort="+string(reports.Columns()[rng.IntN(len(reports.Columns()))])
 			if rng.IntN(2) == 0 {
 				path += "&dir=desc"
 			}
 		case x < 50:
-			q := []string{"status=" + reports.Statuses[rng.IntN(len(reports.Statuses))].String()}
+			q := []string{"status=" + reports.Statuses()[rng.IntN(len(reports.Statuses()))].String()}
 			if rng.IntN(2) == 0 && len(r.courses) > 0 {
 				q = append(q, "course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10))
 			}
@@ -338,7 +338,7 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 			if rng.IntN(3) == 0 {
 				q = append(q, "tag="+ScaleTags[rng.IntN(len(ScaleTags))])
 			}
-			q = append(q, "sort="+string(reports.Columns[rng.IntN(len(reports.Columns))]))
+			q = append(q, "sort="+string(reports.Columns()[rng.IntN(len(reports.Columns()))]))
 			page, path, fragment = "rep_table_filtered", "/dashboard/reps?"+strings.Join(q, "&"), rng.IntN(2) == 0
 		case x < 62 && next != "":
 			page, path, fragment = "rep_table_next_page", next, true
@@ -349,9 +349,9 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 			page, path, fragment = "search", "/dashboard/search?q="+q+string(letters[rng.IntN(len(letters))]), true
 		case x < 87:
 			// The whole table in the user's scope, as a spreadsheet takes it.
-			page, path = "rep_table_csv", "/dashboard/reps.csv?sort="+string(reports.Columns[rng.IntN(len(reports.Columns))])
+			page, path = "rep_table_csv", "/dashboard/reps.csv?sort="+string(reports.Columns()[rng.IntN(len(reports.Columns()))])
 		case x < 89:
-			page, path = "breakdown", "/reports/breakdown?by="+string(reports.Dimensions[rng.IntN(len(reports.Dimensions))])+
+			page, path = "breakdown", "/reports/breakdown?by="+string(reports.Dimensions()[rng.IntN(len(reports.Dimensions()))])+
 				"&period="+[]string{"week", "month"}[rng.IntN(2)]+tagParam(rng)
 		case x < 91 && len(r.courses) > 0:
 			page, path = "question_report", "/reports/questions?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)+
