@@ -32,7 +32,8 @@ func TestBreakdown(t *testing.T) {
 	b.write(t, f.Event(b.now.Add(-time.Hour)), e.Event(b.now.Add(-time.Hour)))
 
 	// cells reads each row's cells by label: enrolled, completed, overdue,
-	// quiz, video, this, previous, change.
+	// quiz, video, then this period's, the previous one's and the change of
+	// each of completed, overdue, quiz and video.
 	cells := func(path, session string) map[string][]string {
 		t.Helper()
 		res := b.get(path, session)
@@ -41,7 +42,7 @@ func TestBreakdown(t *testing.T) {
 		document(t, res).Find(`[data-testid="breakdown-row"]`).Each(func(_ int, row *goquery.Selection) {
 			label, _ := row.Attr("data-label")
 			var cs []string
-			for _, id := range []string{"enrolled", "completed", "overdue", "quiz", "video", "this", "previous", "change"} {
+			for _, id := range breakdownCells {
 				cs = append(cs, row.Find(`[data-testid="`+id+`"]`).Text())
 			}
 			out[label] = cs
@@ -55,10 +56,20 @@ func TestBreakdown(t *testing.T) {
 	require.Equal(t, []string{"3", "0%", "0%", "—", "0%"}, month["South"][:5])
 	require.Equal(t, []string{"7", "14%", "14%", "100%", "7%"}, month["All"][:5])
 
+	// This week: Tom, nothing done, no answer, 0 of 4 segments. The
+	// others started ten days ago: the week before, or two weeks before
+	// when this week began three days ago or less. North's week before:
+	// Ana done (1 of 3), Ben overdue (1 of 3), Ana's one answer right,
+	// Lola's 2 of 12 segments.
 	week := cells("/reports/breakdown?by=team&period=week", b.admin)
 	tenDaysAgo := b.now.AddDate(0, 0, -10)
-	if tenDaysAgo.Before(mondayOf(b.now).AddDate(0, 0, -7)) {
-		require.Equal(t, []string{"0%", "—", ""}, week["North"][5:], "Tom this week; the others two weeks ago")
+	lastWeek := !tenDaysAgo.Before(mondayOf(b.now).AddDate(0, 0, -7))
+	if lastWeek {
+		require.Equal(t, []string{"0%", "33%", "−33", "0%", "33%", "−33", "—", "100%", "", "0%", "16%", "−16"}, week["North"][5:],
+			"Tom this week; Ana, Ben and Lola the week before")
+	} else {
+		require.Equal(t, []string{"0%", "—", "", "0%", "—", "", "—", "—", "", "0%", "—", ""}, week["North"][5:],
+			"Tom this week; the others two weeks ago")
 	}
 	cohorts := cells("/reports/breakdown?by=cohort&period=week", b.admin)
 	require.Len(t, cohorts, 3, "this week's cohort, the one ten days ago, and All")
@@ -71,6 +82,33 @@ func TestBreakdown(t *testing.T) {
 	_, err := tracking.Void(context.Background(), b.pool, b.ch, time.Now(), b.org.ID, "done/2", 101, "sent to the wrong rep", "test")
 	require.NoError(t, err)
 	require.Equal(t, []string{"4", "0%"}, cells("/reports/breakdown", b.admin)["North"][:2])
+	week = cells("/reports/breakdown?by=team&period=week", b.admin)
+	if lastWeek {
+		require.Equal(t, []string{"0%", "0%", "0", "0%", "33%", "−33", "—", "100%", "", "0%", "16%", "−16"}, week["North"][5:],
+			"Ana's completion voided: the week before's completion falls to 0%, the rest stands")
+	}
+	// The CSV by week has the page's comparison of every measure.
+	weekCSV := b.get("/reports/breakdown.csv?by=team&period=week", b.admin)
+	require.Equal(t, http.StatusOK, weekCSV.status, "%s", weekCSV.body)
+	weekRecords, err := csv.NewReader(strings.NewReader(string(weekCSV.body))).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"team", "enrolled", "completed", "completed_percent", "overdue", "overdue_percent",
+		"quiz_answers", "quiz_correct", "quiz_percent", "video_segments", "video_watched", "video_percent",
+		"this_week_enrolled", "this_week_completed_percent", "previous_week_enrolled", "previous_week_completed_percent", "completed_change_points",
+		"this_week_overdue_percent", "previous_week_overdue_percent", "overdue_change_points",
+		"this_week_quiz_percent", "previous_week_quiz_percent", "quiz_change_points",
+		"this_week_video_percent", "previous_week_video_percent", "video_change_points"}, weekRecords[0])
+	require.Len(t, weekRecords, 4, "the header, North, South and All")
+	for _, rec := range weekRecords[1:] {
+		require.Len(t, rec, len(weekRecords[0]))
+		page := week[rec[0]]
+		// On the page: completion this, before, change; then the others'.
+		csvCells := append([]string{rec[13], rec[15], rec[16]}, rec[17:]...)
+		for i, cell := range page[5:] {
+			require.Equal(t, strings.NewReplacer("%", "", "—", "", "−", "-", "+", "").Replace(cell), csvCells[i],
+				"%s: the CSV's column %d is the page's", rec[0], i)
+		}
+	}
 
 	// The same figures as CSV, a manager's teams only.
 	csvRes := b.get("/reports/breakdown.csv?by=team&period=month", b.manager)
@@ -94,6 +132,11 @@ func TestBreakdown(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, b.get("/reports/breakdown?period=year", b.admin).status)
 	require.Equal(t, http.StatusSeeOther, b.get("/reports/breakdown", "").status)
 }
+
+// breakdownCells are the data-testids of a breakdown row's cells.
+var breakdownCells = []string{"enrolled", "completed", "overdue", "quiz", "video",
+	"completed-this", "completed-previous", "completed-change", "overdue-this", "overdue-previous", "overdue-change",
+	"quiz-this", "quiz-previous", "quiz-change", "video-this", "video-previous", "video-change"}
 
 func mondayOf(t time.Time) time.Time {
 	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
@@ -137,4 +180,30 @@ func TestBreakdownRowsLinkToTheirReps(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, res.status)
 	require.Equal(t, http.StatusBadRequest, b.get("/dashboard/reps?cohort=yesterday&period=week", b.admin).status)
 	require.Equal(t, http.StatusBadRequest, b.get("/dashboard/reps?cohort=2026-11-02&period=year", b.admin).status)
+}
+
+// The page names the time zone its periods start in, the organisation's,
+// and counts this period from its start there.
+func TestBreakdownShowsTheOrganisationsZone(t *testing.T) {
+	t.Parallel()
+	b := setupDashboard(t)
+	require.NoError(t, b.store.SetOrgTimeZone(context.Background(), b.org.ID, "America/Los_Angeles"))
+	la, err := time.LoadLocation("America/Los_Angeles")
+	require.NoError(t, err)
+	now := time.Now().In(la)
+	firstOfMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, la)
+	for _, by := range []string{"team", "cohort"} {
+		t.Run(by, func(t *testing.T) {
+			res := b.get("/reports/breakdown?period=month&by="+by, b.admin)
+			require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+			doc := document(t, res)
+			require.Equal(t, "America/Los_Angeles", doc.Find(`[data-testid="zone"]`).Text())
+			periods := doc.Find(`[data-testid="periods"]`).Text()
+			require.NotContains(t, periods, "UTC")
+			require.NotContains(t, doc.Find("main").Text(), "UTC")
+			if by == "team" {
+				require.Contains(t, periods, firstOfMonth.Format("Mon 2 Jan 2006"), "this month from its first day in Los Angeles")
+			}
+		})
+	}
 }

@@ -102,23 +102,34 @@ func (s *Server) repTableCSV(ctx context.Context, w http.ResponseWriter, r *http
 }
 
 // breakdownCSV answers GET /reports/breakdown.csv with the page's parameters.
+// After the figures of every enrollment and the completion of this period
+// and the one before (the first columns, as ever), each measure's change in
+// points, and the overdue, quiz and video shares of both periods.
 func (s *Server) breakdownCSV(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
 	b, err := s.breakdownOf(ctx, r, v, rep)
 	if err != nil {
 		return err
 	}
-	a := s.csvAnswer(w, "breakdown-by-"+string(b.By), []string{string(b.By), "enrolled", "completed", "completed_percent",
+	this, prev := "this_"+string(b.Period)+"_", "previous_"+string(b.Period)+"_"
+	compared := []reports.Measure{reports.MeasureOverdue, reports.MeasureQuiz, reports.MeasureVideo} // completion's columns come first
+	header := []string{string(b.By), "enrolled", "completed", "completed_percent",
 		"overdue", "overdue_percent", "quiz_answers", "quiz_correct", "quiz_percent", "video_segments", "video_watched", "video_percent",
-		"this_" + string(b.Period) + "_enrolled", "this_" + string(b.Period) + "_completed_percent",
-		"previous_" + string(b.Period) + "_enrolled", "previous_" + string(b.Period) + "_completed_percent"})
+		this + "enrolled", this + "completed_percent", prev + "enrolled", prev + "completed_percent", "completed_change_points"}
+	for _, m := range compared {
+		header = append(header, this+string(m)+"_percent", prev+string(m)+"_percent", string(m)+"_change_points")
+	}
+	a := s.csvAnswer(w, "breakdown-by-"+string(b.By), header)
 	for _, row := range append(b.Rows, b.Total) {
 		f := row.All
-		err := a.write([]string{csvText(row.Label), strconv.Itoa(f.Enrolled), strconv.Itoa(f.Completed), csvPercent(f.CompletedPercent()),
+		record := []string{csvText(row.Label), strconv.Itoa(f.Enrolled), strconv.Itoa(f.Completed), csvPercent(f.CompletedPercent()),
 			strconv.Itoa(f.Overdue), csvPercent(f.OverduePercent()), strconv.Itoa(f.Answers), strconv.Itoa(f.Correct), csvPercent(f.QuizPercent()),
 			strconv.Itoa(f.Segments), strconv.Itoa(f.Watched), csvPercent(f.VideoPercent()),
 			strconv.Itoa(row.This.Enrolled), csvPercent(row.This.CompletedPercent()),
-			strconv.Itoa(row.Previous.Enrolled), csvPercent(row.Previous.CompletedPercent())})
-		if err != nil {
+			strconv.Itoa(row.Previous.Enrolled), csvPercent(row.Previous.CompletedPercent()), csvNumber(row.Change(reports.MeasureCompleted))}
+		for _, m := range compared {
+			record = append(record, csvPercent(row.This.Percent(m)), csvPercent(row.Previous.Percent(m)), csvNumber(row.Change(m)))
+		}
+		if err := a.write(record); err != nil {
 			return a.finish(ctx, err)
 		}
 	}
@@ -154,6 +165,15 @@ func (s *Server) questionReportCSV(ctx context.Context, w http.ResponseWriter, r
 
 // csvPercent is a share for a cell: empty where there is nothing to share.
 func csvPercent(n int, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// csvNumber is a number for a cell (a change may be negative: "-3"); empty
+// where there is none.
+func csvNumber(n int, ok bool) string {
 	if !ok {
 		return ""
 	}

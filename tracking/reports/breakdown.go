@@ -95,6 +95,39 @@ func (f Figures) OverduePercent() (int, bool)   { return percent(f.Overdue, f.En
 func (f Figures) QuizPercent() (int, bool)      { return percent(f.Correct, f.Answers) }
 func (f Figures) VideoPercent() (int, bool)     { return percent(f.Watched, f.Segments) }
 
+// Measure is one of the shares a breakdown shows and compares between
+// periods.
+type Measure string
+
+// The measures.
+const (
+	MeasureCompleted Measure = "completed" // enrollments finished, of those enrolled
+	MeasureOverdue   Measure = "overdue"   // enrollments overdue now, of those enrolled
+	MeasureQuiz      Measure = "quiz"      // quiz answers right, of those graded
+	MeasureVideo     Measure = "video"     // video segments watched, of those on the paths
+)
+
+// Measures lists the measures in the page's order: a fresh slice each call.
+func Measures() []Measure {
+	return []Measure{MeasureCompleted, MeasureOverdue, MeasureQuiz, MeasureVideo}
+}
+
+// Percent is the measure's share of f in whole percent; ok is false where
+// there is nothing to share (or m is no measure).
+func (f Figures) Percent(m Measure) (int, bool) {
+	switch m {
+	case MeasureCompleted:
+		return f.CompletedPercent()
+	case MeasureOverdue:
+		return f.OverduePercent()
+	case MeasureQuiz:
+		return f.QuizPercent()
+	case MeasureVideo:
+		return f.VideoPercent()
+	}
+	return 0, false
+}
+
 func (f *Figures) add(p tracking.EnrollmentProgress, now time.Time) {
 	f.Enrolled++
 	if p.Finished() {
@@ -117,15 +150,30 @@ type BreakdownRow struct {
 	All   Figures   // every enrollment of the group
 	// This and Previous are the group's enrollments that started in this
 	// period and in the one before (for a cohort: the cohort itself, and
-	// the cohort before it).
+	// the cohort before it). Every measure of a period is of its
+	// enrollments alone, as they stand now: completion, overdue, and their
+	// quiz answers and video segments whenever given or watched.
 	This, Previous Figures
+}
+
+// Change is the measure's change from the previous period to this one, in
+// percentage points (this minus previous); ok is false where either period
+// has nothing to share.
+func (r BreakdownRow) Change(m Measure) (int, bool) {
+	this, okThis := r.This.Percent(m)
+	prev, okPrev := r.Previous.Percent(m)
+	if !okThis || !okPrev {
+		return 0, false
+	}
+	return this - prev, true
 }
 
 // Breakdown is the figures of the scope's enrollments by a dimension.
 type Breakdown struct {
 	By                   Dimension
 	Period               Period
-	ThisStart, PrevStart time.Time // the current period's first day, and the previous one's
+	ThisStart, PrevStart time.Time      // the current period's first day, and the previous one's
+	Location             *time.Location // the time zone the periods start in: the query's, or UTC
 	Rows                 []BreakdownRow
 	Total                BreakdownRow
 }
@@ -151,7 +199,11 @@ type Manager struct {
 // cohort (the period they started in) or tag (an enrollment counts for each
 // tag of its rep, once in the total), from the same rows as the rep table
 // and the overview: every group's figures, and those of its enrollments that
-// started in this period against the previous one. Rows come in name order,
+// started in this period against the previous one. A period's figures are
+// all of the same enrollments, those whose EnrolledAt falls in it (in
+// q.Location): how many of them are completed and overdue now, and their
+// quiz answers and video segments whatever day those came, so each measure
+// compares the same two cohorts as completion does. Rows come in name order,
 // cohorts newest first.
 func (r *Reports) Breakdown(ctx context.Context, s Scope, q BreakdownQuery) (Breakdown, error) {
 	sn, err := r.snapshot(ctx, s.OrgID)
@@ -163,7 +215,7 @@ func (r *Reports) Breakdown(ctx context.Context, s Scope, q BreakdownQuery) (Bre
 		loc = time.UTC
 	}
 	now := r.now()
-	b := Breakdown{By: by, Period: period, ThisStart: period.start(now, loc)}
+	b := Breakdown{By: by, Period: period, ThisStart: period.start(now, loc), Location: loc}
 	b.PrevStart = period.before(b.ThisStart)
 	type groupKey struct {
 		id    int64 // a team's, a course's, a cohort's start (Unix)

@@ -25,13 +25,12 @@ func percentText(n int, ok bool) string {
 	return strconv.Itoa(n) + "%"
 }
 
-// changeText is the change from the previous period's share to this one's,
-// in points: "+12", "−3", "0", or "" when either has nothing to share.
-func changeText(this, prev int, okThis, okPrev bool) string {
-	if !okThis || !okPrev {
+// changeText is a change in points: "+12", "−3", "0", or "" when there is
+// none (ok false).
+func changeText(d int, ok bool) string {
+	switch {
+	case !ok:
 		return ""
-	}
-	switch d := this - prev; {
 	case d > 0:
 		return "+" + strconv.Itoa(d)
 	case d < 0:
@@ -41,10 +40,34 @@ func changeText(this, prev int, okThis, okPrev bool) string {
 	}
 }
 
+// measureLabel is the column heading of a breakdown's measure.
+func measureLabel(m reports.Measure) string {
+	switch m {
+	case reports.MeasureCompleted:
+		return "Completed"
+	case reports.MeasureOverdue:
+		return "Overdue"
+	case reports.MeasureQuiz:
+		return "Quiz average"
+	case reports.MeasureVideo:
+		return "Video watched"
+	}
+	return string(m)
+}
+
 // breakdownURL is the page by the dimension and period, narrowed to the
 // tags.
 func breakdownURL(by reports.Dimension, period reports.Period, tags []string) string {
 	return withTags("/reports/breakdown?"+url.Values{"by": {string(by)}, "period": {string(period)}}.Encode(), tags)
+}
+
+// zone is the name of the time zone the periods start in: the
+// organisation's.
+func (p BreakdownPage) zone() string {
+	if p.Breakdown.Location == nil {
+		return "UTC"
+	}
+	return p.Breakdown.Location.String()
 }
 
 // rowURL is the rep table filtered to the row's team, manager, course,
