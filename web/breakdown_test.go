@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -148,13 +149,34 @@ func keys(m map[string][]string) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// Every row of a breakdown but the total (and the teams without a manager)
-// links to the rep table narrowed to it, which shows as many enrollments as
-// the row counts.
+// Every row of a breakdown but the total (the teams without a manager and
+// the reps without a tag too) links to the rep table narrowed to it, which
+// shows that row's reps: as many enrollments as the row counts, and for the
+// rows whose reps the test knows, exactly those reps.
 func TestBreakdownRowsLinkToTheirReps(t *testing.T) {
 	t.Parallel()
 	b := setupDashboard(t)
-	for _, by := range []string{"team", "manager", "course", "cohort"} {
+	// Ana has #vip, Ben #needs-coaching and #vip; the others no tag.
+	for _, r := range []struct {
+		id   int64
+		name string
+		tags []string
+	}{{101, "Ana Lopez", []string{"vip"}}, {102, "Ben Loft", []string{"needs-coaching", "vip"}}} {
+		b.write(t, tracking.RepFacts{OrgID: b.org.ID, RepID: r.id, TeamID: b.north, Team: "North", Status: "active", Name: r.name,
+			Phone: fmt.Sprintf("+1202555%04d", r.id), Email: fmt.Sprintf("rep%d@acme.test", r.id), TimeZone: "UTC", Tags: r.tags}.Event(b.now))
+	}
+	// The reps of the rows the test knows: North's manager is the only
+	// one, so South is the teams without a manager.
+	wantReps := map[string][]string{
+		"#vip":            {"101", "102"},
+		"#needs-coaching": {"102"},
+		"No tag":          {"103", "104", "105", "106"},
+		"No manager":      {"104", "105", "106"},
+		"North":           {"101", "102", "103"},
+		"South":           {"104", "105", "106"},
+	}
+	seen := map[string]bool{}
+	for _, by := range []string{"team", "manager", "course", "cohort", "tag"} {
 		t.Run(by, func(t *testing.T) {
 			res := b.get("/reports/breakdown?period=week&by="+by, b.admin)
 			require.Equal(t, http.StatusOK, res.status, "%s", res.body)
@@ -163,23 +185,53 @@ func TestBreakdownRowsLinkToTheirReps(t *testing.T) {
 				href, ok := row.Find("th a").Attr("href")
 				label := row.AttrOr("data-label", "")
 				if !ok {
-					require.Contains(t, []string{"All", "No manager"}, label, "only the total and the teams without a manager have no link")
+					require.Equal(t, "All", label, "only the total has no link")
 					return
 				}
 				links++
 				table := b.get(href, b.admin)
 				require.Equal(t, http.StatusOK, table.status, "%s: %s", href, table.body)
-				rows := document(t, table).Find(`#results [data-testid="rep-row"]`).Length()
-				require.Equal(t, row.Find(`[data-testid="enrolled"]`).Text(), strconv.Itoa(rows), "%s row %q: %s", by, label, href)
+				var reps []string
+				document(t, table).Find(`#results [data-testid="rep-row"]`).Each(func(_ int, r *goquery.Selection) {
+					reps = append(reps, r.AttrOr("data-rep", ""))
+				})
+				require.Equal(t, row.Find(`[data-testid="enrolled"]`).Text(), strconv.Itoa(len(reps)), "%s row %q: %s", by, label, href)
+				if want, ok := wantReps[label]; ok {
+					slices.Sort(reps)
+					require.Equal(t, want, slices.Compact(reps), "%s row %q: %s", by, label, href)
+					seen[label] = true
+				}
 			})
 			require.Positive(t, links)
 		})
 	}
+	require.Len(t, seen, len(wantReps), "every row the test knows was there")
 	// A manager's link is for the teams they manage, in the viewer's scope.
 	res := b.get("/dashboard/reps?manager=999999", b.admin)
 	require.Equal(t, http.StatusNotFound, res.status)
 	require.Equal(t, http.StatusBadRequest, b.get("/dashboard/reps?cohort=yesterday&period=week", b.admin).status)
 	require.Equal(t, http.StatusBadRequest, b.get("/dashboard/reps?cohort=2026-11-02&period=year", b.admin).status)
+	for _, bad := range []string{"untagged=yes", "untagged=true&tag=vip", "manager=nobody"} {
+		require.Equal(t, http.StatusBadRequest, b.get("/dashboard/reps?"+bad, b.admin).status, bad)
+	}
+	// A manager's teams all have a manager: none of their reps is in the
+	// teams without one.
+	res = b.get("/dashboard/reps?manager=none", b.manager)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	require.Zero(t, document(t, res).Find(`#results [data-testid="rep-row"]`).Length())
+	// The narrowing carries through the table's own links and its CSV.
+	res = b.get("/dashboard/reps?untagged=true&manager=none", b.admin)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	doc := document(t, res)
+	require.Equal(t, 3, doc.Find(`#results [data-testid="rep-row"]`).Length(), "South's reps, none tagged")
+	require.Contains(t, doc.Find(`[data-testid="narrowed"]`).Text(), "the teams without a manager")
+	require.Contains(t, doc.Find(`[data-testid="narrowed"]`).Text(), "the reps without a tag")
+	csvURL, _ := doc.Find(`[data-testid="export-csv"]`).Attr("href")
+	require.Contains(t, csvURL, "untagged=true")
+	require.Contains(t, csvURL, "manager=none")
+	clear, _ := doc.Find(`[data-testid="clear-narrowing"]`).Attr("href")
+	require.NotContains(t, clear, "untagged")
+	require.NotContains(t, clear, "manager")
 }
 
 // The page names the time zone its periods start in, the organisation's,

@@ -211,6 +211,15 @@ func repsState(q url.Values, scope reports.Scope) (pages.RepsState, reports.Tabl
 	if st.Tags, err = tagsParam(q); err != nil {
 		return st, tq, err
 	}
+	switch v := q.Get("untagged"); {
+	case v == "":
+	case v != "true":
+		return st, tq, badParam{"untagged", v, "true, or left out"}
+	case len(st.Tags) > 0:
+		return st, tq, badParam{"untagged", v, "left out when a tag is given: a rep without tags has none of them"}
+	default:
+		st.Untagged = true
+	}
 	if v := q.Get("sort"); v != "" {
 		if _, ok := reports.ParseColumn(v); !ok {
 			return st, tq, badParam{"sort", v, "one of name, team, course, progress, quiz, video, activity, due, status"}
@@ -238,23 +247,35 @@ func repsState(q url.Values, scope reports.Scope) (pages.RepsState, reports.Tabl
 		}
 	}
 	tq.Team, tq.Course, tq.DueWithin, tq.Sort, tq.Desc = st.Team, st.Course, st.Due, reports.Column(st.Sort), st.Desc
-	tq.Tags = st.Tags
+	tq.Tags, tq.Untagged = st.Tags, st.Untagged
 	return st, tq, nil
 }
 
 // repsStateOf is repsState with the filters that need the store: ?manager=
-// (the manager's teams in scope; NotFound for a manager outside it) and
-// ?cohort= with ?period= (the period that starts that day, in the
-// organisation's time zone).
+// (the manager's teams in scope; NotFound for a manager outside it; "none":
+// the teams without a manager) and ?cohort= with ?period= (the period that
+// starts that day, in the organisation's time zone).
 func (s *Server) repsStateOf(ctx context.Context, q url.Values, v viewer) (pages.RepsState, reports.TableQuery, error) {
 	st, tq, err := repsState(q, v.scope)
 	if err != nil {
 		return st, tq, err
 	}
-	if raw := q.Get("manager"); raw != "" {
+	if raw := q.Get("manager"); raw == "none" {
+		ms, err := s.store.TeamManagers(ctx, v.user.OrgID)
+		if err != nil {
+			return st, tq, err
+		}
+		tq.ExceptTeams = []int64{}
+		for _, m := range ms {
+			if !slices.Contains(tq.ExceptTeams, m.TeamID) {
+				tq.ExceptTeams = append(tq.ExceptTeams, m.TeamID)
+			}
+		}
+		st.NoManager = true
+	} else if raw != "" {
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || id <= 0 {
-			return st, tq, badParam{"manager", raw, "a manager's id"}
+			return st, tq, badParam{"manager", raw, "a manager's id, or none"}
 		}
 		ms, err := s.store.TeamManagers(ctx, v.user.OrgID)
 		if err != nil {

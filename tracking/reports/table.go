@@ -100,9 +100,15 @@ type Filter struct {
 	// Tags keeps the reps that have every one of these tags (lower case,
 	// without the #); none: any rep.
 	Tags []string
+	// Untagged keeps the reps without any tag (the breakdown's NoTag row);
+	// with Tags it keeps nothing.
+	Untagged bool
 	// Teams keeps the rows of these teams (a manager's, from the breakdown
 	// by manager); nil: every team. Non-nil and empty keeps nothing.
 	Teams []int64
+	// ExceptTeams leaves out the rows of these teams: given the teams that
+	// have a manager, it keeps the breakdown's NoManager row.
+	ExceptTeams []int64
 	// EnrolledFrom and EnrolledBefore keep the enrollments that started in
 	// [from, before) (a cohort); zero: no bound.
 	EnrolledFrom, EnrolledBefore time.Time
@@ -304,7 +310,11 @@ func (f Filter) keeps(p *progressRow, st Status, now time.Time) bool {
 		return false
 	case len(f.Tags) > 0 && !hasAll(p.Tags, f.Tags):
 		return false
+	case f.Untagged && len(p.Tags) > 0:
+		return false
 	case f.Teams != nil && !slices.Contains(f.Teams, p.TeamID):
+		return false
+	case slices.Contains(f.ExceptTeams, p.TeamID):
 		return false
 	case !f.EnrolledFrom.IsZero() && p.EnrolledAt.Before(f.EnrolledFrom):
 		return false

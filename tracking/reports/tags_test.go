@@ -30,9 +30,11 @@ func TestTagsFilterAndBreakdown(t *testing.T) {
 		return tracking.RepFacts{OrgID: org, RepID: id, TeamID: 5, Team: "North", Status: "active", Name: "Rep " + string(rune('0'+id)),
 			TimeZone: "UTC", Tags: tags}.Event(now)
 	}
-	reps := func(tags ...string) []int64 {
+	// filtered returns the reps of the rows the filter keeps, and how
+	// many rows (enrollments) it keeps.
+	filtered := func(f reports.Filter) ([]int64, int) {
 		t.Helper()
-		page, err := rep.Table(ctx, all, reports.TableQuery{Filter: reports.Filter{Tags: tags}, Limit: reports.MaxPageSize})
+		page, err := rep.Table(ctx, all, reports.TableQuery{Filter: f, Limit: reports.MaxPageSize})
 		require.NoError(t, err)
 		var ids []int64
 		for _, r := range page.Rows {
@@ -41,6 +43,11 @@ func TestTagsFilterAndBreakdown(t *testing.T) {
 			}
 		}
 		slices.Sort(ids)
+		return ids, len(page.Rows)
+	}
+	reps := func(tags ...string) []int64 {
+		t.Helper()
+		ids, _ := filtered(reports.Filter{Tags: tags})
 		return ids
 	}
 	// recount is the breakdown by tag counted from the raw events: each
@@ -119,6 +126,19 @@ func TestTagsFilterAndBreakdown(t *testing.T) {
 	want = recount()
 	require.Equal(t, map[string][2]int{"#needs-coaching": {2, 1}, "#vip": {2, 1}, reports.NoTag: {2, 0}}, want)
 	require.Equal(t, want, breakdown())
+	// The untagged filter keeps the "No tag" row's reps: rep 2 alone now.
+	untagged, rows := filtered(reports.Filter{Untagged: true})
+	require.Equal(t, []int64{2}, untagged)
+	require.Equal(t, want[reports.NoTag][0], rows)
+	untagged, _ = filtered(reports.Filter{Untagged: true, Tags: []string{"vip"}})
+	require.Empty(t, untagged, "no rep is without tags and with one")
+	// Leaving out the teams that have a manager (North, the only team):
+	// nothing; leaving out another team: everything.
+	except, _ := filtered(reports.Filter{ExceptTeams: []int64{5}})
+	require.Empty(t, except)
+	except, rows = filtered(reports.Filter{ExceptTeams: []int64{6}})
+	require.Equal(t, []int64{1, 2}, except)
+	require.Equal(t, 4, rows)
 }
 
 // A breakdown's periods start in the organisation's time zone: an

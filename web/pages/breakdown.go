@@ -70,8 +70,8 @@ func (p BreakdownPage) zone() string {
 	return p.Breakdown.Location.String()
 }
 
-// rowURL is the rep table filtered to the row's team, manager, course,
-// cohort or tag; "" for the teams without a manager.
+// rowURL is the rep table filtered to the row's team, manager (or the teams
+// without one), course, cohort or tag (or the reps without one).
 func (p BreakdownPage) rowURL(r reports.BreakdownRow) string {
 	switch p.Breakdown.By {
 	case reports.DimTeam:
@@ -79,14 +79,18 @@ func (p BreakdownPage) rowURL(r reports.BreakdownRow) string {
 	case reports.DimCourse:
 		return withTags("/dashboard/reps?course="+strconv.FormatInt(r.ID, 10), p.Tagged)
 	case reports.DimManager:
-		if r.ID != 0 {
-			return withTags("/dashboard/reps?manager="+strconv.FormatInt(r.ID, 10), p.Tagged)
+		if r.ID == 0 {
+			return withTags("/dashboard/reps?manager=none", p.Tagged)
 		}
+		return withTags("/dashboard/reps?manager="+strconv.FormatInt(r.ID, 10), p.Tagged)
 	case reports.DimCohort:
 		return withTags("/dashboard/reps?"+url.Values{"cohort": {r.Start.Format(time.DateOnly)}, "period": {string(p.Breakdown.Period)}}.Encode(), p.Tagged)
 	case reports.DimTag:
 		if tag, ok := strings.CutPrefix(r.Label, "#"); ok {
 			return withTags("/dashboard/reps", append(slices.Clone(p.Tagged), tag))
+		}
+		if r.Label == reports.NoTag {
+			return withTags("/dashboard/reps?untagged=true", p.Tagged)
 		}
 	}
 	return ""

@@ -97,7 +97,12 @@ type RepsState struct {
 	// Manager narrows the table to the teams of a manager, Cohort (a date)
 	// and Period (week or month) to the enrollments that started in that
 	// period: the links of the breakdowns. The labels say so on the page.
+	// NoManager narrows it to the teams without a manager, Untagged to the
+	// reps without a tag: the links of the breakdowns' "No manager" and
+	// "No tag" rows.
 	Manager       int64
+	NoManager     bool
+	Untagged      bool
 	Cohort        string
 	Period        string
 	ManagerName   string
@@ -125,8 +130,14 @@ func (s RepsState) URL() string {
 	for _, t := range s.Tags {
 		v.Add("tag", t)
 	}
+	if s.Untagged {
+		v.Set("untagged", "true")
+	}
 	if s.Manager != 0 {
 		v.Set("manager", strconv.FormatInt(s.Manager, 10))
+	}
+	if s.NoManager {
+		v.Set("manager", "none")
 	}
 	if s.Cohort != "" {
 		v.Set("cohort", s.Cohort)
@@ -159,15 +170,37 @@ func (s RepsState) CSVURL() string {
 
 // filters is the state's filters alone: no sort, no page.
 func (s RepsState) filters() RepsState {
-	return RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Tags: s.Tags,
-		Manager: s.Manager, Cohort: s.Cohort, Period: s.Period}
+	return RepsState{Team: s.Team, Course: s.Course, Status: s.Status, Due: s.Due, Tags: s.Tags, Untagged: s.Untagged,
+		Manager: s.Manager, NoManager: s.NoManager, Cohort: s.Cohort, Period: s.Period}
 }
 
-// withoutNarrowing is the table without the manager and cohort the
-// breakdown's link narrowed it to.
+// narrowing is what a breakdown's link narrowed the table to, as the
+// notice says it: each part's Text, then its Name in bold if any.
+func (s RepsState) narrowing() []narrowingPart {
+	var parts []narrowingPart
+	if s.ManagerName != "" {
+		parts = append(parts, narrowingPart{"the teams of ", s.ManagerName})
+	}
+	if s.NoManager {
+		parts = append(parts, narrowingPart{Text: "the teams without a manager"})
+	}
+	if s.Untagged {
+		parts = append(parts, narrowingPart{Text: "the reps without a tag"})
+	}
+	if s.CohortLabel != "" {
+		parts = append(parts, narrowingPart{Text: "the reps " + s.CohortLabel})
+	}
+	return parts
+}
+
+// narrowingPart is one part of the rep table's narrowing notice.
+type narrowingPart struct{ Text, Name string }
+
+// withoutNarrowing is the table without the manager, cohort or lack of a
+// manager or tag that the breakdown's link narrowed it to.
 func (s RepsState) withoutNarrowing() string {
 	f := s.filters()
-	f.Manager, f.Cohort, f.Period = 0, "", ""
+	f.Manager, f.NoManager, f.Untagged, f.Cohort, f.Period = 0, false, false, "", ""
 	f.Sort, f.Desc = s.Sort, s.Desc
 	return f.URL()
 }
