@@ -29,6 +29,9 @@ type snapshot struct {
 	// reads their teams' reps only.
 	all   []*repRows
 	teams map[int64][]*repRows
+	// orders holds the live rows in the rep table's order by each column,
+	// sorted on first use (table.go): a cache of what never changes.
+	orders rowOrders
 }
 
 // repRows are one rep's rows: their summary (nil when rep_summary has none)

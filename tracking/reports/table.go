@@ -8,8 +8,10 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/morselhq/morsel/lessons/errs"
@@ -189,11 +191,15 @@ func (r *Reports) Table(ctx context.Context, s Scope, q TableQuery) (TablePage, 
 	}
 	// Reading backwards (the page before) flips the order, then the rows.
 	backwards := q.Before != nil && q.After == nil
-	rows, order, now, err := r.tableRows(ctx, s, q, q.Desc != backwards, from(q.After, q.Before))
+	now := r.now().UTC()
+	var rows []keyed
+	err := r.tableRows(ctx, s, q, q.Desc != backwards, from(q.After, q.Before), now, func(k keyed) bool {
+		rows = append(rows, k)
+		return len(rows) <= limit
+	})
 	if err != nil {
 		return TablePage{}, err
 	}
-	rows = smallest(rows, limit+1, order)
 	more := len(rows) > limit
 	rows = rows[:min(len(rows), limit)]
 	if backwards {
@@ -217,58 +223,37 @@ func (r *Reports) Table(ctx context.Context, s Scope, q TableQuery) (TablePage, 
 
 // EachRow calls fn with every row of the rep table that the query's filter
 // keeps, in the query's order, without pages (q.After, q.Before and q.Limit
-// are ignored): an export. It stops at fn's first error and returns it.
+// are ignored): an export. It stops at fn's first error and returns it. The
+// rows are walked in the snapshot's sorted order, not copied: what it holds
+// while it runs does not grow with their number.
 func (r *Reports) EachRow(ctx context.Context, s Scope, q TableQuery, fn func(Row) error) error {
-	rows, order, now, err := r.tableRows(ctx, s, q, q.Desc, nil)
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(rows, order)
-	for _, k := range rows {
-		if err := fn(rowOf(k.p, now)); err != nil {
-			return err
-		}
-	}
-	return nil
+	now := r.now().UTC()
+	var fnErr error
+	err := r.tableRows(ctx, s, q, q.Desc, nil, now, func(k keyed) bool {
+		fnErr = fn(rowOf(k.p, now))
+		return fnErr == nil
+	})
+	return cmp.Or(err, fnErr)
 }
 
-// tableRows returns the rows of the scope that the query's filter keeps and
-// that come after start (nil: all) in the order it returns, sorted by q.Sort,
-// descending if desc; and the time their status is of.
-func (r *Reports) tableRows(ctx context.Context, s Scope, q TableQuery, desc bool, start *Cursor) ([]keyed, func(a, b keyed) int, time.Time, error) {
+// tableRows calls fn with the rows of the scope that the query's filter
+// keeps and that come after start (nil: all), in the order of q.Sort,
+// descending if desc, with their status at now, until fn returns false.
+func (r *Reports) tableRows(ctx context.Context, s Scope, q TableQuery, desc bool, start *Cursor, now time.Time, fn func(keyed) bool) error {
 	if q.Sort == "" {
 		q.Sort = ByName
 	}
 	if !slices.Contains(Columns(), q.Sort) {
-		return nil, nil, time.Time{}, fmt.Errorf("sort by %q: no such column", q.Sort)
+		return fmt.Errorf("sort by %q: no such column", q.Sort)
 	}
 	sn, err := r.snapshot(ctx, s.OrgID)
 	if err != nil {
-		return nil, nil, time.Time{}, err
+		return err
 	}
-	now := r.now().UTC()
-	order := func(a, b keyed) int {
-		c := cmp.Or(strings.Compare(a.key.Text, b.key.Text), cmp.Compare(a.key.Number, b.key.Number),
-			cmp.Compare(a.key.Rep, b.key.Rep), cmp.Compare(a.key.Enrollment, b.key.Enrollment))
-		if desc {
-			return -c
-		}
-		return c
-	}
-	var rows []keyed
-	sn.rows(s, q.Team, func(p *progressRow) {
-		st := StatusOf(p.EnrollmentProgress, now)
-		if !q.Filter.keeps(p, st, now) {
-			return
-		}
-		k := keyed{p: p, st: st, key: Cursor{Rep: p.RepID, Enrollment: p.EnrollmentID}}
-		k.key.Text, k.key.Number = sortKey(q.Sort, p, st)
-		if start != nil && order(k, keyed{key: *start}) <= 0 {
-			return
-		}
-		rows = append(rows, k)
+	sn.walk(s, q.Team, q.Sort, desc, start, now, func(k keyed) bool {
+		return !q.Filter.keeps(k.p, k.st, now) || fn(k)
 	})
-	return rows, order, now, nil
+	return nil
 }
 
 // keyed is a row with its status and its key in the table's order.
@@ -276,6 +261,114 @@ type keyed struct {
 	p   *progressRow
 	st  Status
 	key Cursor
+}
+
+// compareKeys orders two keys of the rep table, ascending.
+func compareKeys(a, b Cursor) int {
+	return cmp.Or(strings.Compare(a.Text, b.Text), cmp.Compare(a.Number, b.Number),
+		cmp.Compare(a.Rep, b.Rep), cmp.Compare(a.Enrollment, b.Enrollment))
+}
+
+// rowOrders are a snapshot's live rows sorted by each column's key, then by
+// rep and enrollment; for ByStatus, whose key changes with the time, by rep
+// and enrollment alone. Each is sorted on the first read in its order and
+// kept with the snapshot, so that pages and exports walk the rows in order
+// instead of copying and sorting them on every read.
+type rowOrders struct {
+	mu       sync.Mutex
+	byColumn map[Column][]*progressRow
+}
+
+// ordered returns the snapshot's live rows in c's order (see rowOrders).
+func (sn *snapshot) ordered(c Column) []*progressRow {
+	o := &sn.orders
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if rows, ok := o.byColumn[c]; ok {
+		return rows
+	}
+	n := 0
+	for _, r := range sn.all {
+		n += len(r.rows)
+	}
+	rows := make([]*progressRow, 0, n)
+	for _, r := range sn.all {
+		for i := range r.rows {
+			if r.rows[i].live {
+				rows = append(rows, &r.rows[i])
+			}
+		}
+	}
+	slices.SortFunc(rows, func(a, b *progressRow) int { return compareKeys(fixedKey(c, a), fixedKey(c, b)) })
+	if o.byColumn == nil {
+		o.byColumn = map[Column][]*progressRow{}
+	}
+	o.byColumn[c] = rows
+	return rows
+}
+
+// fixedKey is p's key in c's order that rowOrders sorts by: without the
+// status for ByStatus.
+func fixedKey(c Column, p *progressRow) Cursor {
+	k := Cursor{Rep: p.RepID, Enrollment: p.EnrollmentID}
+	if c != ByStatus {
+		k.Text, k.Number = sortKey(c, p, 0)
+	}
+	return k
+}
+
+// walk calls fn with each live row of the snapshot in the scope, narrowed to
+// team unless it is 0, that comes after start (nil: all) in the rep table's
+// order by c, descending if desc, with its status at now, until fn returns
+// false. It sorts nothing and holds nothing per row: the rows by status are
+// the rows by id, walked once for each status.
+func (sn *snapshot) walk(s Scope, team int64, c Column, desc bool, start *Cursor, now time.Time, fn func(keyed) bool) {
+	rows := sn.ordered(c)
+	// run walks rows, whose keys with the status st ascend, keeping those
+	// of the status only (any: nil); it returns false once fn did.
+	run := func(only *Status, key func(*progressRow) Cursor) bool {
+		i, step := 0, 1
+		if desc {
+			i, step = len(rows)-1, -1
+		}
+		if start != nil {
+			if desc { // the last key before start
+				i = sort.Search(len(rows), func(j int) bool { return compareKeys(key(rows[j]), *start) >= 0 }) - 1
+			} else { // the first key after it
+				i = sort.Search(len(rows), func(j int) bool { return compareKeys(key(rows[j]), *start) > 0 })
+			}
+		}
+		for ; i >= 0 && i < len(rows); i += step {
+			p := rows[i]
+			if !s.inScope(p.TeamID, team) || !hasAll(p.Tags, s.tags) {
+				continue
+			}
+			st := StatusOf(p.EnrollmentProgress, now)
+			if only != nil && st != *only {
+				continue
+			}
+			if !fn(keyed{p: p, st: st, key: key(p)}) {
+				return false
+			}
+		}
+		return true
+	}
+	if c != ByStatus {
+		run(nil, func(p *progressRow) Cursor { return fixedKey(c, p) })
+		return
+	}
+	for i := range int(Done) + 1 {
+		st := Status(i)
+		if desc {
+			st = Done - Status(i)
+		}
+		key := func(p *progressRow) Cursor {
+			return Cursor{Number: int64(st), Rep: p.RepID, Enrollment: p.EnrollmentID}
+		}
+		if !run(&st, key) {
+			return
+		}
+	}
 }
 
 // smallest returns the n first of rows in order, sorted: a full sort only

@@ -1,0 +1,196 @@
+package reports
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/morselhq/morsel/tracking"
+)
+
+// tableSnapshot is a snapshot of reps made up at random: names, teams and
+// figures that tie often, rows of every status, removed reps and cancelled
+// enrollments, tags "a" and "b" on some reps, and "q" on every fourth rep.
+func tableSnapshot(reps int, seed uint64, now time.Time) *snapshot {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	pick := func(n int) int { return rng.IntN(n) }
+	at := func(days int) time.Time {
+		return now.Add(time.Duration(days)*24*time.Hour + time.Duration(pick(3600))*time.Second)
+	}
+	var progress []tracking.EnrollmentProgress
+	for rep := int64(1); rep <= int64(reps); rep++ {
+		team := int64(1 + pick(4))
+		var tags []string
+		for _, t := range []string{"a", "b"} {
+			if pick(3) == 0 {
+				tags = append(tags, t)
+			}
+		}
+		if rep%4 == 0 {
+			tags = append(tags, "q")
+		}
+		repStatus := "active"
+		if pick(20) == 0 {
+			repStatus = "removed"
+		}
+		name := []string{"Ana", "ana", "Ben", "Zoë", "Lou"}[pick(5)] + fmt.Sprint(" ", pick(3))
+		for e := range 1 + pick(3) {
+			p := tracking.EnrollmentProgress{OrgID: 1, TeamID: team, RepID: rep, EnrollmentID: rep*10 + int64(e), CourseID: int64(1 + pick(2)),
+				CourseTitle: []string{"Pricing", "Compliance"}[pick(2)], Team: fmt.Sprint("Team ", team), Name: name, Tags: tags,
+				RepStatus: repStatus, OptedOut: pick(15) == 0, PhoneInvalid: pick(15) == 0, Status: "active",
+				EnrolledAt: at(-pick(60)), Lessons: pick(4), Answers: pick(3), Segments: 4 * pick(2)}
+			if pick(20) == 0 {
+				p.Status = "cancelled"
+			}
+			p.Sent = pick(p.Lessons + 1)
+			p.Done = pick(p.Sent + 1)
+			p.Correct = pick(p.Answers + 1)
+			p.Watched = pick(p.Segments + 2)
+			if pick(4) > 0 {
+				p.DueAt = at(pick(20) - 5)
+			}
+			if pick(3) > 0 {
+				p.LastActivityAt = at(-pick(10))
+			}
+			if p.Sent > p.Done {
+				p.OldestOpenSentAt = at(-pick(6))
+			}
+			progress = append(progress, p)
+		}
+	}
+	sn := &snapshot{reps: map[int64]*repRows{}}
+	sn.add(progress, nil)
+	return sn
+}
+
+// sortedRows is the rep table as it was read before walk: every row of the
+// scope, keyed at now, after start, sorted whole.
+func sortedRows(sn *snapshot, s Scope, team int64, c Column, desc bool, start *Cursor, now time.Time) []keyed {
+	order := func(a, b keyed) int {
+		if desc {
+			return -compareKeys(a.key, b.key)
+		}
+		return compareKeys(a.key, b.key)
+	}
+	var rows []keyed
+	sn.rows(s, team, func(p *progressRow) {
+		k := keyed{p: p, st: StatusOf(p.EnrollmentProgress, now), key: Cursor{Rep: p.RepID, Enrollment: p.EnrollmentID}}
+		k.key.Text, k.key.Number = sortKey(c, p, k.st)
+		if start == nil || order(k, keyed{key: *start}) > 0 {
+			rows = append(rows, k)
+		}
+	})
+	slices.SortFunc(rows, order)
+	return rows
+}
+
+// Walking a snapshot's sorted rows gives what sorting them gave: the same
+// rows in the same order with the same keys, for every column both ways,
+// every kind of scope, and pages that start after a row, between rows or
+// after a cursor that matches none.
+func TestWalkMatchesSort(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)
+	sn := tableSnapshot(300, 1, now)
+	scopes := []struct {
+		name  string
+		scope Scope
+		team  int64
+	}{
+		{"organisation", Scope{OrgID: 1, All: true}, 0},
+		{"one team picked", Scope{OrgID: 1, All: true}, 2},
+		{"a manager's teams", Scope{OrgID: 1, Teams: []int64{1, 3}}, 0},
+		{"a manager's team picked", Scope{OrgID: 1, Teams: []int64{1, 3}}, 3},
+		{"a manager of none", Scope{OrgID: 1, Teams: []int64{}}, 0},
+		{"tagged", Scope{OrgID: 1, All: true}.Tagged("a"), 0},
+		{"a manager's, tagged twice", Scope{OrgID: 1, Teams: []int64{2, 4}}.Tagged("a", "b"), 0},
+	}
+	columns := []Column{ByName, ByTeam, ByCourse, ByProgress, ByQuiz, ByVideo, ByActivity, ByDue, ByStatus}
+	for _, sc := range scopes {
+		for _, c := range columns {
+			for _, desc := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/desc=%v", sc.name, c, desc), func(t *testing.T) {
+					all := sortedRows(sn, sc.scope, sc.team, c, desc, nil, now)
+					if sc.name != "a manager of none" {
+						require.Greater(t, len(all), 10, "the scope has rows to order")
+					}
+					starts := []*Cursor{nil, {Text: "zzz"}, {Number: -5}, {Number: 1 << 40}}
+					for i := 0; i < len(all); i += 1 + len(all)/7 {
+						k := all[i].key
+						starts = append(starts, &k)
+						between := k
+						between.Enrollment++ // between two rows, or after the rep's last
+						starts = append(starts, &between)
+					}
+					for _, start := range starts {
+						want := sortedRows(sn, sc.scope, sc.team, c, desc, start, now)
+						var got []keyed
+						sn.walk(sc.scope, sc.team, c, desc, start, now, func(k keyed) bool {
+							got = append(got, k)
+							return true
+						})
+						require.Equal(t, len(want), len(got), "after %+v", start)
+						for i := range want {
+							require.Equal(t, want[i].key, got[i].key, "row %d after %+v", i, start)
+							require.Same(t, want[i].p, got[i].p, "row %d after %+v", i, start)
+							require.Equal(t, want[i].st, got[i].st, "row %d after %+v", i, start)
+						}
+						// Stopping early stops.
+						n := 0
+						sn.walk(sc.scope, sc.team, c, desc, start, now, func(keyed) bool { n++; return n < 3 })
+						require.Equal(t, min(3, len(want)), n, "after %+v", start)
+					}
+				})
+			}
+		}
+	}
+}
+
+// Walking the rows holds and allocates nothing per row once the snapshot's
+// order is sorted: walking four times the rows (the whole organisation
+// against the quarter of reps tagged "q", from the same snapshot) allocates
+// exactly as often and as many bytes, so an export's memory does not grow
+// with the number of rows. The sort itself is made once per snapshot and
+// column, and shared by every later read.
+func TestWalkMemoryFlat(t *testing.T) {
+	now := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)
+	sn := tableSnapshot(4000, 2, now)
+	all, quarter := Scope{OrgID: 1, All: true}, Scope{OrgID: 1, All: true}.Tagged("q")
+	for _, c := range []Column{ByName, ByDue, ByStatus} {
+		for _, desc := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/desc=%v", c, desc), func(t *testing.T) {
+				var rows int
+				walk := func(s Scope) func() {
+					return func() {
+						rows = 0
+						sn.walk(s, 0, c, desc, nil, now, func(keyed) bool { rows++; return true })
+					}
+				}
+				walk(all)() // sorts the order, once
+				bytes := func(f func()) uint64 {
+					var before, after runtime.MemStats
+					runtime.ReadMemStats(&before)
+					for range 10 {
+						f()
+					}
+					runtime.ReadMemStats(&after)
+					return (after.TotalAlloc - before.TotalAlloc) / 10
+				}
+				allocsQuarter, bytesQuarter := testing.AllocsPerRun(10, walk(quarter)), bytes(walk(quarter))
+				quarterRows := rows
+				allocsAll, bytesAll := testing.AllocsPerRun(10, walk(all)), bytes(walk(all))
+				require.Greater(t, quarterRows, 500)
+				require.InDelta(t, 4*quarterRows, rows, float64(rows)/5, "about four times the rows")
+				t.Logf("%d rows: %.0f allocs, %d B; %d rows: %.0f allocs, %d B", quarterRows, allocsQuarter, bytesQuarter, rows, allocsAll, bytesAll)
+				require.Equal(t, allocsQuarter, allocsAll, "allocations do not grow with the rows")
+				require.LessOrEqual(t, allocsAll, 10.0, "a few allocations a walk, none a row")
+				require.Less(t, bytesAll, uint64(rows), "under a byte a row: nothing held per row")
+			})
+		}
+	}
+}
