@@ -265,8 +265,15 @@ type keyed struct {
 
 // compareKeys orders two keys of the rep table, ascending.
 func compareKeys(a, b Cursor) int {
-	return cmp.Or(strings.Compare(a.Text, b.Text), cmp.Compare(a.Number, b.Number),
-		cmp.Compare(a.Rep, b.Rep), cmp.Compare(a.Enrollment, b.Enrollment))
+	switch {
+	case a.Text != b.Text:
+		return strings.Compare(a.Text, b.Text)
+	case a.Number != b.Number:
+		return cmp.Compare(a.Number, b.Number)
+	case a.Rep != b.Rep:
+		return cmp.Compare(a.Rep, b.Rep)
+	}
+	return cmp.Compare(a.Enrollment, b.Enrollment)
 }
 
 // rowOrders are a snapshot's live rows sorted by each column's key, then by
@@ -287,19 +294,28 @@ func (sn *snapshot) ordered(c Column) []*progressRow {
 	if rows, ok := o.byColumn[c]; ok {
 		return rows
 	}
+	// Sorted by their keys worked out once, not at each comparison.
+	type entry struct {
+		key Cursor
+		p   *progressRow
+	}
 	n := 0
 	for _, r := range sn.all {
 		n += len(r.rows)
 	}
-	rows := make([]*progressRow, 0, n)
+	entries := make([]entry, 0, n)
 	for _, r := range sn.all {
 		for i := range r.rows {
-			if r.rows[i].live {
-				rows = append(rows, &r.rows[i])
+			if p := &r.rows[i]; p.live {
+				entries = append(entries, entry{fixedKey(c, p), p})
 			}
 		}
 	}
-	slices.SortFunc(rows, func(a, b *progressRow) int { return compareKeys(fixedKey(c, a), fixedKey(c, b)) })
+	slices.SortFunc(entries, func(a, b entry) int { return compareKeys(a.key, b.key) })
+	rows := make([]*progressRow, len(entries))
+	for i, e := range entries {
+		rows[i] = e.p
+	}
 	if o.byColumn == nil {
 		o.byColumn = map[Column][]*progressRow{}
 	}
