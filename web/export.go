@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/morselhq/morsel/tracking/reports"
+	"github.com/morselhq/morsel/web/pages"
 )
 
 // csvFlushEvery is how many rows a CSV answer buffers before sending them.
@@ -87,18 +88,22 @@ func (s *Server) repTableCSV(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	a := s.csvAnswer(w, "reps", []string{"name", "team", "course", "lessons_done", "lessons_total", "quiz_percent",
 		"video_percent", "last_activity", "due_on", "status", "tags"})
-	return a.finish(ctx, rep.EachRow(ctx, v.scope, tq, func(row reports.Row) error {
-		last := ""
-		if !row.LastActivity.IsZero() {
-			last = row.LastActivity.UTC().Format(time.RFC3339)
-		}
-		due := ""
-		if d, ok := row.DueOn(); ok {
-			due = d.Format("2006-01-02")
-		}
-		return a.write([]string{csvText(row.Name), csvText(row.Team), csvText(row.Course), strconv.Itoa(row.Done), strconv.Itoa(row.Lessons),
-			csvPercent(row.QuizPercent()), csvPercent(row.VideoPercent()), last, due, row.Status.Label(), csvText(hashTags(row.Tags))})
-	}))
+	return a.finish(ctx, rep.EachRow(ctx, v.scope, tq, func(row reports.Row) error { return a.write(repRecord(row)) }))
+}
+
+// repRecord is a row of the rep table as CSV cells: its texts neutralised,
+// its figures and dates written as they are.
+func repRecord(row reports.Row) []string {
+	last := ""
+	if !row.LastActivity.IsZero() {
+		last = row.LastActivity.UTC().Format(time.RFC3339)
+	}
+	due := ""
+	if d, ok := row.DueOn(); ok {
+		due = d.Format("2006-01-02")
+	}
+	return []string{csvText(row.Name), csvText(row.Team), csvText(row.Course), strconv.Itoa(row.Done), strconv.Itoa(row.Lessons),
+		csvPercent(row.QuizPercent()), csvPercent(row.VideoPercent()), last, due, row.Status.Label(), csvText(hashTags(row.Tags))}
 }
 
 // breakdownCSV answers GET /reports/breakdown.csv with the page's parameters.
@@ -145,22 +150,28 @@ func (s *Server) questionReportCSV(ctx context.Context, w http.ResponseWriter, r
 	a := s.csvAnswer(w, "questions", []string{"version", "lesson", "question", "prompt", "answered", "right_first_time",
 		"right_percent", "most_chosen_wrong", "most_chosen_wrong_percent", "discrimination", "most_miss", "not_discriminating"})
 	for _, q := range p.Items {
-		wrong, wrongPct := "", ""
-		if c, pct, ok := q.Stats.MostChosenWrong(); ok {
-			wrong, wrongPct = q.ChoiceText(c), strconv.Itoa(pct)
-		}
-		disc := ""
-		if q.Stats.DiscriminationOK {
-			disc = strconv.FormatFloat(q.Stats.Discrimination, 'f', 2, 64)
-		}
-		err := a.write([]string{strconv.Itoa(q.Version), csvText(q.Lesson), strconv.Itoa(q.Number), csvText(q.Prompt),
-			strconv.Itoa(q.Stats.Reps), strconv.Itoa(q.Stats.Correct), csvPercent(q.Stats.CorrectPercent()), csvText(wrong), wrongPct,
-			disc, strconv.FormatBool(q.Stats.MostMiss()), strconv.FormatBool(q.Stats.NotDiscriminating())})
-		if err != nil {
+		if err := a.write(questionRecord(q)); err != nil {
 			return a.finish(ctx, err)
 		}
 	}
 	return a.finish(ctx, nil)
+}
+
+// questionRecord is a question's figures as CSV cells: its texts
+// neutralised, its figures written as they are (the discrimination index,
+// from -1 to 1, stays a number when it is negative).
+func questionRecord(q pages.QuestionItem) []string {
+	wrong, wrongPct := "", ""
+	if c, pct, ok := q.Stats.MostChosenWrong(); ok {
+		wrong, wrongPct = q.ChoiceText(c), strconv.Itoa(pct)
+	}
+	disc := ""
+	if q.Stats.DiscriminationOK {
+		disc = strconv.FormatFloat(q.Stats.Discrimination, 'f', 2, 64)
+	}
+	return []string{strconv.Itoa(q.Version), csvText(q.Lesson), strconv.Itoa(q.Number), csvText(q.Prompt),
+		strconv.Itoa(q.Stats.Reps), strconv.Itoa(q.Stats.Correct), csvPercent(q.Stats.CorrectPercent()), csvText(wrong), wrongPct,
+		disc, strconv.FormatBool(q.Stats.MostMiss()), strconv.FormatBool(q.Stats.NotDiscriminating())}
 }
 
 // csvPercent is a share for a cell: empty where there is nothing to share.
