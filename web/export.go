@@ -88,12 +88,13 @@ func (s *Server) repTableCSV(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	a := s.csvAnswer(w, "reps", []string{"name", "team", "course", "lessons_done", "lessons_total", "quiz_percent",
 		"video_percent", "last_activity", "due_on", "status", "tags"})
-	return a.finish(ctx, rep.EachRow(ctx, v.scope, tq, func(row reports.Row) error { return a.write(repRecord(row)) }))
+	record := make([]string, 0, 11) // one for every row: nothing per row
+	return a.finish(ctx, rep.EachRow(ctx, v.scope, tq, func(row reports.Row) error { return a.write(repRecord(record[:0], row)) }))
 }
 
-// repRecord is a row of the rep table as CSV cells: its texts neutralised,
-// its figures and dates written as they are.
-func repRecord(row reports.Row) []string {
+// repRecord appends a row of the rep table to dst as CSV cells: its texts
+// neutralised, its figures and dates written as they are.
+func repRecord(dst []string, row reports.Row) []string {
 	last := ""
 	if !row.LastActivity.IsZero() {
 		last = row.LastActivity.UTC().Format(time.RFC3339)
@@ -102,8 +103,8 @@ func repRecord(row reports.Row) []string {
 	if d, ok := row.DueOn(); ok {
 		due = d.Format("2006-01-02")
 	}
-	return []string{csvText(row.Name), csvText(row.Team), csvText(row.Course), strconv.Itoa(row.Done), strconv.Itoa(row.Lessons),
-		csvPercent(row.QuizPercent()), csvPercent(row.VideoPercent()), last, due, row.Status.Label(), csvText(hashTags(row.Tags))}
+	return append(dst, csvText(row.Name), csvText(row.Team), csvText(row.Course), strconv.Itoa(row.Done), strconv.Itoa(row.Lessons),
+		csvPercent(row.QuizPercent()), csvPercent(row.VideoPercent()), last, due, row.Status.Label(), csvText(hashTags(row.Tags)))
 }
 
 // breakdownCSV answers GET /reports/breakdown.csv with the page's parameters.

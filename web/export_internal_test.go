@@ -50,8 +50,8 @@ func TestRepRecord(t *testing.T) {
 	row := reports.Row{Name: "-5", Team: "Ann-Marie's", Course: "@Pricing", Tags: []string{"vip"}, Done: 1, Lessons: 4,
 		Answers: 3, Correct: 1, Watched: 0, Segments: 8, LastActivity: now, DueAt: now.AddDate(0, 0, 2), Status: reports.OnTrack}
 	require.Equal(t, []string{"'-5", "Ann-Marie's", "'@Pricing", "1", "4", "33", "0", "2026-03-08T14:00:00Z", "2026-03-10", "On track", "#vip"},
-		repRecord(row))
-	require.Equal(t, []string{"", "", "", "0", "0", "", "", "", "", "Overdue", ""}, repRecord(reports.Row{}),
+		repRecord(nil, row))
+	require.Equal(t, []string{"", "", "", "0", "0", "", "", "", "", "Overdue", ""}, repRecord(nil, reports.Row{}),
 		"empty cells for what is not there")
 }
 
