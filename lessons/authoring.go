@@ -78,7 +78,7 @@ func (s *Store) SetSegmentPrice(ctx context.Context, orgID int64, p Price) error
 func StarterCourse(slug, title string) CourseSpec {
 	return CourseSpec{
 		Slug: slug, Title: title, PassMark: coursePassMarkDef, DueDays: courseDueDaysDef,
-		Cadence: defaultCadence(), SendWindow: DefaultSendWindow, Rules: DefaultRules(),
+		Cadence: defaultCadence(), SendWindow: DefaultSendWindow(), Rules: DefaultRules(),
 		TextCompletion: TextCompleteOnOpen, VideoCompletePercent: DefaultVideoCompletePercent,
 		Lessons: []Lesson{{Key: "welcome", Kind: KindText, Title: "Welcome",
 			Body: "Welcome to " + title + ". One short lesson a day, each a couple of minutes."}},

@@ -205,7 +205,7 @@ func dayNumber(day time.Time) int64 { return day.Unix() / 86400 }
 // within a day.
 func validWindow(w SendWindow) SendWindow {
 	if w.Start < 0 || w.End > 24*60 || w.Start >= w.End {
-		return DefaultSendWindow
+		return DefaultSendWindow()
 	}
 	return w
 }

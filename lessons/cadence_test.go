@@ -282,7 +282,7 @@ func TestNextStepTime(t *testing.T) {
 			t.Parallel()
 			w := tt.window
 			if w == (SendWindow{}) {
-				w = DefaultSendWindow
+				w = DefaultSendWindow()
 			}
 			got := NextStepTime(tt.cadence, w, mustZone(t, tt.zone), instant(t, tt.anchor), instant(t, tt.prev))
 			checkTime(t, got, tt.want)
@@ -364,7 +364,7 @@ func TestFirstStepTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := FirstStepTime(tt.cadence, DefaultSendWindow, mustZone(t, tt.zone), instant(t, tt.enrolled))
+			got := FirstStepTime(tt.cadence, DefaultSendWindow(), mustZone(t, tt.zone), instant(t, tt.enrolled))
 			checkTime(t, got, tt.want)
 		})
 	}
@@ -380,22 +380,22 @@ func TestInWindow(t *testing.T) {
 		t      string
 		want   string
 	}{
-		{"before the window", "America/New_York", DefaultSendWindow, "2025-01-14T07:59:00-05:00", "2025-01-14T08:00:00-05:00"},
-		{"at midnight", "America/New_York", DefaultSendWindow, "2025-01-14T00:00:00-05:00", "2025-01-14T08:00:00-05:00"},
-		{"at the window start", "America/New_York", DefaultSendWindow, "2025-01-14T08:00:00-05:00", "2025-01-14T08:00:00-05:00"},
-		{"inside, seconds kept", "America/New_York", DefaultSendWindow, "2025-01-14T12:34:56-05:00", "2025-01-14T12:34:56-05:00"},
-		{"just before the end", "America/New_York", DefaultSendWindow, "2025-01-14T19:59:59-05:00", "2025-01-14T19:59:59-05:00"},
-		{"the end is exclusive", "America/New_York", DefaultSendWindow, "2025-01-14T20:00:00-05:00", "2025-01-15T08:00:00-05:00"},
-		{"a retry at 20:15", "America/New_York", DefaultSendWindow, "2025-01-14T20:15:00-05:00", "2025-01-15T08:00:00-05:00"},
-		{"Saturday evening moves to Sunday", "America/New_York", DefaultSendWindow, "2025-01-11T20:15:00-05:00", "2025-01-12T08:00:00-05:00"},
+		{"before the window", "America/New_York", DefaultSendWindow(), "2025-01-14T07:59:00-05:00", "2025-01-14T08:00:00-05:00"},
+		{"at midnight", "America/New_York", DefaultSendWindow(), "2025-01-14T00:00:00-05:00", "2025-01-14T08:00:00-05:00"},
+		{"at the window start", "America/New_York", DefaultSendWindow(), "2025-01-14T08:00:00-05:00", "2025-01-14T08:00:00-05:00"},
+		{"inside, seconds kept", "America/New_York", DefaultSendWindow(), "2025-01-14T12:34:56-05:00", "2025-01-14T12:34:56-05:00"},
+		{"just before the end", "America/New_York", DefaultSendWindow(), "2025-01-14T19:59:59-05:00", "2025-01-14T19:59:59-05:00"},
+		{"the end is exclusive", "America/New_York", DefaultSendWindow(), "2025-01-14T20:00:00-05:00", "2025-01-15T08:00:00-05:00"},
+		{"a retry at 20:15", "America/New_York", DefaultSendWindow(), "2025-01-14T20:15:00-05:00", "2025-01-15T08:00:00-05:00"},
+		{"Saturday evening moves to Sunday", "America/New_York", DefaultSendWindow(), "2025-01-11T20:15:00-05:00", "2025-01-12T08:00:00-05:00"},
 		{
 			"next window start after spring forward", "America/New_York",
 			SendWindow{Start: NewClockTime(2, 0), End: NewClockTime(20, 0)},
 			"2025-03-08T21:00:00-05:00", "2025-03-09T03:00:00-04:00",
 		},
-		{"next morning across fall back", "America/New_York", DefaultSendWindow, "2025-11-01T21:00:00-04:00", "2025-11-02T08:00:00-05:00"},
-		{"Kolkata", "Asia/Kolkata", DefaultSendWindow, "2025-01-14T07:00:00+05:30", "2025-01-14T08:00:00+05:30"},
-		{"local, not UTC, decides", "Australia/Sydney", DefaultSendWindow, "2025-01-14T12:00:00Z", "2025-01-15T08:00:00+11:00"},
+		{"next morning across fall back", "America/New_York", DefaultSendWindow(), "2025-11-01T21:00:00-04:00", "2025-11-02T08:00:00-05:00"},
+		{"Kolkata", "Asia/Kolkata", DefaultSendWindow(), "2025-01-14T07:00:00+05:30", "2025-01-14T08:00:00+05:30"},
+		{"local, not UTC, decides", "Australia/Sydney", DefaultSendWindow(), "2025-01-14T12:00:00Z", "2025-01-15T08:00:00+11:00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -421,12 +421,12 @@ func TestStepTimeBadInput(t *testing.T) {
 	}{
 		{"zero window is the default", Cadence{EveryDays: 1, Times: at(t, "06:00")}, SendWindow{}, ny, "2025-01-14T08:00:00-05:00"},
 		{"inverted window is the default", Cadence{EveryDays: 1, Times: at(t, "06:00")}, SendWindow{Start: 20 * 60, End: 8 * 60}, ny, "2025-01-14T08:00:00-05:00"},
-		{"no times means the window start", Cadence{Weekdays: weekdays}, DefaultSendWindow, ny, "2025-01-14T08:00:00-05:00"},
-		{"times outside the day are dropped", Cadence{EveryDays: 1, Times: []ClockTime{-5, 9 * 60, 24 * 60}}, DefaultSendWindow, ny, "2025-01-14T09:00:00-05:00"},
-		{"no weekdays and no interval means every day", Cadence{Times: at(t, "09:00")}, DefaultSendWindow, ny, "2025-01-14T09:00:00-05:00"},
-		{"weekdays out of range are dropped", Cadence{Weekdays: []time.Weekday{9}, Times: at(t, "09:00")}, DefaultSendWindow, ny, "2025-01-14T09:00:00-05:00"},
-		{"a negative interval means every day", Cadence{EveryDays: -3, Times: at(t, "09:00")}, DefaultSendWindow, ny, "2025-01-14T09:00:00-05:00"},
-		{"nil location is UTC", Cadence{Weekdays: weekdays, Times: at(t, "09:00")}, DefaultSendWindow, nil, "2025-01-15T09:00:00Z"}, // 07:00 in New York is 12:00 UTC
+		{"no times means the window start", Cadence{Weekdays: weekdays}, DefaultSendWindow(), ny, "2025-01-14T08:00:00-05:00"},
+		{"times outside the day are dropped", Cadence{EveryDays: 1, Times: []ClockTime{-5, 9 * 60, 24 * 60}}, DefaultSendWindow(), ny, "2025-01-14T09:00:00-05:00"},
+		{"no weekdays and no interval means every day", Cadence{Times: at(t, "09:00")}, DefaultSendWindow(), ny, "2025-01-14T09:00:00-05:00"},
+		{"weekdays out of range are dropped", Cadence{Weekdays: []time.Weekday{9}, Times: at(t, "09:00")}, DefaultSendWindow(), ny, "2025-01-14T09:00:00-05:00"},
+		{"a negative interval means every day", Cadence{EveryDays: -3, Times: at(t, "09:00")}, DefaultSendWindow(), ny, "2025-01-14T09:00:00-05:00"},
+		{"nil location is UTC", Cadence{Weekdays: weekdays, Times: at(t, "09:00")}, DefaultSendWindow(), nil, "2025-01-15T09:00:00Z"}, // 07:00 in New York is 12:00 UTC
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,8 +62,11 @@ type SendWindow struct {
 	Start, End ClockTime
 }
 
-// DefaultSendWindow is used when a course names none.
-var DefaultSendWindow = SendWindow{Start: NewClockTime(8, 0), End: NewClockTime(20, 0)}
+// DefaultSendWindow returns the window used when a course names none,
+// 08:00-20:00.
+func DefaultSendWindow() SendWindow {
+	return SendWindow{Start: NewClockTime(8, 0), End: NewClockTime(20, 0)}
+}
 
 // CourseSpec is everything a trainer authors about a course version: what a
 // course file holds, and what a published version freezes.

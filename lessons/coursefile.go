@@ -518,7 +518,7 @@ func (c *cfChecker) weekdays(v *orderedjson.Value, path string) []time.Weekday {
 
 // sendWindow reads the send window; each end left out takes its default.
 func (c *cfChecker) sendWindow(v *orderedjson.Value, path string) (w SendWindow, ok bool) {
-	w = DefaultSendWindow
+	w = DefaultSendWindow()
 	if v == nil {
 		return w, true
 	}

@@ -639,13 +639,13 @@ func TestParseCourseFileDefaults(t *testing.T) {
 			name:       "nothing given",
 			input:      courseFileJSON(""),
 			wantCad:    Cadence{Weekdays: weekdays, Times: nine},
-			wantWindow: DefaultSendWindow,
+			wantWindow: DefaultSendWindow(),
 		},
 		{
 			name:       "nulls count as absent",
 			input:      courseFileJSON(`"description":null,"pass_mark":null,"due_days":null,"cadence":null,"send_window":null,"completion":null`),
 			wantCad:    Cadence{Weekdays: weekdays, Times: nine},
-			wantWindow: DefaultSendWindow,
+			wantWindow: DefaultSendWindow(),
 		},
 		{
 			name:       "every_days cadence, send window end only",

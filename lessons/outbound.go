@@ -90,7 +90,7 @@ func (s *Store) OutboundMessages(ctx context.Context, ids []int64) (map[int64]Ou
 		}
 		o.Outbound = true
 		o.RepActive = status == RepActive
-		o.Window = DefaultSendWindow
+		o.Window = DefaultSendWindow()
 		if start != nil && end != nil {
 			o.Window = SendWindow{Start: ClockTime(*start), End: ClockTime(*end)}
 		}

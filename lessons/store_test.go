@@ -67,7 +67,7 @@ func testSpec(slug string) lessons.CourseSpec {
 	return lessons.CourseSpec{
 		Slug: slug, Title: "Discount policy", PassMark: 70, DueDays: 14,
 		Cadence:    lessons.Cadence{Weekdays: []time.Weekday{time.Monday, time.Wednesday, time.Friday}, Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
-		SendWindow: lessons.DefaultSendWindow,
+		SendWindow: lessons.DefaultSendWindow(),
 		Lessons: []lessons.Lesson{
 			{Key: "intro", Kind: lessons.KindText, Title: "Welcome", Body: "Discounts protect margin."},
 			{Key: "video", Kind: lessons.KindVideo, Title: "Watch", VideoURL: "/media/demo.mp4", VideoSeconds: 95},
@@ -239,7 +239,7 @@ func TestCourseVersions(t *testing.T) {
 	require.Equal(t, []string{"5%", "10%", "20%"}, v2.Spec.Lessons[2].Questions[0].Choices)
 	require.Equal(t, 2, v2.Spec.Lessons[2].Questions[0].Correct)
 	require.Equal(t, []time.Weekday{time.Monday, time.Wednesday, time.Friday}, v2.Spec.Cadence.Weekdays)
-	require.Equal(t, lessons.DefaultSendWindow, v2.Spec.SendWindow)
+	require.Equal(t, lessons.DefaultSendWindow(), v2.Spec.SendWindow)
 	_, err = b.store.Pool().Exec(ctx, `UPDATE quiz_questions SET correct = 0`)
 	require.ErrorContains(t, err, "is published and cannot change")
 

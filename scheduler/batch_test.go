@@ -117,7 +117,7 @@ func newAcceptanceFixture(t *testing.T) acceptanceFixture {
 	require.NoError(t, err)
 	spec := lessons.CourseSpec{Slug: "basics", Title: "Basics", PassMark: 70, DueDays: 30,
 		Cadence:    lessons.Cadence{EveryDays: 1, Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
-		SendWindow: lessons.DefaultSendWindow}
+		SendWindow: lessons.DefaultSendWindow()}
 	for i := range 3 {
 		spec.Lessons = append(spec.Lessons, lessons.Lesson{Key: fmt.Sprintf("l%d", i+1), Kind: lessons.KindText,
 			Title: fmt.Sprintf("Lesson %d", i+1), Body: "Text."})

@@ -33,7 +33,7 @@ func TestWatchedVideoCompletesTheLesson(t *testing.T) {
 	ctx := context.Background()
 	spec := lessons.CourseSpec{Slug: "video", Title: "Video", PassMark: 70, DueDays: 30,
 		Cadence:    lessons.Cadence{EveryDays: 1, Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
-		SendWindow: lessons.DefaultSendWindow,
+		SendWindow: lessons.DefaultSendWindow(),
 		Lessons:    []lessons.Lesson{{Key: "watch", Kind: lessons.KindVideo, Title: "Watch", VideoURL: "/media/demo.mp4", VideoSeconds: 62}}}
 	v, err := b.store.SaveCourse(ctx, b.org.ID, spec, true)
 	require.NoError(t, err)

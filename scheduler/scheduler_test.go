@@ -131,7 +131,7 @@ func (b testBundle) course(t *testing.T, n int) lessons.CourseVersion {
 	spec := lessons.CourseSpec{Slug: "basics", Title: "Basics", PassMark: 70, DueDays: 30,
 		Cadence: lessons.Cadence{Weekdays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
 			Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
-		SendWindow: lessons.DefaultSendWindow}
+		SendWindow: lessons.DefaultSendWindow()}
 	for i := range n {
 		spec.Lessons = append(spec.Lessons, lessons.Lesson{Key: fmt.Sprintf("l%d", i+1), Kind: lessons.KindText,
 			Title: fmt.Sprintf("Lesson %d", i+1), Body: "Text of the lesson."})

@@ -235,7 +235,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, u lessons.
 		return
 	}
 	form := pages.SettingsForm{Values: map[string]string{}, Days: r.PostForm["cadence.days"], Remedial: map[string][]string{}}
-	for _, k := range pages.SettingsFields {
+	for _, k := range pages.SettingsFields() {
 		form.Values[k] = r.PostFormValue(k)
 	}
 	remedial := []any{}

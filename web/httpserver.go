@@ -13,15 +13,17 @@ type Timeouts struct {
 	ReadHeader, Read, Write, Idle, Upload time.Duration
 }
 
-// DefaultTimeouts are production's: a request body trickled in is cut off
-// after 30 s, an idle keep-alive connection after 90 s.
-var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: time.Minute,
-	Idle: 90 * time.Second, Upload: 15 * time.Minute}
+// DefaultTimeouts returns production's: a request body trickled in is cut
+// off after 30 s, an idle keep-alive connection after 90 s.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: time.Minute,
+		Idle: 90 * time.Second, Upload: 15 * time.Minute}
+}
 
 // HTTPServer returns the HTTP server for the handler, with the timeouts
 // (DefaultTimeouts' where a field is zero).
 func (s *Server) HTTPServer(t Timeouts) *http.Server {
-	d := DefaultTimeouts
+	d := DefaultTimeouts()
 	for _, f := range []struct{ got, def *time.Duration }{
 		{&t.ReadHeader, &d.ReadHeader}, {&t.Read, &d.Read}, {&t.Write, &d.Write}, {&t.Idle, &d.Idle}, {&t.Upload, &d.Upload},
 	} {
@@ -39,7 +41,7 @@ func (s *Server) HTTPServer(t Timeouts) *http.Server {
 func (s *Server) allowUpload(w http.ResponseWriter) {
 	d := s.uploadTimeout
 	if d <= 0 {
-		d = DefaultTimeouts.Upload
+		d = DefaultTimeouts().Upload
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(d)) // not every writer has deadlines (tests' recorders)

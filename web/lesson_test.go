@@ -56,7 +56,7 @@ func lessonCourse() lessons.CourseSpec {
 	return lessons.CourseSpec{
 		Slug: "discounts", Title: "Discount policy", PassMark: 70, DueDays: 14,
 		Cadence:    lessons.Cadence{Weekdays: []time.Weekday{time.Monday, time.Wednesday}, Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
-		SendWindow: lessons.DefaultSendWindow,
+		SendWindow: lessons.DefaultSendWindow(),
 		Lessons: []lessons.Lesson{
 			{Key: "intro", Kind: lessons.KindText, Title: "Why discounts cost", Body: "Every 1% of discount is 10% of margin.\n\nAsk before you give."},
 			{Key: "video", Kind: lessons.KindVideo, Title: "Holding the price", Body: "Two minutes on anchoring.", VideoURL: "/media/demo.mp4", VideoSeconds: 62},

@@ -98,8 +98,8 @@ func benchSMSSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *env, []
 			return usageError{"--workers must be 1 to 10,000"}
 		case o.FetchCooldown <= 0:
 			return usageError{"--fetch-cooldown must be positive, e.g. 5ms"}
-		case o.Zones < 1 || o.Zones > len(bench.SMSZones):
-			return usageError{fmt.Sprintf("--zones must be 1 to %d", len(bench.SMSZones))}
+		case o.Zones < 1 || o.Zones > len(bench.SMSZones()):
+			return usageError{fmt.Sprintf("--zones must be 1 to %d", len(bench.SMSZones()))}
 		case o.Conns < 0:
 			return usageError{"--conns must be positive (0: as serve)"}
 		}
@@ -228,7 +228,7 @@ func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *e
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "how long to load the pages")
 	fs.DurationVar(&o.Think, "think", 200*time.Millisecond, "each user's pause between page loads")
 	fs.IntVar(&o.EventsPerSec, "events-per-sec", 200, "live events written to the outbox a second meanwhile")
-	fs.StringVar(&pages, "pages", "", "load only these pages, comma-separated (default: all of "+strings.Join(bench.DashboardPages, ", ")+")")
+	fs.StringVar(&pages, "pages", "", "load only these pages, comma-separated (default: all of "+strings.Join(bench.DashboardPages(), ", ")+")")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the load and the server to this file")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object on the last line")
 	return func(ctx context.Context, e *env, _ []string) error {
@@ -237,8 +237,8 @@ func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *e
 		}
 		o.Pages = splitList(pages)
 		for _, p := range o.Pages {
-			if !slices.Contains(bench.DashboardPages, p) {
-				return usageError{fmt.Sprintf("--pages names %q: the pages are %s", p, strings.Join(bench.DashboardPages, ", "))}
+			if !slices.Contains(bench.DashboardPages(), p) {
+				return usageError{fmt.Sprintf("--pages names %q: the pages are %s", p, strings.Join(bench.DashboardPages(), ", "))}
 			}
 		}
 		demo := dashboardDemo(e)

@@ -48,7 +48,7 @@ func TestDemoAtScale(t *testing.T) {
 	require.EqualValues(t, 0, fig["errors"])
 	require.EqualValues(t, 60, fig["reps"])
 	pages := fig["pages"].(map[string]any)
-	for _, p := range bench.DashboardPages {
+	for _, p := range bench.DashboardPages() {
 		require.Contains(t, pages, p)
 	}
 	require.Greater(t, pages["search"].(map[string]any)["loads"], 0.0)

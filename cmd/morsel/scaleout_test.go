@@ -75,14 +75,14 @@ func TestScaleOut(t *testing.T) {
 	everyDay := lessons.Cadence{Weekdays: []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday,
 		time.Thursday, time.Friday, time.Saturday}, Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}}
 	quiz := lessons.CourseSpec{Slug: "quiz", Title: "Quiz", PassMark: 50, DueDays: 30, Cadence: everyDay,
-		SendWindow: lessons.DefaultSendWindow, Lessons: []lessons.Lesson{{Key: "q", Kind: lessons.KindQuiz, Title: "Check"}}}
+		SendWindow: lessons.DefaultSendWindow(), Lessons: []lessons.Lesson{{Key: "q", Kind: lessons.KindQuiz, Title: "Check"}}}
 	for i := range scaleQuestions {
 		quiz.Lessons[0].Questions = append(quiz.Lessons[0].Questions, lessons.Question{
 			Prompt: fmt.Sprintf("Question %d?", i+1), Choices: []string{"yes", "no"}, Correct: 0,
 			Explanation: fmt.Sprintf("Explained %d.", i+1)})
 	}
 	video := lessons.CourseSpec{Slug: "video", Title: "Video", PassMark: 50, DueDays: 30, Cadence: everyDay,
-		SendWindow: lessons.DefaultSendWindow, Lessons: []lessons.Lesson{{Key: "v", Kind: lessons.KindVideo,
+		SendWindow: lessons.DefaultSendWindow(), Lessons: []lessons.Lesson{{Key: "v", Kind: lessons.KindVideo,
 			Title: "Watch", VideoURL: "/media/scale.mp4", VideoSeconds: 300}}}
 	for _, c := range []lessons.CourseSpec{quiz, video} {
 		_, err := setup.SaveCourse(ctx, org.ID, c, true)

@@ -108,7 +108,7 @@ func serve(ctx context.Context, e *env, cfg Config, withWeb, withWorkers bool) e
 		if err != nil {
 			return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
-		srv = app.HTTPServer(web.DefaultTimeouts)
+		srv = app.HTTPServer(web.DefaultTimeouts())
 		e.log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 		if e.listening != nil {
 			e.listening(ln.Addr().String())

@@ -12,8 +12,8 @@ import (
 	"github.com/morselhq/morsel/tracking"
 )
 
-// Kinds are the kinds of event that have a statement.
-var Kinds = []string{tracking.KindLessonOpened, tracking.KindSegmentWatched, tracking.KindVideoPaused,
+// kinds are the kinds of event that have a statement.
+var kinds = []string{tracking.KindLessonOpened, tracking.KindSegmentWatched, tracking.KindVideoPaused,
 	tracking.KindLessonCompleted, tracking.KindGraded, tracking.KindCourseCompleted}
 
 // language is the language of every display name.

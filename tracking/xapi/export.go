@@ -27,7 +27,7 @@ type Exporter struct {
 // of the next page (the zero Cursor when this one is the last). A page may
 // hold fewer than limit statements, none even, and not be the last.
 func (x Exporter) Page(ctx context.Context, since time.Time, after Cursor, limit int) ([]Statement, Cursor, error) {
-	events, next, err := tracking.CurrentEvents(ctx, x.CH, x.Converter.OrgID, Kinds, since, tracking.EventCursor(after), limit)
+	events, next, err := tracking.CurrentEvents(ctx, x.CH, x.Converter.OrgID, kinds, since, tracking.EventCursor(after), limit)
 	if err != nil {
 		return nil, Cursor{}, err
 	}

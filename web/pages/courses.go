@@ -121,10 +121,13 @@ func quizzesAndRemedial(ls []lessons.Lesson) (quizzes, remedial []lessons.Lesson
 	return quizzes, remedial
 }
 
-// SettingsFields are the settings form's fields but the cadence days.
-var SettingsFields = []string{"title", "description", "pass_mark", "due_days", "cadence_kind", "cadence.every_days",
-	"cadence.times", "send_window.start", "send_window.end", "completion.text", "completion.video_percent",
-	"rules.mastery_mark", "rules.max_retakes", "rules.retake", "rules.review_days"}
+// SettingsFields returns the settings form's fields but the cadence days, a
+// fresh slice each call.
+func SettingsFields() []string {
+	return []string{"title", "description", "pass_mark", "due_days", "cadence_kind", "cadence.every_days",
+		"cadence.times", "send_window.start", "send_window.end", "completion.text", "completion.video_percent",
+		"rules.mastery_mark", "rules.max_retakes", "rules.retake", "rules.review_days"}
+}
 
 // Measured is one SMS as it will be sent, measured by the sender's counting.
 type Measured struct {

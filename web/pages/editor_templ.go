@@ -126,7 +126,7 @@ func Editor(p EditorPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = problemList(otherProblems(p.Problems, append(SettingsFields, "cadence.days", "cadence")...)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = problemList(otherProblems(p.Problems, append(SettingsFields(), "cadence.days", "cadence")...)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

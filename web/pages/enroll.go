@@ -9,8 +9,8 @@ import (
 	"github.com/morselhq/morsel/lessons/errs"
 )
 
-// EnrollFields are the enrollment form's fields, as problems name them.
-var EnrollFields = []string{"course_id", "from", "team_ids", "file", "region", "start_on", "due_on"}
+// enrollFields are the enrollment form's fields, as problems name them.
+var enrollFields = []string{"course_id", "from", "team_ids", "file", "region", "start_on", "due_on"}
 
 // EnrollPage is /enroll: a course, the reps (teams or a CSV of new hires),
 // a start and a due date.

@@ -239,7 +239,7 @@ func enrollForm(p EnrollPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = problemList(otherProblems(notLines(p.Problems), EnrollFields...)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = problemList(otherProblems(notLines(p.Problems), enrollFields...)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

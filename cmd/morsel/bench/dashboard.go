@@ -40,7 +40,7 @@ type DashboardOptions struct {
 	Managers, Admins int           // signed in at once; Managers at least 1
 	Duration, Think  time.Duration // how long to load the pages, and each user's pause between loads
 	EventsPerSec     int           // live events written to the outbox a second meanwhile
-	Pages            []string      // load only these of DashboardPages; none: all
+	Pages            []string      // load only these of DashboardPages(); none: all
 	CPUProfile       string        // a file to write a CPU profile of the load and the server to; "": none
 }
 
@@ -55,21 +55,21 @@ type Demo struct {
 	Password string
 }
 
-// ScaleTags are the tags of the notes on the reps of an organisation
+// scaleTags are the tags of the notes on the reps of an organisation
 // generated at scale (TagsOf gives each rep's), which bench dashboard
 // filters and narrows the reports by.
-var ScaleTags = []string{"needs-coaching", "top-performer", "new-hire", "spanish", "weekend-shift"}
+var scaleTags = []string{"needs-coaching", "top-performer", "new-hire", "spanish", "weekend-shift"}
 
 // TagsOf is the tags of the generated rep with the id: none for half the
-// reps, one or two of ScaleTags for the others.
+// reps, one or two of scaleTags for the others.
 func TagsOf(repID int64) []string {
 	switch n := int(repID % 10); {
 	case n < 5:
 		return nil
 	case n < 8:
-		return []string{ScaleTags[(repID/10)%int64(len(ScaleTags))]}
+		return []string{scaleTags[(repID/10)%int64(len(scaleTags))]}
 	default:
-		a, b := ScaleTags[(repID/10)%int64(len(ScaleTags))], ScaleTags[(repID/10+1)%int64(len(ScaleTags))]
+		a, b := scaleTags[(repID/10)%int64(len(scaleTags))], scaleTags[(repID/10+1)%int64(len(scaleTags))]
 		if b < a {
 			a, b = b, a
 		}
@@ -77,8 +77,12 @@ func TagsOf(repID int64) []string {
 	}
 }
 
-// DashboardPages names the pages bench dashboard loads, as its figures do.
-var DashboardPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown", "question_report",
+// DashboardPages returns the names of the pages bench dashboard loads, as its
+// figures do, a fresh slice each call.
+func DashboardPages() []string { return slices.Clone(dashboardPages) }
+
+// dashboardPages are the pages DashboardPages returns.
+var dashboardPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown", "question_report",
 	"video_report", "rep_page"}
 
 type dashUser struct {
@@ -336,7 +340,7 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 				q = append(q, "team="+strconv.FormatInt(u.teams[rng.IntN(len(u.teams))], 10))
 			}
 			if rng.IntN(3) == 0 {
-				q = append(q, "tag="+ScaleTags[rng.IntN(len(ScaleTags))])
+				q = append(q, "tag="+scaleTags[rng.IntN(len(scaleTags))])
 			}
 			q = append(q, "sort="+string(reports.Columns()[rng.IntN(len(reports.Columns()))]))
 			page, path, fragment = "rep_table_filtered", "/dashboard/reps?"+strings.Join(q, "&"), rng.IntN(2) == 0
@@ -591,7 +595,7 @@ func (r *dashRun) report(e Env, elapsed time.Duration, events int64, freshness [
 		CoresBusy: r.cores.busy, CoresMorsel: r.cores.self, CoresClickHouse: r.cores.clickhouse, CoresPostgres: r.cores.postgres}
 	var all []time.Duration
 	allErrors := 0
-	for _, p := range DashboardPages {
+	for _, p := range dashboardPages {
 		res.Pages[p] = figuresOf(slices.Clone(r.latencies[p]), r.errors[p], elapsed)
 		all = append(all, r.latencies[p]...)
 		allErrors += r.errors[p]
@@ -605,7 +609,7 @@ func (r *dashRun) report(e Env, elapsed time.Duration, events int64, freshness [
 
 	fmt.Fprintf(e.Stdout, "\nbench dashboard: %s, %d reps, %s events, %d users, %.0f s\n", r.org.Slug, res.Reps, thousands(events), res.Users, elapsed.Seconds())
 	fmt.Fprintf(e.Stdout, "%-22s %8s %8s %8s %8s %8s %8s %7s\n", "page", "loads", "loads/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
-	for _, p := range append(slices.Clone(DashboardPages), "all") {
+	for _, p := range append(DashboardPages(), "all") {
 		f := res.PageFigures
 		if p != "all" {
 			f = res.Pages[p]
@@ -626,10 +630,10 @@ func (r *dashRun) report(e Env, elapsed time.Duration, events int64, freshness [
 	return &res, nil
 }
 
-// tagParam narrows a report to one of ScaleTags a third of the time.
+// tagParam narrows a report to one of scaleTags a third of the time.
 func tagParam(rng *rand.Rand) string {
 	if rng.IntN(3) != 0 {
 		return ""
 	}
-	return "&tag=" + ScaleTags[rng.IntN(len(ScaleTags))]
+	return "&tag=" + scaleTags[rng.IntN(len(scaleTags))]
 }

@@ -258,7 +258,7 @@ func preparePings(ctx context.Context, e Env, s PingsServer, db *benchDB, orgID 
 	spec := lessons.CourseSpec{Slug: "bench-video", Title: "Bench video", PassMark: 70, DueDays: 30,
 		Cadence: lessons.Cadence{Weekdays: []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday,
 			time.Thursday, time.Friday, time.Saturday}, Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
-		SendWindow: lessons.DefaultSendWindow,
+		SendWindow: lessons.DefaultSendWindow(),
 		Lessons: []lessons.Lesson{{Key: "v1", Kind: lessons.KindVideo, Title: "Handling the price objection",
 			Body: "Watch how the best reps answer \"too expensive\".", VideoURL: "/media/bench.mp4", VideoSeconds: benchVideoSeconds}}}
 	v, err := db.store.SaveCourse(ctx, orgID, spec, true)

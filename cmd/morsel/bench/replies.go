@@ -176,7 +176,7 @@ func waitRecorded(ctx context.Context, pool *pgxpool.Pool, orgID int64) error {
 func prepareReplies(ctx context.Context, e Env, store *lessons.Store, org lessons.Org, n int) ([]string, error) {
 	spec := lessons.CourseSpec{Slug: "bench-replies", Title: "Bench", PassMark: 70, DueDays: 30,
 		Cadence:    lessons.Cadence{Weekdays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
-		SendWindow: lessons.DefaultSendWindow,
+		SendWindow: lessons.DefaultSendWindow(),
 		Lessons: []lessons.Lesson{{Key: "quiz", Kind: lessons.KindQuiz, Title: "Check", Questions: []lessons.Question{
 			{Prompt: "Which discount needs approval?", Choices: []string{"5%", "10%", "20%"}, Correct: 2, Explanation: "Over 10% needs sign-off."},
 		}}}}

@@ -31,8 +31,12 @@ const smsGoal = 2000
 // production, beyond the bench's last lesson, so that they are never sent.
 const benchNudgeAfter = 2 * 365 * 24 * time.Hour
 
-// SMSZones are the zones the reps of bench sms live in, in the order --zones takes them.
-var SMSZones = []string{"America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"}
+// smsZones are the zones the reps of bench sms live in, in the order --zones takes them.
+var smsZones = []string{"America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"}
+
+// SMSZones returns the zones the reps of bench sms live in, in the order
+// --zones takes them, a fresh slice each call.
+func SMSZones() []string { return slices.Clone(smsZones) }
 
 // SMSOptions are the flags of bench sms.
 type SMSOptions struct {
@@ -40,7 +44,7 @@ type SMSOptions struct {
 	Steps         int           // text lessons in the course, 1 to 200
 	Workers       int           // SMS workers, 1 to 10,000
 	FetchCooldown time.Duration // how often the SMS queue may fetch jobs
-	Zones         int           // how many of SMSZones the reps live in
+	Zones         int           // how many of SMSZones() the reps live in
 	Conns         int           // Postgres connections; 0: as serve
 	Queries       bool          // also print the statements that took the most time
 	CPUProfile    string        // a file to write a CPU profile of the sending to; "": none
@@ -278,7 +282,7 @@ func (r *smsRun) prepare(ctx context.Context) (time.Duration, error) {
 	spec := lessons.CourseSpec{Slug: "bench", Title: "Bench", PassMark: 70, DueDays: min(365, 30+2*r.o.Steps),
 		Cadence: lessons.Cadence{Weekdays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
 			Times: []lessons.ClockTime{lessons.NewClockTime(9, 0)}},
-		SendWindow: lessons.DefaultSendWindow}
+		SendWindow: lessons.DefaultSendWindow()}
 	for i := range r.o.Steps {
 		spec.Lessons = append(spec.Lessons, lessons.Lesson{Key: fmt.Sprintf("l%d", i+1), Kind: lessons.KindText,
 			Title: fmt.Sprintf("Lesson %d", i+1), Body: "Ask before you discount: what would make this an easy yes?"})
@@ -290,14 +294,14 @@ func (r *smsRun) prepare(ctx context.Context) (time.Duration, error) {
 
 	reps := lessons.GenerateReps(r.o.Reps, 1)
 	for i := range reps {
-		reps[i].TimeZone = SMSZones[i%r.o.Zones]
+		reps[i].TimeZone = smsZones[i%r.o.Zones]
 	}
 	t := time.Now()
 	if _, err := r.store.ImportReps(ctx, r.org.ID, reps); err != nil {
 		return 0, fmt.Errorf("store the bench reps: %w", err)
 	}
 	fmt.Fprintf(r.e.Stderr, "%s: course %q of %d text lessons (weekdays, 09:00); %s reps in %s stored in %.0f ms\n",
-		name, spec.Title, r.o.Steps, thousands(r.o.Reps), strings.Join(SMSZones[:r.o.Zones], ", "), ms(time.Since(t)))
+		name, spec.Title, r.o.Steps, thousands(r.o.Reps), strings.Join(smsZones[:r.o.Zones], ", "), ms(time.Since(t)))
 
 	teams, err := r.store.Teams(ctx, r.org.ID)
 	if err != nil {
