@@ -83,9 +83,9 @@ func TestSessions(t *testing.T) {
 		_, err = b.store.SessionUser(ctx, third.Token)
 		require.NoError(t, err, "signing out of one browser leaves the others")
 
-		later := b.now.Add(lessons.SessionTTL)
-		b.store.Now = func() time.Time { return later }
-		_, err = b.store.SessionUser(ctx, third.Token)
+		_, err = b.at(b.now.Add(lessons.SessionTTL-time.Second)).SessionUser(ctx, third.Token)
+		require.NoError(t, err, "a second before its TTL is up the session stands")
+		_, err = b.at(b.now.Add(lessons.SessionTTL)).SessionUser(ctx, third.Token)
 		requireCode(t, err, errs.Unauthorized)
 	})
 }

@@ -52,7 +52,7 @@ func (s *Store) SignIn(ctx context.Context, address, email, password string) (Us
 		return User{}, &SignInRefused{wait(keys.address), "Too many wrong passwords from your address"}
 	}
 	if delay := slowDown(counts[keys.email].n); delay > 0 {
-		if err := s.Sleep(ctx, delay); err != nil {
+		if err := s.sleep(ctx, delay); err != nil {
 			return User{}, err
 		}
 	}

@@ -18,12 +18,8 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 
-	// Now is the clock, read once per transaction. NewStore sets it from
-	// StoreConfig.Now; a test may move it.
-	Now func() time.Time
-	// Sleep waits for d or until ctx is done (ctx's error): how a sign-in
-	// is slowed down.
-	Sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time                                 // StoreConfig.Now
+	sleep func(ctx context.Context, d time.Duration) error // StoreConfig.Sleep
 
 	passwordCost int
 	publicURL    string
@@ -44,8 +40,12 @@ type StoreConfig struct {
 	// PasswordCost is the bcrypt cost for new passwords (default
 	// bcrypt.DefaultCost).
 	PasswordCost int
-	// Now is the clock (default time.Now).
+	// Now is the clock (default time.Now), read once per transaction; a
+	// test passes one it can move.
 	Now func() time.Time
+	// Sleep waits for d or until ctx is done (ctx's error): how a sign-in
+	// is slowed down (default a timer); a test passes one that records d.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Queue takes the work that the store's writes cause, inside the transaction
@@ -66,11 +66,19 @@ func NewStore(pool *pgxpool.Pool, cfg StoreConfig) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{pool: pool, Now: cfg.Now, Sleep: sleep, passwordCost: cfg.PasswordCost,
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepOnTimer
+	}
+	return &Store{pool: pool, now: cfg.Now, sleep: cfg.Sleep, passwordCost: cfg.PasswordCost,
 		publicURL: cfg.PublicURL, queue: cfg.Queue}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Now reads the store's clock, StoreConfig.Now: for a caller that needs the
+// time the store's writes are stamped with (the dashboard's "today").
+func (s *Store) Now() time.Time { return s.now() }
+
+// sleepOnTimer waits for d or until ctx is done (ctx's error).
+func sleepOnTimer(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -40,6 +40,12 @@ func (b testBundle) queued(q lessons.Queue) *lessons.Store {
 	return lessons.NewStore(b.store.Pool(), lessons.StoreConfig{Queue: q, PasswordCost: bcrypt.MinCost, Now: b.store.Now})
 }
 
+// at returns a store on the bundle's database whose clock reads now: the
+// bundle's store as it will be then.
+func (b testBundle) at(now time.Time) *lessons.Store {
+	return lessons.NewStore(b.store.Pool(), lessons.StoreConfig{PasswordCost: bcrypt.MinCost, Now: func() time.Time { return now }})
+}
+
 // testQueue records what a store queues; with err set it fails, as a queue
 // whose database is down.
 type testQueue struct {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/migrations/dbtest"
@@ -182,8 +183,7 @@ func TestSignInAbuse(t *testing.T) {
 			}
 			require.Equal(t, http.StatusTooManyRequests, signInFrom(srv, "203.0.113.7", "max@example.com", "max's password").status,
 				"a flood of other emails evicts nothing")
-			clock := time.Now().Add(lessons.SignInWindow + time.Second)
-			b.store.Now = func() time.Time { return clock }
+			b.clock.advance(lessons.SignInWindow + time.Second)
 			require.Equal(t, http.StatusSeeOther, signInFrom(srv, "203.0.113.7", "max@example.com", "max's password").status)
 			var left int
 			require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT count(*) FROM signin_limits`).Scan(&left))
@@ -194,9 +194,9 @@ func TestSignInAbuse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			newUser(t, b, b.org.ID, lessons.RoleManager, "max@example.com", "max's password")
 			slept := &sleeps{}
-			b.store.Sleep = slept.sleep
+			b.store = lessons.NewStore(b.pool, lessons.StoreConfig{PasswordCost: bcrypt.MinCost, Now: b.clock.now, Sleep: slept.sleep})
+			newUser(t, b, b.org.ID, lessons.RoleManager, "max@example.com", "max's password")
 			tt.run(t, b, web.New(web.Deps{Store: b.store, Logger: quiet, TrustProxy: true}), slept)
 		})
 	}

@@ -368,8 +368,8 @@ func TestEventIDsOfAnotherOrganisation(t *testing.T) {
 func TestEventsAPIUsesTheStoresClock(t *testing.T) {
 	t.Parallel()
 	b := setupEvents(t)
-	ahead := time.Now().Add(48 * time.Hour)
-	b.store.Now = func() time.Time { return ahead }
+	b.clock.advance(48 * time.Hour)
+	ahead := b.clock.now()
 	at := func(t time.Time) map[string]any {
 		e := ev(b.ava, "grade/9/0", 1)
 		e["occurred_at"] = t.UTC().Format(time.RFC3339)

@@ -45,8 +45,8 @@ type linkEntry struct {
 // newLessonLinks runs on the store's clock (time.Now without a store).
 func newLessonLinks(store *lessons.Store, ingester *tracking.Ingester) *lessonLinks {
 	now := time.Now
-	if store != nil && store.Now != nil {
-		now = func() time.Time { return store.Now() }
+	if store != nil {
+		now = store.Now
 	}
 	return &lessonLinks{store: store, ingester: ingester, now: now, cache: make(map[string]linkEntry),
 		buckets: make(map[string]*pingBucket), paces: make(map[string]*linkPace), lookups: make(map[string]*pingBucket)}

@@ -42,6 +42,7 @@ func (l *logBuffer) String() string {
 type testBundle struct {
 	pool     *pgxpool.Pool
 	store    *lessons.Store
+	clock    *shiftedClock // the store's; a test moves it on
 	server   *web.Server
 	url      string
 	org      lessons.Org
@@ -55,8 +56,9 @@ func setup(t *testing.T, checks ...web.Check) testBundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.Postgres(t)
-	store := lessons.NewStore(pool, lessons.StoreConfig{PasswordCost: bcrypt.MinCost})
-	b := testBundle{pool: pool, store: store, logs: &logBuffer{}}
+	clock := &shiftedClock{}
+	store := lessons.NewStore(pool, lessons.StoreConfig{PasswordCost: bcrypt.MinCost, Now: clock.now})
+	b := testBundle{pool: pool, store: store, clock: clock, logs: &logBuffer{}}
 	var err error
 	b.org, err = store.CreateOrg(ctx, lessons.Org{Slug: "acme", Name: "Acme Sales"})
 	require.NoError(t, err)
