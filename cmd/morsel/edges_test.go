@@ -1,7 +1,11 @@
 package main
 
 import (
+	"go/ast"
 	"go/build"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -85,6 +89,69 @@ func TestSQLHome(t *testing.T) {
 			for _, m := range use.FindAllStringSubmatch(string(b), -1) {
 				t.Errorf("%s/%s uses the table %s (%q): its SQL belongs in the package that owns it", pkg, name, m[1], m[0])
 			}
+		}
+	}
+}
+
+// Dependencies are passed in, not reached for: no package exports a
+// variable another package could change under it, but its sentinel errors
+// (Err...). A default or a list is a function returning a fresh value.
+func TestNoExportedVariables(t *testing.T) {
+	t.Parallel()
+	// Owned by the tracking/reports change of issue #11 point 1, under way
+	// apart; each name leaves this list as it becomes a function.
+	pending := []string{"tracking/reports.Columns", "tracking/reports.Dimensions", "tracking/reports.Statuses"}
+	root := filepath.Join("..", "..")
+	var found []string
+	sentinels := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "vendor") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range g.Specs {
+				for _, name := range spec.(*ast.ValueSpec).Names {
+					switch {
+					case strings.HasPrefix(name.Name, "Err"):
+						sentinels++
+					case name.IsExported():
+						found = append(found, filepath.ToSlash(rel)+"."+name.Name)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read the module's Go files: %v", err)
+	}
+	if sentinels == 0 {
+		t.Fatal("found no Err sentinels at all: the walk is not reading the module")
+	}
+	for _, v := range found {
+		if !slices.Contains(pending, v) {
+			t.Errorf("%s is an exported package variable: make it a function returning a fresh value, or unexport it", v)
 		}
 	}
 }
