@@ -256,14 +256,14 @@ func (s *Store) queueEnrolled(ctx context.Context, tx pgx.Tx, enrollments []Enro
 	if s.queue == nil || len(enrollments) == 0 {
 		return nil
 	}
-	steps, err := s.ScheduleFirstSteps(ctx, tx, enrollments)
+	steps, err := s.scheduleFirstSteps(ctx, tx, enrollments)
 	if err != nil {
 		return err
 	}
 	if err := s.queueSteps(ctx, tx, steps); err != nil {
 		return err
 	}
-	rs, err := s.DueReminders(ctx, tx, enrollments)
+	rs, err := s.dueReminders(ctx, tx, enrollments)
 	if err != nil || len(rs) == 0 {
 		return err
 	}

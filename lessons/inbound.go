@@ -23,8 +23,10 @@ type InboundSMS struct {
 	OrgID, RepID int64
 }
 
-// RecordInbound stores an inbound message once per sid, inside tx, and reports
-// whether it is new. The sender is the rep with that phone in the organisation
+// RecordInbound stores an inbound message once per sid and reports whether
+// it is new. It joins tx, the receiver's (scheduler's Receive), which queues
+// the reply's processing with River's InsertTx in it: a stored reply is
+// processed, and a replayed one is not queued again. The sender is the rep with that phone in the organisation
 // that owns the To number or messaging service; where organisations share the
 // default sender, the one that last wrote to that phone (ProcessReply then
 // decides whom the reply is for). Unknown senders are stored too, without a

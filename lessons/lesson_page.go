@@ -402,8 +402,10 @@ const recordWatched = `
 	WHERE t.status IN ('pending', 'scheduled', 'sent') AND e.status = 'active'
 		AND u.segments > 0 AND u.seen * 100 >= cv.video_complete_percent * u.segments`
 
-// RecordWatched adds played segments to their video lessons' progress inside
-// tx, the transaction that ships the segment events: each assignment's
+// RecordWatched adds played segments to their video lessons' progress. It
+// joins tx, the transaction that ships the segment events (tracking.Ship's
+// onShipped, which the binary's scheduler config sets), so that progress is
+// counted once per event, as the outbox rows are deleted: each assignment's
 // watched segments are OR-ed in and its position set to the last one given.
 // A video assignment whose watched share reaches its course's
 // video_complete_percent is completed, with a lesson_completed event, and so

@@ -37,7 +37,7 @@ func newLinkToken(t *testing.T) string {
 }
 
 // setupPage enrolls a rep the way the scheduler does (the first lesson gets its
-// link from ScheduleFirstSteps) and links the other lessons too.
+// link from enrolling) and links the other lessons too.
 func setupPage(t *testing.T, spec lessons.CourseSpec, phone string) pageBundle {
 	t.Helper()
 	ctx := context.Background()
@@ -200,7 +200,7 @@ func TestLessonByToken(t *testing.T) {
 	require.Equal(t, lessons.KindText, text.Lesson.Kind)
 	require.Equal(t, "Discounts protect margin.", text.Lesson.Body)
 	require.Equal(t, [2]int{1, 3}, [2]int{text.Step, text.Steps})
-	require.Equal(t, lessons.AssignmentScheduled, text.Status, "ScheduleFirstSteps scheduled the first lesson")
+	require.Equal(t, lessons.AssignmentScheduled, text.Status, "enrolling scheduled the first lesson")
 	require.Nil(t, text.Watched)
 	require.Nil(t, text.Questions)
 

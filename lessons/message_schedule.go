@@ -20,10 +20,10 @@ type Step struct {
 	At        time.Time
 }
 
-// ScheduleFirstSteps schedules the first lesson of each new enrollment at the
+// scheduleFirstSteps schedules the first lesson of each new enrollment at the
 // course's first cadence slot in the rep's time zone, inside tx. It returns the
 // steps to queue in the same transaction.
-func (s *Store) ScheduleFirstSteps(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) ([]Step, error) {
+func (s *Store) scheduleFirstSteps(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) ([]Step, error) {
 	var ids, now []int64
 	for _, e := range enrollments {
 		if e.StartNow {

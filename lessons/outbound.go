@@ -102,34 +102,26 @@ func (s *Store) OutboundMessages(ctx context.Context, ids []int64) (map[int64]Ou
 	return found, nil
 }
 
-// MarkAccepted records, inside tx, that the provider accepted the message with
-// the sid, applies any status callback that arrived before it, and schedules
-// what follows it: after a lesson, the next lesson at the next cadence slot;
-// after the feedback on an answer, the quiz's next question at once, or when
-// the quiz is done, the next lesson. A question itself waits for its answer.
-// It returns those steps, for the scheduler to queue in the same transaction.
-func (s *Store) MarkAccepted(ctx context.Context, tx pgx.Tx, id int64, sid string) ([]Step, error) {
-	steps, late, err := s.MarkAcceptedMany(ctx, tx, []Accepted{{ID: id, SID: sid}})
-	if err != nil {
-		return nil, err
-	}
-	if len(late) > 0 {
-		return nil, errs.Errorf(errs.Conflict, "message %d was already sent or cancelled", id)
-	}
-	return steps, nil
-}
-
 // Accepted is a message the provider took, with the sid it gave it.
 type Accepted struct {
 	ID  int64
 	SID string
 }
 
-// MarkAcceptedMany is MarkAccepted for many messages at once, in a few
-// statements whatever their number: the send workers commit what they sent in
-// groups. It returns the steps that follow, and the ids of the messages that
-// were no longer scheduled (sent or cancelled meanwhile), which it leaves as
-// they are.
+// MarkAcceptedMany records that the provider accepted the messages with their
+// sids, applies any status callback that arrived before them, and schedules
+// what follows each: after a lesson, the next lesson at the next cadence slot;
+// after the feedback on an answer, the quiz's next question at once, or when
+// the quiz is done, the next lesson. A question itself waits for its answer.
+// It takes a few statements whatever their number: the send workers commit
+// what they sent in groups. It returns the steps that follow, and the ids of
+// the messages that were no longer scheduled (sent or cancelled meanwhile),
+// which it leaves as they are.
+//
+// It joins tx, the send workers' group commit (scheduler's recordAccepted),
+// because the scheduler queues the returned steps and the messages' nudges
+// with River's InsertTx in it: what follows a message is queued if and only
+// if its sending is recorded.
 func (s *Store) MarkAcceptedMany(ctx context.Context, tx pgx.Tx, accepted []Accepted) (steps []Step, late []int64, err error) {
 	now := s.Now()
 	ids, sids := make([]int64, len(accepted)), make([]string, len(accepted))
@@ -226,10 +218,15 @@ const (
 	ErrorOptedOutCarrier = 30004 // blocked by the carrier
 )
 
-// MarkFailed records that the provider refused the message for good, inside tx,
-// and what that means for the rep: code 21610 opts them out; 21211, 21614 and
-// 30006 mark their number unable to receive SMS.
-func (s *Store) MarkFailed(ctx context.Context, tx pgx.Tx, id int64, code int, reason string) error {
+// MarkFailed records that the provider refused the message for good, and
+// what that means for the rep: code 21610 opts them out; 21211, 21614 and
+// 30006 mark their number unable to receive SMS. It runs in a transaction of
+// its own: the send worker queues nothing with it.
+func (s *Store) MarkFailed(ctx context.Context, id int64, code int, reason string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error { return s.markFailed(ctx, tx, id, code, reason) })
+}
+
+func (s *Store) markFailed(ctx context.Context, tx pgx.Tx, id int64, code int, reason string) error {
 	now := s.Now()
 	var orgID, repID int64
 	var enrollmentID, assignmentID *int64
@@ -290,11 +287,15 @@ func repUnreachable(ctx context.Context, tx pgx.Tx, repID int64, code int, reaso
 }
 
 // CancelMessage records that a scheduled message cannot be sent now, and why,
-// inside tx, the send job's, which completes with it.
+// in a transaction of its own (the send worker queues nothing with it).
 // It is held: when the enrollment continues (the rep opts back in, the pause
 // ends), a lesson goes out again as its step goes back to pending, and a
 // quiz's message is sent again.
-func (s *Store) CancelMessage(ctx context.Context, tx pgx.Tx, id int64, reason string) error {
+func (s *Store) CancelMessage(ctx context.Context, id int64, reason string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error { return s.cancelMessage(ctx, tx, id, reason) })
+}
+
+func (s *Store) cancelMessage(ctx context.Context, tx pgx.Tx, id int64, reason string) error {
 	now := s.Now()
 	var assignmentID *int64
 	err := tx.QueryRow(ctx, `

@@ -20,12 +20,12 @@ type Reminder struct {
 // is reminded.
 var dueReminderDays = [...]int{3, 1}
 
-// DueReminders returns, for new enrollments, when to remind each rep before
+// dueReminders returns, for new enrollments, when to remind each rep before
 // the due date (at the first cadence time of that day, inside the send window,
 // in the rep's zone) and when to flag them overdue (the start of the day after
 // the due date). Times already past are left out. It reads inside tx, the
 // enrolling job's, which queues the reminders with the enrollments.
-func (s *Store) DueReminders(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) ([]Reminder, error) {
+func (s *Store) dueReminders(ctx context.Context, tx pgx.Tx, enrollments []Enrollment) ([]Reminder, error) {
 	ids := make([]int64, len(enrollments))
 	for i, e := range enrollments {
 		ids[i] = e.ID
@@ -75,9 +75,10 @@ func (s *Store) DueReminders(ctx context.Context, tx pgx.Tx, enrollments []Enrol
 }
 
 // RemindDue sends the due-date reminder for an enrollment that is still under
-// way, or on the day after the due date flags it overdue for the manager,
-// inside tx, the reminder job's. It returns the message to queue, if any, in
-// the same transaction.
+// way, or on the day after the due date flags it overdue for the manager. It
+// returns the message to queue, if any. It joins tx, the reminder job's
+// (scheduler's remindWorker), which queues that message and completes the job
+// in it: a reminder is sent once, if and only if its job completes.
 func (s *Store) RemindDue(ctx context.Context, tx pgx.Tx, r Reminder) ([]Step, error) {
 	now := s.Now()
 	if r.DaysBefore == 0 {
@@ -112,9 +113,10 @@ func (s *Store) RemindDue(ctx context.Context, tx pgx.Tx, r Reminder) ([]Step, e
 	return batch.insert(ctx, tx, now)
 }
 
-// Nudge reminds a rep of a sent lesson they have not completed, once, inside
-// tx, the nudge job's. It returns the message to queue, if any, in the same
-// transaction.
+// Nudge reminds a rep of a sent lesson they have not completed, once. It
+// returns the message to queue, if any. It joins tx, the nudge job's
+// (scheduler's nudgeWorker), which queues that message and completes the job
+// in it: a nudge is sent once, if and only if its job completes.
 func (s *Store) Nudge(ctx context.Context, tx pgx.Tx, assignmentID int64) ([]Step, error) {
 	var orgID, repID, enrollmentID int64
 	var title, token string

@@ -33,9 +33,11 @@ type openQuestion struct {
 	lessonID                              int64
 }
 
-// ProcessReply acts on an inbound message inside tx: STOP, START and HELP, or
-// an answer to the open quiz question, which it grades. It returns the
-// messages to send, for the scheduler to queue in the same transaction.
+// ProcessReply acts on an inbound message: STOP, START and HELP, or an answer
+// to the open quiz question, which it grades. It returns the messages to
+// send. It joins tx, the reply job's (scheduler's replyWorker), which queues
+// those messages and completes the job in it: a reply is acted on once, and
+// its feedback sent if and only if its grade is recorded.
 //
 // Organisations without a sender of their own share the default one, and a
 // phone may be a rep of several of them. A carrier blocks a sender, not an
@@ -332,7 +334,7 @@ func (s *Store) openQuestion(ctx context.Context, tx pgx.Tx, repID int64) (openQ
 
 // afterAnswer completes the quiz when that was its last question: it scores
 // it, adapts the rep's path by the course's rules, and completes the
-// enrollment if nothing is left. MarkAccepted of the feedback then sends what
+// enrollment if nothing is left. MarkAcceptedMany of the feedback then sends what
 // comes next. It returns review questions to schedule.
 func (s *Store) afterAnswer(ctx context.Context, tx pgx.Tx, q openQuestion, v *CourseVersion) ([]Message, error) {
 	var subset []int32

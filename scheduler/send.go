@@ -118,7 +118,7 @@ func (s *Scheduler) send(ctx context.Context, id int64, earlier sendRecord, rec 
 		return nil // sent, failed or cancelled by an earlier attempt
 	}
 	if ok, why := o.Sendable(); !ok {
-		return s.finish(ctx, func(tx pgx.Tx) error { return s.store.CancelMessage(ctx, tx, o.ID, why) })
+		return s.store.CancelMessage(ctx, o.ID, why)
 	}
 	now := s.cfg.Now()
 	loc, err := lessons.Location(o.TimeZone)
@@ -163,8 +163,7 @@ func (s *Scheduler) send(ctx context.Context, id int64, earlier sendRecord, rec 
 			s.cfg.Metrics.failed(f)
 			switch f.Kind {
 			case Permanent:
-				err := s.store.InTx(ctx, func(tx pgx.Tx) error { return s.store.MarkFailed(ctx, tx, o.ID, f.Code, f.Message) })
-				if err != nil {
+				if err := s.store.MarkFailed(ctx, o.ID, f.Code, f.Message); err != nil {
 					return err
 				}
 				return river.JobCancel(f) // no retry: the provider said no for good

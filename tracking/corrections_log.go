@@ -47,8 +47,9 @@ func logCorrections(ctx context.Context, pool *pgxpool.Pool, events []Event) err
 
 // LoggedCorrections returns the rows corrections wrote for the
 // organisation's reps, oldest first, as they were written to ClickHouse:
-// what a rebuild writes after the events it derives. Read inside tx, the
-// rebuild's snapshot.
+// what a rebuild writes after the events it derives. It joins tx, the
+// rebuild's (lessons' analytics events), so that the corrections are read
+// from the same snapshot as the events they follow.
 func LoggedCorrections(ctx context.Context, tx pgx.Tx, orgID int64, repIDs []int64) ([]Event, error) {
 	rows, err := tx.Query(ctx, `SELECT id, org_id, rep_id, event_key, kind, occurred_at, course_id, enrollment_id,
 		assignment_id, lesson_id, value, detail, version, deleted

@@ -53,9 +53,10 @@ const insertOutboxSQL = `INSERT INTO event_outbox (org_id, rep_id, event_key, ki
 	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[],
 		$7::bigint[], $8::bigint[], $9::bigint[], $10::float8[], $11::text[], $12::bigint[], $13::boolean[])`
 
-// Append writes events to the Postgres outbox inside tx, the transaction of
-// the change that causes them, in one statement; the shipper takes them to
-// ClickHouse. Events without a Version get the time of writing.
+// Append writes events to the Postgres outbox in one statement; the shipper
+// takes them to ClickHouse. It joins tx, the transaction of the change that
+// causes them (lessons' writes), so that the events exist if and only if the
+// change commits. Events without a Version get the time of writing.
 func Append(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	if len(events) == 0 {
 		return nil

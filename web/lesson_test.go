@@ -114,7 +114,7 @@ func setupLessonsWith(t *testing.T, spec lessons.CourseSpec, inbox web.Inbox) le
 		b.assignments[key], b.tokens[key] = id, token
 	}
 	require.NoError(t, rows.Err())
-	require.NotEmpty(t, b.tokens["intro"], "ScheduleFirstSteps links the first lesson")
+	require.NotEmpty(t, b.tokens["intro"], "enrolling links the first lesson")
 	for _, key := range []string{"video", "quiz"} {
 		b.tokens[key] = b.link(t, b.assignments[key])
 	}
@@ -136,7 +136,7 @@ func randomToken(t testing.TB) string {
 	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
-// link makes a lesson link to the assignment, as ScheduleFirstSteps does.
+// link makes a lesson link to the assignment, as enrolling does for the first.
 func (b lessonBundle) link(t *testing.T, assignmentID int64) string {
 	t.Helper()
 	token := randomToken(t)

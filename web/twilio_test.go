@@ -392,7 +392,8 @@ func TestTwilioEarlyStatus(t *testing.T) {
 	require.Equal(t, "delivered", early, "the furthest status is kept")
 
 	require.NoError(t, pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
-		_, err := b.store.MarkAccepted(ctx, tx, id, whStatusSID)
+		_, late, err := b.store.MarkAcceptedMany(ctx, tx, []lessons.Accepted{{ID: id, SID: whStatusSID}})
+		require.Empty(t, late, "the message was still scheduled")
 		return err
 	}))
 	m := b.message(t, id)
