@@ -155,3 +155,48 @@ func TestNoExportedVariables(t *testing.T) {
 		}
 	}
 }
+
+// A method or function that takes a pgx.Tx is exported only for a caller
+// outside its package that must join the transaction, and its doc says whose
+// transaction it joins and why ("It joins tx, ...").
+func TestExportedTxSaysWhy(t *testing.T) {
+	t.Parallel()
+	checked := 0
+	for _, pkg := range []string{"lessons", "tracking"} {
+		p, err := build.ImportDir(filepath.Join("..", "..", pkg), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", pkg, err)
+		}
+		for _, name := range p.GoFiles {
+			f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(p.Dir, name), nil, parser.ParseComments|parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatalf("parse %s/%s: %v", pkg, name, err)
+			}
+			for _, decl := range f.Decls {
+				fn, ok := decl.(*ast.FuncDecl)
+				if !ok || !fn.Name.IsExported() || !takesTx(fn.Type.Params) {
+					continue
+				}
+				checked++
+				if doc := fn.Doc.Text(); !strings.Contains(doc, "joins tx") {
+					t.Errorf("%s.%s takes a pgx.Tx: unexport it, or say in its doc whose transaction it joins and why (\"It joins tx, ...\")", pkg, fn.Name.Name)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("found no exported function taking a pgx.Tx: is the parse reading lessons and tracking?")
+	}
+}
+
+// takesTx reports whether a parameter list has a pgx.Tx.
+func takesTx(params *ast.FieldList) bool {
+	for _, f := range params.List {
+		if sel, ok := f.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Tx" {
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "pgx" {
+				return true
+			}
+		}
+	}
+	return false
+}
