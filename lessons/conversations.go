@@ -50,19 +50,15 @@ func (s *Store) Conversation(ctx context.Context, orgID, repID int64, limit int)
 // MessageFilter pages through a rep's messages by id.
 type MessageFilter struct {
 	AfterID int64 // only messages with a larger id
-	Limit   int   // 1 to 1,000; 0 means 100
+	Limit   int   // page size: 0 or less means 100, more than 1,000 means 1,000
 }
 
 // RepMessages returns a page of the rep's messages, in and out, by id: the
 // order they were created in. A rep of another organisation is NotFound.
 func (s *Store) RepMessages(ctx context.Context, orgID, repID int64, f MessageFilter) ([]Message, error) {
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
-	f.Limit = min(f.Limit, 1000)
 	return s.repMessageRows(ctx, orgID, repID, `SELECT `+conversationColumns+` FROM messages m
 		WHERE m.org_id = $1 AND m.rep_id = $2 AND m.id > $3
-		ORDER BY m.id LIMIT $4`, orgID, repID, f.AfterID, f.Limit)
+		ORDER BY m.id LIMIT $4`, orgID, repID, f.AfterID, pageLimit(f.Limit))
 }
 
 // repMessageRows runs a query for messages of the rep; when it finds none, it

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -330,33 +329,28 @@ type EnrollmentFilter struct {
 	RepID    int64
 	CourseID int64
 	AfterID  int64
-	Limit    int // default 100, at most 1,000
+	Limit    int // page size: 0 or less means 100, more than 1,000 means 1,000
 }
 
 // Enrollments lists the organisation's enrollments by id.
 func (s *Store) Enrollments(ctx context.Context, orgID int64, f EnrollmentFilter) ([]Enrollment, error) {
-	where, args := []string{"e.org_id = $1"}, []any{orgID}
+	var c conditions
+	c.and("e.org_id = $%d", orgID)
 	if f.RepID != 0 {
-		args = append(args, f.RepID)
-		where = append(where, fmt.Sprintf("e.rep_id = $%d", len(args)))
+		c.and("e.rep_id = $%d", f.RepID)
 	}
 	if f.CourseID != 0 {
-		args = append(args, f.CourseID)
-		where = append(where, fmt.Sprintf("v.course_id = $%d", len(args)))
+		c.and("v.course_id = $%d", f.CourseID)
 	}
 	if f.AfterID != 0 {
-		args = append(args, f.AfterID)
-		where = append(where, fmt.Sprintf("e.id > $%d", len(args)))
+		c.and("e.id > $%d", f.AfterID)
 	}
-	if f.Limit <= 0 || f.Limit > 1000 {
-		f.Limit = 100
-	}
-	args = append(args, f.Limit)
+	limit := c.param(pageLimit(f.Limit))
 	rows, err := s.pool.Query(ctx, `
 		SELECT e.id, e.org_id, e.rep_id, v.course_id, e.course_version_id, e.status, e.enrolled_at, e.due_on,
 			e.completed_at, e.score::float8
 		FROM enrollments e JOIN course_versions v ON v.id = e.course_version_id
-		WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY e.id LIMIT $%d`, len(args)), args...)
+		WHERE `+c.sql()+fmt.Sprintf(` ORDER BY e.id LIMIT $%d`, limit), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list enrollments: %w", err)
 	}

@@ -3,7 +3,6 @@ package lessons
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -155,7 +154,7 @@ type RepFilter struct {
 	TeamID  int64     // 0: every team
 	Status  RepStatus // "": every status
 	AfterID int64     // for paging: reps with a larger id
-	Limit   int       // default 100, at most 1,000
+	Limit   int       // page size: 0 or less means 100, more than 1,000 means 1,000
 }
 
 const repColumns = `r.id, r.org_id, coalesce(r.team_id, 0), coalesce(t.name, ''), r.name, r.phone, r.email,
@@ -170,25 +169,20 @@ func scanRep(row pgx.Row) (Rep, error) {
 
 // Reps lists the organisation's reps by id.
 func (s *Store) Reps(ctx context.Context, orgID int64, f RepFilter) ([]Rep, error) {
-	where, args := []string{"r.org_id = $1"}, []any{orgID}
+	var c conditions
+	c.and("r.org_id = $%d", orgID)
 	if f.TeamID != 0 {
-		args = append(args, f.TeamID)
-		where = append(where, fmt.Sprintf("r.team_id = $%d", len(args)))
+		c.and("r.team_id = $%d", f.TeamID)
 	}
 	if f.Status != "" {
-		args = append(args, f.Status)
-		where = append(where, fmt.Sprintf("r.status = $%d", len(args)))
+		c.and("r.status = $%d", f.Status)
 	}
 	if f.AfterID != 0 {
-		args = append(args, f.AfterID)
-		where = append(where, fmt.Sprintf("r.id > $%d", len(args)))
+		c.and("r.id > $%d", f.AfterID)
 	}
-	if f.Limit <= 0 || f.Limit > 1000 {
-		f.Limit = 100
-	}
-	args = append(args, f.Limit)
+	limit := c.param(pageLimit(f.Limit))
 	rows, err := s.pool.Query(ctx, `SELECT `+repColumns+` FROM reps r LEFT JOIN teams t ON t.id = r.team_id
-		WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY r.id LIMIT $%d`, len(args)), args...)
+		WHERE `+c.sql()+fmt.Sprintf(` ORDER BY r.id LIMIT $%d`, limit), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list reps: %w", err)
 	}
