@@ -210,12 +210,7 @@ func migrate(ctx context.Context, e *env, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	var chn int
-	if cfg.ClickHouseCluster != "" {
-		chn, err = migrations.MigrateClickHouseCluster(ctx, ch, cfg.ClickHouseCluster, e.log)
-	} else {
-		chn, err = migrations.MigrateClickHouse(ctx, ch, e.log)
-	}
+	chn, err := migrateClickHouse(ctx, e, cfg, ch)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/morselhq/morsel/lessons"
+	"github.com/morselhq/morsel/migrations"
 	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/tracking"
 )
@@ -156,4 +157,13 @@ func rootCause(err error) error {
 		}
 		err = next
 	}
+}
+
+// migrateClickHouse applies the ClickHouse migrations, in cluster mode when
+// CLICKHOUSE_CLUSTER names one (sharded tables behind Distributed ones).
+func migrateClickHouse(ctx context.Context, e *env, cfg Config, ch driver.Conn) (int, error) {
+	if cfg.ClickHouseCluster != "" {
+		return migrations.MigrateClickHouseCluster(ctx, ch, cfg.ClickHouseCluster, e.log)
+	}
+	return migrations.MigrateClickHouse(ctx, ch, e.log)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/morselhq/morsel/lessons"
-	"github.com/morselhq/morsel/migrations"
 	"github.com/morselhq/morsel/tracking"
 )
 
@@ -55,7 +54,9 @@ func init() {
 				if err != nil {
 					return err
 				}
-				if _, err := migrations.MigrateClickHouse(ctx, ch, e.log); err != nil {
+				// A dropped database comes back in the same mode: sharded
+				// when CLICKHOUSE_CLUSTER names a cluster.
+				if _, err := migrateClickHouse(ctx, e, *cfg, ch); err != nil {
 					return err
 				}
 				orgs, err := store.AnalyticsOrgs(ctx)

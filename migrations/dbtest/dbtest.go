@@ -200,6 +200,10 @@ func ClickHouseURL(t testing.TB) string {
 func clickHouse(t testing.TB) (driver.Conn, string) {
 	t.Helper()
 	if os.Getenv("MORSEL_TEST_CLICKHOUSE") == "cluster" {
+		// Asked for by name: a missing cluster fails the test, never skips it.
+		if reason := ClusterSkipReason(); reason != "" {
+			t.Fatalf("MORSEL_TEST_CLICKHOUSE=cluster: %s", reason)
+		}
 		return clickHouseCluster(t)
 	}
 	return clickHouseOn(t, env(t, "CLICKHOUSE_URL"), "")
