@@ -23,11 +23,13 @@ test: verify ## Start Postgres, ClickHouse and a two-shard ClickHouse cluster (a
 
 # The tracking, report and dashboard tests again, each test's database on the
 # two-shard cluster (MORSEL_TEST_CLICKHOUSE=cluster): the same figures must come
-# out of Distributed tables over ReplicatedReplacingMergeTree shards.
+# out of Distributed tables over ReplicatedReplacingMergeTree shards, and a lost
+# cluster database rebuilds from Postgres.
 CLUSTER_TESTS := echo "test: the tracking and dashboard tests on the two-shard cluster at $$(date -u +%T)" \
 	  && MORSEL_TEST_CLICKHOUSE=cluster go test -count=1 -timeout 12m ./tracking/... \
 	  && MORSEL_TEST_CLICKHOUSE=cluster go test -count=1 -timeout 12m \
-	       -run 'Dashboard|Report|Video|Question|Overview|Breakdown|Search|Rep|Tag|Note|CSV' ./web/
+	       -run 'Dashboard|Report|Video|Question|Overview|Breakdown|Search|Rep|Tag|Note|CSV' ./web/ \
+	  && MORSEL_TEST_CLICKHOUSE=cluster go test -count=1 -timeout 12m -run 'TestRebuildAnalytics' ./cmd/morsel/
 
 .PHONY: test-cluster
 test-cluster: ## Start a two-shard ClickHouse cluster with ZooKeeper (.ci/cluster) and run the cluster migration tests, then the tracking, report and dashboard tests on it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -105,6 +106,13 @@ func TestRebuildAnalytics(t *testing.T) {
 	t.Parallel()
 	chURL := dbtest.ClickHouseURL(t)
 	environ := map[string]string{"DATABASE_URL": dbtest.EmptyPostgresURL(t), "CLICKHOUSE_URL": chURL}
+	// On the two-shard cluster (make test's second pass), the lost database
+	// is lost on every server and comes back sharded.
+	onCluster := ""
+	if os.Getenv("MORSEL_TEST_CLICKHOUSE") == "cluster" {
+		environ["CLICKHOUSE_CLUSTER"] = os.Getenv("CLICKHOUSE_CLUSTER")
+		onCluster = " ON CLUSTER " + os.Getenv("CLICKHOUSE_CLUSTER")
+	}
 	ctx := context.Background()
 	for _, args := range [][]string{{"migrate"}, {"demo"}} {
 		res := morsel(ctx, environ, args...)
@@ -162,13 +170,18 @@ func TestRebuildAnalytics(t *testing.T) {
 	require.NoError(t, err)
 	db := strings.TrimPrefix(u.Path, "/")
 	require.True(t, strings.HasPrefix(db, "morsel_test_"), "the test's own database: %s", db)
-	require.NoError(t, ch.Exec(ctx, "DROP DATABASE "+db))
-	require.NoError(t, ch.Exec(ctx, "CREATE DATABASE "+db))
+	require.NoError(t, ch.Exec(ctx, "DROP DATABASE "+db+onCluster))
+	require.NoError(t, ch.Exec(ctx, "CREATE DATABASE "+db+onCluster))
 	res := morsel(ctx, environ, "migrate")
 	require.Equal(t, 0, res.code, res.stderr)
 	var n uint64
 	require.NoError(t, ch.QueryRow(ctx, `SELECT count() FROM enrollment_progress`).Scan(&n))
 	require.Zero(t, n, "the dashboard's rollups are gone")
+	if onCluster != "" {
+		var engine string
+		require.NoError(t, ch.QueryRow(ctx, `SELECT engine FROM system.tables WHERE database = ? AND name = 'events'`, db).Scan(&engine))
+		require.Equal(t, "Distributed", engine, "migrated again in cluster mode")
+	}
 
 	for run := range 2 {
 		res = morsel(ctx, environ, "rebuild-analytics", "--org", "demo")
