@@ -190,3 +190,16 @@ func Pending(ctx context.Context, pool *pgxpool.Pool, orgID int64) ([]Event, err
 	})
 	return out, err
 }
+
+// DiscardUnshipped deletes the organisation's events still in the outbox and
+// returns how many: they never reach ClickHouse. Events already written into
+// a batch, which other organisations' events may share, are left for Ship.
+// It is for benchmarks and operations clearing what an organisation's run
+// left behind when it ended before the shipper took it.
+func DiscardUnshipped(ctx context.Context, pool *pgxpool.Pool, orgID int64) (int64, error) {
+	tag, err := pool.Exec(ctx, `DELETE FROM event_outbox WHERE org_id = $1`, orgID)
+	if err != nil {
+		return 0, fmt.Errorf("discard the unshipped events of organisation %d: %w", orgID, err)
+	}
+	return tag.RowsAffected(), nil
+}
