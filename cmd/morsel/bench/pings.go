@@ -143,7 +143,7 @@ func Pings(ctx context.Context, e Env, s PingsServer, o PingsOptions) (_ *PingsF
 	}
 	fmt.Fprintf(e.Stderr, "%s: created organisation %s (id %d) for this run\n", name, org.Slug, org.ID)
 	defer func() {
-		if cerr := cleanUpPings(context.WithoutCancel(ctx), db, org.ID); cerr != nil && err == nil {
+		if cerr := cleanUpBench(context.WithoutCancel(ctx), db, org.ID); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
@@ -289,28 +289,16 @@ func preparePings(ctx context.Context, e Env, s PingsServer, db *benchDB, orgID 
 	if len(res.Enrollments) != n {
 		return nil, fmt.Errorf("enrolled %d reps of %d", len(res.Enrollments), n)
 	}
-	if err := deletePingsJobs(ctx, db, orgID); err != nil {
+	if err := deleteBenchJobs(ctx, db.store, orgID); err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `
-		SELECT k.token, k.assignment_id FROM lesson_links k
-		JOIN assignments a ON a.id = k.assignment_id
-		JOIN enrollments e ON e.id = a.enrollment_id
-		WHERE e.org_id = $1 ORDER BY k.assignment_id`, orgID)
+	issued, err := db.store.LessonLinks(ctx, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("read the lesson links: %w", err)
+		return nil, err
 	}
-	var links []benchLink
-	for rows.Next() {
-		var l benchLink
-		if err := rows.Scan(&l.token, &l.assignmentID); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read the lesson links: %w", err)
-		}
-		links = append(links, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read the lesson links: %w", err)
+	links := make([]benchLink, len(issued))
+	for i, l := range issued {
+		links[i] = benchLink{token: l.Token, assignmentID: l.AssignmentID}
 	}
 	if len(links) != n {
 		return nil, fmt.Errorf("enrolling made %d lesson links for %d reps", len(links), n)
@@ -372,36 +360,6 @@ feed:
 		return err
 	}
 	fmt.Fprintf(e.Stderr, "bench pings: the watchers opened their lesson pages in %.0f ms\n", ms(time.Since(t)))
-	return nil
-}
-
-// deletePingsJobs deletes the River jobs of the organisation: its lesson
-// messages, nudges and due-date reminders are never sent.
-func deletePingsJobs(ctx context.Context, db *benchDB, orgID int64) error {
-	_, err := db.pool.Exec(ctx, `
-		DELETE FROM river_job WHERE
-			(kind = $2 AND (args->>'message_id')::bigint IN (SELECT id FROM messages WHERE org_id = $1))
-			OR (kind = $3 AND (args->>'assignment_id')::bigint IN (
-				SELECT a.id FROM assignments a JOIN enrollments e ON e.id = a.enrollment_id WHERE e.org_id = $1))
-			OR (kind = $4 AND (args->>'enrollment_id')::bigint IN (SELECT id FROM enrollments WHERE org_id = $1))`,
-		orgID, scheduler.SendArgs{}.Kind(), scheduler.NudgeArgs{}.Kind(), scheduler.RemindArgs{}.Kind())
-	if err != nil {
-		return fmt.Errorf("delete the bench's jobs: %w", err)
-	}
-	return nil
-}
-
-// cleanUpPings deletes what the bench leaves for a later worker or shipper:
-// its jobs, and its outbox events not shipped when it ended early. Its pings
-// still in event batches, which other organisations' events may share, are
-// left for the shipper.
-func cleanUpPings(ctx context.Context, db *benchDB, orgID int64) error {
-	if err := deletePingsJobs(ctx, db, orgID); err != nil {
-		return err
-	}
-	if _, err := db.pool.Exec(ctx, `DELETE FROM event_outbox WHERE org_id = $1`, orgID); err != nil {
-		return fmt.Errorf("delete the bench's events: %w", err)
-	}
 	return nil
 }
 

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/morselhq/morsel/lessons"
@@ -99,7 +98,7 @@ func Replies(ctx context.Context, e Env, o RepliesOptions) (_ *RepliesFigures, e
 		return nil, err
 	}
 	defer func() {
-		if cerr := cleanUpBench(context.WithoutCancel(ctx), db.pool, org.ID); cerr != nil && err == nil {
+		if cerr := cleanUpBench(context.WithoutCancel(ctx), db, org.ID); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
@@ -130,7 +129,7 @@ func Replies(ctx context.Context, e Env, o RepliesOptions) (_ *RepliesFigures, e
 	if err == nil {
 		// The provider has them; a reply may only be read as an answer once
 		// the send is recorded too.
-		err = waitRecorded(wctx, db.pool, org.ID)
+		err = waitRecorded(wctx, db.store, org.ID)
 	}
 	cancel()
 	if err != nil {
@@ -154,12 +153,13 @@ func Replies(ctx context.Context, e Env, o RepliesOptions) (_ *RepliesFigures, e
 }
 
 // waitRecorded waits until no message of the organisation is left scheduled.
-func waitRecorded(ctx context.Context, pool *pgxpool.Pool, orgID int64) error {
+func waitRecorded(ctx context.Context, store *lessons.Store, orgID int64) error {
 	for {
-		var left int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE org_id = $1 AND status = 'scheduled'`, orgID).Scan(&left); err != nil {
+		counts, err := store.SendCounts(ctx, orgID)
+		if err != nil {
 			return err
 		}
+		left := counts.Scheduled
 		if left == 0 {
 			return nil
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/morselhq/morsel/lessons"
 	"github.com/morselhq/morsel/scheduler"
 	"github.com/morselhq/morsel/scheduler/twilioemu"
+	"github.com/morselhq/morsel/tracking"
 )
 
 // smsGoal is the sustained rate a 2-core machine should reach.
@@ -420,22 +421,37 @@ func (r *smsRun) waitIdle(ctx context.Context, target int64) error {
 
 // cleanUp deletes the jobs of the bench's organisation (sends, nudges and
 // due-date reminders) and its events not yet shipped.
-func (r *smsRun) cleanUp(ctx context.Context) error { return cleanUpBench(ctx, r.pool, r.org.ID) }
+func (r *smsRun) cleanUp(ctx context.Context) error {
+	return cleanUpBench(ctx, &benchDB{pool: r.pool, store: r.store}, r.org.ID)
+}
 
-// cleanUpBench deletes the jobs and the events of a bench's organisation:
-// jobs on a clock days ahead that a worker on the real clock would run then.
-func cleanUpBench(ctx context.Context, pool *pgxpool.Pool, orgID int64) error {
-	_, err := pool.Exec(ctx, `
-		DELETE FROM river_job WHERE
-			(kind IN ($2, $5) AND (args->>'message_id')::bigint IN (SELECT id FROM messages WHERE org_id = $1))
-			OR (kind = $3 AND (args->>'assignment_id')::bigint IN (
-				SELECT a.id FROM assignments a JOIN enrollments e ON e.id = a.enrollment_id WHERE e.org_id = $1))
-			OR (kind = $4 AND (args->>'enrollment_id')::bigint IN (SELECT id FROM enrollments WHERE org_id = $1))`,
-		orgID, scheduler.SendArgs{}.Kind(), scheduler.NudgeArgs{}.Kind(), scheduler.RemindArgs{}.Kind(), scheduler.ReplyArgs{}.Kind())
-	if err != nil {
+// benchJobKinds are the scheduler's jobs that act on an organisation's
+// messages, assignments and enrollments: what a bench deletes of its own.
+var benchJobKinds = lessons.JobKinds{
+	Message:    []string{scheduler.SendArgs{}.Kind(), scheduler.ReplyArgs{}.Kind()},
+	Assignment: []string{scheduler.NudgeArgs{}.Kind()},
+	Enrollment: []string{scheduler.RemindArgs{}.Kind()},
+}
+
+// deleteBenchJobs deletes the River jobs of a bench's organisation: its
+// lesson messages, replies, nudges and due-date reminders are never run.
+func deleteBenchJobs(ctx context.Context, store *lessons.Store, orgID int64) error {
+	if _, err := store.DeleteQueuedJobs(ctx, orgID, benchJobKinds); err != nil {
 		return fmt.Errorf("delete the bench's jobs: %w", err)
 	}
-	if _, err := pool.Exec(ctx, `DELETE FROM event_outbox WHERE org_id = $1`, orgID); err != nil {
+	return nil
+}
+
+// cleanUpBench deletes what a bench leaves for a later worker or shipper:
+// its jobs, on a clock days ahead that a worker on the real clock would run
+// then, and its outbox events not shipped when it ended early. Its events
+// already in batches, which other organisations' events may share, are left
+// for the shipper.
+func cleanUpBench(ctx context.Context, db *benchDB, orgID int64) error {
+	if err := deleteBenchJobs(ctx, db.store, orgID); err != nil {
+		return err
+	}
+	if _, err := tracking.DiscardUnshipped(ctx, db.pool, orgID); err != nil {
 		return fmt.Errorf("delete the bench's events: %w", err)
 	}
 	return nil
@@ -446,12 +462,11 @@ func (r *smsRun) figures(ctx context.Context, enrollTook time.Duration, q queryS
 	o := r.o
 	msgs := r.emu.Messages()
 	c := checkDelivery(msgs, o.Reps, o.Steps)
-	var recorded int
-	err := r.pool.QueryRow(ctx, `SELECT count(*) FROM messages
-		WHERE org_id = $1 AND direction = 'outbound' AND provider_sid IS NOT NULL`, r.org.ID).Scan(&recorded)
+	counts, err := r.store.SendCounts(ctx, r.org.ID)
 	if err != nil {
 		return SMSFigures{}, fmt.Errorf("count the recorded messages: %w", err)
 	}
+	recorded := counts.Recorded
 	var send, jobTime time.Duration
 	var jobs int
 	for _, w := range r.waves {
