@@ -73,7 +73,7 @@ func TestOperationsOnOrgSends(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, lessons.SendCounts{Scheduled: 3, Recorded: 0}, counts)
 	require.NoError(t, b.store.InTx(ctx, func(tx pgx.Tx) error {
-		_, err := b.store.MarkAccepted(ctx, tx, messages[0], "SM00000000000000000000000000000001")
+		_, _, err := b.store.MarkAcceptedMany(ctx, tx, []lessons.Accepted{{ID: messages[0], SID: "SM00000000000000000000000000000001"}})
 		return err
 	}))
 	// The accepted lesson is recorded, and its rep's next lesson scheduled.
