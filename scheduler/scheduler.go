@@ -5,8 +5,9 @@
 // second. A sender whose provider fails most of its sends is paused by a
 // circuit breaker (breaker.go): its jobs snooze rather than use their retries
 // (one SMS queue serves every sender, so a River queue pause would stop them
-// all), and one probe at a time tells when the provider is back. Jobs are inserted in the same transaction as the data that causes
-// them (Queue, for the lessons store; Scheduler, for the workers' own).
+// all), and one probe at a time tells when the provider is back. Jobs are
+// inserted in the same transaction as the data that causes them (Queue, for
+// the lessons store; Scheduler, for the workers' own).
 package scheduler
 
 import (
