@@ -78,4 +78,19 @@ func TestNotesBrowser(t *testing.T) {
 	require.Equal(t, srv.URL+"/dashboard/reps.csv?tag=needs-coaching", href)
 	csv := eval[string](t, ctx, `(() => { const x = new XMLHttpRequest(); x.open('GET', document.querySelector('[data-testid=export-csv]').href, false); x.send(); return x.status + '\n' + x.getResponseHeader('Content-Disposition') + '\n' + x.responseText })()`)
 	require.Regexp(t, `^200\nattachment; filename="reps-[0-9-]+\.csv"\nname,team,course,lessons_done,lessons_total,quiz_percent,video_percent,last_activity,due_on,status,tags\r\nNia Note,North,Compliance,0,2,,,,[0-9-]+,[A-Za-z ]+,#needs-coaching\r\n$`, csv)
+
+	// The breakdown by tag, every measure this month against the last, as
+	// the manager sees it on a desktop and on a phone; its "No tag" row
+	// leads to the rep table narrowed to reps without a tag.
+	step(t, ctx, limit, chromedp.Navigate(srv.URL+"/reports/breakdown?by=tag&period=month"))
+	waitPage(t, ctx, limit, `!!document.querySelector('[data-testid=breakdown]') && !!document.querySelector('[data-testid=zone]')`)
+	require.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=breakdown]').textContent`), "needs-coaching")
+	screenshot(t, ctx, dir, "05-breakdown-by-tag.png")
+	step(t, ctx, limit, chromedp.EmulateViewport(390, 800))
+	screenshot(t, ctx, dir, "06-breakdown-by-tag-phone.png")
+	step(t, ctx, limit, chromedp.EmulateViewport(1280, 900))
+	step(t, ctx, limit, chromedp.Click(`//table[@data-testid="breakdown"]//a[text()="No tag"]`))
+	waitPage(t, ctx, limit, `location.search.includes('untagged=true') && !!document.querySelector('#results')`)
+	require.NotContains(t, eval[string](t, ctx, repsJS), fmt.Sprintf(`"%d"`, nia), "Nia has a tag")
+	screenshot(t, ctx, dir, "07-reps-without-a-tag.png")
 }
