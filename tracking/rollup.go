@@ -161,11 +161,11 @@ func RecomputeProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs,
 	if len(repIDs) == 0 {
 		return nil, nil
 	}
-	reps := "AND rep_id IN (" + idList(repIDs) + ")"
+	reps := "AND rep_id IN (" + IDList(repIDs) + ")"
 	if assignmentIDs == nil {
 		return queryProgress(ctx, ch, orgID, fmt.Sprintf(progressOf, reps, ""), orgID)
 	}
-	assignments := "(" + idList(assignmentIDs) + ")"
+	assignments := "(" + IDList(assignmentIDs) + ")"
 	keys := reps + " AND event_key IN (SELECT event_key FROM events WHERE org_id = ? " + reps + " AND assignment_id IN " + assignments + ")"
 	return queryProgress(ctx, ch, orgID, fmt.Sprintf(progressOf, keys, "AND assignment IN "+assignments), orgID, orgID)
 }
@@ -187,9 +187,9 @@ func StoredProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs, as
 // query. The ids are written into the query: the driver binds a slice as an
 // array, which IN does not take on older servers.
 func scope(repIDs, assignmentIDs []int64) string {
-	s := "AND rep_id IN (" + idList(repIDs) + ")"
+	s := "AND rep_id IN (" + IDList(repIDs) + ")"
 	if assignmentIDs != nil {
-		s += " AND assignment_id IN (" + idList(assignmentIDs) + ")"
+		s += " AND assignment_id IN (" + IDList(assignmentIDs) + ")"
 	}
 	return s
 }
@@ -255,8 +255,9 @@ func zeroTime(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// idList writes ids as a list for IN.
-func idList(ids []int64) string {
+// IDList writes ids as a list for a ClickHouse IN (...): numbers only, so
+// safe to put in a query as text.
+func IDList(ids []int64) string {
 	b := make([]byte, 0, len(ids)*8)
 	for i, id := range ids {
 		if i > 0 {

@@ -246,7 +246,7 @@ func readRepFacts(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int
 		SELECT rep_id, argMax(team_id, version), argMax(status, version), argMax(team_name, version), argMax(name, version),
 			argMax(phone, version), argMax(email, version), argMax(time_zone, version), argMax(opted_out, version),
 			argMax(phone_invalid, version), argMax(tags, version)
-		FROM reps WHERE org_id = ? AND rep_id IN (`+idList(repIDs)+`) AND deleted = 0
+		FROM reps WHERE org_id = ? AND rep_id IN (`+IDList(repIDs)+`) AND deleted = 0
 		GROUP BY rep_id`, uint64(orgID))
 	if err != nil {
 		return nil, fmt.Errorf("read rep facts: %w", err)
@@ -275,7 +275,7 @@ func readEnrollmentFacts(ctx context.Context, ch driver.Conn, orgID int64, repID
 		SELECT rep_id, enrollment_id, argMax(course_id, version), argMax(course_version_id, version),
 			argMax(course_title, version), argMax(status, version), argMax(enrolled_at, version), argMax(due_on, version),
 			argMax(lessons_total, version), argMax(segments_total, version)
-		FROM enrollments WHERE org_id = ? AND rep_id IN (`+idList(repIDs)+`) AND deleted = 0
+		FROM enrollments WHERE org_id = ? AND rep_id IN (`+IDList(repIDs)+`) AND deleted = 0
 		GROUP BY rep_id, enrollment_id`, uint64(orgID))
 	if err != nil {
 		return nil, fmt.Errorf("read enrollment facts: %w", err)
@@ -323,7 +323,7 @@ func storedKeys(ctx context.Context, ch driver.Conn, orgID int64, repIDs []int64
 		}
 		return out, rows.Err()
 	}
-	in := idList(repIDs)
+	in := IDList(repIDs)
 	progress, err := read(`SELECT team_id, rep_id, enrollment_id FROM enrollment_progress FINAL
 		WHERE org_id = ? AND rep_id IN (` + in + `) AND deleted = 0`)
 	if err != nil {
@@ -483,7 +483,7 @@ func StoredRepProgress(ctx context.Context, ch driver.Conn, orgID int64, repIDs 
 	}
 	reps := ""
 	if repIDs != nil {
-		reps = " AND rep_id IN (" + idList(repIDs) + ")"
+		reps = " AND rep_id IN (" + IDList(repIDs) + ")"
 	}
 	rows, err := ch.Query(ctx, `
 		SELECT team_id, rep_id, enrollment_id, course_id, course_title, team_name, name, rep_status, opted_out, phone_invalid,

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // The question report's thresholds.
@@ -89,30 +91,40 @@ func (r *Reports) Questions(ctx context.Context, s Scope, courseID int64) ([]Que
 	if err != nil {
 		return nil, err
 	}
-	read := func(ctx context.Context) ([]attempt, error) { return r.readAttempts(ctx, s.OrgID, courseID) }
-	var all []attempt
+	var attempts []attempt
 	if r.snapshots == nil { // no change log: nothing says when rows are stale
-		all, err = read(ctx)
-	} else {
-		all, err = r.questions.get(ctx, sn, fmt.Sprint(s.OrgID, "/", courseID), read)
+		all, err := r.readAttempts(ctx, s.OrgID, courseID, nil)
+		if err != nil {
+			return nil, err
+		}
+		inScope := map[int64]bool{}
+		sn.rows(s, 0, func(p *progressRow) { inScope[p.RepID] = true })
+		for _, a := range all {
+			if inScope[a.rep] {
+				attempts = append(attempts, a)
+			}
+		}
+		return questionStats(attempts), nil
 	}
+	byRep, err := r.questions.get(ctx, sn, fmt.Sprint(s.OrgID, "/", courseID),
+		func(ctx context.Context, reps []int64) ([]attempt, error) { return r.readAttempts(ctx, s.OrgID, courseID, reps) },
+		func(a attempt) int64 { return a.rep })
 	if err != nil {
 		return nil, err
 	}
-	inScope := map[int64]bool{}
-	sn.rows(s, 0, func(p *progressRow) { inScope[p.RepID] = true })
-	var attempts []attempt
-	for _, a := range all {
-		if inScope[a.rep] {
-			attempts = append(attempts, a)
+	seen := map[int64]bool{} // a rep with two rows in the scope counts once
+	sn.rows(s, 0, func(p *progressRow) {
+		if !seen[p.RepID] {
+			seen[p.RepID] = true
+			attempts = append(attempts, byRep[p.RepID]...)
 		}
-	}
+	})
 	return questionStats(attempts), nil
 }
 
 // readAttempts reads the first attempt of each rep at each question of the
-// course from ClickHouse.
-func (r *Reports) readAttempts(ctx context.Context, orgID, courseID int64) ([]attempt, error) {
+// course from ClickHouse: of the reps given, or of all for nil.
+func (r *Reports) readAttempts(ctx context.Context, orgID, courseID int64, reps []int64) ([]attempt, error) {
 	rows, err := r.query(ctx, "question attempts", `
 		SELECT rep_id, lesson_id, question, argMin(choice, occurred_at), argMin(value, occurred_at)
 		FROM (
@@ -122,12 +134,13 @@ func (r *Reports) readAttempts(ctx context.Context, orgID, courseID int64) ([]at
 				SELECT rep_id, argMax(kind, version) AS kind, argMax(lesson_id, version) AS lesson_id,
 					argMax(detail, version) AS detail, argMax(value, version) AS value,
 					argMax(occurred_at, version) AS occurred_at, argMax(deleted, version) AS deleted
-				FROM question_attempts WHERE org_id = ? AND course_id = ?
+				FROM question_attempts WHERE org_id = @org AND course_id = @course`+byReps(reps)+`
 				GROUP BY rep_id, event_key
 			)
 			WHERE deleted = 0 AND kind = 'graded' AND visitParamExtractString(detail, 'purpose') = 'question'
 		)
-		GROUP BY rep_id, lesson_id, question`, uint64(orgID), uint64(courseID))
+		GROUP BY rep_id, lesson_id, question`,
+		clickhouse.Named("org", uint64(orgID)), clickhouse.Named("course", uint64(courseID)))
 	if err != nil {
 		return nil, err
 	}

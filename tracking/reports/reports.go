@@ -75,8 +75,8 @@ type Reports struct {
 	ch        driver.Conn
 	now       func() time.Time
 	snapshots *snapshots                // nil: each page reads the rollups whole
-	videos    snapshotCache[[]videoRow] // the video report's rows, kept while the snapshot stands
-	questions snapshotCache[[]attempt]  // the question report's first attempts, likewise
+	videos    repsCache[videoRow] // the video report's rows, kept by rep and brought up to each snapshot
+	questions repsCache[attempt]  // the question report's first attempts, likewise
 }
 
 // New returns Reports on ch; now is the clock that decides what is overdue

@@ -23,7 +23,12 @@ import (
 type snapshot struct {
 	gen    int64
 	loaded time.Time // when it was read whole from ClickHouse
-	reps   map[int64]*repRows
+	// steps are the changes read since that whole read, at generation
+	// base, oldest first (the newest maxSteps): what a report that keeps
+	// rows by rep reads again to catch up from an older snapshot.
+	base  int64
+	steps []snapshotStep
+	reps  map[int64]*repRows
 	// The same reps, indexed: every one ascending by id, and those of each
 	// team (the teams of their rows and summary), so that a manager's page
 	// reads their teams' reps only.
@@ -114,11 +119,43 @@ func (sn *snapshot) summaries(s Scope, fn func(*summaryRow)) {
 	})
 }
 
+// snapshotStep is a change from one snapshot to the next: the generation
+// it reached, and the reps whose rows it read again.
+type snapshotStep struct {
+	gen  int64
+	reps []int64
+}
+
+// maxSteps bounds the steps a snapshot keeps.
+const maxSteps = 64
+
+// changedSince returns the reps whose rows changed from the snapshot of
+// generation gen, of the same whole read, to sn (some may be given twice);
+// ok is false when sn does not know, gen being older than its steps.
+func (sn *snapshot) changedSince(gen int64) (reps []int64, ok bool) {
+	from := 0
+	if gen != sn.base {
+		i := slices.IndexFunc(sn.steps, func(st snapshotStep) bool { return st.gen == gen })
+		if i < 0 {
+			return nil, false
+		}
+		from = i + 1
+	}
+	for _, st := range sn.steps[from:] {
+		reps = append(reps, st.reps...)
+	}
+	return reps, true
+}
+
 // withReps returns a copy of sn at generation gen in which the reps' rows
 // are the ones given, which must be of those reps only (a rep given none
 // has none): the copy shares the other reps' rows, which nothing changes.
 func (sn *snapshot) withReps(gen int64, repIDs []int64, progress []tracking.EnrollmentProgress, summaries []tracking.RepSummary) *snapshot {
-	out := &snapshot{gen: gen, loaded: sn.loaded, reps: maps.Clone(sn.reps)}
+	out := &snapshot{gen: gen, loaded: sn.loaded, base: sn.base, reps: maps.Clone(sn.reps),
+		steps: append(slices.Clip(sn.steps), snapshotStep{gen: gen, reps: repIDs})}
+	if n := len(out.steps); n > maxSteps {
+		out.base, out.steps = out.steps[n-maxSteps-1].gen, out.steps[n-maxSteps:]
+	}
 	for _, id := range repIDs {
 		delete(out.reps, id)
 	}
@@ -167,7 +204,7 @@ func loadSnapshot(ctx context.Context, ch driver.Conn, orgID, gen int64) (*snaps
 	if err != nil {
 		return nil, &Unavailable{fmt.Errorf("read the reports of org %d: %w", orgID, err)}
 	}
-	sn := &snapshot{gen: gen, loaded: time.Now(), reps: make(map[int64]*repRows, len(summaries))}
+	sn := &snapshot{gen: gen, base: gen, loaded: time.Now(), reps: make(map[int64]*repRows, len(summaries))}
 	sn.add(progress, summaries)
 	return sn, nil
 }

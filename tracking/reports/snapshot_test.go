@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 
 // Reports that keep the rollups in memory show every kind of write on the
 // next read: what they hold equals a recount from the raw events (Audit
-// reads the same memory the pages do) and a fresh read of ClickHouse.
+// reads the same memory the pages do) and a fresh read of ClickHouse. The
+// question and video reports, which keep their rows by rep and read again
+// only the reps each write changed, equal a fresh read too.
 func TestSnapshotsFollowEveryWrite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -42,6 +45,18 @@ func TestSnapshotsFollowEveryWrite(t *testing.T) {
 			gotRep, err := cached.Search(ctx, s, "rep")
 			require.NoError(t, err, step)
 			require.Equal(t, wantRep, gotRep, step)
+			for _, course := range []int64{7, 8} {
+				wantQ, err := fresh.Questions(ctx, s, course)
+				require.NoError(t, err, step)
+				gotQ, err := cached.Questions(ctx, s, course)
+				require.NoError(t, err, step)
+				require.Equal(t, wantQ, gotQ, "%s: questions of course %d", step, course)
+			}
+			wantV, err := fresh.Videos(ctx, s, videoLessons)
+			require.NoError(t, err, step)
+			gotV, err := cached.Videos(ctx, s, videoLessons)
+			require.NoError(t, err, step)
+			require.Equal(t, wantV, gotV, step)
 		}
 		ov, err := cached.Overview(ctx, all, 0)
 		require.NoError(t, err, step)
@@ -60,8 +75,29 @@ func TestSnapshotsFollowEveryWrite(t *testing.T) {
 			EnrollmentID: rep*10 + course, AssignmentID: a, LessonID: a, Value: value}
 	}
 	ship := func(events ...tracking.Event) { t.Helper(); shipEvents(t, pool, ch, events...) }
+	answer := func(rep, course, a int64, question, choice int, right bool, at time.Time) tracking.Event {
+		e := ev(rep, course, a, tracking.KindGraded, fmt.Sprintf("answer/%d/%d", a, question), at, 0)
+		if right {
+			e.Value = 1
+		}
+		e.Detail = fmt.Sprintf(`{"question":%d,"choice":%d,"purpose":"question"}`, question, choice)
+		return e
+	}
 	ov := check("the history")
 	require.Equal(t, 1, completed(ov, 7))
+
+	// Quiz answers and video segments, read by every report before the
+	// next writes, so that those reports catch up by rep.
+	ship(answer(1, 7, 2, 0, 1, false, now.Add(-2*time.Hour)), answer(2, 7, 3, 0, 0, true, now.Add(-2*time.Hour)),
+		answer(3, 8, 4, 1, 2, false, now.Add(-2*time.Hour)), ev(1, 7, 3, tracking.KindMessageSent, "msg/1/3", now.Add(-2*time.Hour), 0),
+		ev(1, 7, 3, tracking.KindSegmentWatched, "seg/1/3/1", now.Add(-2*time.Hour), 1))
+	check("answered")
+	ship(answer(3, 7, 3, 0, 2, false, now.Add(-90*time.Minute)), ev(2, 7, 3, tracking.KindSegmentWatched, "seg/3/1", now.Add(-90*time.Minute), 1),
+		ev(3, 7, 5, tracking.KindSegmentWatched, "seg/5/0", now.Add(-90*time.Minute), 0))
+	check("answered again")
+	_, err := tracking.Void(ctx, pool, ch, time.Now(), org, "answer/2/0", 1, "answered for someone else", "test")
+	require.NoError(t, err)
+	check("an answer voided")
 
 	// The live path: rep 2 finishes course 7 through the outbox.
 	ship(ev(2, 7, 3, tracking.KindLessonCompleted, "done/3", now.Add(-time.Hour), 0),
@@ -70,7 +106,7 @@ func TestSnapshotsFollowEveryWrite(t *testing.T) {
 	require.Equal(t, 2, completed(check("shipped"), 7))
 
 	// A void, a correction, a backfill.
-	_, err := tracking.Void(ctx, pool, ch, time.Now(), org, "done/6", 2, "sent to the wrong rep", "test")
+	_, err = tracking.Void(ctx, pool, ch, time.Now(), org, "done/6", 2, "sent to the wrong rep", "test")
 	require.NoError(t, err)
 	require.Equal(t, 1, completed(check("voided"), 7))
 	_, err = tracking.Correct(ctx, pool, ch, time.Now(), org, ev(1, 7, 2, tracking.KindGraded, "grade/2", now.Add(-3*24*time.Hour), 1))
@@ -103,3 +139,7 @@ func TestSnapshotsFollowEveryWrite(t *testing.T) {
 	require.NoError(t, tracking.RollUpOrg(ctx, pool, ch, org, []int64{1, 2, 3}, nil))
 	require.Equal(t, 1, completed(check("rolled up whole"), 7))
 }
+
+// videoLessons are the history's lessons as videos of 4 segments, the
+// second of which its reps watch.
+var videoLessons = []reports.VideoLesson{{LessonID: 3, Segments: 4, Threshold: 50}, {LessonID: 5, Segments: 4, Threshold: 25}}

@@ -79,25 +79,27 @@ func (r *Reports) Videos(ctx context.Context, s Scope, lessons []VideoLesson) ([
 		return rr != nil && rr.summary != nil && rr.summary.RepStatus != "removed" && s.inScope(rr.summary.TeamID, 0) &&
 			(len(s.tags) == 0 || len(rr.rows) > 0 && hasAll(rr.rows[0].Tags, s.tags))
 	}
-	rows, err := r.videoRows(ctx, sn, s.OrgID, ids)
+	byRep, err := r.videoRows(ctx, sn, s.OrgID, ids)
 	if err != nil {
 		return nil, err
 	}
 	type repLesson struct{ rep, lesson int64 }
 	watched := map[repLesson][]bool{} // a rep sent a lesson twice (two enrollments) counts once
-	for _, row := range rows {
-		if !inScope(row.rep) {
+	for rep, rows := range byRep {
+		if !inScope(rep) {
 			continue
 		}
-		k := repLesson{row.rep, row.lesson}
-		w, ok := watched[k]
-		if !ok {
-			w = make([]bool, len(out[index[k.lesson]].Watched))
-			watched[k] = w
-		}
-		for _, seg := range row.segments {
-			if int(seg) < len(w) { // a segment past the end: a video since shortened
-				w[seg] = true
+		for _, row := range rows {
+			k := repLesson{row.rep, row.lesson}
+			w, ok := watched[k]
+			if !ok {
+				w = make([]bool, len(out[index[k.lesson]].Watched))
+				watched[k] = w
+			}
+			for _, seg := range row.segments {
+				if int(seg) < len(w) { // a segment past the end: a video since shortened
+					w[seg] = true
+				}
 			}
 		}
 	}
@@ -138,30 +140,35 @@ type videoRow struct {
 	segments    []uint16
 }
 
-// videoRows returns the rows of the lessons, from the cache when they were
-// read at sn, else from ClickHouse.
-func (r *Reports) videoRows(ctx context.Context, sn *snapshot, orgID int64, ids []uint64) ([]videoRow, error) {
-	read := func(ctx context.Context) ([]videoRow, error) { return r.readVideoRows(ctx, orgID, ids) }
+// videoRows returns the lessons' rows by rep: kept by rep and brought up to
+// sn, or read whole from ClickHouse without a change log.
+func (r *Reports) videoRows(ctx context.Context, sn *snapshot, orgID int64, ids []uint64) (map[int64][]videoRow, error) {
+	read := func(ctx context.Context, reps []int64) ([]videoRow, error) { return r.readVideoRows(ctx, orgID, ids, reps) }
+	repOf := func(v videoRow) int64 { return v.rep }
 	if r.snapshots == nil { // no change log: nothing says when rows are stale
-		return read(ctx)
+		rows, err := read(ctx, nil)
+		byRep := map[int64][]videoRow{}
+		addByRep(byRep, rows, repOf)
+		return byRep, err
 	}
-	return r.videos.get(ctx, sn, fmt.Sprint(orgID, slices.Sorted(slices.Values(ids))), read)
+	return r.videos.get(ctx, sn, fmt.Sprint(orgID, slices.Sorted(slices.Values(ids))), read, repOf)
 }
 
 // readVideoRows reads each rep's assignments of the lessons that were
-// sent: the newest version of each row (an assignment left with no events
-// a tombstone). The pairs are found by lesson first, and their rows read
-// whole, so that a row whose newest version moved to another lesson (a
-// correction) is not counted by an older one.
-func (r *Reports) readVideoRows(ctx context.Context, orgID int64, ids []uint64) ([]videoRow, error) {
+// sent, of the reps given (nil: of all): the newest version of each row (an
+// assignment left with no events a tombstone). The pairs are found by
+// lesson first, and their rows read whole, so that a row whose newest
+// version moved to another lesson (a correction) is not counted by an older
+// one.
+func (r *Reports) readVideoRows(ctx context.Context, orgID int64, ids []uint64, reps []int64) ([]videoRow, error) {
 	rows, err := r.query(ctx, "read the video lessons' progress", `
 		SELECT lesson, rep_id, segments
 		FROM (
 			SELECT rep_id, assignment_id, argMax(lesson_id, version) AS lesson, argMax(sent_at, version) AS sent,
 				argMax(segments, version) AS segments, argMax(deleted, version) AS deleted
 			FROM assignment_progress
-			WHERE org_id = @org AND (rep_id, assignment_id) IN (
-				SELECT rep_id, assignment_id FROM assignment_progress WHERE org_id = @org AND has(@lessons, lesson_id))
+			WHERE org_id = @org`+byReps(reps)+` AND (rep_id, assignment_id) IN (
+				SELECT rep_id, assignment_id FROM assignment_progress WHERE org_id = @org`+byReps(reps)+` AND has(@lessons, lesson_id))
 			GROUP BY rep_id, assignment_id
 		)
 		WHERE deleted = 0 AND has(@lessons, lesson) AND sent > toDateTime(0, 'UTC')`,
