@@ -10,8 +10,16 @@ import (
 )
 
 // breakdown answers GET /reports/breakdown?by=team|manager|course|cohort|tag&period=week|month
-// (by team and month when left out).
+// &compare=completed|overdue|quiz|video (by team and month, comparing
+// completion, when left out).
 func (s *Server) breakdown(ctx context.Context, w http.ResponseWriter, r *http.Request, v viewer, rep *reports.Reports) error {
+	compare := reports.Measure(r.URL.Query().Get("compare"))
+	if compare == "" {
+		compare = reports.MeasureCompleted
+	}
+	if !slices.Contains(reports.Measures(), compare) {
+		return badParam{"compare", string(compare), "completed, overdue, quiz or video"}
+	}
 	b, err := s.breakdownOf(ctx, r, v, rep)
 	if err != nil {
 		return err
@@ -20,7 +28,7 @@ func (s *Server) breakdown(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err := s.tagScope(ctx, &d, v.user.OrgID, r); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, pages.Breakdown(pages.BreakdownPage{Dash: d, Breakdown: b}))
+	s.render(w, r, http.StatusOK, pages.Breakdown(pages.BreakdownPage{Dash: d, Breakdown: b, Compare: compare}))
 	return nil
 }
 

@@ -34,20 +34,45 @@ func TestBreakdown(t *testing.T) {
 
 	// cells reads each row's cells by label: enrolled, completed, overdue,
 	// quiz, video, then this period's, the previous one's and the change of
-	// each of completed, overdue, quiz and video.
+	// each of completed, overdue, quiz and video. The page compares one
+	// measure at a time (completion unless asked), so it loads the page
+	// comparing each, and checks the others' comparisons are not shown.
 	cells := func(path, session string) map[string][]string {
 		t.Helper()
-		res := b.get(path, session)
-		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 		out := map[string][]string{}
-		document(t, res).Find(`[data-testid="breakdown-row"]`).Each(func(_ int, row *goquery.Selection) {
-			label, _ := row.Attr("data-label")
-			var cs []string
-			for _, id := range breakdownCells {
-				cs = append(cs, row.Find(`[data-testid="`+id+`"]`).Text())
+		for i, m := range []string{"", "overdue", "quiz", "video"} {
+			p := path
+			switch {
+			case m == "":
+			case strings.Contains(path, "?"):
+				p += "&compare=" + m
+			default:
+				p += "?compare=" + m
 			}
-			out[label] = cs
-		})
+			res := b.get(p, session)
+			require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+			doc := document(t, res)
+			compared := []string{"completed", "overdue", "quiz", "video"}[i]
+			require.Equal(t, []string{"Completed", "Overdue", "Quiz average", "Video watched"}[i], doc.Find(`[data-testid="compared"]`).Text(), p)
+			require.Equal(t, 1, doc.Find(`[data-testid^="compare-"][aria-current]`).Length(), p)
+			require.Equal(t, 1, doc.Find(`[data-testid="compare-`+compared+`"][aria-current]`).Length(), p)
+			doc.Find(`[data-testid="breakdown-row"]`).Each(func(_ int, row *goquery.Selection) {
+				label, _ := row.Attr("data-label")
+				if i == 0 {
+					for _, id := range breakdownCells[:5] {
+						out[label] = append(out[label], row.Find(`[data-testid="`+id+`"]`).Text())
+					}
+				}
+				for _, id := range breakdownCells[5:] {
+					cell := row.Find(`[data-testid="` + id + `"]`)
+					if !strings.HasPrefix(id, compared+"-") {
+						require.Zero(t, cell.Length(), "%s compares %s only, not %s", p, compared, id)
+						continue
+					}
+					out[label] = append(out[label], cell.Text())
+				}
+			})
+		}
 		return out
 	}
 	// Enrolled 10 days ago (the month before, in UTC, when the test runs in
@@ -127,7 +152,10 @@ func TestBreakdown(t *testing.T) {
 	require.Equal(t, []string{"4", "0%"}, byManager["User north@acme.test"][:2])
 	require.Equal(t, "3", byManager["No manager"][0])
 
-	res := b.get("/reports/breakdown?by=region", b.admin)
+	res := b.get("/reports/breakdown?compare=speed", b.admin)
+	require.Equal(t, http.StatusBadRequest, res.status)
+	require.Contains(t, string(res.body), "completed, overdue, quiz or video")
+	res = b.get("/reports/breakdown?by=region", b.admin)
 	require.Equal(t, http.StatusBadRequest, res.status)
 	require.Contains(t, string(res.body), "team, manager, course, cohort or tag")
 	require.Equal(t, http.StatusBadRequest, b.get("/reports/breakdown?period=year", b.admin).status)

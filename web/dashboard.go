@@ -101,6 +101,8 @@ func (s *Server) dashboardError(w http.ResponseWriter, r *http.Request, u lesson
 	var unavailable *reports.Unavailable
 	var bad badParam
 	switch {
+	case r.Context().Err() != nil && errors.Is(err, context.Canceled):
+		s.pageError(w, r, err) // the client went away: not the reports' failure
 	case errors.Is(err, reports.ErrNotFound):
 		s.render(w, r, http.StatusNotFound, pages.NotFound(r.URL.Path))
 	case errors.As(err, &bad):

@@ -496,3 +496,25 @@ func TestDashboardTimelinePages(t *testing.T) {
 		require.Contains(t, string(res.body), "older", bad)
 	}
 }
+
+// A page its client gave up on (the context cancelled mid-request) is not
+// an internal error: it is logged at debug with status 499, while the same
+// page fails as a 500, logged as an error, when the server's own work fails.
+func TestClientGoneIsNotAnError(t *testing.T) {
+	t.Parallel()
+	b := setupDashboard(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, "GET", "/dashboard/reps", nil)
+	req.AddCookie(&http.Cookie{Name: "morsel_session", Value: b.admin})
+	rec := httptest.NewRecorder()
+	b.srv.Handler().ServeHTTP(rec, req)
+	require.Equal(t, 499, rec.Code, "%s", rec.Body)
+	require.NotContains(t, b.logs.String(), "level=ERROR")
+
+	// Control: the same failure with the client still there is an error.
+	b.pool.Close()
+	res := b.get("/dashboard/reps", b.admin)
+	require.Equal(t, http.StatusInternalServerError, res.status, "%s", res.body)
+	require.Contains(t, b.logs.String(), "level=ERROR")
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,12 @@ func (s *Server) apiError(r *http.Request, err error) (int, errorBody) {
 	}
 	e := errs.As(err)
 	status := httpStatus(errs.CodeOf(err))
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client went away mid-request: nothing failed here, and no
+		// one reads the answer.
+		s.log.DebugContext(r.Context(), "client went away", slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		return statusClientClosed, errorBody{Error: errorInfo{Code: errs.Unavailable, Message: "The request was cancelled."}}
+	}
 	if e == nil || status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "internal error",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
@@ -73,6 +80,10 @@ func (s *Server) apiError(r *http.Request, err error) (int, errorBody) {
 	}
 	return status, errorBody{Error: errorInfo{Code: e.Code, Message: e.Message, Details: e.Details}}
 }
+
+// statusClientClosed is the status logged for a request its client gave up
+// before the answer (nginx's 499): no client reads it.
+const statusClientClosed = 499
 
 // writeAPIError answers an API request with err as JSON.
 func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -155,7 +156,9 @@ type requestLink struct {
 // through costs less than a map.
 type requestLinks []requestLink
 
-// linksOf tallies the links of ps.
+// linksOf tallies the links of ps. Each token is copied out of the request
+// body it was parsed from: the link cache and the pings' limits keep it as a
+// key for minutes, and a substring would keep the whole body alive with it.
 func linksOf(ps []ping) requestLinks {
 	out := make(requestLinks, 0, 1)
 next:
@@ -166,7 +169,7 @@ next:
 				continue next
 			}
 		}
-		out = append(out, requestLink{token: p.Token, pings: 1})
+		out = append(out, requestLink{token: strings.Clone(p.Token), pings: 1})
 	}
 	return out
 }

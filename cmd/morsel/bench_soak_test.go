@@ -17,7 +17,7 @@ import (
 
 // bench soak for 15 seconds, two rounds of each load at least however slowly they set up (seconds under -race on a busy
 // machine): all four loads ran, without errors, and the memory of this process and of the pings' serve process was read
-// at start and at end.
+// at start and at end, at rest and under load.
 func TestBenchSoak(t *testing.T) {
 	t.Parallel()
 	databaseURL := dbtest.PostgresURL(t)
@@ -40,7 +40,7 @@ func TestBenchSoak(t *testing.T) {
 	for _, p := range procs {
 		m := p.(map[string]any)
 		require.Greater(t, m["pid"], 0.0)
-		for _, k := range []string{"rss_start_mib", "rss_end_mib", "heap_start_mib", "heap_end_mib"} {
+		for _, k := range []string{"rss_start_mib", "rss_end_mib", "heap_start_mib", "heap_end_mib", "heap_loaded_start_mib", "heap_loaded_end_mib"} {
 			require.Greater(t, m[k], 0.0, "%s of %s", k, m["process"])
 		}
 		require.Greater(t, m["rss_start_mib"], m["heap_start_mib"], "the live heap is a part of the resident memory")
@@ -48,6 +48,8 @@ func TestBenchSoak(t *testing.T) {
 		growth := (to - from) / from * 100
 		require.InDelta(t, growth, m["memory_growth_percent"], 1.5, "from the rounded MiB")
 		require.Equal(t, m["memory_growth_percent"].(float64) <= 10, m["memory_flat"], "flat as the figure shown")
+		from, to = m["heap_loaded_start_mib"].(float64), m["heap_loaded_end_mib"].(float64)
+		require.InDelta(t, (to-from)/from*100, m["loaded_growth_percent"], 1.5, "under load, from the rounded MiB")
 		for _, k := range []string{"heap_profile_start", "heap_profile_end"} {
 			path, _ := m[k].(string)
 			require.Equal(t, profiles, filepath.Dir(path), "%s of %s", k, m["process"])
@@ -55,7 +57,8 @@ func TestBenchSoak(t *testing.T) {
 		}
 	}
 	require.NotEqual(t, procs[0].(map[string]any)["pid"], procs[1].(map[string]any)["pid"])
-	require.Contains(t, res.stderr, "bench soak: after the warm-up", "progress goes to stderr")
+	require.Contains(t, res.stderr, "bench soak: at rest at the start", "progress goes to stderr")
+	require.Contains(t, res.stderr, "bench soak: at rest at the end")
 	require.Contains(t, res.stdout, "dashboard loads/s")
 }
 

@@ -15,6 +15,9 @@ import (
 type BreakdownPage struct {
 	Dash
 	Breakdown reports.Breakdown
+	// Compare is the measure the page compares this period against the
+	// previous one by (the CSV compares them all).
+	Compare reports.Measure
 }
 
 // percentText is a share for a cell: "—" where there is nothing to share.
@@ -55,10 +58,23 @@ func measureLabel(m reports.Measure) string {
 	return string(m)
 }
 
-// breakdownURL is the page by the dimension and period, narrowed to the
-// tags.
-func breakdownURL(by reports.Dimension, period reports.Period, tags []string) string {
-	return withTags("/reports/breakdown?"+url.Values{"by": {string(by)}, "period": {string(period)}}.Encode(), tags)
+// breakdownURL is the page by the dimension and period comparing the
+// measure, narrowed to the tags.
+func breakdownURL(by reports.Dimension, period reports.Period, compare reports.Measure, tags []string) string {
+	return withTags("/reports/breakdown?"+url.Values{"by": {string(by)}, "period": {string(period)}, "compare": {string(compare)}}.Encode(), tags)
+}
+
+// csvURL is the page's CSV: every measure compared.
+func (p BreakdownPage) csvURL() string {
+	return withTags("/reports/breakdown.csv?"+url.Values{"by": {string(p.Breakdown.By)}, "period": {string(p.Breakdown.Period)}}.Encode(), p.Tagged)
+}
+
+// periodHeads are the headings of the comparison's columns.
+func (p BreakdownPage) periodHeads() (this, before string) {
+	if p.Breakdown.By == reports.DimCohort {
+		return "This cohort", "The cohort before"
+	}
+	return "This " + string(p.Breakdown.Period), "The " + string(p.Breakdown.Period) + " before"
 }
 
 // zone is the name of the time zone the periods start in: the

@@ -1,8 +1,8 @@
 package bench
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -161,7 +161,7 @@ func Dashboard(ctx context.Context, e Env, demo Demo, o DashboardOptions) (*Dash
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: web.New(web.Deps{Store: db.store, ClickHouse: ch, Pool: db.pool, Logger: scheduler.WarningsOnly(slog.New(slog.NewTextHandler(io.Discard, nil)))}).Handler(),
+	srv := &http.Server{Handler: web.New(web.Deps{Store: db.store, ClickHouse: ch, Pool: db.pool, Logger: scheduler.WarningsOnly(slog.New(slog.NewTextHandler(e.Stderr, nil)))}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
@@ -403,7 +403,7 @@ func (r *dashRun) load(ctx context.Context, u dashUser, page, path string, fragm
 	defer r.mu.Unlock()
 	if err != nil {
 		r.errors[page]++
-		r.lastError = err.Error()
+		r.lastError = page + ": " + err.Error()
 		return nil
 	}
 	r.latencies[page] = append(r.latencies[page], took)
@@ -429,7 +429,7 @@ func (r *dashRun) get(ctx context.Context, u dashUser, path string, fragment boo
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err == nil && res.StatusCode != http.StatusOK {
-		err = fmt.Errorf("%s: %s", path, res.Status)
+		err = fmt.Errorf("GET %s: %s: %q", path, res.Status, firstLine(body, 200))
 	}
 	return body, err
 }
@@ -625,7 +625,7 @@ func (r *dashRun) report(e Env, elapsed time.Duration, events int64, freshness [
 		fmt.Fprintf(e.Stdout, "last error: %s\n", r.lastError)
 	}
 	if allErrors > 0 {
-		return &res, errors.New(strconv.Itoa(allErrors) + " page loads failed")
+		return &res, fmt.Errorf("%d page loads failed, the last: %s", allErrors, r.lastError)
 	}
 	return &res, nil
 }
@@ -636,4 +636,14 @@ func tagParam(rng *rand.Rand) string {
 		return ""
 	}
 	return "&tag=" + scaleTags[rng.IntN(len(scaleTags))]
+}
+
+// firstLine is the first line of body, cut to at most n bytes: enough of an
+// error page to tell why it failed.
+func firstLine(body []byte, n int) string {
+	line, _, _ := bytes.Cut(bytes.TrimSpace(body), []byte("\n"))
+	if len(line) > n {
+		line = line[:n]
+	}
+	return string(line)
 }

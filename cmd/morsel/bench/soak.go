@@ -51,13 +51,20 @@ type SoakEnvs struct {
 	Demo                           Demo
 }
 
-// SoakMemory is the memory of a process at the start (the minute after the
-// warm-up) and at the end of the soak (its last minute; a tenth of a short
-// soak), each the median of 12 samples, in MiB: its resident memory, and its
-// heap the last GC found live (this process collects first; serve's is its
-// go_gc_heap_live_bytes on /metrics). Growth and flatness are of the heap:
-// the resident memory of a Go process also holds garbage not yet collected
-// and memory not yet returned to the system.
+// SoakMemory is the memory of a process at the start (after the warm-up)
+// and at the end of the soak, in MiB: its resident memory, and its heap a
+// GC found live (this process's /gc/heap/live:bytes; serve's
+// go_gc_heap_live_bytes on /metrics, after a GC its pprof handler runs).
+//
+// The start and end figures are read at rest: the soak lets the rounds in
+// flight finish and starts no new one until both processes are read, so
+// they hold only what outlives a round, and a leak is what grows between
+// them. Growth and flatness are of that heap (the resident memory of a Go
+// process also holds garbage not yet collected and memory not yet returned
+// to the system). The loaded figures are read under load, each the median
+// of 12 samples over the minute after the warm-up and over the last minute
+// (a tenth of a short soak): they swing with the batches and requests in
+// flight at the moment of each sample.
 type SoakMemory struct {
 	Process             string  `json:"process"`
 	PID                 int     `json:"pid"`
@@ -65,9 +72,12 @@ type SoakMemory struct {
 	RSSEndMiB           float64 `json:"rss_end_mib"`
 	HeapStartMiB        float64 `json:"heap_start_mib"`
 	HeapEndMiB          float64 `json:"heap_end_mib"`
-	MemoryGrowthPercent float64 `json:"memory_growth_percent"` // of the heap
+	MemoryGrowthPercent float64 `json:"memory_growth_percent"` // of the heap at rest
 	MemoryFlat          bool    `json:"memory_flat"`           // growth within 10 %
-	HeapProfileStart    string  `json:"heap_profile_start,omitempty"`
+	HeapLoadedStartMiB  float64 `json:"heap_loaded_start_mib"`
+	HeapLoadedEndMiB    float64 `json:"heap_loaded_end_mib"`
+	LoadedGrowthPercent float64 `json:"loaded_growth_percent"`
+	HeapProfileStart    string  `json:"heap_profile_start,omitempty"` // at rest
 	HeapProfileEnd      string  `json:"heap_profile_end,omitempty"`
 }
 
@@ -128,6 +138,12 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 	}
 	srv := envs.PingsServer
 	srv.Environ = append(slices.Clip(srv.Environ), "METRICS_ADDR="+metricsAddr)
+	if o.HeapProfiles != "" {
+		// Profiles fine enough to tell what grew in a heap of a few MiB
+		// (the default samples one allocation per 512 KiB).
+		runtime.MemProfileRate = heapProfileRate
+		srv.Environ = append(srv.Environ, "GODEBUG=memprofilerate="+strconv.Itoa(heapProfileRate))
+	}
 	serve, err := startServeProcess(ctx, envs.Pings, srv)
 	if err != nil {
 		return nil, err
@@ -140,13 +156,16 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 		}
 	}()
 	var c soakCounts
+	var rest sync.RWMutex // held by every round; locked to read the memory at rest
 	runRounds := func(kind string, run func(length time.Duration) (done, errs int64, err error)) {
 		for n := 0; ; n++ {
 			remaining := time.Until(deadline)
 			if ctx.Err() != nil || remaining < minRound && n >= o.MinRounds {
 				return
 			}
+			rest.RLock() // no round starts while the memory is read at rest
 			done, errs, err := run(min(max(remaining, minRound), o.Round))
+			rest.RUnlock()
 			c.rounds.Add(1)
 			if err != nil {
 				c.errors.Add(1)
@@ -210,31 +229,38 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 		go func() { defer wg.Done(); runRounds(kind, run) }()
 	}
 
-	// Progress, and the memory in two windows: the one after the warm-up
-	// and the last before the deadline (while the last rounds still run, so
-	// that it compares with the start under the same load). A window's
-	// figure is the median of memSamples samples: one reading of a live
-	// heap of a few MiB swings by the batches and requests in flight.
+	// Progress, and the memory: at rest once the warm-up is over (the
+	// rounds in flight finish first) and once every load has ended; and
+	// under load in two windows, the one after the warm-up and the last
+	// before the deadline (while the last rounds still run, so that it
+	// compares with the start under the same load). A window's figure is
+	// the median of memSamples samples: one reading of a live heap of a few
+	// MiB swings by the batches and requests in flight.
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	window := min(time.Minute, o.Duration/10)
 	every := window / memSamples
-	var first, last [2][]memSample // per process, the samples of each window
+	var first, last [2][]memSample // per process, the samples of each window under load
 	sample := func(into *[2][]memSample) {
 		into[0] = append(into[0], readMemory())
-		into[1] = append(into[1], readServeMemory(ctx, serve.pid(), metricsAddr))
+		into[1] = append(into[1], readServeMemory(ctx, serve.pid(), metricsAddr, false))
 	}
-	var profiles [2][2]string // per process, the heap profile at start and at end
-	report := func(when string, w *[2][]memSample) {
-		a, b := median(w[0]), median(w[1])
-		fmt.Fprintf(e.Stderr, "bench soak: %s: heap live %.1f MiB (RSS %.1f MiB), serve's heap live %.1f MiB (RSS %.1f MiB)\n",
-			when, a.heap, a.rss, b.heap, b.rss)
+	var atRest [2][2]memSample // per process, at start and at end
+	var profiles [2][2]string  // per process, the heap profile at start and at end
+	readAtRest := func(i int) {
+		at := []string{"start", "end"}[i]
+		if i == 0 {
+			fmt.Fprintf(e.Stderr, "bench soak: warm-up over at %s: letting the rounds in flight finish to read the memory at rest\n",
+				time.Since(start).Truncate(time.Second))
+			rest.Lock()
+			defer rest.Unlock()
+		}
+		atRest[0][i] = readMemory()
+		atRest[1][i] = readServeMemory(ctx, serve.pid(), metricsAddr, true)
+		fmt.Fprintf(e.Stderr, "bench soak: at rest at the %s: heap live %.1f MiB (RSS %.1f MiB), serve's heap live %.1f MiB (RSS %.1f MiB)\n",
+			at, atRest[0][i].heap, atRest[0][i].rss, atRest[1][i].heap, atRest[1][i].rss)
 		if o.HeapProfiles == "" {
 			return
-		}
-		i, at := 0, "start"
-		if w == &last {
-			i, at = 1, "end"
 		}
 		for p, name := range []string{"soak", "serve"} {
 			path := filepath.Join(o.HeapProfiles, name+"-"+at+".pb.gz")
@@ -246,16 +272,25 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 			profiles[p][i] = path
 		}
 	}
+	report := func(when string, w *[2][]memSample) {
+		a, b := median(w[0]), median(w[1])
+		fmt.Fprintf(e.Stderr, "bench soak: under load %s: heap live %.1f MiB (RSS %.1f MiB), serve's heap live %.1f MiB (RSS %.1f MiB)\n",
+			when, a.heap, a.rss, b.heap, b.rss)
+	}
 	sampler := time.NewTicker(every)
 	defer sampler.Stop()
 	tick := time.NewTicker(o.Progress)
 	defer tick.Stop()
+	warm := false
 loop:
 	for {
 		select {
 		case <-sampler.C:
 			switch at := time.Since(start); {
-			case at >= o.Warmup && len(first[0]) < memSamples:
+			case at >= o.Warmup && !warm:
+				readAtRest(0)
+				warm = true
+			case warm && len(first[0]) < memSamples:
 				if sample(&first); len(first[0]) == memSamples {
 					report("after the warm-up", &first)
 				}
@@ -274,13 +309,16 @@ loop:
 		}
 	}
 	elapsed := time.Since(start)
-	if len(last[0]) == 0 {
-		sample(&last) // every load ended before the last window
-		report("at the end", &last)
+	readAtRest(1) // every load has ended
+	if !warm {
+		atRest[0][0], atRest[1][0] = atRest[0][1], atRest[1][1] // the soak ended before its warm-up
+		profiles[0][0], profiles[1][0] = profiles[0][1], profiles[1][1]
 	}
 	if len(first[0]) == 0 {
-		first = last // the soak ended before its warm-up
-		profiles[0][0], profiles[1][0] = profiles[0][1], profiles[1][1]
+		first = [2][]memSample{{atRest[0][0]}, {atRest[1][0]}} // no time was left under load
+	}
+	if len(last[0]) == 0 {
+		last = first
 	}
 	per := func(n int64) float64 { return round(float64(n)/elapsed.Seconds(), 1) }
 	f := &SoakFigures{DurationSec: round(elapsed.Seconds(), 1),
@@ -288,8 +326,8 @@ loop:
 		Pings: c.pings.Load(), PingsPerSec: per(c.pings.Load()), DashboardLoads: c.loads.Load(), DashboardLoadsPerSec: per(c.loads.Load()),
 		Rounds: c.rounds.Load(), Errors: c.errors.Load(),
 		Processes: []SoakMemory{
-			soakMemory("morsel bench soak (the benches, the sms, replies and dashboard servers)", os.Getpid(), median(first[0]), median(last[0])),
-			soakMemory("morsel serve (the pings rounds' server)", serve.pid(), median(first[1]), median(last[1])),
+			soakMemory("morsel bench soak (the benches, the sms, replies and dashboard servers)", os.Getpid(), atRest[0], median(first[0]), median(last[0])),
+			soakMemory("morsel serve (the pings rounds' server)", serve.pid(), atRest[1], median(first[1]), median(last[1])),
 		},
 	}
 	fmt.Fprintf(e.Stdout, "bench soak: %.0fs, %d rounds: %.1f sms/s, %.1f replies/s, %.1f pings/s, %.1f dashboard loads/s, %d errors\n",
@@ -301,10 +339,11 @@ loop:
 		fmt.Fprintf(e.Stderr, "bench soak: what serve's heap gained: go tool pprof -top -diff_base %s %s\n", profiles[1][0], profiles[1][1])
 	}
 	for _, p := range f.Processes {
-		fmt.Fprintf(e.Stdout, "  %s, pid %d: heap live %.1f → %.1f MiB (%+.1f%%, flat: %v), RSS %.1f → %.1f MiB\n",
-			p.Process, p.PID, p.HeapStartMiB, p.HeapEndMiB, p.MemoryGrowthPercent, p.MemoryFlat, p.RSSStartMiB, p.RSSEndMiB)
+		fmt.Fprintf(e.Stdout, "  %s, pid %d: heap live at rest %.1f → %.1f MiB (%+.1f%%, flat: %v), RSS %.1f → %.1f MiB; under load %.1f → %.1f MiB (%+.1f%%)\n",
+			p.Process, p.PID, p.HeapStartMiB, p.HeapEndMiB, p.MemoryGrowthPercent, p.MemoryFlat, p.RSSStartMiB, p.RSSEndMiB,
+			p.HeapLoadedStartMiB, p.HeapLoadedEndMiB, p.LoadedGrowthPercent)
 	}
-	for _, m := range append(slices.Clip(first[1]), last[1]...) {
+	for _, m := range append(append(slices.Clip(first[1]), last[1]...), atRest[1][:]...) {
 		if m.err != nil {
 			return f, fmt.Errorf("bench soak: the memory of serve (pid %d): %w; its log: %s\n%s",
 				serve.pid(), m.err, serve.logPath, tail(serve.logPath, 10))
@@ -325,16 +364,21 @@ func defaultWarmup(d time.Duration) time.Duration {
 	return max(d/5, min(web.PingStateKept+time.Minute, d*6/10))
 }
 
-// soakMemory is a process's memory figures from its samples at the start
-// and at the end.
-func soakMemory(process string, pid int, first, last memSample) SoakMemory {
-	growth := 0.0
-	if first.heap > 0 {
-		growth = (last.heap - first.heap) / first.heap * 100
-	}
+// soakMemory is a process's memory figures from its readings at rest and
+// the medians of its samples under load, at the start and at the end.
+func soakMemory(process string, pid int, rest [2]memSample, first, last memSample) SoakMemory {
 	return SoakMemory{Process: process, PID: pid,
-		RSSStartMiB: round(first.rss, 1), RSSEndMiB: round(last.rss, 1), HeapStartMiB: round(first.heap, 1), HeapEndMiB: round(last.heap, 1),
-		MemoryGrowthPercent: round(growth, 1), MemoryFlat: round(growth, 1) <= 10}
+		RSSStartMiB: round(rest[0].rss, 1), RSSEndMiB: round(rest[1].rss, 1), HeapStartMiB: round(rest[0].heap, 1), HeapEndMiB: round(rest[1].heap, 1),
+		MemoryGrowthPercent: growth(rest[0].heap, rest[1].heap), MemoryFlat: growth(rest[0].heap, rest[1].heap) <= 10,
+		HeapLoadedStartMiB: round(first.heap, 1), HeapLoadedEndMiB: round(last.heap, 1), LoadedGrowthPercent: growth(first.heap, last.heap)}
+}
+
+// growth is how much to grew from from, in percent to a tenth.
+func growth(from, to float64) float64 {
+	if from <= 0 {
+		return 0
+	}
+	return round((to-from)/from*100, 1)
 }
 
 type discard struct{}
@@ -362,9 +406,15 @@ type memSample struct {
 	err       error
 }
 
+// heapProfileRate is the bytes per sampled allocation of the heap profiles
+// a soak writes.
+const heapProfileRate = 16 << 10
+
 // readMemory collects garbage, then reads this process's live heap and
-// VmRSS.
+// VmRSS. It collects twice: what sync.Pools held at the first collection
+// is kept until the second.
 func readMemory() memSample {
+	runtime.GC()
 	runtime.GC()
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(live)
@@ -372,17 +422,22 @@ func readMemory() memSample {
 }
 
 // readServeMemory reads the VmRSS of the serve process pid and the live heap
-// its metrics at metricsAddr give.
-func readServeMemory(ctx context.Context, pid int, metricsAddr string) memSample {
-	rss := rssKiB(pid)
-	if pid == 0 || rss == 0 {
+// its metrics at metricsAddr give, after a GC when collect is set (its
+// pprof heap handler runs one; otherwise the figure is the last GC's).
+func readServeMemory(ctx context.Context, pid int, metricsAddr string, collect bool) memSample {
+	if rssKiB(pid) == 0 {
 		return memSample{err: errors.New("the process is gone")}
+	}
+	for i := 0; collect && i < 2; i++ { // twice, as readMemory collects
+		if err := writeHeapProfile(ctx, os.DevNull, true, metricsAddr); err != nil {
+			return memSample{err: err}
+		}
 	}
 	live, err := scrapeGauge(ctx, "http://"+metricsAddr+"/metrics", "go_gc_heap_live_bytes")
 	if err != nil {
 		return memSample{err: err}
 	}
-	return memSample{rss: float64(rss) / 1024, heap: live / (1 << 20)}
+	return memSample{rss: float64(rssKiB(pid)) / 1024, heap: live / (1 << 20)}
 }
 
 // writeHeapProfile writes to path the heap profile of this process, or of
