@@ -107,7 +107,9 @@ func (r *Reports) Questions(ctx context.Context, s Scope, courseID int64) ([]Que
 		return questionStats(attempts), nil
 	}
 	byRep, err := r.questions.get(ctx, sn, fmt.Sprint(s.OrgID, "/", courseID),
-		func(ctx context.Context, reps []int64) ([]attempt, error) { return r.readAttempts(ctx, s.OrgID, courseID, reps) },
+		func(ctx context.Context, reps []int64) ([]attempt, error) {
+			return r.readAttempts(ctx, s.OrgID, courseID, reps)
+		},
 		func(a attempt) int64 { return a.rep })
 	if err != nil {
 		return nil, err

@@ -74,7 +74,7 @@ func (s Scope) HasTeam(id int64) bool {
 type Reports struct {
 	ch        driver.Conn
 	now       func() time.Time
-	snapshots *snapshots                // nil: each page reads the rollups whole
+	snapshots *snapshots          // nil: each page reads the rollups whole
 	videos    repsCache[videoRow] // the video report's rows, kept by rep and brought up to each snapshot
 	questions repsCache[attempt]  // the question report's first attempts, likewise
 }

@@ -143,7 +143,9 @@ type videoRow struct {
 // videoRows returns the lessons' rows by rep: kept by rep and brought up to
 // sn, or read whole from ClickHouse without a change log.
 func (r *Reports) videoRows(ctx context.Context, sn *snapshot, orgID int64, ids []uint64) (map[int64][]videoRow, error) {
-	read := func(ctx context.Context, reps []int64) ([]videoRow, error) { return r.readVideoRows(ctx, orgID, ids, reps) }
+	read := func(ctx context.Context, reps []int64) ([]videoRow, error) {
+		return r.readVideoRows(ctx, orgID, ids, reps)
+	}
 	repOf := func(v videoRow) int64 { return v.rep }
 	if r.snapshots == nil { // no change log: nothing says when rows are stale
 		rows, err := read(ctx, nil)
