@@ -160,6 +160,7 @@ func (sn *snapshot) withReps(gen int64, repIDs []int64, progress []tracking.Enro
 		delete(out.reps, id)
 	}
 	out.add(progress, summaries)
+	sn.carryOrders(out, repIDs)
 	return out
 }
 

@@ -294,17 +294,27 @@ func (sn *snapshot) ordered(c Column) []*progressRow {
 	if rows, ok := o.byColumn[c]; ok {
 		return rows
 	}
-	// Sorted by their keys worked out once, not at each comparison.
+	rows := sortedLive(c, sn.all)
+	if o.byColumn == nil {
+		o.byColumn = map[Column][]*progressRow{}
+	}
+	o.byColumn[c] = rows
+	return rows
+}
+
+// sortedLive returns the live rows of reps in c's order, sorted by their
+// keys worked out once, not at each comparison.
+func sortedLive(c Column, reps []*repRows) []*progressRow {
 	type entry struct {
 		key Cursor
 		p   *progressRow
 	}
 	n := 0
-	for _, r := range sn.all {
+	for _, r := range reps {
 		n += len(r.rows)
 	}
 	entries := make([]entry, 0, n)
-	for _, r := range sn.all {
+	for _, r := range reps {
 		for i := range r.rows {
 			if p := &r.rows[i]; p.live {
 				entries = append(entries, entry{fixedKey(c, p), p})
@@ -316,11 +326,57 @@ func (sn *snapshot) ordered(c Column) []*progressRow {
 	for i, e := range entries {
 		rows[i] = e.p
 	}
-	if o.byColumn == nil {
-		o.byColumn = map[Column][]*progressRow{}
-	}
-	o.byColumn[c] = rows
 	return rows
+}
+
+// carryOrders gives out, which is sn with the rows of the changed reps read
+// again, every order sn had sorted, without sorting again: the other reps'
+// rows (shared by both snapshots, and so keyed alike) keep their places,
+// and the changed reps' new rows, sorted among themselves, are put in
+// theirs by binary search. A write touches a few reps, so this costs a copy
+// of each order instead of a sort of the whole organisation's rows.
+func (sn *snapshot) carryOrders(out *snapshot, changed []int64) {
+	sn.orders.mu.Lock()
+	orders := maps.Clone(sn.orders.byColumn)
+	sn.orders.mu.Unlock()
+	if len(orders) == 0 {
+		return
+	}
+	isChanged := make(map[int64]bool, len(changed))
+	var reps []*repRows
+	for _, id := range changed {
+		if !isChanged[id] {
+			isChanged[id] = true
+			if r := out.reps[id]; r != nil {
+				reps = append(reps, r)
+			}
+		}
+	}
+	out.orders.byColumn = make(map[Column][]*progressRow, len(orders))
+	for c, old := range orders {
+		added := sortedLive(c, reps)
+		rows := make([]*progressRow, 0, len(old)+len(added))
+		from := 0 // the next row of old to copy
+		for _, p := range added {
+			// Where p goes: after every row of old whose key is not
+			// greater (old is sorted by its rows' keys, the changed reps'
+			// old rows included, which are skipped).
+			key := fixedKey(c, p)
+			at := from + sort.Search(len(old)-from, func(i int) bool { return compareKeys(fixedKey(c, old[from+i]), key) > 0 })
+			for ; from < at; from++ {
+				if !isChanged[old[from].RepID] {
+					rows = append(rows, old[from])
+				}
+			}
+			rows = append(rows, p)
+		}
+		for ; from < len(old); from++ {
+			if !isChanged[old[from].RepID] {
+				rows = append(rows, old[from])
+			}
+		}
+		out.orders.byColumn[c] = rows
+	}
 }
 
 // fixedKey is p's key in c's order that rowOrders sorts by: without the

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -151,6 +152,50 @@ func TestWalkMatchesSort(t *testing.T) {
 	}
 }
 
+// A snapshot made from the one before by a write of a few reps carries the
+// orders the one before had sorted instead of sorting again: each carried
+// order is the one a sort of the new snapshot's rows gives, step after step,
+// with reps whose rows changed, reps gone, reps new and reps given twice.
+func TestCarriedOrdersMatchSort(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)
+	columns := []Column{ByName, ByTeam, ByCourse, ByProgress, ByQuiz, ByVideo, ByActivity, ByDue, ByStatus}
+	sn := tableSnapshot(300, 1, now)
+	for _, c := range columns {
+		sn.ordered(c)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for step := range 20 {
+		// The rows the write reads again, from a made-up future of the
+		// organisation with more reps.
+		future := tableSnapshot(320, uint64(100+step), now)
+		var changed []int64
+		var progress []tracking.EnrollmentProgress
+		for range 1 + rng.IntN(25) {
+			id := int64(1 + rng.IntN(320))
+			changed = append(changed, id)
+			if rng.IntN(6) == 0 || slices.Contains(changed[:len(changed)-1], id) {
+				continue // gone, or given twice: its rows once
+			}
+			for _, p := range future.reps[id].rows {
+				progress = append(progress, p.EnrollmentProgress)
+			}
+		}
+		next := sn.withReps(int64(step+1), changed, progress, nil)
+		require.Len(t, next.orders.byColumn, len(columns), "every order carried, none left to sort on reading")
+		fresh := &snapshot{reps: maps.Clone(next.reps), all: next.all}
+		for _, c := range columns {
+			got := next.ordered(c)
+			want := sortedLive(c, fresh.all)
+			require.Equal(t, len(want), len(got), "step %d, %s", step, c)
+			for i := range want {
+				require.Same(t, want[i], got[i], "step %d, %s: row %d", step, c, i)
+			}
+		}
+		sn = next
+	}
+}
+
 // Walking the rows holds and allocates nothing per row once the snapshot's
 // order is sorted: walking four times the rows (the whole organisation
 // against the quarter of reps tagged "q", from the same snapshot) allocates
@@ -213,4 +258,42 @@ func BenchmarkOrdered(b *testing.B) {
 			b.ReportMetric(float64(len(sn.ordered(c))), "rows")
 		})
 	}
+}
+
+// BenchmarkNextSnapshot is the cost of a write of 20 reps to the rep
+// table of 7,000 reps sorted by three columns: the next snapshot with its
+// orders carried (carried), or sorted again on reading (sorted, as before).
+func BenchmarkNextSnapshot(b *testing.B) {
+	now := time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)
+	sn := tableSnapshot(7000, 1, now)
+	columns := []Column{ByName, ByActivity, ByStatus}
+	for _, c := range columns {
+		sn.ordered(c)
+	}
+	future := tableSnapshot(7000, 2, now)
+	var changed []int64
+	var progress []tracking.EnrollmentProgress
+	for id := int64(1); id <= 7000; id += 350 {
+		changed = append(changed, id)
+		for _, p := range future.reps[id].rows {
+			progress = append(progress, p.EnrollmentProgress)
+		}
+	}
+	b.Run("carried", func(b *testing.B) {
+		for range b.N {
+			next := sn.withReps(1, changed, progress, nil)
+			for _, c := range columns {
+				next.ordered(c)
+			}
+		}
+	})
+	b.Run("sorted", func(b *testing.B) {
+		for range b.N {
+			next := sn.withReps(1, changed, progress, nil)
+			next.orders.byColumn = nil
+			for _, c := range columns {
+				next.ordered(c)
+			}
+		}
+	})
 }
