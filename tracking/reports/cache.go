@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -24,12 +25,16 @@ type repsCache[T any] struct {
 }
 
 type repsEntry[T any] struct {
-	mu sync.Mutex // one reader of ClickHouse at a time; the others wait for its value
+	mu sync.Mutex
 	// The snapshot the value was read at: its generation, and when the
 	// whole read it descends from was made.
 	gen    int64
 	loaded time.Time
 	byRep  map[int64][]T // never changed once stored: a change stores a new map
+	// reading is closed when the read in flight ends (nil: none), and
+	// readErr is then why it failed.
+	reading chan struct{}
+	readErr error
 }
 
 // maxCacheEntries bounds the keys kept; past it they are all dropped.
@@ -39,9 +44,17 @@ const maxCacheEntries = 1000
 // reads the key whole again, as cheap then as a long list of reps.
 const maxDeltaReps = 2000
 
+// readTimeout bounds a cache's read of ClickHouse. A read outlives the
+// request that started it (whose deadline is a few seconds): a whole read of
+// a big organisation on a busy server can take longer, and one cut off at
+// each request's deadline would never finish; this way one read runs, and
+// every request until it ends waits for it up to its own deadline.
+const readTimeout = time.Minute
+
 // get returns key's rows by rep as they stand at sn. read reads the rows of
 // the reps given from ClickHouse, or all of the key's rows for nil; repOf
-// says whose a row is.
+// says whose a row is. One read of a key runs at a time; the others wait for
+// it, each up to its own deadline.
 func (c *repsCache[T]) get(ctx context.Context, sn *snapshot, key string,
 	read func(ctx context.Context, reps []int64) ([]T, error), repOf func(T) int64) (map[int64][]T, error) {
 	c.mu.Lock()
@@ -54,38 +67,75 @@ func (c *repsCache[T]) get(ctx context.Context, sn *snapshot, key string,
 		c.entries[key] = e
 	}
 	c.mu.Unlock()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.byRep != nil && e.loaded.Equal(sn.loaded) {
-		if e.gen == sn.gen {
-			return e.byRep, nil
-		}
-		if reps, ok := sn.changedSince(e.gen); ok && len(reps) <= maxDeltaReps {
-			if len(reps) == 0 {
-				e.gen = sn.gen
-				return e.byRep, nil
-			}
-			rows, err := read(ctx, reps)
-			if err != nil {
-				return nil, err
-			}
-			byRep := maps.Clone(e.byRep)
-			for _, id := range reps {
-				delete(byRep, id)
-			}
-			addByRep(byRep, rows, repOf)
-			e.gen, e.byRep = sn.gen, byRep
+	for started := false; ; {
+		e.mu.Lock()
+		current := e.byRep != nil && e.loaded.Equal(sn.loaded)
+		if current && e.gen >= sn.gen || e.byRep != nil && e.loaded.After(sn.loaded) {
+			// Read at sn, or at a newer snapshot than a request that
+			// waited was given.
+			byRep := e.byRep
+			e.mu.Unlock()
 			return byRep, nil
 		}
+		reading, readErr := e.reading, e.readErr
+		if reading == nil {
+			if started { // the read this request started failed
+				e.mu.Unlock()
+				return nil, readErr
+			}
+			var reps []int64
+			delta := false
+			if current {
+				reps, delta = sn.changedSince(e.gen)
+				delta = delta && len(reps) <= maxDeltaReps
+			}
+			if delta && len(reps) == 0 {
+				e.gen = sn.gen
+				e.mu.Unlock()
+				continue
+			}
+			if !delta {
+				reps = nil
+			}
+			reading = make(chan struct{})
+			e.reading, started = reading, true
+			go e.read(context.WithoutCancel(ctx), sn, reps, read, repOf)
+		}
+		e.mu.Unlock()
+		select {
+		case <-reading:
+		case <-ctx.Done():
+			return nil, &Unavailable{fmt.Errorf("wait for the report's rows: %w", ctx.Err())}
+		}
 	}
-	rows, err := read(ctx, nil)
+}
+
+// read brings the entry to sn: the rows of the reps given read again, or
+// all of them for nil.
+func (e *repsEntry[T]) read(ctx context.Context, sn *snapshot, reps []int64,
+	read func(ctx context.Context, reps []int64) ([]T, error), repOf func(T) int64) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	rows, err := read(ctx, reps)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.readErr = err
+	defer func() { close(e.reading); e.reading = nil }()
 	if err != nil {
-		return nil, err
+		return
 	}
-	byRep := map[int64][]T{}
+	var byRep map[int64][]T
+	if reps == nil {
+		byRep = map[int64][]T{}
+		e.loaded = sn.loaded
+	} else {
+		byRep = maps.Clone(e.byRep)
+		for _, id := range reps {
+			delete(byRep, id)
+		}
+	}
 	addByRep(byRep, rows, repOf)
-	e.gen, e.loaded, e.byRep = sn.gen, sn.loaded, byRep
-	return byRep, nil
+	e.gen, e.byRep = sn.gen, byRep
 }
 
 // addByRep appends rows to their reps' lists in byRep.
