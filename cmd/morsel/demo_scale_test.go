@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,6 +53,18 @@ func TestDemoAtScale(t *testing.T) {
 		require.Contains(t, pages, p)
 	}
 	require.Greater(t, pages["search"].(map[string]any)["loads"], 0.0)
+
+	// Each of the exports, the mentions and the tag suggestions loads on its
+	// own, without errors.
+	only := []string{"breakdown_csv", "question_csv", "mentions", "tag_suggestions"}
+	res = morsel(ctx, environ, "bench", "dashboard", "--org", "big", "--managers", "1", "--admins", "1", "--duration", "2s", "--think", "20ms",
+		"--pages", strings.Join(only, ","), "--json")
+	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	fig = lastJSON(t, res.stdout)
+	require.EqualValues(t, 0, fig["errors"])
+	for _, p := range only {
+		require.Greater(t, fig["pages"].(map[string]any)[p].(map[string]any)["loads"], 0.0, p)
+	}
 
 	// A rollup row that says more lessons are done than the events show.
 	ch, err := tracking.OpenClickHouse(ctx, environ["CLICKHOUSE_URL"])

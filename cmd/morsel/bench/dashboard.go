@@ -82,8 +82,8 @@ func TagsOf(repID int64) []string {
 func DashboardPages() []string { return slices.Clone(dashboardPages) }
 
 // dashboardPages are the pages DashboardPages returns.
-var dashboardPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown", "question_report",
-	"video_report", "rep_page"}
+var dashboardPages = []string{"overview", "rep_table", "rep_table_filtered", "rep_table_next_page", "search", "rep_table_csv", "breakdown",
+	"breakdown_csv", "question_report", "question_csv", "video_report", "mentions", "tag_suggestions", "rep_page"}
 
 type dashUser struct {
 	name    string
@@ -297,7 +297,8 @@ func (r *dashRun) loadTargets(ctx context.Context) error {
 // pageChoice draws each page alone, for --pages: a number its case of
 // browse's switch takes.
 var pageChoice = map[string]int{"overview": 0, "rep_table": 20, "rep_table_filtered": 35, "rep_table_next_page": 50, "search": 70,
-	"rep_table_csv": 85, "breakdown": 87, "question_report": 89, "video_report": 91, "rep_page": 93}
+	"rep_table_csv": 80, "breakdown": 82, "breakdown_csv": 84, "question_report": 85, "question_csv": 87, "video_report": 88,
+	"mentions": 90, "tag_suggestions": 91, "rep_page": 92}
 
 var (
 	nextLinkRE = regexp.MustCompile(`href="(/dashboard/reps\?[^"]*)" rel="next"`)
@@ -346,24 +347,35 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 			page, path, fragment = "rep_table_filtered", "/dashboard/reps?"+strings.Join(q, "&"), rng.IntN(2) == 0
 		case x < 62 && next != "":
 			page, path, fragment = "rep_table_next_page", next, true
-		case x < 85:
+		case x < 80:
 			// Typing one letter, then a second: two requests, as the box sends them.
 			q := string(letters[rng.IntN(len(letters))])
 			r.load(ctx, u, "search", "/dashboard/search?q="+q, true)
 			page, path, fragment = "search", "/dashboard/search?q="+q+string(letters[rng.IntN(len(letters))]), true
-		case x < 87:
+		case x < 82:
 			// The whole table in the user's scope, as a spreadsheet takes it.
 			page, path = "rep_table_csv", "/dashboard/reps.csv?sort="+string(reports.Columns()[rng.IntN(len(reports.Columns()))])
-		case x < 89:
-			page, path = "breakdown", "/reports/breakdown?by="+string(reports.Dimensions()[rng.IntN(len(reports.Dimensions()))])+
-				"&period="+[]string{"week", "month"}[rng.IntN(2)]+tagParam(rng)
-		case x < 91 && len(r.courses) > 0:
+		case x < 84:
+			page, path = "breakdown", "/reports/breakdown?"+breakdownParams(rng)+
+				"&compare="+string(reports.Measures()[rng.IntN(len(reports.Measures()))])
+		case x < 85:
+			page, path = "breakdown_csv", "/reports/breakdown.csv?"+breakdownParams(rng)
+		case x < 87 && len(r.courses) > 0:
 			page, path = "question_report", "/reports/questions?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)+
 				tagParam(rng)
-		case x < 93 && len(r.courses) > 0:
+		case x < 88 && len(r.courses) > 0:
+			page, path = "question_csv", "/reports/questions.csv?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)+
+				tagParam(rng)
+		case x < 90 && len(r.courses) > 0:
 			// A course's video lessons: drop-off curves over the user's scope.
 			page, path = "video_report", "/reports/videos?course="+strconv.FormatInt(r.courses[rng.IntN(len(r.courses))], 10)+
 				tagParam(rng)
+		case x < 91:
+			page, path = "mentions", "/mentions"
+		case x < 92:
+			// Typing a tag in a note: the suggestions for its first letters.
+			tag := scaleTags[rng.IntN(len(scaleTags))]
+			page, path = "tag_suggestions", "/dashboard/tags?q="+tag[:1+rng.IntN(min(3, len(tag)))]
 		default:
 			if len(reps) == 0 {
 				page, path = "rep_table", "/dashboard/reps"
@@ -628,6 +640,13 @@ func (r *dashRun) report(e Env, elapsed time.Duration, events int64, freshness [
 		return &res, fmt.Errorf("%d page loads failed, the last: %s", allErrors, r.lastError)
 	}
 	return &res, nil
+}
+
+// breakdownParams are a breakdown's dimension and period, drawn at random,
+// with a tag a third of the time.
+func breakdownParams(rng *rand.Rand) string {
+	return "by=" + string(reports.Dimensions()[rng.IntN(len(reports.Dimensions()))]) +
+		"&period=" + []string{"week", "month"}[rng.IntN(2)] + tagParam(rng)
 }
 
 // tagParam narrows a report to one of scaleTags a third of the time.
