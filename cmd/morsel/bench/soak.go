@@ -140,7 +140,8 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 	srv.Environ = append(slices.Clip(srv.Environ), "METRICS_ADDR="+metricsAddr)
 	if o.HeapProfiles != "" {
 		// Profiles fine enough to tell what grew in a heap of a few MiB
-		// (the default samples one allocation per 512 KiB).
+		// (the default samples one allocation per 512 KiB; finer costs
+		// CPU the loads want).
 		runtime.MemProfileRate = heapProfileRate
 		srv.Environ = append(srv.Environ, "GODEBUG=memprofilerate="+strconv.Itoa(heapProfileRate))
 	}
@@ -201,7 +202,9 @@ func Soak(ctx context.Context, e Env, envs SoakEnvs, o SoakOptions) (_ *SoakFigu
 			return int64(f.Messages - f.Lost), int64(f.Lost + f.Duplicated + f.OutOfOrder + f.Unrecorded), err
 		},
 		"replies": func(time.Duration) (int64, int64, error) {
-			f, err := Replies(ctx, quiet(envs.Replies), RepliesOptions{Reps: 200, Rate: 100, Timeout: 10 * time.Second})
+			// A reply's feedback counts as lost after 30 s, not the bench's
+			// 10 s: four loads share the machine.
+			f, err := Replies(ctx, quiet(envs.Replies), RepliesOptions{Reps: 200, Rate: 100, Timeout: 30 * time.Second})
 			if f == nil {
 				return 0, 0, err
 			}
@@ -408,7 +411,7 @@ type memSample struct {
 
 // heapProfileRate is the bytes per sampled allocation of the heap profiles
 // a soak writes.
-const heapProfileRate = 16 << 10
+const heapProfileRate = 64 << 10
 
 // readMemory collects garbage, then reads this process's live heap and
 // VmRSS. It collects twice: what sync.Pools held at the first collection
