@@ -226,14 +226,15 @@ func benchDashboardSetup(cfg *Config, fs *flag.FlagSet) func(context.Context, *e
 	fs.IntVar(&o.Managers, "managers", 50, "managers signed in at once, two teams each")
 	fs.IntVar(&o.Admins, "admins", 3, "admins signed in at once")
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "how long to load the pages")
+	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "how long the users load pages first, unmeasured, as a server that has run a while has its caches filled")
 	fs.DurationVar(&o.Think, "think", 200*time.Millisecond, "each user's pause between page loads")
 	fs.IntVar(&o.EventsPerSec, "events-per-sec", 200, "live events written to the outbox a second meanwhile")
 	fs.StringVar(&pages, "pages", "", "load only these pages, comma-separated (default: all of "+strings.Join(bench.DashboardPages(), ", ")+")")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the load and the server to this file")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object on the last line")
 	return func(ctx context.Context, e *env, _ []string) error {
-		if o.Managers < 1 || o.Admins < 0 || o.Duration <= 0 || o.Think < 0 || o.EventsPerSec < 0 {
-			return usageError{"--managers must be 1 or more, --duration positive, and --admins, --think and --events-per-sec not negative"}
+		if o.Managers < 1 || o.Admins < 0 || o.Duration <= 0 || o.Warmup < 0 || o.Think < 0 || o.EventsPerSec < 0 {
+			return usageError{"--managers must be 1 or more, --duration positive, and --admins, --warmup, --think and --events-per-sec not negative"}
 		}
 		o.Pages = splitList(pages)
 		for _, p := range o.Pages {

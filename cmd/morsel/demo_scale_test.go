@@ -40,8 +40,10 @@ func TestDemoAtScale(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stdout+res.stderr)
 	require.Contains(t, res.stdout, "every figure matches the raw events (60 reps, 120 enrollments, 2 courses checked)")
 
-	res = morsel(ctx, environ, "bench", "dashboard", "--org", "big", "--managers", "2", "--admins", "1", "--duration", "4s", "--think", "20ms", "--json")
+	res = morsel(ctx, environ, "bench", "dashboard", "--org", "big", "--managers", "2", "--admins", "1", "--warmup", "1s", "--duration", "4s",
+		"--think", "20ms", "--json")
 	require.Equal(t, 0, res.code, res.stdout+res.stderr)
+	require.Contains(t, res.stderr, "warming up for 1s (not measured)")
 	fig := lastJSON(t, res.stdout)
 	for _, k := range []string{"p50_ms", "p95_ms", "p99_ms", "loads_per_sec", "freshness_p50_ms", "cores_clickhouse", "cores_morsel"} {
 		require.Greater(t, fig[k], 0.0, k)
@@ -58,7 +60,7 @@ func TestDemoAtScale(t *testing.T) {
 	// own, without errors.
 	only := []string{"breakdown_csv", "question_csv", "mentions", "tag_suggestions"}
 	res = morsel(ctx, environ, "bench", "dashboard", "--org", "big", "--managers", "1", "--admins", "1", "--duration", "2s", "--think", "20ms",
-		"--pages", strings.Join(only, ","), "--json")
+		"--warmup", "0s", "--pages", strings.Join(only, ","), "--json")
 	require.Equal(t, 0, res.code, res.stdout+res.stderr)
 	fig = lastJSON(t, res.stdout)
 	require.EqualValues(t, 0, fig["errors"])

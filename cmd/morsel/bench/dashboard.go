@@ -39,6 +39,10 @@ type DashboardOptions struct {
 	Reps, Events     int           // of the organisation generated without Org
 	Managers, Admins int           // signed in at once; Managers at least 1
 	Duration, Think  time.Duration // how long to load the pages, and each user's pause between loads
+	// Warmup is how long the users load pages before Duration starts,
+	// unmeasured: the server's caches fill as a server's that has run a
+	// while are (its first reads of an organisation are whole ones).
+	Warmup time.Duration
 	EventsPerSec     int           // live events written to the outbox a second meanwhile
 	Pages            []string      // load only these of DashboardPages(); none: all
 	CPUProfile       string        // a file to write a CPU profile of the load and the server to; "": none
@@ -107,6 +111,7 @@ type dashRun struct {
 	errors    map[string]int
 	lastError string
 	loads     atomic.Int64
+	recording atomic.Bool // the warm-up is over: loads are measured
 	written   atomic.Int64
 	cores     pingsCores // CPU used while the pages loaded
 }
@@ -176,7 +181,7 @@ func Dashboard(ctx context.Context, e Env, demo Demo, o DashboardOptions) (*Dash
 	fmt.Fprintf(e.Stderr, "bench dashboard: %s: %s events; %d managers and %d admins for %s, %s between loads, %d live events/s\n",
 		r.org.Slug, thousands(events), o.Managers, o.Admins, o.Duration, o.Think, o.EventsPerSec)
 
-	runCtx, stop := context.WithTimeout(ctx, o.Duration)
+	runCtx, stop := context.WithTimeout(ctx, o.Warmup+o.Duration)
 	defer stop()
 	var wg sync.WaitGroup
 	var freshness []time.Duration
@@ -184,15 +189,9 @@ func Dashboard(ctx context.Context, e Env, demo Demo, o DashboardOptions) (*Dash
 	wg.Add(3)
 	go func() { defer wg.Done(); r.writeLive(runCtx) }()
 	go func() { defer wg.Done(); r.ship(runCtx) }()
+	// The probes time writes to the page through the warm-up too: how
+	// fresh a page is does not depend on the caches.
 	go func() { defer wg.Done(); freshness, stale = r.probe(runCtx, users[len(users)-1]) }()
-	stopProfile, err := startCPUProfile(o.CPUProfile)
-	if err != nil {
-		return nil, err
-	}
-	defer stopProfile()
-	ticker := startCountTicker(e.Stderr, "bench dashboard", "page loads", 0, &r.loads)
-	cpu0 := readPingsCPU(ctx, db, 0)
-	start := time.Now()
 	var browsing sync.WaitGroup
 	for i, u := range users {
 		browsing.Add(1)
@@ -201,6 +200,22 @@ func Dashboard(ctx context.Context, e Env, demo Demo, o DashboardOptions) (*Dash
 			r.browse(runCtx, u, rand.New(rand.NewPCG(uint64(i), 7)))
 		}()
 	}
+	if o.Warmup > 0 {
+		fmt.Fprintf(e.Stderr, "bench dashboard: warming up for %s (not measured)\n", o.Warmup)
+		select {
+		case <-runCtx.Done():
+		case <-time.After(o.Warmup):
+		}
+	}
+	r.recording.Store(true)
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	defer stopProfile()
+	ticker := startCountTicker(e.Stderr, "bench dashboard", "page loads", 0, &r.loads)
+	cpu0 := readPingsCPU(ctx, db, 0)
+	start := time.Now()
 	browsing.Wait()
 	elapsed := time.Since(start)
 	r.cores = readPingsCPU(ctx, db, 0).since(cpu0, elapsed)
@@ -405,11 +420,15 @@ func (r *dashRun) browse(ctx context.Context, u dashUser, rng *rand.Rand) {
 
 // load fetches one page as u and records how long it took.
 func (r *dashRun) load(ctx context.Context, u dashUser, page, path string, fragment bool) []byte {
+	measured := r.recording.Load() // not a load of the warm-up
 	start := time.Now()
 	body, err := r.get(ctx, u, path, fragment)
 	took := time.Since(start)
 	if ctx.Err() != nil {
 		return nil // cut off by the end of the run: not a figure
+	}
+	if !measured && err == nil {
+		return body // a failure counts even in the warm-up
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
