@@ -42,10 +42,10 @@ type DashboardOptions struct {
 	// Warmup is how long the users load pages before Duration starts,
 	// unmeasured: the server's caches fill as a server's that has run a
 	// while are (its first reads of an organisation are whole ones).
-	Warmup time.Duration
-	EventsPerSec     int           // live events written to the outbox a second meanwhile
-	Pages            []string      // load only these of DashboardPages(); none: all
-	CPUProfile       string        // a file to write a CPU profile of the load and the server to; "": none
+	Warmup       time.Duration
+	EventsPerSec int      // live events written to the outbox a second meanwhile
+	Pages        []string // load only these of DashboardPages(); none: all
+	CPUProfile   string   // a file to write a CPU profile of the load and the server to; "": none
 }
 
 // Demo is `morsel demo --org-slug`'s generator of organisations at scale,
