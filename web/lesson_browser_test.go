@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,11 +40,24 @@ func newBrowser(t *testing.T) context.Context {
 // signInBrowser fills the sign-in form the browser shows and sends it.
 func signInBrowser(t *testing.T, ctx context.Context, limit time.Duration, email, password string) {
 	t.Helper()
-	step(t, ctx, limit,
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
-		chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
-	)
+	// The sign-in page may still be replacing the page that redirected to
+	// it: the form's nodes are looked up once the document is complete,
+	// and looked up afresh if the document was replaced under them (CDP's
+	// "Could not find node with given id"; seen once on a loaded CI run).
+	for attempt := 1; ; attempt++ {
+		waitPage(t, ctx, limit, `document.readyState === 'complete' && !!document.querySelector('[data-testid=signin-submit]')`)
+		actx, cancel := context.WithTimeout(ctx, limit)
+		err := chromedp.Do(actx,
+			chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
+			chromedp.Click(chromedp.CSS(`[data-testid=signin-submit]`)),
+		)
+		cancel()
+		if err == nil {
+			return
+		}
+		require.True(t, attempt < 3 && strings.Contains(err.Error(), "Could not find node"), "sign in: %v", err)
+	}
 }
 
 // step runs the browser actions with a time limit.
