@@ -138,6 +138,23 @@ func (e *repsEntry[T]) read(ctx context.Context, sn *snapshot, reps []int64,
 	e.gen, e.byRep = sn.gen, byRep
 }
 
+// rowsByRep returns key's rows by rep as they stand at sn: kept in c and
+// brought up to sn, or, without a change log (nothing then says when rows
+// are stale), read whole.
+func rowsByRep[T any](ctx context.Context, r *Reports, c *repsCache[T], sn *snapshot, key string,
+	read func(ctx context.Context, reps []int64) ([]T, error), repOf func(T) int64) (map[int64][]T, error) {
+	if r.snapshots != nil {
+		return c.get(ctx, sn, key, read, repOf)
+	}
+	rows, err := read(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	byRep := map[int64][]T{}
+	addByRep(byRep, rows, repOf)
+	return byRep, nil
+}
+
 // addByRep appends rows to their reps' lists in byRep.
 func addByRep[T any](byRep map[int64][]T, rows []T, repOf func(T) int64) {
 	for _, row := range rows {

@@ -91,22 +91,7 @@ func (r *Reports) Questions(ctx context.Context, s Scope, courseID int64) ([]Que
 	if err != nil {
 		return nil, err
 	}
-	var attempts []attempt
-	if r.snapshots == nil { // no change log: nothing says when rows are stale
-		all, err := r.readAttempts(ctx, s.OrgID, courseID, nil)
-		if err != nil {
-			return nil, err
-		}
-		inScope := map[int64]bool{}
-		sn.rows(s, 0, func(p *progressRow) { inScope[p.RepID] = true })
-		for _, a := range all {
-			if inScope[a.rep] {
-				attempts = append(attempts, a)
-			}
-		}
-		return questionStats(attempts), nil
-	}
-	byRep, err := r.questions.get(ctx, sn, fmt.Sprint(s.OrgID, "/", courseID),
+	byRep, err := rowsByRep(ctx, r, &r.questions, sn, fmt.Sprint(s.OrgID, "/", courseID),
 		func(ctx context.Context, reps []int64) ([]attempt, error) {
 			return r.readAttempts(ctx, s.OrgID, courseID, reps)
 		},
@@ -114,6 +99,7 @@ func (r *Reports) Questions(ctx context.Context, s Scope, courseID int64) ([]Que
 	if err != nil {
 		return nil, err
 	}
+	var attempts []attempt
 	seen := map[int64]bool{} // a rep with two rows in the scope counts once
 	sn.rows(s, 0, func(p *progressRow) {
 		if !seen[p.RepID] {

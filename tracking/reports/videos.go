@@ -140,20 +140,13 @@ type videoRow struct {
 	segments    []uint16
 }
 
-// videoRows returns the lessons' rows by rep: kept by rep and brought up to
-// sn, or read whole from ClickHouse without a change log.
+// videoRows returns the lessons' rows by rep as they stand at sn.
 func (r *Reports) videoRows(ctx context.Context, sn *snapshot, orgID int64, ids []uint64) (map[int64][]videoRow, error) {
-	read := func(ctx context.Context, reps []int64) ([]videoRow, error) {
-		return r.readVideoRows(ctx, orgID, ids, reps)
-	}
-	repOf := func(v videoRow) int64 { return v.rep }
-	if r.snapshots == nil { // no change log: nothing says when rows are stale
-		rows, err := read(ctx, nil)
-		byRep := map[int64][]videoRow{}
-		addByRep(byRep, rows, repOf)
-		return byRep, err
-	}
-	return r.videos.get(ctx, sn, fmt.Sprint(orgID, slices.Sorted(slices.Values(ids))), read, repOf)
+	return rowsByRep(ctx, r, &r.videos, sn, fmt.Sprint(orgID, slices.Sorted(slices.Values(ids))),
+		func(ctx context.Context, reps []int64) ([]videoRow, error) {
+			return r.readVideoRows(ctx, orgID, ids, reps)
+		},
+		func(v videoRow) int64 { return v.rep })
 }
 
 // readVideoRows reads each rep's assignments of the lessons that were
